@@ -1,0 +1,1 @@
+"""Pure domain code: rules, validation and value types, with no I/O and no gRPC."""
