@@ -1,0 +1,156 @@
+"""The composition root: ``serve(config)`` opens the store, starts the gRPC server and
+closes everything in reverse. The CLI and the tests both use it, so tests run the
+production wiring."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from tams.v1 import (
+    events_pb2,
+    events_pb2_grpc,
+    flow_delete_requests_pb2,
+    flow_delete_requests_pb2_grpc,
+    flows_pb2,
+    flows_pb2_grpc,
+    objects_pb2,
+    objects_pb2_grpc,
+    segments_pb2,
+    segments_pb2_grpc,
+    service_info_pb2,
+    service_info_pb2_grpc,
+    sources_pb2,
+    sources_pb2_grpc,
+    storage_pb2,
+    storage_pb2_grpc,
+    webhooks_pb2,
+    webhooks_pb2_grpc,
+)
+from tams_server.config import Config
+from tams_server.interceptors.auth import AuthInterceptor
+from tams_server.interceptors.errors import ErrorStatusInterceptor
+from tams_server.interceptors.logging import RequestLogInterceptor
+from tams_server.servicers.flows import FlowServicer
+from tams_server.servicers.service_info import ServiceInfoServicer
+from tams_server.servicers.sources import SourceServicer
+from tams_server.store.engine import Database
+from tams_server.store.flows import FlowStore
+from tams_server.store.migrate import migrate
+from tams_server.store.paging import PageTokenCodec
+from tams_server.store.service_info import ServiceInfoStore
+from tams_server.store.settings import get_or_create_secret
+from tams_server.store.sources import SourceStore
+
+log = logging.getLogger("tams_server")
+
+# Every tams.v1 service, by its full name; reflection and health list them all.
+TAMS_SERVICES = tuple(
+    module.DESCRIPTOR.services_by_name[name].full_name
+    for module, name in (
+        (sources_pb2, "SourceService"),
+        (flows_pb2, "FlowService"),
+        (segments_pb2, "SegmentService"),
+        (storage_pb2, "StorageService"),
+        (objects_pb2, "ObjectService"),
+        (service_info_pb2, "ServiceInfoService"),
+        (flow_delete_requests_pb2, "FlowDeleteRequestService"),
+        (webhooks_pb2, "WebhookService"),
+        (events_pb2, "EventService"),
+    )
+)
+
+# Large listings stream in pages of a few hundred items; allow messages well above
+# the 4 MiB default for big batches of registrations.
+_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    """What a started server offers its caller."""
+
+    grpc_target: str
+    """``host:port`` to dial."""
+    health: health.aio.HealthServicer
+    """The health service, to announce shutdown."""
+    config: Config
+
+
+@asynccontextmanager
+async def serve(config: Config) -> AsyncIterator[RunningServer]:
+    """Run the service until the block exits, then shut down gracefully: health turns
+    NOT_SERVING first, in-flight RPCs get ``config.shutdown_grace_s`` to finish."""
+    async with AsyncExitStack() as stack:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        database = Database.connect(config.effective_database_url)
+        stack.push_async_callback(database.dispose)
+        if config.migrate_on_start:
+            await migrate(database)
+        tokens = PageTokenCodec(await get_or_create_secret(database))
+
+        server = grpc.aio.server(
+            interceptors=[RequestLogInterceptor(), ErrorStatusInterceptor(), AuthInterceptor()],
+            options=[
+                ("grpc.so_reuseport", 0),
+                ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
+            ],
+        )
+        _add_servicers(server, database, tokens)
+        health_servicer = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        reflection.enable_server_reflection(
+            (*TAMS_SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        )
+        port = server.add_insecure_port(f"{config.grpc_host}:{config.grpc_port}")
+        await server.start()
+        for name in ("", *TAMS_SERVICES):
+            await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        target = f"{config.grpc_host}:{port}"
+        log.info(
+            "gRPC listening on %s, database %s", target, database.engine.url.render_as_string()
+        )
+
+        async def shut_down() -> None:
+            await health_servicer.enter_graceful_shutdown()
+            await server.stop(config.shutdown_grace_s)
+
+        stack.push_async_callback(shut_down)
+        yield RunningServer(grpc_target=target, health=health_servicer, config=config)
+
+
+def _add_servicers(server: grpc.aio.Server, database: Database, tokens: PageTokenCodec) -> None:
+    sources_pb2_grpc.add_SourceServiceServicer_to_server(
+        SourceServicer(SourceStore(database, tokens)), server
+    )
+    flows_pb2_grpc.add_FlowServiceServicer_to_server(
+        FlowServicer(FlowStore(database, tokens)), server
+    )
+    service_info_pb2_grpc.add_ServiceInfoServiceServicer_to_server(
+        ServiceInfoServicer(ServiceInfoStore(database)), server
+    )
+    # Designed, not built yet: listed by reflection, answering UNIMPLEMENTED.
+    segments_pb2_grpc.add_SegmentServiceServicer_to_server(
+        segments_pb2_grpc.SegmentServiceServicer(), server
+    )
+    storage_pb2_grpc.add_StorageServiceServicer_to_server(
+        storage_pb2_grpc.StorageServiceServicer(), server
+    )
+    objects_pb2_grpc.add_ObjectServiceServicer_to_server(
+        objects_pb2_grpc.ObjectServiceServicer(), server
+    )
+    flow_delete_requests_pb2_grpc.add_FlowDeleteRequestServiceServicer_to_server(
+        flow_delete_requests_pb2_grpc.FlowDeleteRequestServiceServicer(), server
+    )
+    webhooks_pb2_grpc.add_WebhookServiceServicer_to_server(
+        webhooks_pb2_grpc.WebhookServiceServicer(), server
+    )
+    events_pb2_grpc.add_EventServiceServicer_to_server(
+        events_pb2_grpc.EventServiceServicer(), server
+    )

@@ -1,0 +1,38 @@
+"""Server configuration: one frozen value, built by the CLI from flags and ``TAMS_*``
+environment variables, or directly by tests and embedding code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path("tams-data")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything ``serve`` needs to know."""
+
+    grpc_host: str = "127.0.0.1"
+    """Interface of the gRPC server."""
+    grpc_port: int = 50051
+    """gRPC port; 0 picks a free one."""
+    http_host: str = "127.0.0.1"
+    """Interface of the HTTP side (REST gateway, local object URLs)."""
+    http_port: int = 8000
+    """HTTP port; 0 picks a free one."""
+    data_dir: Path = DEFAULT_DATA_DIR
+    """Folder of the embedded database and the local object store."""
+    database_url: str | None = None
+    """SQLAlchemy URL (``postgresql+asyncpg://...``); default SQLite in ``data_dir``."""
+    shutdown_grace_s: float = 10.0
+    """How long in-flight RPCs may run on after a shutdown signal."""
+    migrate_on_start: bool = True
+    """Apply schema migrations when the server starts."""
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database to use: the configured one, or ``<data_dir>/tams.db``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'tams.db').resolve()}"

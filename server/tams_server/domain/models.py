@@ -1,0 +1,85 @@
+"""The domain's resources as plain immutable values.
+
+Times are integer nanoseconds since the Unix epoch (wall clock, UTC). Technical
+metadata whose shape the spec fixes (essence parameters, segment duration, container
+mapping) is kept in its JSON shape: the edges give it types, the rules in
+``domain.flows`` check its values, and the store keeps it as JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tams_server.domain.tags import TagValue
+
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionItem:
+    """A member of a Flow or Source collection, in an ordered list."""
+
+    id: str
+    role: str | None = None
+    container_mapping: JsonObject | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A Source (TAMS `source.json`)."""
+
+    id: str
+    format: str
+    label: str | None = None
+    description: str | None = None
+    created_by: str | None = None
+    updated_by: str | None = None
+    tags: dict[str, TagValue] = field(default_factory=dict)
+    # Server-managed, ignored on input:
+    created_ns: int | None = None
+    updated_ns: int | None = None
+    source_collection: tuple[CollectionItem, ...] = ()
+    collected_by: tuple[str, ...] = ()
+    deleted_ns: int | None = None
+    deleted_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A Flow (TAMS `flow-get.json`): common fields plus technical metadata."""
+
+    id: str
+    source_id: str
+    format: str
+    label: str | None = None
+    description: str | None = None
+    created_by: str | None = None
+    updated_by: str | None = None
+    tags: dict[str, TagValue] = field(default_factory=dict)
+    metadata_version: str | None = None
+    generation: int | None = None
+    status: str | None = None
+    read_only: bool | None = None
+    max_bit_rate: int | None = None
+    avg_bit_rate: int | None = None
+    profile_id: str | None = None
+    codec: str | None = None
+    container: str | None = None
+    segment_duration: JsonObject | None = None
+    container_mapping: JsonObject | None = None
+    essence_parameters: JsonObject | None = None
+    flow_collection: tuple[CollectionItem, ...] = ()
+    # Server-managed, ignored on input:
+    created_ns: int | None = None
+    metadata_updated_ns: int | None = None
+    segments_updated_ns: int | None = None
+    collected_by: tuple[str, ...] = ()
+    timerange: str | None = None
+    deleted_ns: int | None = None
+    deleted_by: str | None = None
+
+    @property
+    def is_read_only(self) -> bool:
+        """Whether the Flow refuses writes (unset counts as false)."""
+        return bool(self.read_only)

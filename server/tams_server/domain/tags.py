@@ -1,0 +1,49 @@
+"""Tags: free-form names mapping to a string or a list of strings (TAMS `tags.json`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+TagValue = str | tuple[str, ...]
+"""A tag value: a string, or a list of strings kept as an (immutable) tuple."""
+
+Tags = Mapping[str, TagValue]
+
+
+@dataclass(frozen=True)
+class TagFilter:
+    """Match on one tag: any of ``values`` (TAMS `tag.{name}=a,b`) and/or presence
+    (TAMS `tag_exists.{name}`)."""
+
+    name: str
+    values: tuple[str, ...] = ()
+    exists: bool | None = None
+
+
+def tag_rows(tags: Tags) -> Iterator[tuple[str, str | None]]:
+    """The (name, value) rows that index ``tags`` for filtering.
+
+    One row per string, one per element of a list; an empty list still gets a row
+    with value None so that ``tag_exists`` finds it.
+    """
+    for name, value in tags.items():
+        if isinstance(value, str):
+            yield name, value
+        elif value:
+            for item in dict.fromkeys(value):
+                yield name, item
+        else:
+            yield name, None
+
+
+def tags_to_json(tags: Tags) -> dict[str, str | list[str]]:
+    """Tags in their JSON shape, for storage."""
+    return {name: value if isinstance(value, str) else list(value) for name, value in tags.items()}
+
+
+def tags_from_json(data: Mapping[str, str | Sequence[str]] | None) -> dict[str, TagValue]:
+    """Tags from their JSON shape."""
+    if not data:
+        return {}
+    return {name: value if isinstance(value, str) else tuple(value) for name, value in data.items()}

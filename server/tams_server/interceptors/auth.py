@@ -1,0 +1,48 @@
+"""The authentication slot: who is calling, before the handler runs.
+
+No authenticator is configured yet (a later issue brings bearer, basic and
+``access_token``); the slot already sets the principal every write records as
+``created_by``/``updated_by``, and exempts health and reflection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import grpc
+from grpc_interceptor.server import AsyncServerInterceptor
+
+from tams_server.domain.principal import current_principal
+
+EXEMPT_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
+class Authenticator(Protocol):
+    """Turns call metadata into a principal name, or raises ``Unauthenticated``."""
+
+    async def authenticate(self, metadata: Sequence[tuple[str, str | bytes]]) -> str | None:
+        """The principal's name (None = anonymous)."""
+        ...
+
+
+class AuthInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+    """Innermost interceptor: authenticates and sets the principal."""
+
+    def __init__(self, authenticator: Authenticator | None = None) -> None:
+        self._authenticator = authenticator
+
+    async def intercept(
+        self,
+        method: Callable[[Any, Any], Any],
+        request_or_iterator: Any,
+        context: grpc.aio.ServicerContext[Any, Any],
+        method_name: str,
+    ) -> Any:
+        if self._authenticator is not None and not method_name.startswith(EXEMPT_SERVICES):
+            metadata = tuple(context.invocation_metadata() or ())
+            current_principal.set(await self._authenticator.authenticate(metadata))
+        response = method(request_or_iterator, context)
+        if hasattr(response, "__aiter__"):
+            return response
+        return await response

@@ -1,0 +1,1 @@
+"""The metadata store: SQLAlchemy Core over SQLite (default) or PostgreSQL."""

@@ -1,0 +1,83 @@
+"""Connections to the metadata store and the one rule for transactions.
+
+``Database.read()`` opens a short read transaction; ``Database.write()`` opens a write
+transaction. On SQLite a write transaction starts with ``BEGIN IMMEDIATE`` under a
+process-wide lock, so writers queue instead of failing with "database is locked" and a
+check-then-insert inside one write transaction cannot race (design decision 3). On
+PostgreSQL writers run concurrently; the schema's constraints and row locks
+(``SELECT ... FOR UPDATE``) keep them correct.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+_BEGIN_OPTION = "tams_sqlite_begin"
+
+
+class Database:
+    """The engine plus the transaction discipline every store module uses."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self._sqlite_write_lock = asyncio.Lock()
+
+    @classmethod
+    def connect(cls, url: str, *, echo: bool = False) -> Database:
+        """Create the engine for ``url`` (``sqlite+aiosqlite:///...`` or
+        ``postgresql+asyncpg://...``); no connection is opened yet."""
+        if url.startswith("sqlite"):
+            engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+            _configure_sqlite(engine)
+        else:
+            engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=20)
+        return cls(engine)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only unit of work (one snapshot on PostgreSQL; WAL reader on SQLite)."""
+        async with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write unit of work: commits on success, rolls back on any exception."""
+        if not self.is_sqlite:
+            async with self.engine.connect() as conn, conn.begin():
+                yield conn
+            return
+        async with self._sqlite_write_lock, self.engine.connect() as conn:
+            conn = await conn.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
+            async with conn.begin():
+                yield conn
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, start transactions, and set pragmas."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get(_BEGIN_OPTION, "BEGIN"))

@@ -1,0 +1,483 @@
+"""Flows in the store: whole-Flow create/replace, single-property changes, listings,
+deletion. Each public method is one transaction."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, case, delete, func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tams_server.domain.errors import (
+    COLLECTION_MEMBER_NOT_FOUND,
+    FLOW_ALREADY_EXISTS,
+    FLOW_DELETED,
+    FLOW_NOT_FOUND,
+    FLOW_READ_ONLY,
+    FORMAT_MISMATCH,
+    SOURCE_DELETED,
+    TAG_NOT_FOUND,
+    AlreadyExists,
+    FailedPrecondition,
+    NotFound,
+)
+from tams_server.domain.flows import essence_summary
+from tams_server.domain.models import CollectionItem, Flow
+from tams_server.domain.queries import FlowQuery, Page
+from tams_server.domain.tags import TagValue, tags_from_json, tags_to_json
+from tams_server.domain.timerange import format_timerange, from_bounds
+from tams_server.store import flow_collections as collections
+from tams_server.store.clock import now_ns
+from tams_server.store.dialect import insert_ignoring_conflicts
+from tams_server.store.engine import Database
+from tams_server.store.paging import PageTokenCodec, SortSpec, fingerprint
+from tams_server.store.schema import flow_tags, flows, sources
+from tams_server.store.sources import touch_source
+from tams_server.store.tags import replace_tag_rows, tag_filter_clauses
+
+PutMode = Literal["create", "replace", "upsert"]
+
+UPDATABLE_FIELDS = (
+    "label",
+    "description",
+    "tags",
+    "read_only",
+    "max_bit_rate",
+    "avg_bit_rate",
+    "flow_collection",
+    "status",
+    "metadata_version",
+)
+
+# Fields the server manages, ignored when comparing what a client sent.
+_SERVER_MANAGED = (
+    "created_ns",
+    "metadata_updated_ns",
+    "segments_updated_ns",
+    "collected_by",
+    "timerange",
+    "deleted_ns",
+    "deleted_by",
+    "created_by",
+    "updated_by",
+    "metadata_version",
+)
+
+
+class FlowStore:
+    """Use cases on Flows, each one transaction."""
+
+    def __init__(self, database: Database, tokens: PageTokenCodec) -> None:
+        self._db = database
+        self._tokens = tokens
+
+    async def get(
+        self, flow_id: str, *, include_timerange: bool = False, show_deleted: bool = False
+    ) -> Flow:
+        """One Flow; NOT_FOUND when unknown or (unless asked) soft-deleted."""
+        async with self._db.read() as conn:
+            row = await _select_row(conn, flow_id)
+            if row is None or (row.deleted_ns is not None and not show_deleted):
+                raise flow_not_found(flow_id)
+            return (await _load(conn, [row], include_timerange=include_timerange))[0]
+
+    async def list(self, query: FlowQuery, *, page_size: int, page_token: str) -> Page[Flow]:
+        """One page of Flows matching ``query``."""
+        sort = _sort_spec(query)
+        print_ = fingerprint("flows", query)
+        stmt = select(flows, *sort.keys).where(*_filters(query)).order_by(*sort.order_by())
+        if page_token:
+            stmt = stmt.where(sort.after(self._tokens.decode(page_token, print_)))
+        async with self._db.read() as conn:
+            rows = list(await conn.execute(stmt.limit(page_size + 1)))
+            items = await _load(conn, rows[:page_size], include_timerange=False)
+        token = ""
+        if len(rows) > page_size:
+            token = self._tokens.encode(list(rows[page_size - 1][-len(sort.keys) :]), print_)
+        return Page(items, token, page_size)
+
+    async def put(self, flow: Flow, *, mode: PutMode, actor: str | None) -> tuple[Flow, bool]:
+        """Create and/or replace a whole Flow; True when it was created.
+
+        ``create`` refuses an existing id, ``replace`` a missing one, ``upsert`` neither
+        (TAMS PUT). The Source is created when new and must share the Flow's format.
+        """
+        async with self._db.write() as conn:
+            created = await self._put(conn, flow, mode=mode, actor=actor, now=now_ns())
+            return await _reload(conn, flow.id), created
+
+    async def create_many(self, new_flows: Sequence[Flow], *, actor: str | None) -> list[Flow]:
+        """Create several Flows, all or none."""
+        now = now_ns()
+        async with self._db.write() as conn:
+            for flow in new_flows:
+                await self._put(conn, flow, mode="create", actor=actor, now=now)
+            return [await _reload(conn, flow.id) for flow in new_flows]
+
+    async def update(self, flow_id: str, changes: Mapping[str, Any], *, actor: str | None) -> Flow:
+        """Set (or, with None, delete) the properties in ``changes``."""
+        async with self._db.write() as conn:
+            row = await _live_row(conn, flow_id)
+            if row.read_only and set(changes) != {"read_only"}:
+                raise flow_read_only(flow_id)
+            await self._apply(conn, row, dict(changes), actor=actor)
+            return await _reload(conn, flow_id)
+
+    async def set_tag(self, flow_id: str, name: str, value: TagValue, *, actor: str | None) -> Flow:
+        """Create or replace one tag."""
+        async with self._db.write() as conn:
+            row = await _writable_row(conn, flow_id)
+            tags = tags_from_json(row.tags)
+            tags[name] = value
+            await self._apply(conn, row, {"tags": tags}, actor=actor)
+            return await _reload(conn, flow_id)
+
+    async def delete_tag(self, flow_id: str, name: str, *, actor: str | None) -> Flow:
+        """Delete one tag; NOT_FOUND when the Flow has no such tag."""
+        async with self._db.write() as conn:
+            row = await _writable_row(conn, flow_id)
+            tags = tags_from_json(row.tags)
+            if name not in tags:
+                raise NotFound(
+                    f"flow {flow_id} has no tag {name!r}",
+                    reason=TAG_NOT_FOUND,
+                    metadata={"flowId": flow_id, "tag": name},
+                )
+            del tags[name]
+            await self._apply(conn, row, {"tags": tags}, actor=actor)
+            return await _reload(conn, flow_id)
+
+    async def delete(self, flow_id: str, *, soft: bool, deleted_by: str | None) -> None:
+        """Delete a Flow: softly (hidden, kept) or for good, in which case a Source
+        left with no Flow goes too (TAMS: Sources live as long as their Flows)."""
+        async with self._db.write() as conn:
+            row = await _writable_row(conn, flow_id)
+            if soft:
+                await conn.execute(
+                    update(flows)
+                    .where(flows.c.id == flow_id)
+                    .values(deleted_ns=now_ns(), deleted_by=deleted_by)
+                )
+                return
+            await conn.execute(delete(flows).where(flows.c.id == flow_id))
+            remaining = await conn.scalar(
+                select(func.count()).select_from(flows).where(flows.c.source_id == row.source_id)
+            )
+            if not remaining:
+                await conn.execute(delete(sources).where(sources.c.id == row.source_id))
+
+    async def _put(
+        self, conn: AsyncConnection, flow: Flow, *, mode: PutMode, actor: str | None, now: int
+    ) -> bool:
+        row = await _select_row(conn, flow.id, for_update=True)
+        if row is not None:
+            if row.deleted_ns is not None:
+                raise FailedPrecondition(
+                    f"flow {flow.id} is soft-deleted; its id cannot be reused",
+                    reason=FLOW_DELETED,
+                    metadata={"flowId": flow.id},
+                )
+            if mode == "create":
+                raise AlreadyExists(
+                    f"flow {flow.id} already exists",
+                    reason=FLOW_ALREADY_EXISTS,
+                    metadata={"flowId": flow.id},
+                )
+            if row.read_only:
+                stored = (await _load(conn, [row], include_timerange=False))[0]
+                if not _differs_only_in_read_only(stored, flow):
+                    raise flow_read_only(flow.id)
+        elif mode == "replace":
+            raise flow_not_found(flow.id)
+        await _ensure_source(conn, flow, actor=actor, now=now)
+        values = _row_values(flow)
+        if row is None:
+            values.update(
+                id=flow.id,
+                created_by=flow.created_by or actor,
+                updated_by=flow.updated_by or actor,
+                metadata_version=flow.metadata_version or _new_version(),
+                created_ns=now,
+                metadata_updated_ns=now,
+            )
+            await conn.execute(insert(flows).values(**values))
+        else:
+            values.update(
+                created_by=flow.created_by or row.created_by,
+                updated_by=flow.updated_by or actor or row.updated_by,
+                metadata_version=_next_version(row.metadata_version, flow.metadata_version),
+                metadata_updated_ns=now,
+            )
+            await conn.execute(update(flows).where(flows.c.id == flow.id).values(**values))
+        await replace_tag_rows(conn, flow_tags, "flow_id", flow.id, flow.tags)
+        await _store_collection(conn, flow.id, flow.flow_collection)
+        return row is None
+
+    async def _apply(
+        self, conn: AsyncConnection, row: Row[Any], changes: dict[str, Any], *, actor: str | None
+    ) -> None:
+        values = {key: value for key, value in changes.items() if key != "flow_collection"}
+        if "tags" in changes:
+            tags = changes["tags"] or {}
+            values["tags"] = tags_to_json(tags)
+            await replace_tag_rows(conn, flow_tags, "flow_id", row.id, tags)
+        if "flow_collection" in changes:
+            await _store_collection(conn, row.id, changes["flow_collection"] or ())
+            await touch_source(conn, row.source_id, actor=actor)
+        values["metadata_version"] = _next_version(
+            row.metadata_version, changes.get("metadata_version")
+        )
+        values["metadata_updated_ns"] = now_ns()
+        if actor is not None:
+            values["updated_by"] = actor
+        await conn.execute(update(flows).where(flows.c.id == row.id).values(**values))
+
+
+def flow_not_found(flow_id: str) -> NotFound:
+    """The NOT_FOUND error for an unknown Flow."""
+    return NotFound(
+        f"flow {flow_id} not found", reason=FLOW_NOT_FOUND, metadata={"flowId": flow_id}
+    )
+
+
+def flow_read_only(flow_id: str) -> FailedPrecondition:
+    """The error for a write to a read-only Flow (TAMS answers 403)."""
+    return FailedPrecondition(
+        f"flow {flow_id} is read-only; set read_only to false first",
+        reason=FLOW_READ_ONLY,
+        metadata={"flowId": flow_id},
+    )
+
+
+def _new_version() -> str:
+    return str(uuid.uuid4())
+
+
+def _next_version(current: str, requested: str | None) -> str:
+    """A client may set a new metadata_version; otherwise every change makes one."""
+    if requested and requested != current:
+        return requested
+    return _new_version()
+
+
+def _differs_only_in_read_only(stored: Flow, new: Flow) -> bool:
+    neutral = dict.fromkeys(_SERVER_MANAGED) | {"read_only": None}
+    return dataclasses.replace(stored, **neutral) == dataclasses.replace(new, **neutral)
+
+
+async def _ensure_source(conn: AsyncConnection, flow: Flow, *, actor: str | None, now: int) -> None:
+    """Create the Flow's Source when new; refuse one of another format or deleted."""
+    await conn.execute(
+        insert_ignoring_conflicts(conn, sources, ["id"]).values(
+            id=flow.source_id,
+            format=flow.format,
+            created_by=actor,
+            updated_by=actor,
+            tags={},
+            created_ns=now,
+            updated_ns=now,
+        )
+    )
+    source = (
+        await conn.execute(
+            select(sources.c.format, sources.c.deleted_ns).where(sources.c.id == flow.source_id)
+        )
+    ).one()
+    if source.deleted_ns is not None:
+        raise FailedPrecondition(
+            f"source {flow.source_id} is soft-deleted; flows cannot be added to it",
+            reason=SOURCE_DELETED,
+            metadata={"sourceId": flow.source_id},
+        )
+    if source.format != flow.format:
+        raise FailedPrecondition(
+            f"flow format {flow.format} contradicts the format {source.format} of its "
+            f"source {flow.source_id}",
+            reason=FORMAT_MISMATCH,
+            metadata={
+                "sourceId": flow.source_id,
+                "sourceFormat": source.format,
+                "flowFormat": flow.format,
+            },
+        )
+
+
+async def _store_collection(
+    conn: AsyncConnection, flow_id: str, collection: Sequence[CollectionItem]
+) -> None:
+    """Store the collection after checking every member exists (a Flow may list itself,
+    as the spec's own multi example does)."""
+    member_ids = {item.id for item in collection}
+    if member_ids:
+        found = set(
+            await conn.scalars(
+                select(flows.c.id).where(flows.c.id.in_(member_ids), flows.c.deleted_ns.is_(None))
+            )
+        )
+        missing = [item.id for item in collection if item.id not in found]
+        if missing:
+            raise FailedPrecondition(
+                f"flow_collection names flow {missing[0]}, which does not exist",
+                reason=COLLECTION_MEMBER_NOT_FOUND,
+                metadata={"flowId": missing[0]},
+            )
+    await collections.replace_flow_collection(conn, flow_id, collection)
+
+
+def _row_values(flow: Flow) -> dict[str, Any]:
+    return {
+        "source_id": flow.source_id,
+        "format": flow.format,
+        "codec": flow.codec,
+        "container": flow.container,
+        "label": flow.label,
+        "description": flow.description,
+        "tags": tags_to_json(flow.tags),
+        "generation": flow.generation,
+        "status": flow.status,
+        "read_only": flow.read_only,
+        "max_bit_rate": flow.max_bit_rate,
+        "avg_bit_rate": flow.avg_bit_rate,
+        "profile_id": flow.profile_id,
+        "segment_duration": flow.segment_duration,
+        "container_mapping": flow.container_mapping,
+        "essence_parameters": flow.essence_parameters,
+        **essence_summary(flow.essence_parameters),
+    }
+
+
+async def _select_row(
+    conn: AsyncConnection, flow_id: str, *, for_update: bool = False
+) -> Row[Any] | None:
+    stmt = select(flows).where(flows.c.id == flow_id)
+    if for_update and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return (await conn.execute(stmt)).first()
+
+
+async def _live_row(conn: AsyncConnection, flow_id: str) -> Row[Any]:
+    row = await _select_row(conn, flow_id, for_update=True)
+    if row is None or row.deleted_ns is not None:
+        raise flow_not_found(flow_id)
+    return row
+
+
+async def _writable_row(conn: AsyncConnection, flow_id: str) -> Row[Any]:
+    row = await _live_row(conn, flow_id)
+    if row.read_only:
+        raise flow_read_only(flow_id)
+    return row
+
+
+async def _reload(conn: AsyncConnection, flow_id: str) -> Flow:
+    row = await _select_row(conn, flow_id)
+    assert row is not None
+    return (await _load(conn, [row], include_timerange=False))[0]
+
+
+async def _load(
+    conn: AsyncConnection, rows: Sequence[Row[Any]], *, include_timerange: bool
+) -> list[Flow]:
+    ids = [row.id for row in rows]
+    collection = await collections.flow_collections(conn, ids)
+    collected_by = await collections.flows_collected_by(conn, ids)
+    return [
+        Flow(
+            id=row.id,
+            source_id=row.source_id,
+            format=row.format,
+            label=row.label,
+            description=row.description,
+            created_by=row.created_by,
+            updated_by=row.updated_by,
+            tags=tags_from_json(row.tags),
+            metadata_version=row.metadata_version,
+            generation=row.generation,
+            status=row.status,
+            read_only=row.read_only,
+            max_bit_rate=row.max_bit_rate,
+            avg_bit_rate=row.avg_bit_rate,
+            profile_id=row.profile_id,
+            codec=row.codec,
+            container=row.container,
+            segment_duration=row.segment_duration,
+            container_mapping=row.container_mapping,
+            essence_parameters=row.essence_parameters,
+            flow_collection=collection.get(row.id, ()),
+            created_ns=row.created_ns,
+            metadata_updated_ns=row.metadata_updated_ns,
+            segments_updated_ns=row.segments_updated_ns,
+            collected_by=collected_by.get(row.id, ()),
+            timerange=(
+                extent_text(row.timerange_start_ns, row.timerange_end_ns)
+                if include_timerange
+                else None
+            ),
+            deleted_ns=row.deleted_ns,
+            deleted_by=row.deleted_by,
+        )
+        for row in rows
+    ]
+
+
+def _filters(query: FlowQuery) -> list[ColumnElement[bool]]:
+    c = flows.c
+    clauses: list[ColumnElement[bool]] = []
+    if not query.show_deleted:
+        clauses.append(c.deleted_ns.is_(None))
+    equal = {
+        c.source_id: query.source_id,
+        c.format: query.format,
+        c.codec: query.codec,
+        c.label: query.label,
+        c.frame_width: query.frame_width,
+        c.frame_height: query.frame_height,
+        c.profile_id: query.profile_id,
+        c.status: query.status,
+    }
+    clauses += [column == value for column, value in equal.items() if value is not None]
+    if query.init_segments is not None:
+        has_init = c.init_segments.is_(True)
+        clauses.append(has_init if query.init_segments else ~has_init | c.init_segments.is_(None))
+    if query.timerange is not None:
+        if query.timerange.never:
+            clauses.append(c.timerange_start_ns.is_(None))
+        else:
+            clauses += [
+                c.timerange_start_ns < query.timerange.end_ns,
+                c.timerange_end_ns > query.timerange.start_ns,
+            ]
+    clauses += tag_filter_clauses(flow_tags, "flow_id", c.id, query.tags)
+    collected = collections.flow_collected_by_filter(
+        c.id, query.collected_by_ids, not_collected=query.not_collected
+    )
+    if collected is not None:
+        clauses.append(collected)
+    return clauses
+
+
+def _sort_spec(query: FlowQuery) -> SortSpec:
+    """TAMS order: dates newest first, labels ascending with unlabelled ones after;
+    ``reverse_order`` flips it all; ids break ties."""
+    if query.sort_by == "label":
+        keys: tuple[ColumnElement[Any], ...] = (
+            case((flows.c.label.is_(None), 1), else_=0),
+            func.coalesce(flows.c.label, ""),
+            flows.c.id,
+        )
+        return SortSpec(keys, descending=query.reverse_order)
+    column = (
+        flows.c.metadata_updated_ns if query.sort_by == "metadata_updated" else flows.c.created_ns
+    )
+    return SortSpec((column, flows.c.id), descending=not query.reverse_order)
+
+
+def extent_text(start_ns: int | None, end_ns: int | None) -> str:
+    """The Flow's timerange from its stored extent; ``()`` when it has no Segments."""
+    if start_ns is None or end_ns is None:
+        return "()"
+    return format_timerange(from_bounds(start_ns, end_ns))

@@ -1,0 +1,137 @@
+"""Tables of the metadata store, one schema for SQLite and PostgreSQL.
+
+Times are BIGINT nanoseconds since the Unix epoch. Tags live twice: as JSON on the
+resource (what is returned) and as one row per (name, value) in a side table (what
+filters use, so ``tag.{name}`` and ``tag_exists.{name}`` are index lookups).
+Alembic migrations in ``migrations/`` create and evolve these tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(36)
+
+settings = Table(
+    "service_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("format", String(64), nullable=False),
+    Column("label", Text),
+    Column("description", Text),
+    Column("created_by", Text),
+    Column("updated_by", Text),
+    Column("tags", JSON, nullable=False),
+    Column("created_ns", BigInteger, nullable=False),
+    Column("updated_ns", BigInteger, nullable=False),
+    Column("deleted_ns", BigInteger),
+    Column("deleted_by", Text),
+    Index(None, "created_ns", "id"),
+    Index(None, "updated_ns", "id"),
+    Index(None, "label", "id"),
+)
+
+source_tags = Table(
+    "source_tags",
+    metadata,
+    Column("source_id", ID, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("value", Text),
+    Index(None, "source_id"),
+    Index(None, "name", "value"),
+)
+
+flows = Table(
+    "flows",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("source_id", ID, ForeignKey("sources.id"), nullable=False),
+    Column("format", String(64), nullable=False),
+    Column("codec", Text),
+    Column("container", Text),
+    Column("label", Text),
+    Column("description", Text),
+    Column("created_by", Text),
+    Column("updated_by", Text),
+    Column("tags", JSON, nullable=False),
+    Column("metadata_version", Text, nullable=False),
+    Column("generation", Integer),
+    Column("status", String(32)),
+    Column("read_only", Boolean),
+    Column("max_bit_rate", Integer),
+    Column("avg_bit_rate", Integer),
+    Column("profile_id", ID),
+    Column("segment_duration", JSON),
+    Column("container_mapping", JSON),
+    Column("essence_parameters", JSON),
+    # Copies of essence values, for filters:
+    Column("frame_width", Integer),
+    Column("frame_height", Integer),
+    Column("init_segments", Boolean),
+    Column("created_ns", BigInteger, nullable=False),
+    Column("metadata_updated_ns", BigInteger, nullable=False),
+    Column("segments_updated_ns", BigInteger),
+    # Extent of the Flow's Segments, half-open [start, end); NULL when it has none.
+    Column("timerange_start_ns", BigInteger),
+    Column("timerange_end_ns", BigInteger),
+    Column("deleted_ns", BigInteger),
+    Column("deleted_by", Text),
+    Index(None, "created_ns", "id"),
+    Index(None, "metadata_updated_ns", "id"),
+    Index(None, "label", "id"),
+    Index(None, "source_id"),
+)
+
+flow_tags = Table(
+    "flow_tags",
+    metadata,
+    Column("flow_id", ID, ForeignKey("flows.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("value", Text),
+    Index(None, "flow_id"),
+    Index(None, "name", "value"),
+)
+
+flow_collection_items = Table(
+    "flow_collection_items",
+    metadata,
+    Column(
+        "collector_id",
+        ID,
+        ForeignKey("flows.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True),
+    Column("member_id", ID, ForeignKey("flows.id", ondelete="CASCADE"), nullable=False),
+    Column("role", Text),
+    Column("container_mapping", JSON),
+    Index(None, "member_id"),
+)

@@ -1,0 +1,265 @@
+"""Sources in the store: reads, listings and the writes TAMS allows on them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tams_server.domain.errors import (
+    SOURCE_ALREADY_EXISTS,
+    SOURCE_HAS_FLOWS,
+    SOURCE_NOT_FOUND,
+    TAG_NOT_FOUND,
+    AlreadyExists,
+    FailedPrecondition,
+    NotFound,
+)
+from tams_server.domain.models import Source
+from tams_server.domain.queries import Page, SourceQuery
+from tams_server.domain.tags import TagValue, tags_from_json, tags_to_json
+from tams_server.store import flow_collections as collections
+from tams_server.store.clock import now_ns
+from tams_server.store.engine import Database
+from tams_server.store.paging import PageTokenCodec, SortSpec, fingerprint
+from tams_server.store.schema import flows, source_tags, sources
+from tams_server.store.tags import replace_tag_rows, tag_filter_clauses
+
+UPDATABLE_FIELDS = ("label", "description", "tags")
+
+
+class SourceStore:
+    """Use cases on Sources, each one transaction."""
+
+    def __init__(self, database: Database, tokens: PageTokenCodec) -> None:
+        self._db = database
+        self._tokens = tokens
+
+    async def get(self, source_id: str, *, show_deleted: bool = False) -> Source:
+        """One Source; NOT_FOUND when unknown or (unless asked) soft-deleted."""
+        async with self._db.read() as conn:
+            row = await _select_row(conn, source_id)
+            if row is None or (row.deleted_ns is not None and not show_deleted):
+                raise source_not_found(source_id)
+            return (await _load(conn, [row]))[0]
+
+    async def list(self, query: SourceQuery, *, page_size: int, page_token: str) -> Page[Source]:
+        """One page of Sources matching ``query``."""
+        sort = _sort_spec(query)
+        print_ = fingerprint("sources", query)
+        stmt = select(sources, *sort.keys).where(*_filters(query)).order_by(*sort.order_by())
+        if page_token:
+            stmt = stmt.where(sort.after(self._tokens.decode(page_token, print_)))
+        async with self._db.read() as conn:
+            rows = list(await conn.execute(stmt.limit(page_size + 1)))
+            items = await _load(conn, rows[:page_size])
+        token = ""
+        if len(rows) > page_size:
+            last = rows[page_size - 1]
+            token = self._tokens.encode(list(last[-len(sort.keys) :]), print_)
+        return Page(items, token, page_size)
+
+    async def create(self, new_sources: Sequence[Source], *, actor: str | None) -> list[Source]:
+        """Create Sources, all or none; ALREADY_EXISTS names the first id taken."""
+        now = now_ns()
+        async with self._db.write() as conn:
+            ids = [source.id for source in new_sources]
+            taken = await conn.scalar(select(sources.c.id).where(sources.c.id.in_(ids)).limit(1))
+            if taken is not None:
+                raise AlreadyExists(
+                    f"source {taken} already exists",
+                    reason=SOURCE_ALREADY_EXISTS,
+                    metadata={"sourceId": taken},
+                )
+            for source in new_sources:
+                await insert_source(conn, source, actor=actor, now=now)
+            rows = [await _select_row(conn, source_id) for source_id in ids]
+            return await _load(conn, [row for row in rows if row is not None])
+
+    async def update(
+        self, source_id: str, changes: Mapping[str, Any], *, actor: str | None
+    ) -> Source:
+        """Set (or, with None, delete) the properties in ``changes``: any of
+        ``label``, ``description``, ``tags``."""
+        async with self._db.write() as conn:
+            await self._live_row(conn, source_id)
+            await _apply(conn, source_id, dict(changes), actor=actor)
+            return await self._reload(conn, source_id)
+
+    async def set_tag(
+        self, source_id: str, name: str, value: TagValue, *, actor: str | None
+    ) -> Source:
+        """Create or replace one tag."""
+        async with self._db.write() as conn:
+            row = await self._live_row(conn, source_id)
+            tags = tags_from_json(row.tags)
+            tags[name] = value
+            await _apply(conn, source_id, {"tags": tags}, actor=actor)
+            return await self._reload(conn, source_id)
+
+    async def delete_tag(self, source_id: str, name: str, *, actor: str | None) -> Source:
+        """Delete one tag; NOT_FOUND when the Source has no such tag."""
+        async with self._db.write() as conn:
+            row = await self._live_row(conn, source_id)
+            tags = tags_from_json(row.tags)
+            if name not in tags:
+                raise NotFound(
+                    f"source {source_id} has no tag {name!r}",
+                    reason=TAG_NOT_FOUND,
+                    metadata={"sourceId": source_id, "tag": name},
+                )
+            del tags[name]
+            await _apply(conn, source_id, {"tags": tags}, actor=actor)
+            return await self._reload(conn, source_id)
+
+    async def soft_delete(self, source_id: str, *, deleted_by: str | None) -> Source:
+        """Hide a Source that no live Flow renders, recording who and when."""
+        async with self._db.write() as conn:
+            await self._live_row(conn, source_id)
+            flow_count = await conn.scalar(
+                select(func.count())
+                .select_from(flows)
+                .where(flows.c.source_id == source_id, flows.c.deleted_ns.is_(None))
+            )
+            if flow_count:
+                raise FailedPrecondition(
+                    f"source {source_id} is still rendered by {flow_count} flow(s); "
+                    "delete them first",
+                    reason=SOURCE_HAS_FLOWS,
+                    metadata={"sourceId": source_id, "flowCount": str(flow_count)},
+                )
+            await conn.execute(
+                update(sources)
+                .where(sources.c.id == source_id)
+                .values(deleted_ns=now_ns(), deleted_by=deleted_by)
+            )
+            return await self._reload(conn, source_id)
+
+    async def _live_row(self, conn: AsyncConnection, source_id: str) -> Row[Any]:
+        row = await _select_row(conn, source_id, for_update=True)
+        if row is None or row.deleted_ns is not None:
+            raise source_not_found(source_id)
+        return row
+
+    async def _reload(self, conn: AsyncConnection, source_id: str) -> Source:
+        row = await _select_row(conn, source_id)
+        assert row is not None
+        return (await _load(conn, [row]))[0]
+
+
+def source_not_found(source_id: str) -> NotFound:
+    """The NOT_FOUND error for an unknown Source."""
+    return NotFound(
+        f"source {source_id} not found", reason=SOURCE_NOT_FOUND, metadata={"sourceId": source_id}
+    )
+
+
+async def insert_source(
+    conn: AsyncConnection, source: Source, *, actor: str | None, now: int
+) -> None:
+    """Insert one new Source row with its tag rows."""
+    await conn.execute(
+        insert(sources).values(
+            id=source.id,
+            format=source.format,
+            label=source.label,
+            description=source.description,
+            created_by=source.created_by or actor,
+            updated_by=source.updated_by or actor,
+            tags=tags_to_json(source.tags),
+            created_ns=now,
+            updated_ns=now,
+        )
+    )
+    await replace_tag_rows(conn, source_tags, "source_id", source.id, source.tags)
+
+
+async def touch_source(conn: AsyncConnection, source_id: str, *, actor: str | None) -> None:
+    """Record that a Source's metadata changed (also when its collections change)."""
+    values: dict[str, Any] = {"updated_ns": now_ns()}
+    if actor is not None:
+        values["updated_by"] = actor
+    await conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
+
+
+async def _apply(
+    conn: AsyncConnection, source_id: str, changes: dict[str, Any], *, actor: str | None
+) -> None:
+    if "tags" in changes:
+        tags = changes["tags"] or {}
+        changes["tags"] = tags_to_json(tags)
+        await replace_tag_rows(conn, source_tags, "source_id", source_id, tags)
+    await conn.execute(update(sources).where(sources.c.id == source_id).values(**changes))
+    await touch_source(conn, source_id, actor=actor)
+
+
+async def _select_row(
+    conn: AsyncConnection, source_id: str, *, for_update: bool = False
+) -> Row[Any] | None:
+    stmt = select(sources).where(sources.c.id == source_id)
+    if for_update and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return (await conn.execute(stmt)).first()
+
+
+async def load_source_rows(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[Source]:
+    """Sources from rows, with their derived collections."""
+    return await _load(conn, rows)
+
+
+async def _load(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[Source]:
+    ids = [row.id for row in rows]
+    collection = await collections.source_collections(conn, ids)
+    collected_by = await collections.sources_collected_by(conn, ids)
+    return [
+        Source(
+            id=row.id,
+            format=row.format,
+            label=row.label,
+            description=row.description,
+            created_by=row.created_by,
+            updated_by=row.updated_by,
+            tags=tags_from_json(row.tags),
+            created_ns=row.created_ns,
+            updated_ns=row.updated_ns,
+            source_collection=collection.get(row.id, ()),
+            collected_by=collected_by.get(row.id, ()),
+            deleted_ns=row.deleted_ns,
+            deleted_by=row.deleted_by,
+        )
+        for row in rows
+    ]
+
+
+def _filters(query: SourceQuery) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if not query.show_deleted:
+        clauses.append(sources.c.deleted_ns.is_(None))
+    if query.label is not None:
+        clauses.append(sources.c.label == query.label)
+    if query.format is not None:
+        clauses.append(sources.c.format == query.format)
+    clauses += tag_filter_clauses(source_tags, "source_id", sources.c.id, query.tags)
+    collected = collections.source_collected_by_filter(
+        sources.c.id, query.collected_by_ids, not_collected=query.not_collected
+    )
+    if collected is not None:
+        clauses.append(collected)
+    return clauses
+
+
+def _sort_spec(query: SourceQuery) -> SortSpec:
+    """TAMS order: dates newest first, labels ascending with unlabelled ones after;
+    ``reverse_order`` flips it all; ids break ties."""
+    if query.sort_by == "label":
+        keys: tuple[ColumnElement[Any], ...] = (
+            case((sources.c.label.is_(None), 1), else_=0),
+            func.coalesce(sources.c.label, ""),
+            sources.c.id,
+        )
+        return SortSpec(keys, descending=query.reverse_order)
+    column = sources.c.updated_ns if query.sort_by == "updated" else sources.c.created_ns
+    return SortSpec((column, sources.c.id), descending=not query.reverse_order)

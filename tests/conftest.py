@@ -1,0 +1,90 @@
+"""Session fixtures: the real server, started in-process with the production wiring
+(``tams_server.app.serve``) on a free port, once per database engine.
+
+Every test that uses ``running`` (or anything built on it) runs on SQLite and on
+PostgreSQL. PostgreSQL comes from ``TAMS_TEST_DATABASE_URL`` (``scripts/test.sh``
+provides one, starting a throwaway cluster when none is reachable). Under CI a missing
+PostgreSQL fails the run instead of skipping half the suite.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from tams.v1 import flows_pb2_grpc, service_info_pb2_grpc, sources_pb2_grpc
+from tams_server.app import RunningServer, serve
+from tams_server.config import Config
+
+ENGINES = ("sqlite", "postgresql")
+
+
+def postgresql_url() -> str:
+    """The test PostgreSQL, or a skip (a failure under CI) when there is none."""
+    url = os.environ.get("TAMS_TEST_DATABASE_URL")
+    if url:
+        return url
+    message = "no PostgreSQL: set TAMS_TEST_DATABASE_URL or run scripts/test.sh"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI never skips PostgreSQL)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database URL per engine."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'tams.db'}"
+    return postgresql_url()
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's data folder."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+async def running(database_url: str, data_dir: Path) -> AsyncIterator[RunningServer]:
+    """The server, on free ports."""
+    config = Config(
+        grpc_port=0, http_port=0, data_dir=data_dir, database_url=database_url,
+        shutdown_grace_s=2.0,
+    )  # fmt: skip
+    async with serve(config) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def grpc_target(running: RunningServer) -> str:
+    """``host:port`` of the running server."""
+    return running.grpc_target
+
+
+@pytest.fixture(scope="session")
+async def channel(grpc_target: str) -> AsyncIterator[grpc.aio.Channel]:
+    """One channel to the server for the session."""
+    async with grpc.aio.insecure_channel(grpc_target) as chan:
+        yield chan
+
+
+@pytest.fixture(scope="session")
+def flows(channel: grpc.aio.Channel) -> flows_pb2_grpc.FlowServiceStub:
+    """FlowService stub."""
+    return flows_pb2_grpc.FlowServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def sources(channel: grpc.aio.Channel) -> sources_pb2_grpc.SourceServiceStub:
+    """SourceService stub."""
+    return sources_pb2_grpc.SourceServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def service_info(channel: grpc.aio.Channel) -> service_info_pb2_grpc.ServiceInfoServiceStub:
+    """ServiceInfoService stub."""
+    return service_info_pb2_grpc.ServiceInfoServiceStub(channel)

@@ -1,0 +1,1 @@
+"""Test helpers: factories and assertions shared by the test modules."""
