@@ -15,23 +15,17 @@ from grpc_reflection.v1alpha import reflection
 
 from tams.v1 import (
     events_pb2,
-    events_pb2_grpc,
     flow_delete_requests_pb2,
-    flow_delete_requests_pb2_grpc,
     flows_pb2,
     flows_pb2_grpc,
     objects_pb2,
-    objects_pb2_grpc,
     segments_pb2,
-    segments_pb2_grpc,
     service_info_pb2,
     service_info_pb2_grpc,
     sources_pb2,
     sources_pb2_grpc,
     storage_pb2,
-    storage_pb2_grpc,
     webhooks_pb2,
-    webhooks_pb2_grpc,
 )
 from tams_server.config import Config
 from tams_server.interceptors.auth import AuthInterceptor
@@ -65,6 +59,10 @@ TAMS_SERVICES = tuple(
         (events_pb2, "EventService"),
     )
 )
+
+# Services with behaviour so far. The others are designed (reflection describes them)
+# and answer UNIMPLEMENTED until their issue lands.
+IMPLEMENTED_SERVICES = (*TAMS_SERVICES[:2], TAMS_SERVICES[5])
 
 # Large listings stream in pages of a few hundred items; allow messages well above
 # the 4 MiB default for big batches of registrations.
@@ -110,7 +108,7 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
         )
         port = server.add_insecure_port(f"{config.grpc_host}:{config.grpc_port}")
         await server.start()
-        for name in ("", *TAMS_SERVICES):
+        for name in ("", *IMPLEMENTED_SERVICES):
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
         target = f"{config.grpc_host}:{port}"
         log.info(
@@ -134,23 +132,4 @@ def _add_servicers(server: grpc.aio.Server, database: Database, tokens: PageToke
     )
     service_info_pb2_grpc.add_ServiceInfoServiceServicer_to_server(
         ServiceInfoServicer(ServiceInfoStore(database)), server
-    )
-    # Designed, not built yet: listed by reflection, answering UNIMPLEMENTED.
-    segments_pb2_grpc.add_SegmentServiceServicer_to_server(
-        segments_pb2_grpc.SegmentServiceServicer(), server
-    )
-    storage_pb2_grpc.add_StorageServiceServicer_to_server(
-        storage_pb2_grpc.StorageServiceServicer(), server
-    )
-    objects_pb2_grpc.add_ObjectServiceServicer_to_server(
-        objects_pb2_grpc.ObjectServiceServicer(), server
-    )
-    flow_delete_requests_pb2_grpc.add_FlowDeleteRequestServiceServicer_to_server(
-        flow_delete_requests_pb2_grpc.FlowDeleteRequestServiceServicer(), server
-    )
-    webhooks_pb2_grpc.add_WebhookServiceServicer_to_server(
-        webhooks_pb2_grpc.WebhookServiceServicer(), server
-    )
-    events_pb2_grpc.add_EventServiceServicer_to_server(
-        events_pb2_grpc.EventServiceServicer(), server
     )

@@ -19,35 +19,39 @@ from tams_server.store.migrate import migrate
 log = logging.getLogger("tams_server")
 
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(f"TAMS_{name}", default)
+# (flag, environment variable, type, default, help) of each command's options.
+_COMMON_OPTIONS = (
+    ("--data-dir", "DATA_DIR", Path, str(DEFAULT_DATA_DIR),
+     "folder of the embedded database and local objects"),
+    ("--database-url", "DATABASE_URL", str, None,
+     "postgresql+asyncpg://user@host/db; default: SQLite in the data folder"),
+    ("--log-level", "LOG_LEVEL", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
+)  # fmt: skip
+_SERVE_OPTIONS = (
+    ("--grpc-host", "GRPC_HOST", str, "127.0.0.1", "gRPC interface"),
+    ("--grpc-port", "GRPC_PORT", int, "50051", "gRPC port, 0 = any free port"),
+    ("--http-host", "HTTP_HOST", str, "127.0.0.1", "HTTP interface"),
+    ("--http-port", "HTTP_PORT", int, "8000", "HTTP port (REST gateway), 0 = any free port"),
+    ("--shutdown-grace", "SHUTDOWN_GRACE", float, "10",
+     "seconds in-flight RPCs may run on after SIGTERM/SIGINT"),
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line; every flag also reads ``TAMS_<FLAG>`` for its default."""
+    """The command line; every flag also reads ``TAMS_<NAME>`` for its default."""
     parser = argparse.ArgumentParser(prog="tams-server", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (("serve", "run the server"), ("migrate", "apply schema migrations")):
         sub = commands.add_parser(name, help=text)
-        sub.add_argument("--data-dir", type=Path, default=Path(_env("DATA_DIR", str(DEFAULT_DATA_DIR))),
-                         help="folder of the embedded database and local objects (TAMS_DATA_DIR)")  # fmt: skip
-        sub.add_argument("--database-url", default=os.environ.get("TAMS_DATABASE_URL"),
-                         help="postgresql+asyncpg://user@host/db; default SQLite in the data "
-                              "folder (TAMS_DATABASE_URL)")  # fmt: skip
-        sub.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"),
-                         help="DEBUG, INFO, WARNING... (TAMS_LOG_LEVEL)")  # fmt: skip
-        if name == "serve":
-            sub.add_argument("--grpc-host", default=_env("GRPC_HOST", "127.0.0.1"),
-                             help="gRPC interface (TAMS_GRPC_HOST)")  # fmt: skip
-            sub.add_argument("--grpc-port", type=int, default=int(_env("GRPC_PORT", "50051")),
-                             help="gRPC port, 0 = any free port (TAMS_GRPC_PORT)")  # fmt: skip
-            sub.add_argument("--http-host", default=_env("HTTP_HOST", "127.0.0.1"),
-                             help="HTTP interface (TAMS_HTTP_HOST)")  # fmt: skip
-            sub.add_argument("--http-port", type=int, default=int(_env("HTTP_PORT", "8000")),
-                             help="HTTP port for the REST gateway (TAMS_HTTP_PORT)")  # fmt: skip
-            sub.add_argument("--shutdown-grace", type=float,
-                             default=float(_env("SHUTDOWN_GRACE", "10")),
-                             help="seconds in-flight RPCs may run after SIGTERM (TAMS_SHUTDOWN_GRACE)")  # fmt: skip
+        options = _COMMON_OPTIONS + (_SERVE_OPTIONS if name == "serve" else ())
+        for flag, env, kind, default, help_text in options:
+            value = os.environ.get(f"TAMS_{env}", default)
+            sub.add_argument(
+                flag,
+                type=kind,
+                default=None if value is None else kind(value),
+                help=f"{help_text} (TAMS_{env})",
+            )
     return parser
 
 

@@ -26,7 +26,7 @@ class Authenticator(Protocol):
         ...
 
 
-class AuthInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+class AuthInterceptor(AsyncServerInterceptor):
     """Innermost interceptor: authenticates and sets the principal."""
 
     def __init__(self, authenticator: Authenticator | None = None) -> None:

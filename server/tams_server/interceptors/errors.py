@@ -42,7 +42,7 @@ def status_code_of(error: errors.TamsError) -> grpc.StatusCode:
     """The gRPC code of a domain error, by its category (MRO order)."""
     for cls in type(error).__mro__:
         if cls in CODES:
-            return CODES[cls]  # type: ignore[index]
+            return CODES[cls]
     return grpc.StatusCode.UNKNOWN
 
 
@@ -71,7 +71,7 @@ def rich_status(error: errors.TamsError) -> status_pb2.Status:
     return status
 
 
-class ErrorStatusInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+class ErrorStatusInterceptor(AsyncServerInterceptor):
     """Maps exceptions raised by handlers (and inner interceptors) to statuses."""
 
     async def intercept(

@@ -18,7 +18,7 @@ from tams_server.interceptors.request_context import REQUEST_ID_KEY, request_id
 log = logging.getLogger("tams_server.rpc")
 
 
-class RequestLogInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+class RequestLogInterceptor(AsyncServerInterceptor):
     """Outermost interceptor: times each RPC to its last streamed message."""
 
     async def intercept(
@@ -80,10 +80,10 @@ def _log(
     messages_out: int,
     failed: bool,
 ) -> None:
-    code = context.code()
+    code: grpc.StatusCode | None = context.code()
     if code is None:
         code = grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK
-    name = code.name if isinstance(code, grpc.StatusCode) else str(code)
+    name = code.name
     line = {
         "method": method,
         "code": name,

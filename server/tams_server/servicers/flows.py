@@ -49,7 +49,7 @@ class FlowServicer(flows_pb2_grpc.FlowServiceServicer):
         for index, collector in enumerate(f.collected_by_ids):
             check_uuid(collector, f"filter.collected_by_ids[{index}]")
         timerange = _query_bounds(f.timerange) if f.HasField("timerange") else None
-        page = await self._store.list(
+        page = await self._store.find(
             flow_query_to_domain(request, timerange),
             page_size=page_size(request.page_size),
             page_token=request.page_token,
@@ -83,8 +83,9 @@ class FlowServicer(flows_pb2_grpc.FlowServiceServicer):
     ) -> flows_pb2.UpdateFlowResponse:
         if not request.update_mask.paths:
             flow = _valid_flow(request.flow)
-            mode = "upsert" if request.allow_missing else "replace"
-            stored, created = await self._store.put(flow, mode=mode, actor=principal())
+            stored, created = await self._store.put(
+                flow, mode="upsert" if request.allow_missing else "replace", actor=principal()
+            )
             return flows_pb2.UpdateFlowResponse(flow=flow_to_proto(stored), created=created)
         check_uuid(request.flow.id, "flow.id")
         paths = check_update_paths(request.update_mask.paths, UPDATABLE_FIELDS)

@@ -44,6 +44,21 @@ class ServiceInfoServicer(service_info_pb2_grpc.ServiceInfoServiceServicer):
         )
         return service_info_pb2.UpdateServiceResponse(service=await self._describe())
 
+    async def ListProfiles(
+        self, request: service_info_pb2.ListProfilesRequest, context: Context
+    ) -> service_info_pb2.ListProfilesResponse:
+        raise NotImplementedError
+
+    async def GetProfile(
+        self, request: service_info_pb2.GetProfileRequest, context: Context
+    ) -> service_info_pb2.GetProfileResponse:
+        raise NotImplementedError
+
+    async def CreateProfile(
+        self, request: service_info_pb2.CreateProfileRequest, context: Context
+    ) -> service_info_pb2.CreateProfileResponse:
+        raise NotImplementedError
+
     async def _describe(self) -> service_info_pb2.ServiceInfo:
         name, description = await self._store.get()
         return service_info_pb2.ServiceInfo(

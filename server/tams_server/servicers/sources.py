@@ -37,7 +37,7 @@ class SourceServicer(sources_pb2_grpc.SourceServiceServicer):
     ) -> sources_pb2.ListSourcesResponse:
         for index, collector in enumerate(request.filter.collected_by_ids):
             check_uuid(collector, f"filter.collected_by_ids[{index}]")
-        page = await self._store.list(
+        page = await self._store.find(
             source_query_to_domain(request),
             page_size=page_size(request.page_size),
             page_token=request.page_token,

@@ -13,19 +13,15 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.expression import Alias
 
 from tams_server.domain.models import CollectionItem
 from tams_server.store.schema import flow_collection_items as items
 from tams_server.store.schema import flows
 
 
-def _collector_and_member() -> tuple[Alias, Alias]:
-    return flows.alias("collector"), flows.alias("member")
-
-
-def _live_pairs() -> tuple[Select[Any], Alias, Alias]:
-    collector, member = _collector_and_member()
+def _live_pairs() -> tuple[Select[Any], Any, Any]:
+    """Collection rows joined to their collector and member Flows, both live."""
+    collector, member = flows.alias("collector"), flows.alias("member")
     query = (
         select()
         .select_from(items)

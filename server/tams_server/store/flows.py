@@ -85,7 +85,7 @@ class FlowStore:
                 raise flow_not_found(flow_id)
             return (await _load(conn, [row], include_timerange=include_timerange))[0]
 
-    async def list(self, query: FlowQuery, *, page_size: int, page_token: str) -> Page[Flow]:
+    async def find(self, query: FlowQuery, *, page_size: int, page_token: str) -> Page[Flow]:
         """One page of Flows matching ``query``."""
         sort = _sort_spec(query)
         print_ = fingerprint("flows", query)
@@ -265,8 +265,10 @@ def _next_version(current: str, requested: str | None) -> str:
 
 
 def _differs_only_in_read_only(stored: Flow, new: Flow) -> bool:
-    neutral = dict.fromkeys(_SERVER_MANAGED) | {"read_only": None}
-    return dataclasses.replace(stored, **neutral) == dataclasses.replace(new, **neutral)
+    """Whether a whole-Flow PUT changes nothing a client controls but ``read_only``."""
+    ignored = {*_SERVER_MANAGED, "read_only"}
+    compared = [f.name for f in dataclasses.fields(Flow) if f.name not in ignored]
+    return all(getattr(stored, name) == getattr(new, name) for name in compared)
 
 
 async def _ensure_source(conn: AsyncConnection, flow: Flow, *, actor: str | None, now: int) -> None:

@@ -46,7 +46,7 @@ class SourceStore:
                 raise source_not_found(source_id)
             return (await _load(conn, [row]))[0]
 
-    async def list(self, query: SourceQuery, *, page_size: int, page_token: str) -> Page[Source]:
+    async def find(self, query: SourceQuery, *, page_size: int, page_token: str) -> Page[Source]:
         """One page of Sources matching ``query``."""
         sort = _sort_spec(query)
         print_ = fingerprint("sources", query)
