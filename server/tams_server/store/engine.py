@@ -17,8 +17,11 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from tams_server.domain.errors import CONCURRENT_CHANGE, Aborted
 
 _BEGIN_OPTION = "tams_sqlite_begin"
 
@@ -50,15 +53,26 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write unit of work: commits on success, rolls back on any exception."""
-        if not self.is_sqlite:
-            async with self.engine.connect() as conn, conn.begin():
-                yield conn
-            return
-        async with self._sqlite_write_lock, self.engine.connect() as conn:
-            conn = await conn.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
-            async with conn.begin():
-                yield conn
+        """A write unit of work: commits on success, rolls back on any exception.
+
+        A constraint violation here means a concurrent writer got in first (the use
+        cases check the rules before writing); it becomes ABORTED, which a caller may
+        retry.
+        """
+        try:
+            if not self.is_sqlite:
+                async with self.engine.connect() as conn, conn.begin():
+                    yield conn
+                return
+            async with self._sqlite_write_lock, self.engine.connect() as conn:
+                conn = await conn.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
+                async with conn.begin():
+                    yield conn
+        except IntegrityError as error:
+            raise Aborted(
+                "a concurrent change conflicted with this request; retry it",
+                reason=CONCURRENT_CHANGE,
+            ) from error
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

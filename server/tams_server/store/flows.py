@@ -21,6 +21,7 @@ from tams_server.domain.errors import (
     FORMAT_MISMATCH,
     SOURCE_DELETED,
     TAG_NOT_FOUND,
+    Aborted,
     AlreadyExists,
     FailedPrecondition,
     NotFound,
@@ -106,9 +107,17 @@ class FlowStore:
         ``create`` refuses an existing id, ``replace`` a missing one, ``upsert`` neither
         (TAMS PUT). The Source is created when new and must share the Flow's format.
         """
-        async with self._db.write() as conn:
-            created = await self._put(conn, flow, mode=mode, actor=actor, now=now_ns())
-            return await _reload(conn, flow.id), created
+        for attempt in range(2):
+            try:
+                async with self._db.write() as conn:
+                    created = await self._put(conn, flow, mode=mode, actor=actor, now=now_ns())
+                    return await _reload(conn, flow.id), created
+            except Aborted:
+                # Another PUT created the same id between our check and our insert;
+                # once more, this time as a replace (or ALREADY_EXISTS for a create).
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     async def create_many(self, new_flows: Sequence[Flow], *, actor: str | None) -> list[Flow]:
         """Create several Flows, all or none."""
