@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 
 import grpc
-
 from helpers.factories import new_id, tag, video_flow
+
 from tams.v1 import flows_pb2, flows_pb2_grpc, sources_pb2, sources_pb2_grpc
 
 WRITERS = 16
 
 
-async def test_racing_creates_of_one_id_make_one_flow(flows: flows_pb2_grpc.FlowServiceStub) -> None:
+async def test_racing_creates_of_one_id_make_one_flow(
+    flows: flows_pb2_grpc.FlowServiceStub,
+) -> None:
     flow = video_flow()
     results = await asyncio.gather(
         *(flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow)) for _ in range(WRITERS)),
@@ -30,7 +32,10 @@ async def test_racing_puts_of_one_id_all_succeed(flows: flows_pb2_grpc.FlowServi
     flow_id, source_id = new_id(), new_id()
     versions = [video_flow(id=flow_id, source_id=source_id, label=str(i)) for i in range(WRITERS)]
     results = await asyncio.gather(
-        *(flows.UpdateFlow(flows_pb2.UpdateFlowRequest(flow=v, allow_missing=True)) for v in versions)
+        *(
+            flows.UpdateFlow(flows_pb2.UpdateFlowRequest(flow=v, allow_missing=True))
+            for v in versions
+        )
     )
     assert sum(r.created for r in results) == 1
     final = (await flows.GetFlow(flows_pb2.GetFlowRequest(flow_id=flow_id))).flow
@@ -58,7 +63,9 @@ async def test_racing_tag_writes_lose_nothing(flows: flows_pb2_grpc.FlowServiceS
     await flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
     await asyncio.gather(
         *(
-            flows.SetFlowTag(flows_pb2.SetFlowTagRequest(flow_id=flow.id, name=f"t{i}", value=tag("v")))
+            flows.SetFlowTag(
+                flows_pb2.SetFlowTagRequest(flow_id=flow.id, name=f"t{i}", value=tag("v"))
+            )
             for i in range(WRITERS)
         )
     )

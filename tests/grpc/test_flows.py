@@ -6,9 +6,9 @@ from __future__ import annotations
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
-
 from helpers.factories import audio_flow, new_id, tag, unique_tag, video_flow
 from helpers.status import failure
+
 from tams.v1 import common_pb2, flows_pb2, flows_pb2_grpc, sources_pb2, sources_pb2_grpc
 
 FlowStub = flows_pb2_grpc.FlowServiceStub
@@ -41,13 +41,17 @@ async def test_put_creates_flow_and_source(
     assert stored.created.seconds > 0 and stored.metadata_version
     assert stored.video.frame_width == 1920 and stored.video.frame_rate.numerator == 25
     assert not stored.video.frame_rate.HasField("denominator")
-    source = (await sources.GetSource(sources_pb2.GetSourceRequest(source_id=flow.source_id))).source
+    source = (
+        await sources.GetSource(sources_pb2.GetSourceRequest(source_id=flow.source_id))
+    ).source
     assert source.format == flow.format
 
 
 async def test_put_replaces_whole_flow(flows: FlowStub) -> None:
     flow = video_flow(label="one", tags={"a": "1"})
-    first = (await flows.UpdateFlow(flows_pb2.UpdateFlowRequest(flow=flow, allow_missing=True))).flow
+    first = (
+        await flows.UpdateFlow(flows_pb2.UpdateFlowRequest(flow=flow, allow_missing=True))
+    ).flow
     replacement = video_flow(id=flow.id, source_id=flow.source_id, description="two")
     response = await flows.UpdateFlow(
         flows_pb2.UpdateFlowRequest(flow=replacement, allow_missing=True)
@@ -130,7 +134,9 @@ async def test_bad_flow_is_rejected_and_not_stored(
     assert result.reason == reason
     if "id" not in field:
         assert not await _exists(flows, flow.id)
-        source = await failure(sources.GetSource(sources_pb2.GetSourceRequest(source_id=flow.source_id)))
+        source = await failure(
+            sources.GetSource(sources_pb2.GetSourceRequest(source_id=flow.source_id))
+        )
         assert source.code == grpc.StatusCode.NOT_FOUND  # no implicit Source either
 
 
@@ -161,16 +167,22 @@ async def test_property_updates_and_tags(flows: FlowStub) -> None:
     assert updated.video == created.video  # untouched
     cleared = (
         await flows.UpdateFlow(
-            flows_pb2.UpdateFlowRequest(flow=flows_pb2.Flow(id=flow.id), update_mask=_mask("max_bit_rate"))
+            flows_pb2.UpdateFlowRequest(
+                flow=flows_pb2.Flow(id=flow.id), update_mask=_mask("max_bit_rate")
+            )
         )
     ).flow
     assert not cleared.HasField("max_bit_rate") and cleared.label == "new"
     tagged = (
-        await flows.SetFlowTag(flows_pb2.SetFlowTagRequest(flow_id=flow.id, name="genre", value=tag("news")))
+        await flows.SetFlowTag(
+            flows_pb2.SetFlowTagRequest(flow_id=flow.id, name="genre", value=tag("news"))
+        )
     ).flow
     assert tagged.tags["genre"].string_value == "news"
     assert tagged.metadata_version != cleared.metadata_version
-    untagged = (await flows.DeleteFlowTag(flows_pb2.DeleteFlowTagRequest(flow_id=flow.id, name="genre"))).flow
+    untagged = (
+        await flows.DeleteFlowTag(flows_pb2.DeleteFlowTagRequest(flow_id=flow.id, name="genre"))
+    ).flow
     assert "genre" not in untagged.tags
 
 
@@ -197,7 +209,9 @@ async def test_read_only_flow_refuses_every_write_but_read_only(flows: FlowStub)
     created = (await flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))).flow
     writes = [
         flows.UpdateFlow(
-            flows_pb2.UpdateFlowRequest(flow=flows_pb2.Flow(id=flow.id, label="x"), update_mask=_mask("label"))
+            flows_pb2.UpdateFlowRequest(
+                flow=flows_pb2.Flow(id=flow.id, label="x"), update_mask=_mask("label")
+            )
         ),
         flows.UpdateFlow(
             flows_pb2.UpdateFlowRequest(
@@ -205,7 +219,9 @@ async def test_read_only_flow_refuses_every_write_but_read_only(flows: FlowStub)
                 update_mask=_mask("label", "read_only"),
             )
         ),
-        flows.UpdateFlow(flows_pb2.UpdateFlowRequest(flow=video_flow(id=flow.id, source_id=flow.source_id))),
+        flows.UpdateFlow(
+            flows_pb2.UpdateFlowRequest(flow=video_flow(id=flow.id, source_id=flow.source_id))
+        ),
         flows.SetFlowTag(flows_pb2.SetFlowTagRequest(flow_id=flow.id, name="a", value=tag("b"))),
         flows.DeleteFlowTag(flows_pb2.DeleteFlowTagRequest(flow_id=flow.id, name="a")),
         flows.DeleteFlow(flows_pb2.DeleteFlowRequest(flow_id=flow.id)),
@@ -213,7 +229,10 @@ async def test_read_only_flow_refuses_every_write_but_read_only(flows: FlowStub)
     ]
     for write in writes:
         result = await failure(write)
-        assert (result.code, result.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "FLOW_READ_ONLY")
+        assert (result.code, result.reason) == (
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "FLOW_READ_ONLY",
+        )
     assert await _get(flows, flow.id) == created
     # The read_only change itself goes through, by property or by a PUT changing only it.
     unlocked = (
@@ -228,7 +247,9 @@ async def test_read_only_flow_refuses_every_write_but_read_only(flows: FlowStub)
     relocked.CopyFrom(flow)
     await flows.UpdateFlow(flows_pb2.UpdateFlowRequest(flow=relocked))
     relocked.read_only = False
-    assert (await flows.UpdateFlow(flows_pb2.UpdateFlowRequest(flow=relocked))).flow.read_only is False
+    assert (
+        await flows.UpdateFlow(flows_pb2.UpdateFlowRequest(flow=relocked))
+    ).flow.read_only is False
 
 
 async def test_collections_infer_collected_by_and_source_collections(
@@ -252,12 +273,16 @@ async def test_collections_infer_collected_by_and_source_collections(
     assert [item.id for item in stored.flow_collection] == [audio.id, video.id]  # order kept
     assert stored.flow_collection[1].container_mapping.track_index == 0
     assert list((await _get(flows, video.id)).collected_by) == [multi.id]
-    multi_source = (await sources.GetSource(sources_pb2.GetSourceRequest(source_id=multi.source_id))).source
+    multi_source = (
+        await sources.GetSource(sources_pb2.GetSourceRequest(source_id=multi.source_id))
+    ).source
     assert [(i.id, i.role) for i in multi_source.source_collection] == [
         (audio.source_id, "audio"),
         (video.source_id, ""),
     ]
-    video_source = (await sources.GetSource(sources_pb2.GetSourceRequest(source_id=video.source_id))).source
+    video_source = (
+        await sources.GetSource(sources_pb2.GetSourceRequest(source_id=video.source_id))
+    ).source
     assert list(video_source.collected_by) == [multi.source_id]
     listed = await flows.ListFlows(
         flows_pb2.ListFlowsRequest(filter=flows_pb2.FlowFilter(collected_by_ids=[multi.id]))
@@ -273,7 +298,9 @@ async def test_collections_infer_collected_by_and_source_collections(
     assert not await _exists(flows, ghost.id)
     emptied = (
         await flows.UpdateFlow(
-            flows_pb2.UpdateFlowRequest(flow=flows_pb2.Flow(id=multi.id), update_mask=_mask("flow_collection"))
+            flows_pb2.UpdateFlowRequest(
+                flow=flows_pb2.Flow(id=multi.id), update_mask=_mask("flow_collection")
+            )
         )
     ).flow
     assert list(emptied.flow_collection) == []
@@ -292,7 +319,9 @@ async def test_delete_flow_removes_it_and_its_last_source(
     assert not await _exists(flows, first.id)
     await sources.GetSource(sources_pb2.GetSourceRequest(source_id=first.source_id))
     await flows.DeleteFlow(flows_pb2.DeleteFlowRequest(flow_id=second.id))
-    result = await failure(sources.GetSource(sources_pb2.GetSourceRequest(source_id=first.source_id)))
+    result = await failure(
+        sources.GetSource(sources_pb2.GetSourceRequest(source_id=first.source_id))
+    )
     assert result.code == grpc.StatusCode.NOT_FOUND
     result = await failure(flows.DeleteFlow(flows_pb2.DeleteFlowRequest(flow_id=second.id)))
     assert (result.code, result.reason) == (grpc.StatusCode.NOT_FOUND, "FLOW_NOT_FOUND")
@@ -301,11 +330,15 @@ async def test_delete_flow_removes_it_and_its_last_source(
 async def test_soft_delete_flow(flows: FlowStub) -> None:
     flow = video_flow()
     await flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
-    await flows.DeleteFlow(flows_pb2.DeleteFlowRequest(flow_id=flow.id, soft_delete=True, deleted_by="bob"))
+    await flows.DeleteFlow(
+        flows_pb2.DeleteFlowRequest(flow_id=flow.id, soft_delete=True, deleted_by="bob")
+    )
     assert not await _exists(flows, flow.id)
     shown = (await flows.GetFlow(flows_pb2.GetFlowRequest(flow_id=flow.id, show_deleted=True))).flow
     assert shown.deleted_by == "bob"
-    result = await failure(flows.UpdateFlow(flows_pb2.UpdateFlowRequest(flow=flow, allow_missing=True)))
+    result = await failure(
+        flows.UpdateFlow(flows_pb2.UpdateFlowRequest(flow=flow, allow_missing=True))
+    )
     assert (result.code, result.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "FLOW_DELETED")
 
 
@@ -318,7 +351,9 @@ async def test_get_with_timerange(flows: FlowStub) -> None:
         await flows.GetFlow(flows_pb2.GetFlowRequest(flow_id=flow.id, include_timerange=True))
     ).flow
     assert with_range.timerange == "()"  # no Segments yet
-    result = await failure(flows.GetFlow(flows_pb2.GetFlowRequest(flow_id=flow.id, timerange="[1.5_2:0)")))
+    result = await failure(
+        flows.GetFlow(flows_pb2.GetFlowRequest(flow_id=flow.id, timerange="[1.5_2:0)"))
+    )
     assert (result.reason, result.fields) == ("INVALID_TIMERANGE", ["timerange"])
 
 

@@ -7,15 +7,21 @@ import asyncio
 import os
 import signal
 import sys
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import grpc
+from conftest import postgresql_url
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from helpers.factories import video_flow
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
 from tams.v1 import flows_pb2, flows_pb2_grpc
 from tams_server.app import serve
 from tams_server.config import Config
+
+IN_FLIGHT = 8
 
 
 async def _start_cli(data_dir: Path, database_url: str) -> tuple[asyncio.subprocess.Process, str]:
@@ -60,36 +66,53 @@ async def test_cli_migrate(tmp_path: Path, database_url: str) -> None:
         assert b"schema is up to date" in out
 
 
-async def test_graceful_shutdown_finishes_in_flight_rpcs(tmp_path: Path, database_url: str) -> None:
-    config = Config(
-        grpc_port=0, http_port=0, data_dir=tmp_path, database_url=database_url,
-        shutdown_grace_s=30.0,
-    )  # fmt: skip
+async def test_graceful_shutdown_finishes_in_flight_rpcs(tmp_path: Path) -> None:
+    """Calls blocked inside their handlers when shutdown starts still complete.
+
+    To hold calls in flight deterministically, a second connection locks the sources
+    table on PostgreSQL; the calls' inserts wait on it until the shutdown has begun.
+    (Shutdown is the gRPC server's, whatever the engine, so one engine suffices.)
+    """
+    url = postgresql_url()
+    config = Config(grpc_port=0, http_port=0, data_dir=tmp_path, database_url=url,
+                    shutdown_grace_s=30.0)  # fmt: skip
+    locker_engine = create_async_engine(url)
+    stack = AsyncExitStack()
+    running = await stack.enter_async_context(serve(config))
+    channel = grpc.aio.insecure_channel(running.grpc_target)
+    stub = flows_pb2_grpc.FlowServiceStub(channel)
     statuses: list[int] = []
-    async with serve(config) as running:
-        channel = grpc.aio.insecure_channel(running.grpc_target)
-        stub = flows_pb2_grpc.FlowServiceStub(channel)
-        health = health_pb2_grpc.HealthStub(channel)
-        watch = health.Watch(health_pb2.HealthCheckRequest())
-
-        async def follow_health() -> None:
-            try:
-                async for update in watch:
-                    statuses.append(update.status)
-            except grpc.aio.AioRpcError as error:  # the stream ends when the server stops
-                assert error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
-
-        watcher = asyncio.create_task(follow_health())
+    watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest())
+    async for update in watch:  # the first update is the current status
+        statuses.append(update.status)
+        break
+    async with locker_engine.connect() as locker:
+        await locker.execute(text("LOCK TABLE sources IN EXCLUSIVE MODE"))
         calls = [
             asyncio.ensure_future(stub.CreateFlow(flows_pb2.CreateFlowRequest(flow=video_flow())))
-            for _ in range(100)
+            for _ in range(IN_FLIGHT)
         ]
-        await asyncio.wait(calls, return_when=asyncio.FIRST_COMPLETED)
-    # The block has exited: the server stopped, after every call already in flight.
+        while await _lock_waiters(locker) < IN_FLIGHT:
+            await asyncio.sleep(0.02)  # polling a condition, not waiting for luck
+        shutdown = asyncio.create_task(stack.aclose())
+        async for update in watch:
+            statuses.append(update.status)
+            break
+        watch.cancel()  # an open stream would hold the server for the whole grace period
+        await locker.rollback()  # releases the lock: the blocked calls go on
+    await shutdown
     results = await asyncio.gather(*calls, return_exceptions=True)
-    failures = [r for r in results if isinstance(r, BaseException)]
-    assert failures == []
-    await asyncio.wait_for(watcher, timeout=10)
     await channel.close()
-    assert statuses[0] == health_pb2.HealthCheckResponse.SERVING
-    assert health_pb2.HealthCheckResponse.NOT_SERVING in statuses
+    await locker_engine.dispose()
+    assert [type(r) for r in results] == [flows_pb2.CreateFlowResponse] * IN_FLIGHT
+    assert statuses == [
+        health_pb2.HealthCheckResponse.SERVING,
+        health_pb2.HealthCheckResponse.NOT_SERVING,
+    ]
+
+
+async def _lock_waiters(conn: AsyncConnection) -> int:
+    count = await conn.scalar(
+        text("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'sources'::regclass")
+    )
+    return int(count or 0)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-
 from helpers.status import failure
+
 from tams.v1 import segments_pb2, segments_pb2_grpc, service_info_pb2, service_info_pb2_grpc
 from tams_server.app import TAMS_SERVICES
 
@@ -50,7 +50,9 @@ async def test_designed_but_unbuilt_methods_are_unimplemented(
 
 async def test_answers_carry_a_request_id(channel: grpc.aio.Channel) -> None:
     stub = service_info_pb2_grpc.ServiceInfoServiceStub(channel)
-    call = stub.GetService(service_info_pb2.GetServiceRequest(), metadata=(("x-request-id", "abc123"),))
+    call = stub.GetService(
+        service_info_pb2.GetServiceRequest(), metadata=(("x-request-id", "abc123"),)
+    )
     response = await call
     assert response.service.api_version == "8.2"
     assert ("x-request-id", "abc123") in tuple(await call.trailing_metadata())

@@ -6,9 +6,9 @@ from __future__ import annotations
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
-
 from helpers.factories import new_id, source, tag, unique_tag, video_flow
 from helpers.status import failure
+
 from tams.v1 import common_pb2, flows_pb2, flows_pb2_grpc, sources_pb2, sources_pb2_grpc
 
 SourceStub = sources_pb2_grpc.SourceServiceStub
@@ -70,9 +70,7 @@ async def test_batch_create_is_atomic(sources: SourceStub) -> None:
     assert result.code == grpc.StatusCode.ALREADY_EXISTS
     assert result.metadata["sourceId"] == existing.id
     assert await _list_ids(sources, filter=sources_pb2.SourceFilter(label=label)) == []
-    ok = await sources.BatchCreateSources(
-        sources_pb2.BatchCreateSourcesRequest(sources=batch[:2])
-    )
+    ok = await sources.BatchCreateSources(sources_pb2.BatchCreateSourcesRequest(sources=batch[:2]))
     assert [s.id for s in ok.sources] == [batch[0].id, batch[1].id]
 
 
@@ -194,7 +192,9 @@ async def test_property_updates(sources: SourceStub) -> None:
     ).source
     assert set(tagged.tags) == {"keep", "x y/z"}
     untagged = (
-        await sources.DeleteSourceTag(sources_pb2.DeleteSourceTagRequest(source_id=given.id, name="keep"))
+        await sources.DeleteSourceTag(
+            sources_pb2.DeleteSourceTagRequest(source_id=given.id, name="keep")
+        )
     ).source
     assert set(untagged.tags) == {"x y/z"}
     result = await failure(
@@ -249,9 +249,13 @@ async def test_soft_delete_hides_and_records(
     assert deleted.deleted_by == "alice" and deleted.deleted.seconds > 0
     result = await failure(sources.GetSource(sources_pb2.GetSourceRequest(source_id=given.id)))
     assert result.code == grpc.StatusCode.NOT_FOUND
-    shown = await sources.GetSource(sources_pb2.GetSourceRequest(source_id=given.id, show_deleted=True))
+    shown = await sources.GetSource(
+        sources_pb2.GetSourceRequest(source_id=given.id, show_deleted=True)
+    )
     assert shown.source.deleted_by == "alice"
-    f = sources_pb2.SourceFilter(tags=[common_pb2.TagFilter(name="run", values=[given.tags["run"].string_value])])
+    f = sources_pb2.SourceFilter(
+        tags=[common_pb2.TagFilter(name="run", values=[given.tags["run"].string_value])]
+    )
     assert await _list_ids(sources, filter=f) == []
     assert await _list_ids(sources, filter=f, show_deleted=True) == [given.id]
     # A deleted Source takes no new Flows.
@@ -266,7 +270,9 @@ async def test_source_with_flows_cannot_be_deleted(
 ) -> None:
     flow = video_flow()
     await flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
-    result = await failure(sources.DeleteSource(sources_pb2.DeleteSourceRequest(source_id=flow.source_id)))
+    result = await failure(
+        sources.DeleteSource(sources_pb2.DeleteSourceRequest(source_id=flow.source_id))
+    )
     assert (result.code, result.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "SOURCE_HAS_FLOWS")
     got = await sources.GetSource(sources_pb2.GetSourceRequest(source_id=flow.source_id))
     assert not got.source.HasField("deleted")

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from helpers.factories import video_flow
+
 from tams.v1 import flows_pb2, flows_pb2_grpc, sources_pb2, sources_pb2_grpc
 from tams_server.gateway.shapes import (
     FLOW_READ_ONLY_FIELDS,
@@ -85,9 +85,7 @@ async def test_flow_example_round_trips(
     )
 
 
-@pytest.mark.parametrize(
-    ("name", "example"), SOURCE_EXAMPLES, ids=[n for n, _ in SOURCE_EXAMPLES]
-)
+@pytest.mark.parametrize(("name", "example"), SOURCE_EXAMPLES, ids=[n for n, _ in SOURCE_EXAMPLES])
 async def test_source_example_round_trips(
     sources: sources_pb2_grpc.SourceServiceStub, name: str, example: dict[str, Any]
 ) -> None:

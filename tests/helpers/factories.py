@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from google.protobuf.message import Message
+
 from tams.v1 import common_pb2, flows_pb2, sources_pb2
 
 
@@ -25,6 +27,25 @@ def tag(value: str | list[str]) -> common_pb2.TagValue:
     return common_pb2.TagValue(list_value=common_pb2.StringList(values=value))
 
 
+def _apply(message: Message, fields: dict[str, Any]) -> None:
+    """Set fields of any kind: scalars, messages (copied), repeated (replaced), tags."""
+    for name, value in fields.items():
+        if name == "tags":
+            message.tags.clear()  # type: ignore[attr-defined]
+            for key, item in value.items():
+                message.tags[key].CopyFrom(tag(item))  # type: ignore[attr-defined]
+            continue
+        field = message.DESCRIPTOR.fields_by_name[name]
+        if field.is_repeated:
+            target = getattr(message, name)
+            del target[:]
+            target.extend(value)
+        elif field.message_type is not None:
+            getattr(message, name).CopyFrom(value)
+        else:
+            setattr(message, name, value)
+
+
 def video_flow(**fields: Any) -> flows_pb2.Flow:
     """A valid 1080p25 H.264 video Flow; keyword arguments override fields."""
     flow = flows_pb2.Flow(
@@ -39,14 +60,7 @@ def video_flow(**fields: Any) -> flows_pb2.Flow:
             frame_rate=common_pb2.Rational(numerator=25),
         ),
     )
-    tags = fields.pop("tags", {})
-    for key, value in fields.items():
-        if isinstance(value, flows_pb2.VideoEssenceParameters | flows_pb2.AudioEssenceParameters):
-            getattr(flow, key).CopyFrom(value)
-        else:
-            setattr(flow, key, value)
-    for name, value in tags.items():
-        flow.tags[name].CopyFrom(tag(value))
+    _apply(flow, fields)
     return flow
 
 
@@ -60,17 +74,12 @@ def audio_flow(**fields: Any) -> flows_pb2.Flow:
         container="video/mp2t",
         audio=flows_pb2.AudioEssenceParameters(sample_rate=48000, channels=2),
     )
-    for key, value in fields.items():
-        setattr(flow, key, value)
+    _apply(flow, fields)
     return flow
 
 
 def source(**fields: Any) -> sources_pb2.Source:
     """A valid video Source."""
     message = sources_pb2.Source(id=new_id(), format="urn:x-nmos:format:video")
-    tags = fields.pop("tags", {})
-    for key, value in fields.items():
-        setattr(message, key, value)
-    for name, value in tags.items():
-        message.tags[name].CopyFrom(tag(value))
+    _apply(message, fields)
     return message

@@ -28,7 +28,7 @@ async def failure(call: Awaitable[Any]) -> RpcFailure:
         await call
     except grpc.aio.AioRpcError as error:
         result = RpcFailure(error.code(), error.details() or "")
-        status = await rpc_status.aio.from_call(error)  # type: ignore[arg-type]
+        status = rpc_status.from_call(error)  # type: ignore[arg-type]
         for detail in status.details if status else ():
             if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
                 info = error_details_pb2.ErrorInfo()

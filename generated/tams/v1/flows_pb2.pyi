@@ -204,7 +204,9 @@ Global___UncompressedVideoParameters: _TypeAlias = UncompressedVideoParameters  
 
 @_typing.final
 class AvcParameters(_message.Message):
-    """AVC / H.264 codec parameters; all three bytes are required when set."""
+    """AVC / H.264 codec parameters; all three bytes are required when set (0 is a valid
+    value, hence explicit presence).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -220,15 +222,26 @@ class AvcParameters(_message.Message):
     def __init__(
         self,
         *,
-        profile: _builtins.int = ...,
-        level: _builtins.int = ...,
-        flags: _builtins.int = ...,
+        profile: _builtins.int | None = ...,
+        level: _builtins.int | None = ...,
+        flags: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_flags", b"_flags", "_level", b"_level", "_profile", b"_profile", "flags", b"flags", "level", b"level", "profile", b"profile"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["flags", b"flags", "level", b"level", "profile", b"profile"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_flags", b"_flags", "_level", b"_level", "_profile", b"_profile", "flags", b"flags", "level", b"level", "profile", b"profile"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__flags: _TypeAlias = _typing.Literal["flags"]  # noqa: Y015
+    _WhichOneofArgType__flags: _TypeAlias = _typing.Literal["_flags", b"_flags"]  # noqa: Y015
+    _WhichOneofReturnType__level: _TypeAlias = _typing.Literal["level"]  # noqa: Y015
+    _WhichOneofArgType__level: _TypeAlias = _typing.Literal["_level", b"_level"]  # noqa: Y015
+    _WhichOneofReturnType__profile: _TypeAlias = _typing.Literal["profile"]  # noqa: Y015
+    _WhichOneofArgType__profile: _TypeAlias = _typing.Literal["_profile", b"_profile"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__flags) -> _WhichOneofReturnType__flags | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__level) -> _WhichOneofReturnType__level | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__profile) -> _WhichOneofReturnType__profile | None: ...
 
 Global___AvcParameters: _TypeAlias = AvcParameters  # noqa: Y015
 

@@ -48,9 +48,15 @@ class _Violations:
 
     def __init__(self) -> None:
         self.items: list[FieldViolation] = []
+        self.reasons: list[str] = []
 
-    def add(self, field: str, description: str) -> None:
+    def add(self, field: str, description: str, reason: str | None = None) -> None:
         self.items.append(FieldViolation(field, description))
+        self.reasons.append(reason or _reason(description))
+
+    def extend(self, error: InvalidArgument) -> None:
+        for violation in error.field_violations:
+            self.add(violation.field, violation.description, error.reason)
 
     def positive(self, obj: JsonObject, key: str, path: str, *, required: bool = False) -> None:
         value = obj.get(key)
@@ -87,13 +93,13 @@ class _Violations:
             more = f" (and {len(self.items) - 1} more)" if len(self.items) > 1 else ""
             raise InvalidArgument(
                 f"invalid {what}: {first.field}: {first.description}{more}",
-                reason="INVALID_ARGUMENT" if len(self.items) > 1 else _reason(first),
+                reason=self.reasons[0] if len(set(self.reasons)) == 1 else "INVALID_ARGUMENT",
                 field_violations=self.items,
             )
 
 
-def _reason(violation: FieldViolation) -> str:
-    return MISSING_FIELD if violation.description.startswith("is required") else "INVALID_ARGUMENT"
+def _reason(description: str) -> str:
+    return MISSING_FIELD if description.startswith("is required") else "INVALID_ARGUMENT"
 
 
 def validate_flow(flow: Flow, *, essence_format: str | None, path: str = "flow") -> None:
@@ -169,6 +175,11 @@ def _check_video(v: _Violations, codec: str | None, essence: JsonObject, path: s
         if not unc.get("unc_type"):
             v.add(f"{path}.unc_parameters.unc_type", "is required")
         v.one_of(unc, "unc_type", _VIDEO_UNC_TYPES, f"{path}.unc_parameters")
+    avc = essence.get("avc_parameters")
+    if avc is not None:
+        for key in ("profile", "level", "flags"):
+            if key not in avc:
+                v.add(f"{path}.avc_parameters.{key}", "is required")
     if essence.get("vfr"):
         if "frame_rate" in essence:
             v.add(f"{path}.frame_rate", "must not be set when vfr is true")
@@ -217,7 +228,7 @@ def _check_collection(v: _Violations, items: tuple[CollectionItem, ...], path: s
         try:
             check_uuid(item.id, f"{path}[{i}].id")
         except InvalidArgument as error:
-            v.items.extend(error.field_violations)
+            v.extend(error)
             continue
         if item.id in seen:
             v.add(f"{path}[{i}].id", f"{item.id} is listed more than once")

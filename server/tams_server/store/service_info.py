@@ -24,7 +24,7 @@ class ServiceInfoStore:
                     schema.settings.c.key.in_((SERVICE_NAME, SERVICE_DESCRIPTION))
                 )
             )
-            values = dict(rows.tuples())
+            values: dict[str, str] = dict(rows.all())
         return values.get(SERVICE_NAME), values.get(SERVICE_DESCRIPTION)
 
     async def update(self, *, name: str | None, description: str | None) -> None:
