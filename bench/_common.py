@@ -14,7 +14,9 @@ from tams_server.config import Config
 
 def report(metric: str, value: float, unit: str, **extra: object) -> None:
     """Print one figure as a JSON line."""
-    print(json.dumps({"metric": metric, "value": round(value, 6), "unit": unit, **extra}), flush=True)
+    print(
+        json.dumps({"metric": metric, "value": round(value, 6), "unit": unit, **extra}), flush=True
+    )
 
 
 @asynccontextmanager

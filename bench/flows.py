@@ -33,9 +33,10 @@ def _flow(run: str) -> flows_pb2.Flow:
 async def run(*, quick: bool, database_url: str | None) -> None:
     total = 5_000 if quick else 100_000
     run_tag = uuid.uuid4().hex
-    async with server(database_url) as running, grpc.aio.insecure_channel(
-        running.grpc_target
-    ) as channel:
+    async with (
+        server(database_url) as running,
+        grpc.aio.insecure_channel(running.grpc_target) as channel,
+    ):
         stub = flows_pb2_grpc.FlowServiceStub(channel)
         started = time.perf_counter()
         for _ in range(total // BATCH):

@@ -26,7 +26,8 @@ async def _exists(flows: FlowStub, flow_id: str) -> bool:
     try:
         await _get(flows, flow_id)
     except grpc.aio.AioRpcError as error:
-        assert error.code() == grpc.StatusCode.NOT_FOUND
+        if error.code() != grpc.StatusCode.NOT_FOUND:
+            raise
         return False
     return True
 
@@ -38,8 +39,10 @@ async def test_put_creates_flow_and_source(
     response = await flows.UpdateFlow(flows_pb2.UpdateFlowRequest(flow=flow, allow_missing=True))
     assert response.created
     stored = response.flow
-    assert stored.created.seconds > 0 and stored.metadata_version
-    assert stored.video.frame_width == 1920 and stored.video.frame_rate.numerator == 25
+    assert stored.created.seconds > 0
+    assert stored.metadata_version
+    assert stored.video.frame_width == 1920
+    assert stored.video.frame_rate.numerator == 25
     assert not stored.video.frame_rate.HasField("denominator")
     source = (
         await sources.GetSource(sources_pb2.GetSourceRequest(source_id=flow.source_id))
@@ -58,7 +61,8 @@ async def test_put_replaces_whole_flow(flows: FlowStub) -> None:
     )
     assert not response.created
     second = response.flow
-    assert not second.HasField("label") and second.description == "two"
+    assert not second.HasField("label")
+    assert second.description == "two"
     assert dict(second.tags) == {}  # PUT replaces tags wholesale
     assert second.created == first.created
     assert second.metadata_version != first.metadata_version
@@ -83,38 +87,102 @@ def _without(flow: flows_pb2.Flow, field: str) -> flows_pb2.Flow:
 BAD_FLOWS = [
     ("bad id", video_flow(id="123"), "flow.id", "INVALID_ID"),
     ("bad source id", video_flow(source_id="nope"), "flow.source_id", "INVALID_ID"),
-    ("unknown format", video_flow(format="urn:x-nmos:format:hologram"), "flow.format", "INVALID_FORMAT"),
+    (
+        "unknown format",
+        video_flow(format="urn:x-nmos:format:hologram"),
+        "flow.format",
+        "INVALID_FORMAT",
+    ),
     ("no format", _without(video_flow(), "format"), "flow.format", "MISSING_FIELD"),
     ("no codec", _without(video_flow(), "codec"), "flow.codec", "MISSING_FIELD"),
     ("no essence", _without(video_flow(), "video"), "flow.essence_parameters", "MISSING_FIELD"),
-    ("audio essence on video", video_flow(audio=flows_pb2.AudioEssenceParameters(sample_rate=1, channels=1)),
-     "flow.essence_parameters", "FORMAT_MISMATCH"),
-    ("zero width", video_flow(video=flows_pb2.VideoEssenceParameters(
-        frame_height=1080, frame_rate=common_pb2.Rational(numerator=25))),
-     "flow.essence_parameters.frame_width", "MISSING_FIELD"),
-    ("no frame rate", video_flow(video=flows_pb2.VideoEssenceParameters(frame_width=1, frame_height=1)),
-     "flow.essence_parameters.frame_rate", "MISSING_FIELD"),
-    ("frame rate with vfr", video_flow(video=flows_pb2.VideoEssenceParameters(
-        frame_width=1, frame_height=1, vfr=True, frame_rate=common_pb2.Rational(numerator=25))),
-     "flow.essence_parameters.frame_rate", "INVALID_ARGUMENT"),
-    ("bad colorspace", video_flow(video=flows_pb2.VideoEssenceParameters(
-        frame_width=1, frame_height=1, colorspace="BT999", frame_rate=common_pb2.Rational(numerator=25))),
-     "flow.essence_parameters.colorspace", "INVALID_ARGUMENT"),
-    ("raw video without bit depth", video_flow(codec="video/raw", video=flows_pb2.VideoEssenceParameters(
-        frame_width=1, frame_height=1, frame_rate=common_pb2.Rational(numerator=25),
-        unc_parameters=flows_pb2.UncompressedVideoParameters(unc_type="v210"))),
-     "flow.essence_parameters.bit_depth", "MISSING_FIELD"),
-    ("float audio bit depth", audio_flow(codec="audio/x-raw-float", audio=flows_pb2.AudioEssenceParameters(
-        sample_rate=48000, channels=2, bit_depth=24)),
-     "flow.essence_parameters.bit_depth", "INVALID_ARGUMENT"),
+    (
+        "audio essence on video",
+        video_flow(audio=flows_pb2.AudioEssenceParameters(sample_rate=1, channels=1)),
+        "flow.essence_parameters",
+        "FORMAT_MISMATCH",
+    ),
+    (
+        "zero width",
+        video_flow(
+            video=flows_pb2.VideoEssenceParameters(
+                frame_height=1080, frame_rate=common_pb2.Rational(numerator=25)
+            )
+        ),
+        "flow.essence_parameters.frame_width",
+        "MISSING_FIELD",
+    ),
+    (
+        "no frame rate",
+        video_flow(video=flows_pb2.VideoEssenceParameters(frame_width=1, frame_height=1)),
+        "flow.essence_parameters.frame_rate",
+        "MISSING_FIELD",
+    ),
+    (
+        "frame rate with vfr",
+        video_flow(
+            video=flows_pb2.VideoEssenceParameters(
+                frame_width=1,
+                frame_height=1,
+                vfr=True,
+                frame_rate=common_pb2.Rational(numerator=25),
+            )
+        ),
+        "flow.essence_parameters.frame_rate",
+        "INVALID_ARGUMENT",
+    ),
+    (
+        "bad colorspace",
+        video_flow(
+            video=flows_pb2.VideoEssenceParameters(
+                frame_width=1,
+                frame_height=1,
+                colorspace="BT999",
+                frame_rate=common_pb2.Rational(numerator=25),
+            )
+        ),
+        "flow.essence_parameters.colorspace",
+        "INVALID_ARGUMENT",
+    ),
+    (
+        "raw video without bit depth",
+        video_flow(
+            codec="video/raw",
+            video=flows_pb2.VideoEssenceParameters(
+                frame_width=1,
+                frame_height=1,
+                frame_rate=common_pb2.Rational(numerator=25),
+                unc_parameters=flows_pb2.UncompressedVideoParameters(unc_type="v210"),
+            ),
+        ),
+        "flow.essence_parameters.bit_depth",
+        "MISSING_FIELD",
+    ),
+    (
+        "float audio bit depth",
+        audio_flow(
+            codec="audio/x-raw-float",
+            audio=flows_pb2.AudioEssenceParameters(sample_rate=48000, channels=2, bit_depth=24),
+        ),
+        "flow.essence_parameters.bit_depth",
+        "INVALID_ARGUMENT",
+    ),
     ("bad codec", video_flow(codec="h264"), "flow.codec", "INVALID_ARGUMENT"),
     ("negative bit rate", video_flow(max_bit_rate=-1), "flow.max_bit_rate", "INVALID_ARGUMENT"),
     ("bad status", video_flow(status="done"), "flow.status", "INVALID_ARGUMENT"),
-    ("bad member id", video_flow(flow_collection=[common_pb2.CollectionItem(id="x")]),
-     "flow.flow_collection[0].id", "INVALID_ID"),
-    ("negative denominator", video_flow(segment_duration=common_pb2.Rational(numerator=1, denominator=-2)),
-     "flow.segment_duration.denominator", "INVALID_ARGUMENT"),
-]  # fmt: skip
+    (
+        "bad member id",
+        video_flow(flow_collection=[common_pb2.CollectionItem(id="x")]),
+        "flow.flow_collection[0].id",
+        "INVALID_ID",
+    ),
+    (
+        "negative denominator",
+        video_flow(segment_duration=common_pb2.Rational(numerator=1, denominator=-2)),
+        "flow.segment_duration.denominator",
+        "INVALID_ARGUMENT",
+    ),
+]
 
 
 @pytest.mark.parametrize(
@@ -172,7 +240,8 @@ async def test_property_updates_and_tags(flows: FlowStub) -> None:
             )
         )
     ).flow
-    assert not cleared.HasField("max_bit_rate") and cleared.label == "new"
+    assert not cleared.HasField("max_bit_rate")
+    assert cleared.label == "new"
     tagged = (
         await flows.SetFlowTag(
             flows_pb2.SetFlowTagRequest(flow_id=flow.id, name="genre", value=tag("news"))

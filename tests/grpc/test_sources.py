@@ -22,10 +22,12 @@ async def _list_ids(stub: SourceStub, **kwargs: object) -> list[str]:
 async def test_create_then_get(sources: SourceStub) -> None:
     given = source(label="Camera 1", description="Studio A", tags={"genre": ["news", "live"]})
     created = (await sources.CreateSource(sources_pb2.CreateSourceRequest(source=given))).source
-    assert created.created.seconds > 0 and created.updated == created.created
+    assert created.created.seconds > 0
+    assert created.updated == created.created
     got = (await sources.GetSource(sources_pb2.GetSourceRequest(source_id=given.id))).source
     assert got == created
-    assert got.label == "Camera 1" and list(got.tags["genre"].list_value.values) == ["news", "live"]
+    assert got.label == "Camera 1"
+    assert list(got.tags["genre"].list_value.values) == ["news", "live"]
 
 
 async def test_create_twice_is_already_exists(sources: SourceStub) -> None:
@@ -131,7 +133,8 @@ async def test_list_pages_by_keyset_in_spec_order(sources: SourceStub) -> None:
             page = await sources.ListSources(
                 sources_pb2.ListSourcesRequest(filter=f, page_size=3, page_token=token, **kwargs)  # type: ignore[arg-type]
             )
-            assert len(page.sources) <= 3 and page.page_size == 3
+            assert len(page.sources) <= 3
+            assert page.page_size == 3
             seen += [s.label for s in page.sources]
             token = page.next_page_token
             if not token:
@@ -184,7 +187,8 @@ async def test_property_updates(sources: SourceStub) -> None:
             )
         )
     ).source
-    assert not cleared.HasField("label") and cleared.description == "described"
+    assert not cleared.HasField("label")
+    assert cleared.description == "described"
     tagged = (
         await sources.SetSourceTag(
             sources_pb2.SetSourceTagRequest(source_id=given.id, name="x y/z", value=tag(["1"]))
@@ -233,7 +237,8 @@ async def test_bad_updates_change_nothing(sources: SourceStub) -> None:
     )
     assert result.code == grpc.StatusCode.NOT_FOUND
     got = (await sources.GetSource(sources_pb2.GetSourceRequest(source_id=given.id))).source
-    assert got.label == "kept" and got.updated == got.created
+    assert got.label == "kept"
+    assert got.updated == got.created
 
 
 async def test_soft_delete_hides_and_records(
@@ -246,7 +251,8 @@ async def test_soft_delete_hides_and_records(
             sources_pb2.DeleteSourceRequest(source_id=given.id, deleted_by="alice")
         )
     ).source
-    assert deleted.deleted_by == "alice" and deleted.deleted.seconds > 0
+    assert deleted.deleted_by == "alice"
+    assert deleted.deleted.seconds > 0
     result = await failure(sources.GetSource(sources_pb2.GetSourceRequest(source_id=given.id)))
     assert result.code == grpc.StatusCode.NOT_FOUND
     shown = await sources.GetSource(
