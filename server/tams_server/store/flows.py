@@ -27,9 +27,10 @@ from tams_server.domain.errors import (
     NotFound,
 )
 from tams_server.domain.flows import essence_summary
-from tams_server.domain.models import CollectionItem, Flow
+from tams_server.domain.models import Flow
 from tams_server.domain.queries import FlowQuery, Page
 from tams_server.domain.tags import TagValue, tags_from_json, tags_to_json
+from tams_server.domain.tags import tag_rows as tag_rows_of
 from tams_server.domain.timerange import format_timerange, from_bounds
 from tams_server.store import flow_collections as collections
 from tams_server.store.clock import now_ns
@@ -120,12 +121,36 @@ class FlowStore:
         raise AssertionError("unreachable")
 
     async def create_many(self, new_flows: Sequence[Flow], *, actor: str | None) -> list[Flow]:
-        """Create several Flows, all or none."""
+        """Create several Flows, all or none, with a fixed number of statements
+        whatever the batch size."""
         now = now_ns()
+        ids = [flow.id for flow in new_flows]
         async with self._db.write() as conn:
+            taken = (
+                await conn.execute(
+                    select(flows.c.id, flows.c.deleted_ns).where(flows.c.id.in_(ids)).limit(1)
+                )
+            ).first()
+            if taken is not None:
+                raise _flow_deleted(taken.id) if taken.deleted_ns else _flow_exists(taken.id)
+            await _ensure_sources(conn, new_flows, actor=actor, now=now)
+            await conn.execute(
+                insert(flows), [_new_row_values(flow, actor=actor, now=now) for flow in new_flows]
+            )
+            tag_rows = [
+                {"flow_id": flow.id, "name": name, "value": value}
+                for flow in new_flows
+                for name, value in tag_rows_of(flow.tags)
+            ]
+            if tag_rows:
+                await conn.execute(insert(flow_tags), tag_rows)
+            await _check_members(conn, new_flows)
             for flow in new_flows:
-                await self._put(conn, flow, mode="create", actor=actor, now=now)
-            return [await _reload(conn, flow.id) for flow in new_flows]
+                if flow.flow_collection:
+                    await collections.replace_flow_collection(conn, flow.id, flow.flow_collection)
+            rows = (await conn.execute(select(flows).where(flows.c.id.in_(ids)))).all()
+            loaded = {flow.id: flow for flow in await _load(conn, rows, include_timerange=False)}
+            return [loaded[flow_id] for flow_id in ids]
 
     async def update(self, flow_id: str, changes: Mapping[str, Any], *, actor: str | None) -> Flow:
         """Set (or, with None, delete) the properties in ``changes``."""
@@ -185,36 +210,20 @@ class FlowStore:
         row = await _select_row(conn, flow.id, for_update=True)
         if row is not None:
             if row.deleted_ns is not None:
-                raise FailedPrecondition(
-                    f"flow {flow.id} is soft-deleted; its id cannot be reused",
-                    reason=FLOW_DELETED,
-                    metadata={"flowId": flow.id},
-                )
+                raise _flow_deleted(flow.id)
             if mode == "create":
-                raise AlreadyExists(
-                    f"flow {flow.id} already exists",
-                    reason=FLOW_ALREADY_EXISTS,
-                    metadata={"flowId": flow.id},
-                )
+                raise _flow_exists(flow.id)
             if row.read_only:
                 stored = (await _load(conn, [row], include_timerange=False))[0]
                 if not _differs_only_in_read_only(stored, flow):
                     raise flow_read_only(flow.id)
         elif mode == "replace":
             raise flow_not_found(flow.id)
-        await _ensure_source(conn, flow, actor=actor, now=now)
-        values = _row_values(flow)
+        await _ensure_sources(conn, [flow], actor=actor, now=now)
         if row is None:
-            values.update(
-                id=flow.id,
-                created_by=flow.created_by or actor,
-                updated_by=flow.updated_by or actor,
-                metadata_version=flow.metadata_version or _new_version(),
-                created_ns=now,
-                metadata_updated_ns=now,
-            )
-            await conn.execute(insert(flows).values(**values))
+            await conn.execute(insert(flows).values(**_new_row_values(flow, actor=actor, now=now)))
         else:
+            values = _row_values(flow)
             values.update(
                 created_by=flow.created_by or row.created_by,
                 updated_by=flow.updated_by or actor or row.updated_by,
@@ -223,7 +232,8 @@ class FlowStore:
             )
             await conn.execute(update(flows).where(flows.c.id == flow.id).values(**values))
         await replace_tag_rows(conn, flow_tags, "flow_id", flow.id, flow.tags)
-        await _store_collection(conn, flow.id, flow.flow_collection)
+        await _check_members(conn, [flow])
+        await collections.replace_flow_collection(conn, flow.id, flow.flow_collection)
         return row is None
 
     async def _apply(
@@ -235,7 +245,11 @@ class FlowStore:
             values["tags"] = tags_to_json(tags)
             await replace_tag_rows(conn, flow_tags, "flow_id", row.id, tags)
         if "flow_collection" in changes:
-            await _store_collection(conn, row.id, changes["flow_collection"] or ())
+            collection = tuple(changes["flow_collection"] or ())
+            await _check_members(
+                conn, [Flow(row.id, row.source_id, row.format, flow_collection=collection)]
+            )
+            await collections.replace_flow_collection(conn, row.id, collection)
             await touch_source(conn, row.source_id, actor=actor)
         values["metadata_version"] = _next_version(
             row.metadata_version, changes.get("metadata_version")
@@ -280,63 +294,100 @@ def _differs_only_in_read_only(stored: Flow, new: Flow) -> bool:
     return all(getattr(stored, name) == getattr(new, name) for name in compared)
 
 
-async def _ensure_source(conn: AsyncConnection, flow: Flow, *, actor: str | None, now: int) -> None:
-    """Create the Flow's Source when new; refuse one of another format or deleted."""
-    await conn.execute(
-        insert_ignoring_conflicts(conn, sources, ["id"]).values(
-            id=flow.source_id,
-            format=flow.format,
-            created_by=actor,
-            updated_by=actor,
-            tags={},
-            created_ns=now,
-            updated_ns=now,
+def _flow_exists(flow_id: str) -> AlreadyExists:
+    return AlreadyExists(
+        f"flow {flow_id} already exists", reason=FLOW_ALREADY_EXISTS, metadata={"flowId": flow_id}
+    )
+
+
+def _flow_deleted(flow_id: str) -> FailedPrecondition:
+    return FailedPrecondition(
+        f"flow {flow_id} is soft-deleted; its id cannot be reused",
+        reason=FLOW_DELETED,
+        metadata={"flowId": flow_id},
+    )
+
+
+async def _ensure_sources(
+    conn: AsyncConnection, new_flows: Sequence[Flow], *, actor: str | None, now: int
+) -> None:
+    """Create the Flows' Sources that are new; refuse a Source of another format, or a
+    soft-deleted one. Concurrent creators of one Source both succeed (the insert
+    ignores the conflict) and then both check its format."""
+    new_sources: dict[str, dict[str, Any]] = {
+        flow.source_id: {
+            "id": flow.source_id,
+            "format": flow.format,
+            "created_by": actor,
+            "updated_by": actor,
+            "tags": {},
+            "created_ns": now,
+            "updated_ns": now,
+        }
+        for flow in new_flows
+    }
+    await conn.execute(insert_ignoring_conflicts(conn, sources, ["id"]), list(new_sources.values()))
+    found = {
+        row.id: row
+        for row in await conn.execute(
+            select(sources.c.id, sources.c.format, sources.c.deleted_ns).where(
+                sources.c.id.in_(new_sources)
+            )
+        )
+    }
+    for flow in new_flows:
+        source = found[flow.source_id]
+        if source.deleted_ns is not None:
+            raise FailedPrecondition(
+                f"source {flow.source_id} is soft-deleted; flows cannot be added to it",
+                reason=SOURCE_DELETED,
+                metadata={"sourceId": flow.source_id},
+            )
+        if source.format != flow.format:
+            raise FailedPrecondition(
+                f"flow format {flow.format} contradicts the format {source.format} of its "
+                f"source {flow.source_id}",
+                reason=FORMAT_MISMATCH,
+                metadata={
+                    "sourceId": flow.source_id,
+                    "sourceFormat": source.format,
+                    "flowFormat": flow.format,
+                },
+            )
+
+
+async def _check_members(conn: AsyncConnection, collectors: Sequence[Flow]) -> None:
+    """Every collection member must be a live Flow; run after the collectors are
+    written, so a Flow may list itself (as the spec's own multi example does) or
+    another Flow of the same batch."""
+    member_ids = {item.id for flow in collectors for item in flow.flow_collection}
+    if not member_ids:
+        return
+    found = set(
+        await conn.scalars(
+            select(flows.c.id).where(flows.c.id.in_(member_ids), flows.c.deleted_ns.is_(None))
         )
     )
-    source = (
-        await conn.execute(
-            select(sources.c.format, sources.c.deleted_ns).where(sources.c.id == flow.source_id)
-        )
-    ).one()
-    if source.deleted_ns is not None:
-        raise FailedPrecondition(
-            f"source {flow.source_id} is soft-deleted; flows cannot be added to it",
-            reason=SOURCE_DELETED,
-            metadata={"sourceId": flow.source_id},
-        )
-    if source.format != flow.format:
-        raise FailedPrecondition(
-            f"flow format {flow.format} contradicts the format {source.format} of its "
-            f"source {flow.source_id}",
-            reason=FORMAT_MISMATCH,
-            metadata={
-                "sourceId": flow.source_id,
-                "sourceFormat": source.format,
-                "flowFormat": flow.format,
-            },
-        )
+    for flow in collectors:
+        for item in flow.flow_collection:
+            if item.id not in found:
+                raise FailedPrecondition(
+                    f"flow_collection of flow {flow.id} names flow {item.id}, which does not exist",
+                    reason=COLLECTION_MEMBER_NOT_FOUND,
+                    metadata={"flowId": flow.id, "memberId": item.id},
+                )
 
 
-async def _store_collection(
-    conn: AsyncConnection, flow_id: str, collection: Sequence[CollectionItem]
-) -> None:
-    """Store the collection after checking every member exists (a Flow may list itself,
-    as the spec's own multi example does)."""
-    member_ids = {item.id for item in collection}
-    if member_ids:
-        found = set(
-            await conn.scalars(
-                select(flows.c.id).where(flows.c.id.in_(member_ids), flows.c.deleted_ns.is_(None))
-            )
-        )
-        missing = [item.id for item in collection if item.id not in found]
-        if missing:
-            raise FailedPrecondition(
-                f"flow_collection names flow {missing[0]}, which does not exist",
-                reason=COLLECTION_MEMBER_NOT_FOUND,
-                metadata={"flowId": missing[0]},
-            )
-    await collections.replace_flow_collection(conn, flow_id, collection)
+def _new_row_values(flow: Flow, *, actor: str | None, now: int) -> dict[str, Any]:
+    return {
+        **_row_values(flow),
+        "id": flow.id,
+        "created_by": flow.created_by or actor,
+        "updated_by": flow.updated_by or actor,
+        "metadata_version": flow.metadata_version or _new_version(),
+        "created_ns": now,
+        "metadata_updated_ns": now,
+    }
 
 
 def _row_values(flow: Flow) -> dict[str, Any]:
