@@ -19,7 +19,7 @@ from tams_server.store.schema import flow_collection_items as items
 from tams_server.store.schema import flows
 
 
-def _live_pairs() -> tuple[Select[Any], Any, Any]:
+def _build_live_pairs() -> tuple[Select[Any], Any, Any]:
     """Collection rows joined to their collector and member Flows, both live."""
     collector, member = flows.alias("collector"), flows.alias("member")
     query = (
@@ -30,6 +30,15 @@ def _live_pairs() -> tuple[Select[Any], Any, Any]:
         .where(collector.c.deleted_ns.is_(None), member.c.deleted_ns.is_(None))
     )
     return query, collector, member
+
+
+# Built once: these queries run for every page of every listing, and building the
+# aliased joins anew each time costs more than running them.
+_LIVE_PAIRS = _build_live_pairs()
+
+
+def _live_pairs() -> tuple[Select[Any], Any, Any]:
+    return _LIVE_PAIRS
 
 
 async def replace_flow_collection(
