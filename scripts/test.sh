@@ -34,6 +34,14 @@ install_project() {
     printf '%s\n' "$want" >"$INSTALL_STAMP"
 }
 
+install_buf() {
+    # The README's buf curl examples are run by the tests; buf comes from npm.
+    if [[ ! -x $ROOT/tools/node_modules/.bin/buf ]]; then
+        log "installing buf (npm package @bufbuild/buf) into tools/"
+        npm install --prefix "$ROOT/tools" --no-save --no-audit --no-fund --loglevel=error
+    fi
+}
+
 # The database we obtained, if we obtained it (a URL given by the caller is theirs to keep).
 OWNED_DB_URL=""
 
@@ -64,6 +72,7 @@ main() {
     cd "$ROOT"
     ensure_venv
     install_project
+    install_buf
     obtain_database
     local rc=0
     "$VENV/bin/python" -m pytest "$@" || rc=$?

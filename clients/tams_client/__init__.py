@@ -1,0 +1,49 @@
+"""Typed clients of the TAMS gRPC API.
+
+``AsyncTamsClient`` (asyncio) and ``TamsClient`` (blocking) return tams.v1 messages,
+page listings automatically, retry idempotent calls, and raise one exception class per
+status code with the server's reason and field violations.
+"""
+
+from tams_client._async_client import AsyncTamsClient
+from tams_client._errors import (
+    AbortedError,
+    AlreadyExistsError,
+    DeadlineExceededError,
+    FailedPreconditionError,
+    InternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+    TamsClientError,
+    UnauthenticatedError,
+    UnavailableError,
+    UnimplementedError,
+)
+from tams_client._pagers import AsyncPager, Pager
+from tams_client._retry import RetryPolicy
+from tams_client._sync_client import TamsClient
+from tams_client._tags import tag_filter, tag_value, tags_to_python
+
+__all__ = [
+    "AbortedError",
+    "AlreadyExistsError",
+    "AsyncPager",
+    "AsyncTamsClient",
+    "DeadlineExceededError",
+    "FailedPreconditionError",
+    "InternalError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "Pager",
+    "PermissionDeniedError",
+    "RetryPolicy",
+    "TamsClient",
+    "TamsClientError",
+    "UnauthenticatedError",
+    "UnavailableError",
+    "UnimplementedError",
+    "tag_filter",
+    "tag_value",
+    "tags_to_python",
+]
