@@ -1,74 +1,296 @@
-# TEMPORARY stand-in written by the lead to run the server tests; the timerange helper
-# replaces this whole file with the real module.
+"""TAMS timestamps and timeranges as integer nanoseconds (design decision 2).
+
+A timestamp is ``"{sign}{seconds}:{nanoseconds}"``; the nanoseconds are an integer
+count (``1:5`` is 1 s + 5 ns) and the sign covers the whole value (``-1:500000000`` is
+-1.5 s). A timerange is ``{[|(}{start}_{end}{]|)}`` with open ends, ``_`` for all time
+and ``()`` for never. Values are kept half-open, ``[start, end)``, so clusivity is
+decided once, at parsing: an exclusive start becomes ``start + 1``, an inclusive end
+``end + 1``. Parsing follows BBC's reference library (``mediatimestamp``) where the
+spec's regex is loose: a missing bracket is inclusive, a lone timestamp is an instant
+(its brackets ignored), and text with neither ``_`` nor a timestamp is never.
+
+ISO 8601 / RFC 3339 UTC instants are accepted in place of timestamps, as the seed usage
+guide writes them (``[2024-12-20T10:00:00Z_2024-12-20T10:00:10Z)``, or with ``:`` as the
+separator), and converted to TAI with the leap-second table.
+"""
+
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
 
 from tams_server.domain.errors import INVALID_TIMERANGE, InvalidArgument
 
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
-_TS = r"(-?(?:0|[1-9][0-9]*):(?:0|[1-9][0-9]{0,8}))"
-_RE = re.compile(rf"(\[|\()?{_TS}?(_{_TS}?)?(\]|\))?")
+NS_PER_S: Final = 1_000_000_000
+INT64_MIN: Final = -(2**63)
+INT64_MAX: Final = 2**63 - 1
+
+_TS = r"-?(?:0|[1-9][0-9]*):(?:0|[1-9][0-9]{0,8})"
+_TIMESTAMP = re.compile(r"(-)?(0|[1-9][0-9]*):(0|[1-9][0-9]{0,8})")
+_TIMERANGE = re.compile(rf"([\[(])?({_TS})?(?:(_)({_TS})?)?([\])])?")
+_ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})"
+_ISO_TIMERANGE = re.compile(rf"([\[(])?({_ISO}|{_TS})?(?:([_:])({_ISO}|{_TS})?)?([\])])?")
+_ISO_PARTS = re.compile(
+    r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})"
+)
+
+# TAI - UTC in seconds from each UTC date on (IERS Bulletin C; the same table as the
+# IANA/IERS leap-seconds.list). Before 1972 the offset is taken as 10 s.
+_LEAP_TABLE: Final = (
+    ((1972, 1, 1), 10), ((1972, 7, 1), 11), ((1973, 1, 1), 12), ((1974, 1, 1), 13),
+    ((1975, 1, 1), 14), ((1976, 1, 1), 15), ((1977, 1, 1), 16), ((1978, 1, 1), 17),
+    ((1979, 1, 1), 18), ((1980, 1, 1), 19), ((1981, 7, 1), 20), ((1982, 7, 1), 21),
+    ((1983, 7, 1), 22), ((1985, 7, 1), 23), ((1988, 1, 1), 24), ((1990, 1, 1), 25),
+    ((1991, 1, 1), 26), ((1992, 7, 1), 27), ((1993, 7, 1), 28), ((1994, 7, 1), 29),
+    ((1996, 1, 1), 30), ((1997, 7, 1), 31), ((1999, 1, 1), 32), ((2006, 1, 1), 33),
+    ((2009, 1, 1), 34), ((2012, 7, 1), 35), ((2015, 7, 1), 36), ((2017, 1, 1), 37),
+)  # fmt: skip
+# (UTC Unix seconds, TAI - UTC) from each change on, newest first.
+_LEAPS: Final = tuple(
+    (calendar.timegm((y, m, d, 0, 0, 0)), offset) for (y, m, d), offset in reversed(_LEAP_TABLE)
+)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TimeRange:
+    """A half-open range ``[start, end)`` of integer nanoseconds; ``None`` is an open
+    end. Build with ``TimeRange.of`` so every empty range is the one ``NEVER``."""
+
     start: int | None
     end: int | None
-    empty: bool = False
+
+    @staticmethod
+    def of(start: int | None, end: int | None) -> TimeRange:
+        """The range ``[start, end)``, or NEVER when that holds nothing."""
+        if start is not None and end is not None and end <= start:
+            return NEVER
+        return TimeRange(start, end)
 
     @property
     def is_empty(self) -> bool:
-        return self.empty
+        """True for never."""
+        return self.start is not None and self.end is not None and self.end <= self.start
+
+    @property
+    def duration_ns(self) -> int | None:
+        """Length in nanoseconds; None when unbounded."""
+        if self.is_empty:
+            return 0
+        if self.start is None or self.end is None:
+            return None
+        return self.end - self.start
+
+    def contains_ns(self, ns: int) -> bool:
+        """Whether the instant ``ns`` lies inside."""
+        if self.is_empty:
+            return False
+        return (self.start is None or self.start <= ns) and (self.end is None or ns < self.end)
+
+    def overlaps(self, other: TimeRange) -> bool:
+        """Whether the two share at least one nanosecond."""
+        return not self.intersection(other).is_empty
+
+    def intersection(self, other: TimeRange) -> TimeRange:
+        """The nanoseconds in both."""
+        if self.is_empty or other.is_empty:
+            return NEVER
+        return TimeRange.of(
+            _later_start(self.start, other.start), _earlier_end(self.end, other.end)
+        )
+
+    def contains_range(self, other: TimeRange) -> bool:
+        """Whether every nanosecond of ``other`` lies inside (never is inside all)."""
+        return other.is_empty or self.intersection(other) == other
+
+    def extent(self, other: TimeRange) -> TimeRange:
+        """The smallest range covering both."""
+        if self.is_empty:
+            return other
+        if other.is_empty:
+            return self
+        start = None if self.start is None or other.start is None else min(self.start, other.start)
+        end = None if self.end is None or other.end is None else max(self.end, other.end)
+        return TimeRange(start, end)
+
+    def union(self, other: TimeRange) -> list[TimeRange]:
+        """The nanoseconds in either, as one range or two disjoint ones in order."""
+        if self.is_empty or other.is_empty:
+            return [r for r in (self, other) if not r.is_empty]
+        first, second = sorted((self, other), key=_start_key)
+        if first.end is None or second.start is None or second.start <= first.end:
+            return [first.extent(second)]
+        return [first, second]
+
+    def subtract(self, other: TimeRange) -> list[TimeRange]:
+        """The nanoseconds of this range not in ``other``: 0, 1 or 2 ranges, in order."""
+        cut = self.intersection(other)
+        if cut.is_empty:
+            return [] if self.is_empty else [self]
+        pieces = [TimeRange.of(self.start, cut.start), TimeRange.of(cut.end, self.end)]
+        if cut.start is None:
+            pieces[0] = NEVER
+        if cut.end is None:
+            pieces[1] = NEVER
+        return [piece for piece in pieces if not piece.is_empty]
+
+    def __str__(self) -> str:
+        return format_timerange(self)
 
 
-ETERNITY = TimeRange(None, None)
-NEVER = TimeRange(0, 0, True)
+ETERNITY: Final = TimeRange(None, None)
+NEVER: Final = TimeRange(0, 0)
 
 
-def _ns(text: str) -> int:
-    neg = text.startswith("-")
-    s, n = text.lstrip("-").split(":")
-    v = int(s) * 1_000_000_000 + int(n)
-    return -v if neg else v
+def _later_start(a: int | None, b: int | None) -> int | None:
+    if a is None:
+        return b
+    return a if b is None else max(a, b)
+
+
+def _earlier_end(a: int | None, b: int | None) -> int | None:
+    if a is None:
+        return b
+    return a if b is None else min(a, b)
+
+
+def _start_key(tr: TimeRange) -> float | int:
+    return float("-inf") if tr.start is None else tr.start
+
+
+def parse_timestamp(text: str, field: str = "timestamp") -> int:
+    """Nanoseconds of a TAMS timestamp such as ``-1:500000000``."""
+    match = _TIMESTAMP.fullmatch(text)
+    if match is None:
+        raise InvalidArgument.for_field(
+            field, f"{text!r} is not a TAMS timestamp like 10:0 or -1:500000000",
+            reason=INVALID_TIMERANGE,
+        )  # fmt: skip
+    sign, seconds, nanoseconds = match.groups()
+    value = int(seconds) * NS_PER_S + int(nanoseconds)
+    return -value if sign else value
+
+
+def format_timestamp(ns: int) -> str:
+    """The canonical TAMS text of ``ns`` nanoseconds."""
+    seconds, nanoseconds = divmod(abs(ns), NS_PER_S)
+    return f"{'-' if ns < 0 else ''}{seconds}:{nanoseconds}"
 
 
 def parse_timerange(text: str, field: str = "timerange") -> TimeRange:
-    m = _RE.fullmatch(text)
-    if not m:
+    """A TimeRange from TAMS text (or ISO 8601 instants); INVALID_ARGUMENT naming
+    ``field`` when the text is neither."""
+    match = _TIMERANGE.fullmatch(text)
+    if match is not None:
+        opener, start, separator, end, closer = match.groups()
+        start_ns = None if start is None else parse_timestamp(start)
+        end_ns = None if end is None else parse_timestamp(end)
+    else:
+        match = _ISO_TIMERANGE.fullmatch(text)
+        if match is None or (match.group(3) == ":" and not _both_iso(match)):
+            raise InvalidArgument.for_field(
+                field,
+                f"{text!r} is not a TAMS timerange such as [10:0_20:0), _ or ()",
+                reason=INVALID_TIMERANGE,
+            )
+        opener, start, separator, end, closer = match.groups()
+        start_ns = None if start is None else _instant_ns(start, field)
+        end_ns = None if end is None else _instant_ns(end, field)
+    if separator is None:
+        if start_ns is None:
+            return NEVER  # "", "()", "[]", "[" ...: no timestamp and no "_"
+        return TimeRange(start_ns, start_ns + 1)  # a lone timestamp is an instant
+    if start_ns is not None and opener == "(":
+        start_ns += 1
+    if end_ns is not None and closer != ")":
+        end_ns += 1
+    return TimeRange.of(start_ns, end_ns)
+
+
+def _both_iso(match: re.Match[str]) -> bool:
+    return all(part is not None and "T" in part for part in (match.group(2), match.group(4)))
+
+
+def _instant_ns(text: str, field: str) -> int:
+    return parse_timestamp(text) if "T" not in text else _iso_to_tai_ns(text, field)
+
+
+def _iso_to_tai_ns(text: str, field: str) -> int:
+    parts = _ISO_PARTS.fullmatch(text)
+    assert parts is not None  # the caller's regex matched this shape already
+    minute, second, fraction, zone = parts.groups()
+    leap = second == "60"  # 23:59:60, the leap second itself
+    try:
+        moment = datetime.fromisoformat(f"{minute}:{'59' if leap else second}{zone}")
+    except ValueError:
         raise InvalidArgument.for_field(
-            field, f"{text!r} is not a timerange", reason=INVALID_TIMERANGE
-        )
-    open_, a, sep, b, close = m.groups()
-    if sep is None and a is None:
-        return NEVER
-    start = _ns(a) + (1 if open_ == "(" else 0) if a else None
-    if sep is None:
-        b = a
-    end = (_ns(b) + (0 if close == ")" else 1)) if b else None
-    if start is not None and end is not None and end <= start:
-        return NEVER
-    return TimeRange(start, end)
+            field, f"{text!r} is not a valid date and time", reason=INVALID_TIMERANGE
+        ) from None
+    ns = (fraction or "").ljust(9, "0")
+    return utc_datetime_to_tai_ns(moment) + int(ns) + (NS_PER_S if leap else 0)
 
 
-def to_bounds(tr: TimeRange) -> tuple[int, int]:
-    return (INT64_MIN if tr.start is None else tr.start, INT64_MAX if tr.end is None else tr.end)
+def tai_offset_s(utc_unix_s: int) -> int:
+    """TAI - UTC in seconds at a UTC instant (10 before 1972)."""
+    for since, offset in _LEAPS:
+        if utc_unix_s >= since:
+            return offset
+    return 10
 
 
-def from_bounds(start: int, end: int) -> TimeRange:
-    return TimeRange(None if start == INT64_MIN else start, None if end == INT64_MAX else end)
+def utc_datetime_to_tai_ns(moment: datetime) -> int:
+    """TAI nanoseconds since 1970-01-01 of an aware UTC (or offset) datetime."""
+    utc = moment.astimezone(UTC)
+    unix_s = calendar.timegm(utc.timetuple())
+    return (unix_s + tai_offset_s(unix_s)) * NS_PER_S + utc.microsecond * 1000
+
+
+def tai_ns_to_utc_datetime(tai_ns: int) -> datetime:
+    """The UTC datetime of TAI nanoseconds (microsecond precision; a leap second
+    itself reads as the second before it)."""
+    tai_s = tai_ns // NS_PER_S
+    offset = 10
+    for since, candidate in _LEAPS:
+        if tai_s - candidate >= since:
+            offset = candidate
+            break
+    micros = (tai_ns - offset * NS_PER_S) // 1000
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
 
 
 def format_timerange(tr: TimeRange) -> str:
-    def f(ns: int) -> str:
-        sign = "-" if ns < 0 else ""
-        s, n = divmod(abs(ns), 1_000_000_000)
-        return f"{sign}{s}:{n}"
-
-    if tr.empty:
+    """The canonical text: ``()``, ``_``, ``[s]`` for an instant, else ``[s_e)`` with
+    open ends left out (``_e)``, ``[s_``)."""
+    if tr.is_empty:
         return "()"
+    if tr.start is None:
+        return "_" if tr.end is None else f"_{format_timestamp(tr.end)})"
+    if tr.end is None:
+        return f"[{format_timestamp(tr.start)}_"
+    if tr.end == tr.start + 1:
+        return f"[{format_timestamp(tr.start)}]"
+    return f"[{format_timestamp(tr.start)}_{format_timestamp(tr.end)})"
+
+
+def to_bounds(tr: TimeRange, field: str = "timerange") -> tuple[int, int]:
+    """Storage bounds: half-open int64 nanoseconds, open ends as INT64_MIN/INT64_MAX
+    (so those two values are reserved). A finite end that int64 cannot hold (beyond
+    about the year 2262) is INVALID_ARGUMENT."""
+    for value in (tr.start, tr.end):
+        if value is not None and not INT64_MIN < value < INT64_MAX:
+            raise InvalidArgument.for_field(
+                field,
+                f"{format_timerange(tr)} lies beyond the storable range (int64 nanoseconds)",
+                reason=INVALID_TIMERANGE,
+            )
     return (
-        f"[{f(tr.start) if tr.start is not None else ''}_{f(tr.end) if tr.end is not None else ''})"
+        INT64_MIN if tr.start is None else tr.start,
+        INT64_MAX if tr.end is None else tr.end,
     )
+
+
+def from_bounds(start: int, end: int) -> TimeRange:
+    """The TimeRange of storage bounds."""
+    return TimeRange.of(None if start == INT64_MIN else start, None if end == INT64_MAX else end)

@@ -1,0 +1,121 @@
+"""Property tests of the timerange module, and a differential test against BBC's
+reference library ``mediatimestamp`` on generated strings of the spec's grammar."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from mediatimestamp.immutable import TimeRange as RefTimeRange
+
+from tams_server.domain.timerange import (
+    NS_PER_S,
+    TimeRange,
+    format_timerange,
+    format_timestamp,
+    parse_timerange,
+    parse_timestamp,
+)
+
+# Near zero, near second boundaries and far out, where off-by-one errors live.
+nanoseconds = st.one_of(
+    st.integers(-3 * NS_PER_S, 3 * NS_PER_S),
+    st.integers(-(2**62), 2**62),
+    st.sampled_from([0, 1, -1, NS_PER_S - 1, NS_PER_S, -NS_PER_S, -NS_PER_S + 1]),
+)
+timestamps = nanoseconds.map(format_timestamp)
+openers = st.sampled_from(["", "[", "("])
+closers = st.sampled_from(["", "]", ")"])
+
+
+@st.composite
+def timerange_texts(draw: st.DrawFn) -> str:
+    """Strings the spec's timerange regex accepts."""
+    start = draw(st.one_of(st.just(""), timestamps))
+    with_end = draw(st.booleans())
+    end = draw(st.one_of(st.just(""), timestamps)) if with_end else ""
+    return f"{draw(openers)}{start}{'_' + end if with_end else ''}{draw(closers)}"
+
+
+timeranges = timerange_texts().map(parse_timerange)
+
+
+@given(nanoseconds)
+def test_timestamp_round_trip(ns: int) -> None:
+    assert parse_timestamp(format_timestamp(ns)) == ns
+
+
+@given(timerange_texts())
+def test_format_is_canonical_and_round_trips(text: str) -> None:
+    tr = parse_timerange(text)
+    canonical = format_timerange(tr)
+    assert parse_timerange(canonical) == tr
+    assert format_timerange(parse_timerange(canonical)) == canonical
+
+
+@given(timeranges, timeranges)
+def test_overlap_laws(a: TimeRange, b: TimeRange) -> None:
+    assert a.overlaps(b) == b.overlaps(a)
+    assert a.intersection(b) == b.intersection(a)
+    assert a.overlaps(b) == (not a.intersection(b).is_empty)
+    cut = a.intersection(b)
+    assert a.contains_range(cut)
+    assert b.contains_range(cut)
+
+
+@given(timeranges, timeranges)
+def test_extent_and_union_laws(a: TimeRange, b: TimeRange) -> None:
+    whole = a.extent(b)
+    assert whole.contains_range(a)
+    assert whole.contains_range(b)
+    pieces = a.union(b)
+    assert len(pieces) <= 2
+    for piece in pieces:
+        assert whole.contains_range(piece)
+    if len(pieces) == 2:
+        assert not pieces[0].overlaps(pieces[1])
+
+
+@given(timeranges, timeranges)
+def test_subtract_laws(a: TimeRange, b: TimeRange) -> None:
+    pieces = a.subtract(b)
+    for piece in pieces:
+        assert not piece.overlaps(b)
+        assert a.contains_range(piece)
+    covered = a.intersection(b)
+    for piece in pieces:
+        covered = covered.extent(piece)
+    assert covered.contains_range(a)
+
+
+@given(timeranges, nanoseconds)
+def test_contains_ns_matches_intersection(a: TimeRange, ns: int) -> None:
+    assert a.contains_ns(ns) == a.overlaps(TimeRange.of(ns, ns + 1))
+
+
+def _reference(text: str) -> tuple[bool, int | None, int | None]:
+    """Emptiness and half-open bounds in ns, by mediatimestamp's reading of ``text``."""
+    ref = RefTimeRange.from_str(text)
+    if ref.is_empty():
+        return True, None, None
+    start = None if ref.start is None else ref.start.to_nanosec()
+    if start is not None and not ref.includes_start():
+        start += 1
+    end = None if ref.end is None else ref.end.to_nanosec()
+    if end is not None and ref.includes_end():
+        end += 1
+    return False, start, end
+
+
+@given(timerange_texts())
+def test_same_meaning_as_mediatimestamp(text: str) -> None:
+    ours = parse_timerange(text)
+    empty, start, end = _reference(text)
+    assert ours.is_empty == empty
+    if not empty:
+        assert (ours.start, ours.end) == (start, end)
+
+
+@given(timerange_texts(), timerange_texts())
+def test_same_overlaps_as_mediatimestamp(a: str, b: str) -> None:
+    ref = RefTimeRange.from_str(a).overlaps_with_timerange(RefTimeRange.from_str(b))
+    assert parse_timerange(a).overlaps(parse_timerange(b)) == ref
