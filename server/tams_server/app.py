@@ -38,6 +38,7 @@ from tams_server.store.engine import Database
 from tams_server.store.flows import FlowStore
 from tams_server.store.migrate import migrate
 from tams_server.store.paging import PageTokenCodec
+from tams_server.store.profiles import ProfileStore
 from tams_server.store.service_info import ServiceInfoStore
 from tams_server.store.settings import get_or_create_secret
 from tams_server.store.sources import SourceStore
@@ -131,5 +132,5 @@ def _add_servicers(server: grpc.aio.Server, database: Database, tokens: PageToke
         FlowServicer(FlowStore(database, tokens)), server
     )
     service_info_pb2_grpc.add_ServiceInfoServiceServicer_to_server(
-        ServiceInfoServicer(ServiceInfoStore(database)), server
+        ServiceInfoServicer(ServiceInfoStore(database), ProfileStore(database, tokens)), server
     )

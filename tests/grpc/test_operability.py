@@ -43,9 +43,6 @@ async def test_designed_but_unbuilt_methods_are_unimplemented(
     segments = segments_pb2_grpc.SegmentServiceStub(channel)
     result = await failure(segments.ListSegments(segments_pb2.ListSegmentsRequest()))
     assert result.code == grpc.StatusCode.UNIMPLEMENTED
-    profiles = service_info_pb2_grpc.ServiceInfoServiceStub(channel)
-    result = await failure(profiles.ListProfiles(service_info_pb2.ListProfilesRequest()))
-    assert result.code == grpc.StatusCode.UNIMPLEMENTED
 
 
 async def test_answers_carry_a_request_id(channel: grpc.aio.Channel) -> None:

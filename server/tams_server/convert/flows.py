@@ -27,7 +27,7 @@ ESSENCE_MEMBERS = {
     "data": formats.DATA,
     "multi": formats.MULTI,
 }
-_MEMBER_OF_FORMAT = {urn: member for member, urn in ESSENCE_MEMBERS.items()}
+MEMBER_OF_FORMAT = {urn: member for member, urn in ESSENCE_MEMBERS.items()}
 
 _SORT_KEYS: dict[int, FlowSortKey] = {
     flows_pb2.FLOW_SORT_KEY_UNSPECIFIED: "created",
@@ -56,7 +56,7 @@ def flow_to_domain(message: flows_pb2.Flow) -> tuple[Flow, str | None]:
         read_only=optional(message, "read_only"),
         max_bit_rate=optional(message, "max_bit_rate"),
         avg_bit_rate=optional(message, "avg_bit_rate"),
-        profile_id=optional(message, "profile_id"),
+        profile_id=message.profile_id or None,  # "" unlinks a Profile (TAMS)
         codec=optional(message, "codec"),
         container=optional(message, "container"),
         segment_duration=(
@@ -105,7 +105,7 @@ def flow_to_proto(flow: Flow) -> flows_pb2.Flow:
     if flow.container_mapping is not None:
         json_to_message(flow.container_mapping, message.container_mapping)
     if flow.essence_parameters is not None:
-        member = _MEMBER_OF_FORMAT[flow.format]
+        member = MEMBER_OF_FORMAT[flow.format]
         json_to_message(flow.essence_parameters, getattr(message, member))
     set_time(message.created, flow.created_ns)
     set_time(message.metadata_updated, flow.metadata_updated_ns)

@@ -6,6 +6,7 @@ name the offending field as ``flow.<path>`` so a caller can fix its request.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -14,11 +15,12 @@ from tams_server.domain import formats
 from tams_server.domain.errors import (
     FORMAT_MISMATCH,
     MISSING_FIELD,
+    PROFILE_CONFLICT,
     FieldViolation,
     InvalidArgument,
 )
 from tams_server.domain.ids import check_uuid
-from tams_server.domain.models import CollectionItem, Flow, JsonObject
+from tams_server.domain.models import CollectionItem, Flow, JsonObject, Profile
 from tams_server.domain.tags import TagValue
 
 MIME_TYPE = re.compile(r"[^\s/]+/[^\s/]+")
@@ -107,9 +109,10 @@ def validate_flow(flow: Flow, *, essence_format: str | None, path: str = "flow")
     essence parameters the request carried (None when it carried none)."""
     check_uuid(flow.id, f"{path}.id")
     check_uuid(flow.source_id, f"{path}.source_id")
-    formats.check_format(flow.format, f"{path}.format")
     if flow.profile_id is not None:
-        check_uuid(flow.profile_id, f"{path}.profile_id")
+        _check_profile_link(flow, essence_format, path)
+    else:
+        formats.check_format(flow.format, f"{path}.format")
 
     v = _Violations()
     if essence_format is not None and essence_format != flow.format:
@@ -147,6 +150,67 @@ def validate_flow(flow: Flow, *, essence_format: str | None, path: str = "flow")
     _check_collection(v, flow.flow_collection, f"{path}.flow_collection")
     check_tags(v, flow.tags, f"{path}.tags")
     v.raise_if_any("Flow")
+
+
+TECHNICAL_FIELDS = (
+    "codec",
+    "container",
+    "avg_bit_rate",
+    "segment_duration",
+    "container_mapping",
+    "essence_parameters",
+)
+
+
+def _check_profile_link(flow: Flow, essence_format: str | None, path: str) -> None:
+    """A Flow made from a Profile takes its technical metadata from it: giving any of
+    it as well is an error (TAMS: "doing so will result in a 400")."""
+    assert flow.profile_id is not None
+    check_uuid(flow.profile_id, f"{path}.profile_id")
+    if flow.format:
+        formats.check_format(flow.format, f"{path}.format")
+    given = [name for name in TECHNICAL_FIELDS if getattr(flow, name) is not None]
+    if essence_format is not None and "essence_parameters" not in given:
+        given.append("essence_parameters")
+    if given:
+        raise InvalidArgument(
+            f"{path}.{given[0]}: must not be given with profile_id; the Profile supplies it",
+            reason=PROFILE_CONFLICT,
+            field_violations=[
+                FieldViolation(f"{path}.{name}", "must not be given with profile_id")
+                for name in given
+            ],
+        )
+
+
+def with_technical_metadata(flow: Flow, metadata: JsonObject) -> Flow:
+    """``flow`` with the format and technical metadata of a Profile's ``flow_metadata``."""
+    return dataclasses.replace(
+        flow,
+        format=metadata["format"],
+        codec=metadata.get("codec"),
+        container=metadata.get("container"),
+        avg_bit_rate=metadata.get("avg_bit_rate"),
+        segment_duration=metadata.get("segment_duration"),
+        container_mapping=metadata.get("container_mapping"),
+        essence_parameters=metadata.get("essence_parameters"),
+    )
+
+
+def validate_profile(profile: Profile, *, essence_format: str | None) -> None:
+    """A Profile holds the technical metadata of a video, audio, image or data Flow."""
+    check_uuid(profile.id, "profile.id")
+    metadata = profile.flow_metadata
+    formats.check_format(metadata.get("format", ""), "profile.flow_metadata.format")
+    if metadata["format"] == formats.MULTI:
+        raise InvalidArgument.for_field(
+            "profile.flow_metadata.format", "a Profile cannot describe a multi-essence Flow"
+        )
+    flow = with_technical_metadata(Flow(profile.id, profile.id, metadata["format"]), metadata)
+    validate_flow(flow, essence_format=essence_format, path="profile.flow_metadata")
+    for name in profile.tags:
+        if not name:
+            raise InvalidArgument.for_field("profile.tags", "tag names must not be empty")
 
 
 def _check_essence(v: _Violations, flow: Flow, essence: JsonObject, path: str) -> None:

@@ -46,6 +46,21 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class Profile:
+    """A Profile (TAMS `profile.json`): named, immutable technical Flow metadata."""
+
+    id: str
+    flow_metadata: JsonObject
+    """format, codec, container, avg_bit_rate, segment_duration, container_mapping and
+    essence_parameters, in their TAMS JSON shape."""
+    label: str | None = None
+    description: str | None = None
+    created_by: str | None = None
+    tags: dict[str, TagValue] = field(default_factory=dict)
+    created_ns: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Flow:
     """A Flow (TAMS `flow-get.json`): common fields plus technical metadata."""
 

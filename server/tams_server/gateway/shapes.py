@@ -13,7 +13,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from tams.v1 import common_pb2, flows_pb2, sources_pb2
+from tams.v1 import common_pb2, flows_pb2, service_info_pb2, sources_pb2
 
 JsonObject = dict[str, Any]
 
@@ -90,4 +90,31 @@ def source_to_json(source: sources_pb2.Source) -> JsonObject:
     data = json_format.MessageToDict(source, preserving_proto_field_name=True)
     if source.tags:
         data["tags"] = tags_to_json(source.tags)
+    return data
+
+
+PROFILE_READ_ONLY_FIELDS = frozenset({"created"})
+
+
+def profile_from_json(data: Mapping[str, Any]) -> service_info_pb2.Profile:
+    """A Profile message from TAMS Profile JSON (`profile.json`)."""
+    body = {key: value for key, value in data.items() if key not in PROFILE_READ_ONLY_FIELDS}
+    metadata = dict(body.pop("flow_metadata", {}))
+    essence = metadata.pop("essence_parameters", None)
+    if essence is not None:
+        metadata[_ESSENCE_MEMBER.get(metadata.get("format", ""), "video")] = essence
+    body["flow_metadata"] = metadata
+    if "tags" in body:
+        body["tags"] = tags_from_json(body["tags"])
+    return json_format.ParseDict(body, service_info_pb2.Profile())
+
+
+def profile_to_json(profile: service_info_pb2.Profile) -> JsonObject:
+    """TAMS Profile JSON from a Profile message."""
+    data = json_format.MessageToDict(profile, preserving_proto_field_name=True)
+    metadata = data.get("flow_metadata", {})
+    for member in _ESSENCE_MEMBERS & metadata.keys():
+        metadata["essence_parameters"] = metadata.pop(member)
+    if profile.tags:
+        data["tags"] = tags_to_json(profile.tags)
     return data

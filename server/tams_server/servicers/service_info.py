@@ -1,4 +1,4 @@
-"""tams.v1.ServiceInfoService (profiles are not implemented yet)."""
+"""tams.v1.ServiceInfoService: the service description and Profiles."""
 
 from __future__ import annotations
 
@@ -7,6 +7,13 @@ from importlib import metadata
 import grpc
 
 from tams.v1 import service_info_pb2, service_info_pb2_grpc
+from tams_server.convert.common import optional
+from tams_server.convert.profiles import profile_to_domain, profile_to_proto
+from tams_server.domain.flows import validate_profile
+from tams_server.domain.ids import check_uuid
+from tams_server.domain.principal import principal
+from tams_server.store.paging import page_size
+from tams_server.store.profiles import ProfileStore
 from tams_server.store.service_info import ServiceInfoStore
 
 Context = grpc.aio.ServicerContext[object, object]
@@ -26,8 +33,9 @@ def _service_version() -> str:
 class ServiceInfoServicer(service_info_pb2_grpc.ServiceInfoServiceServicer):
     """The service's own description."""
 
-    def __init__(self, store: ServiceInfoStore) -> None:
+    def __init__(self, store: ServiceInfoStore, profiles: ProfileStore) -> None:
         self._store = store
+        self._profiles = profiles
         self._version = _service_version()
 
     async def GetService(
@@ -47,17 +55,33 @@ class ServiceInfoServicer(service_info_pb2_grpc.ServiceInfoServiceServicer):
     async def ListProfiles(
         self, request: service_info_pb2.ListProfilesRequest, context: Context
     ) -> service_info_pb2.ListProfilesResponse:
-        raise NotImplementedError
+        page = await self._profiles.find(
+            format=optional(request, "format"),
+            codec=optional(request, "codec"),
+            label=optional(request, "label"),
+            page_size=page_size(request.page_size),
+            page_token=request.page_token,
+        )
+        return service_info_pb2.ListProfilesResponse(
+            profiles=[profile_to_proto(profile) for profile in page.items],
+            next_page_token=page.next_page_token,
+            page_size=page.page_size,
+        )
 
     async def GetProfile(
         self, request: service_info_pb2.GetProfileRequest, context: Context
     ) -> service_info_pb2.GetProfileResponse:
-        raise NotImplementedError
+        check_uuid(request.profile_id, "profile_id")
+        profile = await self._profiles.get(request.profile_id)
+        return service_info_pb2.GetProfileResponse(profile=profile_to_proto(profile))
 
     async def CreateProfile(
         self, request: service_info_pb2.CreateProfileRequest, context: Context
     ) -> service_info_pb2.CreateProfileResponse:
-        raise NotImplementedError
+        profile, essence_format = profile_to_domain(request.profile)
+        validate_profile(profile, essence_format=essence_format)
+        stored = await self._profiles.create(profile, actor=principal())
+        return service_info_pb2.CreateProfileResponse(profile=profile_to_proto(stored))
 
     async def _describe(self) -> service_info_pb2.ServiceInfo:
         name, description = await self._store.get()

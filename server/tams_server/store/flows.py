@@ -16,9 +16,11 @@ from tams_server.domain.errors import (
     COLLECTION_MEMBER_NOT_FOUND,
     FLOW_ALREADY_EXISTS,
     FLOW_DELETED,
+    FLOW_HAS_PROFILE,
     FLOW_NOT_FOUND,
     FLOW_READ_ONLY,
     FORMAT_MISMATCH,
+    PROFILE_NOT_FOUND,
     SOURCE_DELETED,
     TAG_NOT_FOUND,
     Aborted,
@@ -26,7 +28,7 @@ from tams_server.domain.errors import (
     FailedPrecondition,
     NotFound,
 )
-from tams_server.domain.flows import essence_summary
+from tams_server.domain.flows import essence_summary, with_technical_metadata
 from tams_server.domain.models import Flow
 from tams_server.domain.queries import FlowQuery, Page
 from tams_server.domain.tags import TagValue, tags_from_json, tags_to_json
@@ -37,6 +39,7 @@ from tams_server.store.clock import now_ns
 from tams_server.store.dialect import insert_ignoring_conflicts
 from tams_server.store.engine import Database
 from tams_server.store.paging import PageTokenCodec, SortSpec, fingerprint
+from tams_server.store.profiles import load_profile
 from tams_server.store.schema import flow_tags, flows, sources
 from tams_server.store.sources import touch_source
 from tams_server.store.tags import replace_tag_rows, tag_filter_clauses
@@ -126,6 +129,7 @@ class FlowStore:
         now = now_ns()
         ids = [flow.id for flow in new_flows]
         async with self._db.write() as conn:
+            new_flows = await _with_profiles(conn, new_flows)
             taken = (
                 await conn.execute(
                     select(flows.c.id, flows.c.deleted_ns).where(flows.c.id.in_(ids)).limit(1)
@@ -158,6 +162,12 @@ class FlowStore:
             row = await _live_row(conn, flow_id)
             if row.read_only and set(changes) != {"read_only"}:
                 raise flow_read_only(flow_id)
+            if row.profile_id and "avg_bit_rate" in changes:
+                raise FailedPrecondition(
+                    f"flow {flow_id} takes avg_bit_rate from profile {row.profile_id}",
+                    reason=FLOW_HAS_PROFILE,
+                    metadata={"flowId": flow_id, "profileId": row.profile_id},
+                )
             await self._apply(conn, row, dict(changes), actor=actor)
             return await _reload(conn, flow_id)
 
@@ -207,6 +217,7 @@ class FlowStore:
     async def _put(
         self, conn: AsyncConnection, flow: Flow, *, mode: PutMode, actor: str | None, now: int
     ) -> bool:
+        (flow,) = await _with_profiles(conn, [flow])
         row = await _select_row(conn, flow.id, for_update=True)
         if row is not None:
             if row.deleted_ns is not None:
@@ -292,6 +303,33 @@ def _differs_only_in_read_only(stored: Flow, new: Flow) -> bool:
     ignored = {*_SERVER_MANAGED, "read_only"}
     compared = [f.name for f in dataclasses.fields(Flow) if f.name not in ignored]
     return all(getattr(stored, name) == getattr(new, name) for name in compared)
+
+
+async def _with_profiles(conn: AsyncConnection, new_flows: Sequence[Flow]) -> list[Flow]:
+    """The Flows with the technical metadata of the Profile each names, if any."""
+    result = []
+    for flow in new_flows:
+        if flow.profile_id is None:
+            result.append(flow)
+            continue
+        try:
+            profile = await load_profile(conn, flow.profile_id)
+        except NotFound as error:
+            raise FailedPrecondition(
+                f"flow {flow.id} names profile {flow.profile_id}, which does not exist",
+                reason=PROFILE_NOT_FOUND,
+                metadata={"flowId": flow.id, "profileId": flow.profile_id},
+            ) from error
+        metadata = profile.flow_metadata
+        if flow.format and flow.format != metadata["format"]:
+            raise FailedPrecondition(
+                f"flow format {flow.format} contradicts the format {metadata['format']} of "
+                f"profile {profile.id}",
+                reason=FORMAT_MISMATCH,
+                metadata={"profileId": profile.id, "profileFormat": metadata["format"]},
+            )
+        result.append(with_technical_metadata(flow, metadata))
+    return result
 
 
 def _flow_exists(flow_id: str) -> AlreadyExists:

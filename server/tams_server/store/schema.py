@@ -135,3 +135,18 @@ flow_collection_items = Table(
     Column("container_mapping", JSON),
     Index(None, "member_id"),
 )
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("label", Text),
+    Column("description", Text),
+    Column("created_by", Text),
+    Column("tags", JSON, nullable=False),
+    Column("flow_metadata", JSON, nullable=False),
+    # Copies of flow_metadata values, for filters:
+    Column("format", String(64), nullable=False),
+    Column("codec", Text),
+    Column("created_ns", BigInteger, nullable=False),
+)
