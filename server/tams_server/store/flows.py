@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, case, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -38,7 +38,7 @@ from tams_server.store import flow_collections as collections
 from tams_server.store.clock import now_ns
 from tams_server.store.dialect import insert_ignoring_conflicts
 from tams_server.store.engine import Database
-from tams_server.store.paging import PageTokenCodec, SortSpec, fingerprint
+from tams_server.store.paging import PageTokenCodec, fingerprint, read_page, tams_order
 from tams_server.store.profiles import load_profile
 from tams_server.store.schema import flow_tags, flows, sources
 from tams_server.store.sources import touch_source
@@ -92,18 +92,28 @@ class FlowStore:
 
     async def find(self, query: FlowQuery, *, page_size: int, page_token: str) -> Page[Flow]:
         """One page of Flows matching ``query``."""
-        sort = _sort_spec(query)
-        print_ = fingerprint("flows", query)
-        stmt = select(flows, *sort.keys).where(*_filters(query)).order_by(*sort.order_by())
-        if page_token:
-            stmt = stmt.where(sort.after(self._tokens.decode(page_token, print_)))
+        sort = tams_order(
+            label=flows.c.label,
+            date=(
+                flows.c.metadata_updated_ns
+                if query.sort_by == "metadata_updated"
+                else flows.c.created_ns
+            ),
+            unique=flows.c.id,
+            by_label=query.sort_by == "label",
+            reverse=query.reverse_order,
+        )
         async with self._db.read() as conn:
-            rows = list(await conn.execute(stmt.limit(page_size + 1)))
-            items = await _load(conn, rows[:page_size], include_timerange=False)
-        token = ""
-        if len(rows) > page_size:
-            token = self._tokens.encode(list(rows[page_size - 1][-len(sort.keys) :]), print_)
-        return Page(items, token, page_size)
+            rows, token = await read_page(
+                conn,
+                select(flows).where(*_filters(query)),
+                sort,
+                tokens=self._tokens,
+                query_fingerprint=fingerprint("flows", query),
+                page_size=page_size,
+                page_token=page_token,
+            )
+            return Page(await _load(conn, rows, include_timerange=False), token, page_size)
 
     async def put(self, flow: Flow, *, mode: PutMode, actor: str | None) -> tuple[Flow, bool]:
         """Create and/or replace a whole Flow; True when it was created.
@@ -558,22 +568,6 @@ def _filters(query: FlowQuery) -> list[ColumnElement[bool]]:
     if collected is not None:
         clauses.append(collected)
     return clauses
-
-
-def _sort_spec(query: FlowQuery) -> SortSpec:
-    """TAMS order: dates newest first, labels ascending with unlabelled ones after;
-    ``reverse_order`` flips it all; ids break ties."""
-    if query.sort_by == "label":
-        keys: tuple[ColumnElement[Any], ...] = (
-            case((flows.c.label.is_(None), 1), else_=0),
-            func.coalesce(flows.c.label, ""),
-            flows.c.id,
-        )
-        return SortSpec(keys, descending=query.reverse_order)
-    column = (
-        flows.c.metadata_updated_ns if query.sort_by == "metadata_updated" else flows.c.created_ns
-    )
-    return SortSpec((column, flows.c.id), descending=not query.reverse_order)
 
 
 def extent_text(start_ns: int | None, end_ns: int | None) -> str:

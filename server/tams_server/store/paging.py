@@ -19,7 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, tuple_
+from sqlalchemy import ColumnElement, Select, case, func, tuple_
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tams_server.domain.errors import INVALID_PAGE_TOKEN, InvalidArgument
 
@@ -103,3 +105,41 @@ class SortSpec:
             raise _bad_token("page_token", "does not fit this listing's order")
         mine, theirs = tuple_(*self.keys), tuple_(*last_key)
         return mine < theirs if self.descending else mine > theirs
+
+
+def tams_order(
+    *,
+    label: ColumnElement[Any],
+    date: ColumnElement[Any],
+    unique: ColumnElement[Any],
+    by_label: bool,
+    reverse: bool,
+) -> SortSpec:
+    """The TAMS order of a listing (ADR 0052): dates newest first; labels ascending
+    with unlabelled items after them, by id; ``reverse_order`` flips it all."""
+    if by_label:
+        keys = (case((label.is_(None), 1), else_=0), func.coalesce(label, ""), unique)
+        return SortSpec(keys, descending=reverse)
+    return SortSpec((date, unique), descending=not reverse)
+
+
+async def read_page(
+    conn: AsyncConnection,
+    query: Select[Any],
+    sort: SortSpec,
+    *,
+    tokens: PageTokenCodec,
+    query_fingerprint: str,
+    page_size: int,
+    page_token: str,
+) -> tuple[list[Row[Any]], str]:
+    """One page of ``query`` in ``sort`` order after ``page_token``, and the token of
+    the next page ("" on the last)."""
+    stmt = query.add_columns(*sort.keys).order_by(*sort.order_by())
+    if page_token:
+        stmt = stmt.where(sort.after(tokens.decode(page_token, query_fingerprint)))
+    rows = list(await conn.execute(stmt.limit(page_size + 1)))
+    if len(rows) <= page_size:
+        return rows, ""
+    last_key = list(rows[page_size - 1][-len(sort.keys) :])
+    return rows[:page_size], tokens.encode(last_key, query_fingerprint)

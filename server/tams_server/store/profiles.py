@@ -19,7 +19,7 @@ from tams_server.domain.queries import Page
 from tams_server.domain.tags import tags_from_json, tags_to_json
 from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
-from tams_server.store.paging import PageTokenCodec, SortSpec, fingerprint
+from tams_server.store.paging import PageTokenCodec, SortSpec, fingerprint, read_page
 from tams_server.store.schema import profiles
 
 
@@ -74,17 +74,17 @@ class ProfileStore:
         clauses: list[ColumnElement[bool]] = [
             column == value for column, value in equal.items() if value is not None
         ]
-        sort = SortSpec((profiles.c.id,), descending=False)
-        print_ = fingerprint("profiles", format, codec, label)
-        stmt = select(profiles).where(*clauses).order_by(*sort.order_by())
-        if page_token:
-            stmt = stmt.where(sort.after(self._tokens.decode(page_token, print_)))
         async with self._db.read() as conn:
-            rows = list(await conn.execute(stmt.limit(page_size + 1)))
-        token = ""
-        if len(rows) > page_size:
-            token = self._tokens.encode([rows[page_size - 1].id], print_)
-        return Page([_profile(row) for row in rows[:page_size]], token, page_size)
+            rows, token = await read_page(
+                conn,
+                select(profiles).where(*clauses),
+                SortSpec((profiles.c.id,), descending=False),
+                tokens=self._tokens,
+                query_fingerprint=fingerprint("profiles", format, codec, label),
+                page_size=page_size,
+                page_token=page_token,
+            )
+        return Page([_profile(row) for row in rows], token, page_size)
 
 
 async def load_profile(conn: AsyncConnection, profile_id: str) -> Profile:

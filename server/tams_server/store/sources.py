@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,7 +24,7 @@ from tams_server.domain.tags import TagValue, tags_from_json, tags_to_json
 from tams_server.store import flow_collections as collections
 from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
-from tams_server.store.paging import PageTokenCodec, SortSpec, fingerprint
+from tams_server.store.paging import PageTokenCodec, fingerprint, read_page, tams_order
 from tams_server.store.schema import flows, source_tags, sources
 from tams_server.store.tags import replace_tag_rows, tag_filter_clauses
 
@@ -48,19 +48,24 @@ class SourceStore:
 
     async def find(self, query: SourceQuery, *, page_size: int, page_token: str) -> Page[Source]:
         """One page of Sources matching ``query``."""
-        sort = _sort_spec(query)
-        print_ = fingerprint("sources", query)
-        stmt = select(sources, *sort.keys).where(*_filters(query)).order_by(*sort.order_by())
-        if page_token:
-            stmt = stmt.where(sort.after(self._tokens.decode(page_token, print_)))
+        sort = tams_order(
+            label=sources.c.label,
+            date=sources.c.updated_ns if query.sort_by == "updated" else sources.c.created_ns,
+            unique=sources.c.id,
+            by_label=query.sort_by == "label",
+            reverse=query.reverse_order,
+        )
         async with self._db.read() as conn:
-            rows = list(await conn.execute(stmt.limit(page_size + 1)))
-            items = await _load(conn, rows[:page_size])
-        token = ""
-        if len(rows) > page_size:
-            last = rows[page_size - 1]
-            token = self._tokens.encode(list(last[-len(sort.keys) :]), print_)
-        return Page(items, token, page_size)
+            rows, token = await read_page(
+                conn,
+                select(sources).where(*_filters(query)),
+                sort,
+                tokens=self._tokens,
+                query_fingerprint=fingerprint("sources", query),
+                page_size=page_size,
+                page_token=page_token,
+            )
+            return Page(await _load(conn, rows), token, page_size)
 
     async def create(self, new_sources: Sequence[Source], *, actor: str | None) -> list[Source]:
         """Create Sources, all or none; ALREADY_EXISTS names the first id taken."""
@@ -249,17 +254,3 @@ def _filters(query: SourceQuery) -> list[ColumnElement[bool]]:
     if collected is not None:
         clauses.append(collected)
     return clauses
-
-
-def _sort_spec(query: SourceQuery) -> SortSpec:
-    """TAMS order: dates newest first, labels ascending with unlabelled ones after;
-    ``reverse_order`` flips it all; ids break ties."""
-    if query.sort_by == "label":
-        keys: tuple[ColumnElement[Any], ...] = (
-            case((sources.c.label.is_(None), 1), else_=0),
-            func.coalesce(sources.c.label, ""),
-            sources.c.id,
-        )
-        return SortSpec(keys, descending=query.reverse_order)
-    column = sources.c.updated_ns if query.sort_by == "updated" else sources.c.created_ns
-    return SortSpec((column, sources.c.id), descending=not query.reverse_order)
