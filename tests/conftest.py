@@ -16,7 +16,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from tams.v1 import flows_pb2_grpc, service_info_pb2_grpc, sources_pb2_grpc
+from tams.v1 import flows_pb2_grpc, segments_pb2_grpc, service_info_pb2_grpc, sources_pb2_grpc
 from tams_server.app import RunningServer, serve
 from tams_server.config import Config
 
@@ -88,3 +88,9 @@ def sources(channel: grpc.aio.Channel) -> sources_pb2_grpc.SourceServiceStub:
 def service_info(channel: grpc.aio.Channel) -> service_info_pb2_grpc.ServiceInfoServiceStub:
     """ServiceInfoService stub."""
     return service_info_pb2_grpc.ServiceInfoServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def segments(channel: grpc.aio.Channel) -> segments_pb2_grpc.SegmentServiceStub:
+    """SegmentService stub."""
+    return segments_pb2_grpc.SegmentServiceStub(channel)

@@ -20,6 +20,7 @@ from tams.v1 import (
     flows_pb2_grpc,
     objects_pb2,
     segments_pb2,
+    segments_pb2_grpc,
     service_info_pb2,
     service_info_pb2_grpc,
     sources_pb2,
@@ -32,6 +33,7 @@ from tams_server.interceptors.auth import AuthInterceptor
 from tams_server.interceptors.errors import ErrorStatusInterceptor
 from tams_server.interceptors.logging import RequestLogInterceptor
 from tams_server.servicers.flows import FlowServicer
+from tams_server.servicers.segments import SegmentServicer
 from tams_server.servicers.service_info import ServiceInfoServicer
 from tams_server.servicers.sources import SourceServicer
 from tams_server.store.engine import Database
@@ -39,6 +41,7 @@ from tams_server.store.flows import FlowStore
 from tams_server.store.migrate import migrate
 from tams_server.store.paging import PageTokenCodec
 from tams_server.store.profiles import ProfileStore
+from tams_server.store.segments import SegmentStore
 from tams_server.store.service_info import ServiceInfoStore
 from tams_server.store.settings import get_or_create_secret
 from tams_server.store.sources import SourceStore
@@ -63,7 +66,7 @@ TAMS_SERVICES = tuple(
 
 # Services with behaviour so far. The others are designed (reflection describes them)
 # and answer UNIMPLEMENTED until their issue lands.
-IMPLEMENTED_SERVICES = (*TAMS_SERVICES[:2], TAMS_SERVICES[5])
+IMPLEMENTED_SERVICES = (*TAMS_SERVICES[:3], TAMS_SERVICES[5])
 
 # Large listings stream in pages of a few hundred items; allow messages well above
 # the 4 MiB default for big batches of registrations.
@@ -130,6 +133,9 @@ def _add_servicers(server: grpc.aio.Server, database: Database, tokens: PageToke
     )
     flows_pb2_grpc.add_FlowServiceServicer_to_server(
         FlowServicer(FlowStore(database, tokens)), server
+    )
+    segments_pb2_grpc.add_SegmentServiceServicer_to_server(
+        SegmentServicer(SegmentStore(database), tokens), server
     )
     service_info_pb2_grpc.add_ServiceInfoServiceServicer_to_server(
         ServiceInfoServicer(ServiceInfoStore(database), ProfileStore(database, tokens)), server

@@ -20,30 +20,13 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_interceptor.server import AsyncServerInterceptor
 from grpc_status import rpc_status
 
+from tams_server.convert.errors import status_code_of
 from tams_server.domain import errors
 from tams_server.interceptors.request_context import REQUEST_ID_KEY, request_id
 
 log = logging.getLogger("tams_server.errors")
 
 ERROR_DOMAIN = "tams.v1"
-
-CODES: dict[type[errors.TamsError], grpc.StatusCode] = {
-    errors.InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
-    errors.NotFound: grpc.StatusCode.NOT_FOUND,
-    errors.AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
-    errors.FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
-    errors.PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
-    errors.Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
-    errors.Aborted: grpc.StatusCode.ABORTED,
-}
-
-
-def status_code_of(error: errors.TamsError) -> grpc.StatusCode:
-    """The gRPC code of a domain error, by its category (MRO order)."""
-    for cls in type(error).__mro__:
-        if cls in CODES:
-            return CODES[cls]
-    return grpc.StatusCode.UNKNOWN
 
 
 def rich_status(error: errors.TamsError) -> status_pb2.Status:

@@ -40,7 +40,7 @@ from tams_server.store.dialect import insert_ignoring_conflicts
 from tams_server.store.engine import Database
 from tams_server.store.paging import PageTokenCodec, fingerprint, read_page, tams_order
 from tams_server.store.profiles import load_profile
-from tams_server.store.schema import flow_tags, flows, sources
+from tams_server.store.schema import flow_tags, flows, segments, sources
 from tams_server.store.sources import touch_source
 from tams_server.store.tags import replace_tag_rows, tag_filter_clauses
 
@@ -217,6 +217,7 @@ class FlowStore:
                     .values(deleted_ns=now_ns(), deleted_by=deleted_by)
                 )
                 return
+            await conn.execute(delete(segments).where(segments.c.flow_id == flow_id))
             await conn.execute(delete(flows).where(flows.c.id == flow_id))
             remaining = await conn.scalar(
                 select(func.count()).select_from(flows).where(flows.c.source_id == row.source_id)

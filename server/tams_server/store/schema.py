@@ -102,6 +102,8 @@ flows = Table(
     # Extent of the Flow's Segments, half-open [start, end); NULL when it has none.
     Column("timerange_start_ns", BigInteger),
     Column("timerange_end_ns", BigInteger),
+    # Longest Segment ever registered: bounds window queries (start >= q_start - this).
+    Column("max_segment_ns", BigInteger, nullable=False, server_default="0"),
     Column("deleted_ns", BigInteger),
     Column("deleted_by", Text),
     Index(None, "created_ns", "id"),
@@ -148,5 +150,39 @@ profiles = Table(
     # Copies of flow_metadata values, for filters:
     Column("format", String(64), nullable=False),
     Column("codec", Text),
+    Column("created_ns", BigInteger, nullable=False),
+)
+
+# Segments of live Flows, clustered by (flow, start): a window query is one index range
+# scan. Ranges are half-open [start_ns, end_ns); segments of a Flow never overlap
+# (PostgreSQL: the exclusion constraint below; SQLite: checked inside the serialised
+# write transaction).
+segments = Table(
+    "segments",
+    metadata,
+    Column("flow_id", ID, ForeignKey("flows.id"), primary_key=True),
+    Column("start_ns", BigInteger, primary_key=True),
+    Column("end_ns", BigInteger, nullable=False),
+    Column("timerange", Text, nullable=False),
+    Column("object_id", Text, nullable=False),
+    Column("ts_offset", Text),
+    Column("last_duration", Text),
+    Column("object_timerange", Text),
+    Column("sample_offset", BigInteger),
+    Column("sample_count", BigInteger),
+    Column("key_frame_count", Integer),
+    Column("init_object_id", Text),
+    Column("get_urls", JSON),
+    Column("created_ns", BigInteger, nullable=False),
+    Index(None, "object_id"),
+    sqlite_with_rowid=False,
+)
+
+# Objects known to the store: registered by a Segment (or, later, allocated).
+objects = Table(
+    "objects",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("first_flow_id", ID),
     Column("created_ns", BigInteger, nullable=False),
 )

@@ -1,0 +1,88 @@
+"""Segment messages <-> domain Segments; the listing path builds messages straight from
+database rows, since it runs for every Segment of every stream."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from tams.v1 import objects_pb2, segments_pb2
+from tams_server.convert.common import optional
+from tams_server.convert.errors import item_error
+from tams_server.domain.segments import Rejection, SegmentPost, UncontrolledUrl
+from tams_server.domain.timerange import format_timerange, parse_timerange, parse_timestamp
+
+Segment = segments_pb2.Segment
+SegmentInitObject = segments_pb2.SegmentInitObject
+GetUrl = objects_pb2.GetUrl
+
+
+def post_to_domain(message: segments_pb2.SegmentPost) -> SegmentPost:
+    """A registration request's Segment."""
+    return SegmentPost(
+        object_id=message.object_id,
+        timerange=message.timerange,
+        ts_offset=optional(message, "ts_offset"),
+        last_duration=optional(message, "last_duration"),
+        object_timerange=optional(message, "object_timerange"),
+        sample_offset=optional(message, "sample_offset"),
+        sample_count=optional(message, "sample_count"),
+        key_frame_count=optional(message, "key_frame_count"),
+        init_object_id=optional(message, "init_object_id"),
+        get_urls=tuple(UncontrolledUrl(u.url, u.label) for u in message.get_urls),
+    )
+
+
+def rows_to_proto(
+    rows: Iterable[Sequence[Any]], *, include_object_timerange: bool
+) -> list[segments_pb2.Segment]:
+    """Segment messages from rows of ``store.segments.LISTED_COLUMNS``."""
+    result = []
+    for row in rows:
+        (_, _, timerange, object_id, ts_offset, last_duration, object_timerange,
+         sample_offset, sample_count, key_frame_count, init_object_id, get_urls) = row  # fmt: skip
+        segment = Segment(
+            object_id=object_id,
+            timerange=timerange,
+            ts_offset=ts_offset,
+            last_duration=last_duration,
+            sample_offset=sample_offset,
+            sample_count=sample_count,
+            key_frame_count=key_frame_count,
+        )
+        if init_object_id is not None:
+            segment.init_object.object_id = init_object_id
+        if get_urls:
+            segment.get_urls.extend(
+                GetUrl(url=u["url"], label=u["label"], controlled=False, presigned=False)
+                for u in get_urls
+            )
+        if include_object_timerange:
+            segment.object_timerange = object_timerange or _object_timerange(timerange, ts_offset)
+        result.append(segment)
+    return result
+
+
+def _object_timerange(timerange: str, ts_offset: str | None) -> str:
+    """The Object's own timerange when the client gave none: the Segment's, shifted
+    back by ``ts_offset`` (TAMS: segment_ts = object_ts + ts_offset)."""
+    tr = parse_timerange(timerange)
+    offset = parse_timestamp(ts_offset) if ts_offset else 0
+    if not offset or tr.start is None or tr.end is None:
+        return format_timerange(tr)
+    return format_timerange(type(tr)(tr.start - offset, tr.end - offset))
+
+
+def failed_segments(
+    rejections: Iterable[Rejection], *, index_offset: int = 0
+) -> list[segments_pb2.FailedSegment]:
+    """The rejections, in request order."""
+    return [
+        segments_pb2.FailedSegment(
+            object_id=r.object_id,
+            timerange=r.timerange,
+            error=item_error(r.error),
+            index=r.index + index_offset,
+        )
+        for r in sorted(rejections, key=lambda r: r.index)
+    ]

@@ -1,0 +1,198 @@
+"""Segments: the rules a registration must satisfy, and the overlap check.
+
+A Segment places an Object on its Flow's timeline. Its timerange must be non-empty
+and bounded; segments of one Flow never overlap. The check here is exact (half-open
+integer nanoseconds, so ``[0:0_10:0)`` and ``[10:0_20:0)`` touch but do not overlap)
+and costs O(log n) per segment against the stored neighbours and the batch so far.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from tams_server.domain.errors import (
+    MISSING_FIELD,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    TamsError,
+)
+from tams_server.domain.timerange import (
+    TimeRange,
+    format_timerange,
+    parse_timerange,
+    parse_timestamp,
+    to_bounds,
+)
+
+SEGMENT_OVERLAP = "SEGMENT_OVERLAP"
+MAX_SEGMENTS_PER_CALL = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class UncontrolledUrl:
+    """A download URL the service does not control, given at registration."""
+
+    url: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentPost:
+    """A Segment as a client asks to register it (TAMS `flow-segment-post.json`)."""
+
+    object_id: str
+    timerange: str
+    ts_offset: str | None = None
+    last_duration: str | None = None
+    object_timerange: str | None = None
+    sample_offset: int | None = None
+    sample_count: int | None = None
+    key_frame_count: int | None = None
+    init_object_id: str | None = None
+    get_urls: tuple[UncontrolledUrl, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stored Segment: its post, with the timerange as half-open nanoseconds."""
+
+    post: SegmentPost
+    start_ns: int
+    end_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A Segment that was not stored, and why."""
+
+    index: int
+    object_id: str
+    timerange: str
+    error: TamsError
+
+
+def prepare(post: SegmentPost, *, path: str) -> Segment:
+    """Check one post; INVALID_ARGUMENT names each bad field as ``{path}.{field}``."""
+    violations: list[FieldViolation] = []
+
+    def bad(field: str, description: str) -> None:
+        violations.append(FieldViolation(f"{path}.{field}", description))
+
+    if not post.object_id:
+        bad("object_id", "is required")
+    timerange = _timerange(post.timerange, f"{path}.timerange", violations)
+    for field in ("ts_offset", "last_duration"):
+        value = getattr(post, field)
+        if value is not None:
+            try:
+                ns = parse_timestamp(value, f"{path}.{field}")
+            except InvalidArgument as error:
+                violations.extend(error.field_violations)
+            else:
+                if field == "last_duration" and ns < 0:
+                    bad(field, f"must not be negative, got {value}")
+    if post.object_timerange is not None:
+        try:
+            parsed = parse_timerange(post.object_timerange, f"{path}.object_timerange")
+        except InvalidArgument as error:
+            violations.extend(error.field_violations)
+        else:
+            if parsed.is_empty:
+                bad("object_timerange", "must not be empty")
+    for field in ("sample_offset", "sample_count", "key_frame_count"):
+        value = getattr(post, field)
+        if value is not None and value < 0:
+            bad(field, f"must be >= 0, got {value}")
+    labels: set[str] = set()
+    for i, url in enumerate(post.get_urls):
+        if not url.url:
+            bad(f"get_urls[{i}].url", "is required")
+        if not url.label:
+            bad(f"get_urls[{i}].label", "is required for an uncontrolled URL")
+        elif url.label in labels:
+            bad(f"get_urls[{i}].label", f"repeats the label {url.label!r}")
+        labels.add(url.label)
+    if violations or timerange is None:
+        first = violations[0]
+        missing = first.description.startswith("is required")
+        raise InvalidArgument(
+            f"{first.field}: {first.description}",
+            reason=MISSING_FIELD if missing else "INVALID_ARGUMENT",
+            field_violations=violations,
+        )
+    start, end = to_bounds(timerange, f"{path}.timerange")
+    return Segment(post, start, end)
+
+
+def _timerange(text: str, field: str, violations: list[FieldViolation]) -> TimeRange | None:
+    if not text:
+        violations.append(FieldViolation(field, "is required"))
+        return None
+    try:
+        timerange = parse_timerange(text, field)
+    except InvalidArgument as error:
+        violations.extend(error.field_violations)
+        return None
+    if timerange.is_empty:
+        violations.append(FieldViolation(field, f"{text!r} is empty; a Segment needs samples"))
+    elif timerange.start is None or timerange.end is None:
+        violations.append(FieldViolation(field, f"{text!r} is unbounded; give both ends"))
+    else:
+        try:
+            to_bounds(timerange, field)
+        except InvalidArgument as error:
+            violations.extend(error.field_violations)
+        return timerange
+    return None
+
+
+def stored_timerange(post: SegmentPost, segment_start: int, segment_end: int) -> str:
+    """The timerange text kept for a Segment: the client's own TAMS text, or the
+    canonical form when it came as ISO 8601."""
+    if "T" in post.timerange:
+        return format_timerange(TimeRange(segment_start, segment_end))
+    return post.timerange
+
+
+class Timeline:
+    """The Segments of one Flow within a window, for overlap checks: the stored ones
+    and those accepted so far in this registration (never overlapping each other)."""
+
+    def __init__(self, stored: Iterable[tuple[int, int, str]]) -> None:
+        self._starts: list[int] = []
+        self._spans: list[tuple[int, int, str]] = []
+        for start, end, text in sorted(stored):
+            self._starts.append(start)
+            self._spans.append((start, end, text))
+
+    def conflict(self, start: int, end: int) -> str | None:
+        """The timerange of a Segment that ``[start, end)`` overlaps, if any."""
+        i = bisect_right(self._starts, start) - 1
+        if i >= 0 and self._spans[i][1] > start:
+            return self._spans[i][2]
+        if i + 1 < len(self._spans) and self._spans[i + 1][0] < end:
+            return self._spans[i + 1][2]
+        return None
+
+    def add(self, start: int, end: int, text: str) -> None:
+        """Take a Segment in (the caller checked it does not overlap)."""
+        i = bisect_right(self._starts, start)
+        self._starts.insert(i, start)
+        self._spans.insert(i, (start, end, text))
+
+
+def overlap_error(segment: Segment, other: str, *, path: str) -> FailedPrecondition:
+    """The error of a Segment overlapping another one of its Flow."""
+    return FailedPrecondition(
+        f"{path}.timerange {segment.post.timerange} overlaps the segment at {other}",
+        reason=SEGMENT_OVERLAP,
+        metadata={"timerange": segment.post.timerange, "conflictingTimerange": other},
+    )
+
+
+def window_of(segments: Sequence[Segment]) -> tuple[int, int]:
+    """The smallest half-open range covering ``segments`` (not empty)."""
+    return min(s.start_ns for s in segments), max(s.end_ns for s in segments)

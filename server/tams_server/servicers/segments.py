@@ -1,0 +1,175 @@
+"""tams.v1.SegmentService."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import grpc
+
+from tams.v1 import segments_pb2, segments_pb2_grpc
+from tams_server.convert.segments import failed_segments, post_to_domain, rows_to_proto
+from tams_server.domain.errors import MISSING_FIELD, InvalidArgument
+from tams_server.domain.ids import check_uuid
+from tams_server.domain.segments import MAX_SEGMENTS_PER_CALL, Rejection, Segment, prepare
+from tams_server.domain.timerange import TimeRange, format_timerange, parse_timerange, to_bounds
+from tams_server.store.paging import PageTokenCodec, fingerprint, page_size
+from tams_server.store.segments import SegmentStore, Window
+
+Context = grpc.aio.ServicerContext[object, object]
+
+STREAM_PAGE_DEFAULT = 500
+STREAM_PAGE_MAX = 2000
+
+
+class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
+    """Segments over gRPC."""
+
+    def __init__(self, store: SegmentStore, tokens: PageTokenCodec) -> None:
+        self._store = store
+        self._tokens = tokens
+
+    async def ListSegments(
+        self, request: segments_pb2.ListSegmentsRequest, context: Context
+    ) -> segments_pb2.ListSegmentsResponse:
+        window = _window(request)
+        size = page_size(request.page_size)
+        print_ = fingerprint("segments", request.flow_id, window)
+        after = self._after(request.page_token, print_)
+        rows = await self._store.page(request.flow_id, window, after_start=after, limit=size + 1)
+        token = ""
+        if len(rows) > size:
+            rows = rows[:size]
+            token = self._tokens.encode([rows[-1][0]], print_)
+        return segments_pb2.ListSegmentsResponse(
+            segments=rows_to_proto(rows, include_object_timerange=request.include_object_timerange),
+            next_page_token=token,
+            page_size=size,
+            timerange=_covered(rows),
+        )
+
+    async def StreamSegments(
+        self, request: segments_pb2.StreamSegmentsRequest, context: Context
+    ) -> AsyncIterator[segments_pb2.StreamSegmentsResponse]:
+        window = _window(request)
+        size = page_size(request.page_size, default=STREAM_PAGE_DEFAULT, maximum=STREAM_PAGE_MAX)
+        if request.limit < 0:
+            raise InvalidArgument.for_field("limit", f"must be >= 0, got {request.limit}")
+        remaining = request.limit or None
+        print_ = fingerprint("segments", request.flow_id, window)
+        after = self._after(request.page_token, print_)
+        while remaining is None or remaining > 0:
+            want = size if remaining is None else min(size, remaining)
+            rows = await self._store.page(request.flow_id, window, after_start=after, limit=want)
+            if not rows:
+                return
+            after = rows[-1][0]
+            if remaining is not None:
+                remaining -= len(rows)
+            done = len(rows) < want or remaining == 0
+            yield segments_pb2.StreamSegmentsResponse(
+                segments=rows_to_proto(
+                    rows, include_object_timerange=request.include_object_timerange
+                ),
+                next_page_token="" if done else self._tokens.encode([after], print_),
+            )
+            if done:
+                return
+
+    async def RegisterSegments(
+        self, request: segments_pb2.RegisterSegmentsRequest, context: Context
+    ) -> segments_pb2.RegisterSegmentsResponse:
+        check_uuid(request.flow_id, "flow_id")
+        if len(request.segments) > MAX_SEGMENTS_PER_CALL:
+            raise InvalidArgument.for_field(
+                "segments",
+                f"holds {len(request.segments)}; at most {MAX_SEGMENTS_PER_CALL} per call",
+                reason="BATCH_TOO_LARGE",
+            )
+        count, rejections = await self._register(request.flow_id, request.segments, 0)
+        return segments_pb2.RegisterSegmentsResponse(
+            failed_segments=failed_segments(rejections), registered_count=count
+        )
+
+    async def StreamRegisterSegments(
+        self,
+        request_iterator: AsyncIterator[segments_pb2.StreamRegisterSegmentsRequest],
+        context: Context,
+    ) -> segments_pb2.StreamRegisterSegmentsResponse:
+        flow_id = ""
+        total, seen = 0, 0
+        failed: list[segments_pb2.FailedSegment] = []
+        async for message in request_iterator:
+            if not flow_id:
+                flow_id = check_uuid(message.flow_id, "flow_id")
+            elif message.flow_id and message.flow_id != flow_id:
+                raise InvalidArgument.for_field(
+                    "flow_id", f"changed from {flow_id} to {message.flow_id} within the stream"
+                )
+            count, rejections = await self._register(flow_id, message.segments, seen)
+            failed += failed_segments(rejections, index_offset=seen)
+            total += count
+            seen += len(message.segments)
+        if not flow_id:
+            raise InvalidArgument.for_field("flow_id", "is required", reason=MISSING_FIELD)
+        return segments_pb2.StreamRegisterSegmentsResponse(
+            failed_segments=failed, registered_count=total
+        )
+
+    async def DeleteSegments(
+        self, request: segments_pb2.DeleteSegmentsRequest, context: Context
+    ) -> segments_pb2.DeleteSegmentsResponse:
+        check_uuid(request.flow_id, "flow_id")
+        if request.soft_delete:
+            raise NotImplementedError("soft deletion of segments")
+        start, end = _bounds(request.timerange, "timerange")
+        object_id = request.object_id if request.HasField("object_id") else None
+        deleted = await self._store.delete(request.flow_id, start, end, object_id)
+        return segments_pb2.DeleteSegmentsResponse(deleted_count=deleted)
+
+    async def _register(
+        self, flow_id: str, posts: Sequence[segments_pb2.SegmentPost], first_index: int
+    ) -> tuple[int, list[Rejection]]:
+        """Check each post (a bad one is refused, the others go on), then store."""
+        candidates: list[tuple[int, Segment]] = []
+        rejections: list[Rejection] = []
+        for index, message in enumerate(posts):
+            post = post_to_domain(message)
+            try:
+                candidates.append((index, prepare(post, path=f"segments[{first_index + index}]")))
+            except InvalidArgument as error:
+                rejections.append(Rejection(index, post.object_id, post.timerange, error))
+        count, refused = await self._store.register(flow_id, candidates)
+        return count, rejections + refused
+
+    def _after(self, token: str, print_: str) -> int | None:
+        if not token:
+            return None
+        (start,) = self._tokens.decode(token, print_)
+        if not isinstance(start, int):
+            raise InvalidArgument.for_field("page_token", "is not a segment page token")
+        return start
+
+
+def _window(
+    request: segments_pb2.ListSegmentsRequest | segments_pb2.StreamSegmentsRequest,
+) -> Window:
+    check_uuid(request.flow_id, "flow_id")
+    start, end = _bounds(request.timerange, "timerange")
+    object_id = request.object_id if request.HasField("object_id") else None
+    return Window(start, end, object_id, request.reverse_order)
+
+
+def _bounds(text: str, field: str) -> tuple[int, int]:
+    """A request's timerange as storage bounds; empty text means all time."""
+    timerange = parse_timerange(text, field) if text else TimeRange(None, None)
+    if timerange.is_empty:
+        return 0, 0
+    return to_bounds(timerange, field)
+
+
+def _covered(rows: Sequence[Sequence[Any]]) -> str:
+    """The timerange a page covers (TAMS X-Paging-Timerange)."""
+    if not rows:
+        return "()"
+    return format_timerange(TimeRange(min(r[0] for r in rows), max(r[1] for r in rows)))

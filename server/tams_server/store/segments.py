@@ -1,0 +1,239 @@
+"""Segments in the store: overlap-safe registration, window listings in keyset order,
+deletion by timerange.
+
+A window query reads ``start_ns >= q_start - max_segment_ns AND start_ns < q_end AND
+end_ns > q_start`` on the (flow_id, start_ns) key: the Flow's longest Segment bounds
+how far back an overlapping Segment can start, so the scan is O(log n + k) at any
+place in the Flow (design decision 4), never ``end_ns > x`` alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tams_server.domain.segments import (
+    Rejection,
+    Segment,
+    Timeline,
+    overlap_error,
+    stored_timerange,
+    window_of,
+)
+from tams_server.domain.timerange import INT64_MIN
+from tams_server.store.clock import now_ns
+from tams_server.store.dialect import insert_ignoring_conflicts
+from tams_server.store.engine import Database
+from tams_server.store.flows import flow_not_found, flow_read_only
+from tams_server.store.schema import flows, objects, segments
+
+c = segments.c
+
+# The columns a listing returns, in the order `SegmentRow` reads them.
+LISTED_COLUMNS = (
+    c.start_ns,
+    c.end_ns,
+    c.timerange,
+    c.object_id,
+    c.ts_offset,
+    c.last_duration,
+    c.object_timerange,
+    c.sample_offset,
+    c.sample_count,
+    c.key_frame_count,
+    c.init_object_id,
+    c.get_urls,
+)
+
+
+@dataclass(frozen=True)
+class Window:
+    """What a listing asks for: half-open bounds (INT64_MIN/MAX when open), an
+    optional Object, the direction."""
+
+    start_ns: int
+    end_ns: int
+    object_id: str | None = None
+    reverse: bool = False
+
+
+class SegmentStore:
+    """Use cases on Segments, each one transaction."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def register(
+        self, flow_id: str, candidates: Sequence[tuple[int, Segment]]
+    ) -> tuple[int, list[Rejection]]:
+        """Store every candidate that overlaps neither a stored Segment nor an earlier
+        candidate; return the count stored and the rejections. A missing Flow is
+        NOT_FOUND and a read-only one FLOW_READ_ONLY, for the whole call."""
+        async with self._db.write() as conn:
+            flow = await _writable_flow(conn, flow_id)
+            if not candidates:
+                return 0, []
+            lo, hi = window_of([segment for _, segment in candidates])
+            stored = await conn.execute(
+                select(c.start_ns, c.end_ns, c.timerange).where(
+                    *_overlapping(flow_id, lo, hi, flow.max_segment_ns)
+                )
+            )
+            timeline = Timeline((row[0], row[1], row[2]) for row in stored)
+            accepted: list[Segment] = []
+            rejections: list[Rejection] = []
+            for index, segment in candidates:
+                other = timeline.conflict(segment.start_ns, segment.end_ns)
+                if other is not None:
+                    path = f"segments[{index}]"
+                    rejections.append(
+                        Rejection(
+                            index,
+                            segment.post.object_id,
+                            segment.post.timerange,
+                            overlap_error(segment, other, path=path),
+                        )
+                    )
+                    continue
+                timeline.add(segment.start_ns, segment.end_ns, segment.post.timerange)
+                accepted.append(segment)
+            if accepted:
+                await _insert(conn, flow, accepted)
+            return len(accepted), rejections
+
+    async def page(
+        self, flow_id: str, window: Window, *, after_start: int | None, limit: int
+    ) -> list[Row[Any]]:
+        """Up to ``limit`` Segments of ``window`` after the key ``after_start``, in
+        order; a Flow that does not exist has none."""
+        if window.start_ns >= window.end_ns:
+            return []  # the window is never
+        async with self._db.read() as conn:
+            max_segment = await conn.scalar(
+                select(flows.c.max_segment_ns).where(
+                    flows.c.id == flow_id, flows.c.deleted_ns.is_(None)
+                )
+            )
+            if max_segment is None:
+                return []
+            stmt = _listing(flow_id, window, max_segment, after_start).limit(limit)
+            return list(await conn.execute(stmt))
+
+    async def delete(self, flow_id: str, start_ns: int, end_ns: int, object_id: str | None) -> int:
+        """Delete the Segments that lie wholly inside ``[start_ns, end_ns)`` (TAMS:
+        covered, unlike a listing's overlap), optionally only those of one Object."""
+        async with self._db.write() as conn:
+            await _writable_flow(conn, flow_id)
+            conditions = [c.flow_id == flow_id, c.start_ns >= start_ns, c.end_ns <= end_ns]
+            if object_id is not None:
+                conditions.append(c.object_id == object_id)
+            deleted = (await conn.execute(delete(segments).where(*conditions))).rowcount
+            if deleted:
+                await refresh_extent(conn, flow_id)
+            return int(deleted)
+
+
+async def _writable_flow(conn: AsyncConnection, flow_id: str) -> Any:
+    stmt = select(
+        flows.c.id,
+        flows.c.read_only,
+        flows.c.deleted_ns,
+        flows.c.max_segment_ns,
+        flows.c.timerange_start_ns,
+        flows.c.timerange_end_ns,
+    ).where(flows.c.id == flow_id)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()  # one registration per Flow at a time
+    row: Any = (await conn.execute(stmt)).first()
+    if row is None or row.deleted_ns is not None:
+        raise flow_not_found(flow_id)
+    if row.read_only:
+        raise flow_read_only(flow_id)
+    return row
+
+
+def _overlapping(flow_id: str, lo: int, hi: int, max_segment: int) -> list[ColumnElement[bool]]:
+    """Segments of the Flow that overlap ``[lo, hi)``."""
+    conditions = [c.flow_id == flow_id, c.start_ns < hi, c.end_ns > lo]
+    if lo != INT64_MIN:
+        conditions.append(c.start_ns >= max(lo - max_segment, INT64_MIN))
+    return conditions
+
+
+def _listing(
+    flow_id: str, window: Window, max_segment: int, after_start: int | None
+) -> Select[Any]:
+    conditions = _overlapping(flow_id, window.start_ns, window.end_ns, max_segment)
+    if window.object_id is not None:
+        conditions.append(c.object_id == window.object_id)
+    if after_start is not None:
+        conditions.append(c.start_ns < after_start if window.reverse else c.start_ns > after_start)
+    order = c.start_ns.desc() if window.reverse else c.start_ns.asc()
+    return select(*LISTED_COLUMNS).where(*conditions).order_by(order)
+
+
+async def _insert(conn: AsyncConnection, flow: Row[Any], accepted: Sequence[Segment]) -> None:
+    now = now_ns()
+    await conn.execute(
+        insert(segments),
+        [
+            {
+                "flow_id": flow.id,
+                "start_ns": s.start_ns,
+                "end_ns": s.end_ns,
+                "timerange": stored_timerange(s.post, s.start_ns, s.end_ns),
+                "object_id": s.post.object_id,
+                "ts_offset": s.post.ts_offset,
+                "last_duration": s.post.last_duration,
+                "object_timerange": s.post.object_timerange,
+                "sample_offset": s.post.sample_offset,
+                "sample_count": s.post.sample_count,
+                "key_frame_count": s.post.key_frame_count,
+                "init_object_id": s.post.init_object_id,
+                "get_urls": [{"url": u.url, "label": u.label} for u in s.post.get_urls] or None,
+                "created_ns": now,
+            }
+            for s in accepted
+        ],
+    )
+    object_ids = {s.post.object_id for s in accepted}
+    await conn.execute(
+        insert_ignoring_conflicts(conn, objects, ["id"]),
+        [{"id": oid, "first_flow_id": flow.id, "created_ns": now} for oid in sorted(object_ids)],
+    )
+    lo, hi = window_of(accepted)
+    longest = max(s.end_ns - s.start_ns for s in accepted)
+    start = lo if flow.timerange_start_ns is None else min(lo, flow.timerange_start_ns)
+    end = hi if flow.timerange_end_ns is None else max(hi, flow.timerange_end_ns)
+    await conn.execute(
+        update(flows)
+        .where(flows.c.id == flow.id)
+        .values(
+            timerange_start_ns=start,
+            timerange_end_ns=end,
+            max_segment_ns=max(longest, flow.max_segment_ns),
+            segments_updated_ns=now,
+        )
+    )
+
+
+async def refresh_extent(conn: AsyncConnection, flow_id: str) -> None:
+    """Recompute a Flow's extent after deletions: segments never overlap, so the first
+    by start also ends first and the last by start ends last: two index lookups."""
+    first = await conn.scalar(select(func.min(c.start_ns)).where(c.flow_id == flow_id))
+    last_start = await conn.scalar(select(func.max(c.start_ns)).where(c.flow_id == flow_id))
+    end = None
+    if last_start is not None:
+        end = await conn.scalar(
+            select(c.end_ns).where(c.flow_id == flow_id, c.start_ns == last_start)
+        )
+    await conn.execute(
+        update(flows)
+        .where(flows.c.id == flow_id)
+        .values(timerange_start_ns=first, timerange_end_ns=end, segments_updated_ns=now_ns())
+    )
