@@ -4,11 +4,20 @@ correct on both engines (no duplicate, no lost write, no internal error)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import grpc
 from helpers.factories import new_id, tag, video_flow
 
-from tams.v1 import flows_pb2, flows_pb2_grpc, sources_pb2, sources_pb2_grpc
+from tams.v1 import (
+    flows_pb2,
+    flows_pb2_grpc,
+    segments_pb2,
+    segments_pb2_grpc,
+    sources_pb2,
+    sources_pb2_grpc,
+)
+from tams_server.domain.timerange import parse_timerange
 
 WRITERS = 16
 
@@ -71,3 +80,58 @@ async def test_racing_tag_writes_lose_nothing(flows: flows_pb2_grpc.FlowServiceS
     )
     final = (await flows.GetFlow(flows_pb2.GetFlowRequest(flow_id=flow.id))).flow
     assert set(final.tags) == {f"t{i}" for i in range(WRITERS)}
+
+
+async def test_racing_segment_writers_never_overlap(
+    flows: flows_pb2_grpc.FlowServiceStub, segments: segments_pb2_grpc.SegmentServiceStub
+) -> None:
+    """Eight writers post interleaved, partly overlapping segments to one Flow: what
+    is stored never overlaps, every accepted segment is stored, every refused one is
+    told why."""
+    flow = video_flow()
+    await flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
+    s = 1_000_000_000
+
+    def posts(writer: int) -> list[segments_pb2.SegmentPost]:
+        # Writer w posts [k + w/8, k + w/8 + 1) for k = 0..24 (in ns): each overlaps
+        # its neighbours' segments at the same k, so about one in eight wins a slot.
+        return [
+            segments_pb2.SegmentPost(
+                object_id=f"w{writer}-{k}",
+                timerange=_seconds_range((k * 8 + writer) * s // 8, s),
+            )
+            for k in range(25)
+        ]
+
+    async def writer(w: int) -> segments_pb2.RegisterSegmentsResponse:
+        results = []
+        for batch in (posts(w)[:12], posts(w)[12:]):
+            results.append(
+                await segments.RegisterSegments(
+                    segments_pb2.RegisterSegmentsRequest(flow_id=flow.id, segments=batch)
+                )
+            )
+        merged = segments_pb2.RegisterSegmentsResponse()
+        for r in results:
+            merged.registered_count += r.registered_count
+            merged.failed_segments.extend(r.failed_segments)
+        return merged
+
+    responses = await asyncio.gather(*(writer(w) for w in range(8)))
+    stored = []
+    async for page in segments.StreamSegments(segments_pb2.StreamSegmentsRequest(flow_id=flow.id)):
+        stored += list(page.segments)
+    spans = sorted((parse_timerange(seg.timerange) for seg in stored), key=lambda t: t.start or 0)
+    for before, after in itertools.pairwise(spans):
+        assert not before.overlaps(after)  # no two stored segments overlap
+    assert sum(r.registered_count for r in responses) == len(stored)
+    refused = [f for r in responses for f in r.failed_segments]
+    assert len(stored) + len(refused) == 8 * 25
+    assert {f.error.reason for f in refused} <= {"SEGMENT_OVERLAP"}
+    stored_ids = {seg.object_id for seg in stored}
+    assert not stored_ids & {f.object_id for f in refused}
+
+
+def _seconds_range(start_ns: int, length_ns: int) -> str:
+    end_ns = start_ns + length_ns
+    return f"[{start_ns // 10**9}:{start_ns % 10**9}_{end_ns // 10**9}:{end_ns % 10**9})"
