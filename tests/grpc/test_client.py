@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from helpers.factories import new_id, source, unique_tag, video_flow
 
 import tams_client
+from helpers.factories import new_id, source, unique_tag, video_flow
 from tams.v1 import flows_pb2, sources_pb2
 from tams_client import (
     AlreadyExistsError,

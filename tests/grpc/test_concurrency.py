@@ -7,8 +7,8 @@ import asyncio
 import itertools
 
 import grpc
-from helpers.factories import new_id, tag, video_flow
 
+from helpers.factories import new_id, tag, video_flow
 from tams.v1 import (
     flows_pb2,
     flows_pb2_grpc,

@@ -11,12 +11,12 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 import grpc
-from conftest import postgresql_url
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from helpers.factories import video_flow
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from conftest import postgresql_url
+from helpers.factories import video_flow
 from tams.v1 import flows_pb2, flows_pb2_grpc
 from tams_server.app import serve
 from tams_server.config import Config

@@ -6,8 +6,8 @@ from __future__ import annotations
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from helpers.status import failure
 
+from helpers.status import failure
 from tams.v1 import service_info_pb2, service_info_pb2_grpc, storage_pb2, storage_pb2_grpc
 from tams_server.app import TAMS_SERVICES
 

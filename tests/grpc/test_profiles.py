@@ -9,9 +9,9 @@ from typing import Any
 
 import grpc
 from google.protobuf import field_mask_pb2
+
 from helpers.factories import new_id, unique_tag, video_flow
 from helpers.status import failure
-
 from tams.v1 import flows_pb2, flows_pb2_grpc, service_info_pb2, service_info_pb2_grpc
 from tams_server.gateway.shapes import (
     FLOW_READ_ONLY_FIELDS,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
+
 from helpers.factories import new_id, video_flow
 from helpers.status import failure
-
 from tams.v1 import flows_pb2, flows_pb2_grpc, segments_pb2, segments_pb2_grpc
 
 SegmentStub = segments_pb2_grpc.SegmentServiceStub

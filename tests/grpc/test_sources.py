@@ -6,9 +6,9 @@ from __future__ import annotations
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
+
 from helpers.factories import new_id, source, tag, unique_tag, video_flow
 from helpers.status import failure
-
 from tams.v1 import common_pb2, flows_pb2, flows_pb2_grpc, sources_pb2, sources_pb2_grpc
 
 SourceStub = sources_pb2_grpc.SourceServiceStub

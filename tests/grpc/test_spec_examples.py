@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.factories import video_flow
 
+from helpers.factories import video_flow
 from tams.v1 import flows_pb2, flows_pb2_grpc, sources_pb2, sources_pb2_grpc
 from tams_server.gateway.shapes import (
     FLOW_READ_ONLY_FIELDS,
