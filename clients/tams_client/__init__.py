@@ -20,7 +20,7 @@ from tams_client._errors import (
     UnavailableError,
     UnimplementedError,
 )
-from tams_client._pagers import AsyncPager, Pager
+from tams_client._pagers import AsyncPager, AsyncStreamPager, Pager
 from tams_client._retry import RetryPolicy
 from tams_client._sync_client import TamsClient
 from tams_client._tags import tag_filter, tag_value, tags_to_python
@@ -29,6 +29,7 @@ __all__ = [
     "AbortedError",
     "AlreadyExistsError",
     "AsyncPager",
+    "AsyncStreamPager",
     "AsyncTamsClient",
     "DeadlineExceededError",
     "FailedPreconditionError",

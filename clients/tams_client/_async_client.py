@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -13,6 +13,8 @@ from tams.v1 import (
     flow_delete_requests_pb2,
     flows_pb2,
     flows_pb2_grpc,
+    segments_pb2,
+    segments_pb2_grpc,
     service_info_pb2,
     service_info_pb2_grpc,
     sources_pb2,
@@ -20,7 +22,7 @@ from tams.v1 import (
 )
 from tams_client import _requests as req
 from tams_client._errors import error_from_rpc
-from tams_client._pagers import AsyncPager
+from tams_client._pagers import AsyncPager, AsyncStreamPager
 from tams_client._retry import NO_RETRY, RETRYABLE, RetryPolicy
 from tams_client._tags import PyTagValue
 
@@ -50,6 +52,7 @@ class AsyncTamsClient:
         self._sources = sources_pb2_grpc.SourceServiceStub(self._channel)
         self._flows = flows_pb2_grpc.FlowServiceStub(self._channel)
         self._service = service_info_pb2_grpc.ServiceInfoServiceStub(self._channel)
+        self._segments = segments_pb2_grpc.SegmentServiceStub(self._channel)
 
     async def __aenter__(self) -> AsyncTamsClient:
         return self
@@ -221,3 +224,66 @@ class AsyncTamsClient:
         request = req.delete_flow(flow_id, soft_delete, deleted_by)
         response = await self._call(self._flows.DeleteFlow, request, idempotent=True)
         return response.delete_request if response.HasField("delete_request") else None
+
+    # Segments
+
+    def list_segments(
+        self,
+        flow_id: str,
+        *,
+        timerange: str | None = None,
+        object_id: str | None = None,
+        reverse_order: bool = False,
+        limit: int = 0,
+        page_size: int = 0,
+        include_object_timerange: bool = False,
+    ) -> AsyncStreamPager[segments_pb2.Segment, segments_pb2.StreamSegmentsResponse]:
+        """Every Segment overlapping ``timerange`` (all time by default), streamed in
+        pages of hundreds; ``.pages()`` yields the messages. A dropped connection is
+        resumed from the last page."""
+        request = req.stream_segments(
+            flow_id, timerange, object_id, reverse_order, limit, page_size,
+            include_object_timerange,
+        )  # fmt: skip
+
+        async def open_stream(token: str) -> AsyncIterator[segments_pb2.StreamSegmentsResponse]:
+            request.page_token = token
+            call = self._segments.StreamSegments(request, metadata=self._metadata)
+            try:
+                async for page in call:
+                    yield page
+            except grpc.aio.AioRpcError as error:
+                raise error_from_rpc(error) from None
+
+        return AsyncStreamPager(open_stream, lambda page: page.segments, resume_on=req.is_retryable)
+
+    async def register_segments(
+        self, flow_id: str, segments: Sequence[segments_pb2.SegmentPost]
+    ) -> segments_pb2.RegisterSegmentsResponse:
+        """Register Segments; those refused come back in ``failed_segments``."""
+        request = segments_pb2.RegisterSegmentsRequest(flow_id=flow_id, segments=segments)
+        return await self._call(self._segments.RegisterSegments, request, idempotent=False)
+
+    async def stream_register_segments(
+        self,
+        flow_id: str,
+        segments: Iterable[segments_pb2.SegmentPost] | AsyncIterable[segments_pb2.SegmentPost],
+        *,
+        batch_size: int = 500,
+    ) -> segments_pb2.StreamRegisterSegmentsResponse:
+        """Register a long run of Segments over one client stream, ``batch_size`` per
+        message; ``failed_segments`` index the whole run."""
+        call = self._segments.StreamRegisterSegments(
+            req.segment_batches(flow_id, segments, batch_size), metadata=self._metadata
+        )
+        try:
+            return await call
+        except grpc.aio.AioRpcError as error:
+            raise error_from_rpc(error) from None
+
+    async def delete_segments(
+        self, flow_id: str, *, timerange: str | None = None, object_id: str | None = None
+    ) -> segments_pb2.DeleteSegmentsResponse:
+        """Delete the Segments ``timerange`` covers (all by default)."""
+        request = req.delete_segments(flow_id, timerange, object_id)
+        return await self._call(self._segments.DeleteSegments, request, idempotent=True)

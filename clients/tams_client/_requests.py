@@ -3,11 +3,13 @@ same messages and differ only in how they wait."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 
 from google.protobuf import field_mask_pb2
 
-from tams.v1 import flows_pb2, sources_pb2
+from tams.v1 import flows_pb2, segments_pb2, sources_pb2
+from tams_client._errors import TamsClientError
+from tams_client._retry import RETRYABLE
 from tams_client._tags import PyTagValue, tag_value
 
 
@@ -77,3 +79,78 @@ def delete_flow(
     return flows_pb2.DeleteFlowRequest(
         flow_id=flow_id, soft_delete=soft_delete, deleted_by=deleted_by
     )
+
+
+def stream_segments(
+    flow_id: str,
+    timerange: str | None,
+    object_id: str | None,
+    reverse_order: bool,
+    limit: int,
+    page_size: int,
+    include_object_timerange: bool,
+) -> segments_pb2.StreamSegmentsRequest:
+    return segments_pb2.StreamSegmentsRequest(
+        flow_id=flow_id,
+        timerange=timerange or "",
+        object_id=object_id,
+        reverse_order=reverse_order,
+        limit=limit,
+        page_size=page_size,
+        include_object_timerange=include_object_timerange,
+    )
+
+
+def delete_segments(
+    flow_id: str, timerange: str | None, object_id: str | None
+) -> segments_pb2.DeleteSegmentsRequest:
+    return segments_pb2.DeleteSegmentsRequest(
+        flow_id=flow_id, timerange=timerange or "", object_id=object_id
+    )
+
+
+def sync_segment_batches(
+    flow_id: str, segments: Iterable[segments_pb2.SegmentPost], batch_size: int
+) -> Iterator[segments_pb2.StreamRegisterSegmentsRequest]:
+    """The messages of a streamed registration: the Flow id in the first only."""
+    batch: list[segments_pb2.SegmentPost] = []
+    sent = 0
+    for segment in segments:
+        batch.append(segment)
+        if len(batch) >= batch_size:
+            yield _batch(flow_id if not sent else "", batch)
+            sent, batch = sent + 1, []
+    if batch or not sent:
+        yield _batch(flow_id if not sent else "", batch)
+
+
+async def segment_batches(
+    flow_id: str,
+    segments: Iterable[segments_pb2.SegmentPost] | AsyncIterable[segments_pb2.SegmentPost],
+    batch_size: int,
+) -> AsyncIterator[segments_pb2.StreamRegisterSegmentsRequest]:
+    """The async twin of ``sync_segment_batches``, from either kind of iterable."""
+    if not isinstance(segments, AsyncIterable):
+        for message in sync_segment_batches(flow_id, segments, batch_size):
+            yield message
+        return
+    batch: list[segments_pb2.SegmentPost] = []
+    sent = 0
+    async for segment in segments:
+        batch.append(segment)
+        if len(batch) >= batch_size:
+            yield _batch(flow_id if not sent else "", batch)
+            sent, batch = sent + 1, []
+    if batch or not sent:
+        yield _batch(flow_id if not sent else "", batch)
+
+
+def _batch(
+    flow_id: str, batch: list[segments_pb2.SegmentPost]
+) -> segments_pb2.StreamRegisterSegmentsRequest:
+    return segments_pb2.StreamRegisterSegmentsRequest(flow_id=flow_id, segments=batch)
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether a failed call may be tried again (or a stream resumed)."""
+    return isinstance(error, TamsClientError) and error.code in RETRYABLE

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -13,6 +13,8 @@ from tams.v1 import (
     flow_delete_requests_pb2,
     flows_pb2,
     flows_pb2_grpc,
+    segments_pb2,
+    segments_pb2_grpc,
     service_info_pb2,
     service_info_pb2_grpc,
     sources_pb2,
@@ -50,6 +52,7 @@ class TamsClient:
         self._sources = sources_pb2_grpc.SourceServiceStub(self._channel)
         self._flows = flows_pb2_grpc.FlowServiceStub(self._channel)
         self._service = service_info_pb2_grpc.ServiceInfoServiceStub(self._channel)
+        self._segments = segments_pb2_grpc.SegmentServiceStub(self._channel)
 
     def __enter__(self) -> TamsClient:
         return self
@@ -213,3 +216,57 @@ class TamsClient:
         request = req.delete_flow(flow_id, soft_delete, deleted_by)
         response = self._call(self._flows.DeleteFlow, request, idempotent=True)
         return response.delete_request if response.HasField("delete_request") else None
+
+    # Segments
+
+    def list_segments(
+        self,
+        flow_id: str,
+        *,
+        timerange: str | None = None,
+        object_id: str | None = None,
+        reverse_order: bool = False,
+        limit: int = 0,
+        page_size: int = 0,
+        include_object_timerange: bool = False,
+    ) -> Iterator[segments_pb2.Segment]:
+        """Every Segment overlapping ``timerange`` (all time by default), streamed."""
+        request = req.stream_segments(
+            flow_id, timerange, object_id, reverse_order, limit, page_size,
+            include_object_timerange,
+        )  # fmt: skip
+        try:
+            for page in self._segments.StreamSegments(request, metadata=self._metadata):
+                yield from page.segments
+        except grpc.RpcError as error:
+            raise error_from_rpc(error) from None
+
+    def register_segments(
+        self, flow_id: str, segments: Sequence[segments_pb2.SegmentPost]
+    ) -> segments_pb2.RegisterSegmentsResponse:
+        """Register Segments; those refused come back in ``failed_segments``."""
+        request = segments_pb2.RegisterSegmentsRequest(flow_id=flow_id, segments=segments)
+        return self._call(self._segments.RegisterSegments, request, idempotent=False)
+
+    def stream_register_segments(
+        self,
+        flow_id: str,
+        segments: Iterable[segments_pb2.SegmentPost],
+        *,
+        batch_size: int = 500,
+    ) -> segments_pb2.StreamRegisterSegmentsResponse:
+        """Register a long run of Segments over one client stream."""
+        try:
+            return self._segments.StreamRegisterSegments(
+                req.sync_segment_batches(flow_id, segments, batch_size),
+                metadata=self._metadata,
+            )
+        except grpc.RpcError as error:
+            raise error_from_rpc(error) from None
+
+    def delete_segments(
+        self, flow_id: str, *, timerange: str | None = None, object_id: str | None = None
+    ) -> segments_pb2.DeleteSegmentsResponse:
+        """Delete the Segments ``timerange`` covers (all by default)."""
+        request = req.delete_segments(flow_id, timerange, object_id)
+        return self._call(self._segments.DeleteSegments, request, idempotent=True)

@@ -4,12 +4,13 @@ the async client and its sync twin."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
 import tams_client
 from helpers.factories import new_id, source, unique_tag, video_flow
-from tams.v1 import flows_pb2, sources_pb2
+from tams.v1 import flows_pb2, segments_pb2, sources_pb2
 from tams_client import (
     AlreadyExistsError,
     AsyncTamsClient,
@@ -111,3 +112,38 @@ def test_public_names_are_exported() -> None:
     assert tams_client.__all__ == sorted(tams_client.__all__)
     for name in tams_client.__all__:
         assert hasattr(tams_client, name)
+
+
+async def test_segments_through_the_client(client: AsyncTamsClient, grpc_target: str) -> None:
+    flow = await client.create_flow(video_flow())
+
+    async def posts() -> AsyncIterator[segments_pb2.SegmentPost]:
+        for i in range(1200):
+            yield segments_pb2.SegmentPost(object_id=f"o{i}", timerange=f"[{i}:0_{i + 1}:0)")
+        yield segments_pb2.SegmentPost(object_id="dup", timerange="[3:0_4:0)")
+
+    result = await client.stream_register_segments(flow.id, posts(), batch_size=500)
+    assert result.registered_count == 1200
+    assert [f.index for f in result.failed_segments] == [1200]
+    got = [s.object_id async for s in client.list_segments(flow.id, page_size=300)]
+    assert got == [f"o{i}" for i in range(1200)]
+    pages = [len(p.segments) async for p in client.list_segments(flow.id, page_size=500).pages()]
+    assert pages == [500, 500, 200]
+    window = [s.timerange async for s in client.list_segments(flow.id, timerange="[10:0_12:0)")]
+    assert window == ["[10:0_11:0)", "[11:0_12:0)"]
+    deleted = await client.delete_segments(flow.id, timerange="[0:0_600:0)")
+    assert deleted.deleted_count == 600
+
+    def sync_work() -> tuple[int, int]:
+        with TamsClient(grpc_target) as tams:
+            more = tams.stream_register_segments(
+                flow.id,
+                (
+                    segments_pb2.SegmentPost(object_id="x", timerange=f"[{i}:0_{i + 1}:0)")
+                    for i in range(600)
+                ),
+                batch_size=250,
+            )
+            return more.registered_count, sum(1 for _ in tams.list_segments(flow.id))
+
+    assert await asyncio.to_thread(sync_work) == (600, 1200)
