@@ -7,7 +7,7 @@ import asyncio
 import importlib
 import logging
 
-BENCHMARKS = ("flows",)
+BENCHMARKS = ("flows", "segments")
 
 
 def main() -> None:

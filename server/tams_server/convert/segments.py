@@ -3,6 +3,7 @@ database rows, since it runs for every Segment of every stream."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -52,6 +53,8 @@ def rows_to_proto(
         )
         if init_object_id is not None:
             segment.init_object.object_id = init_object_id
+        if isinstance(get_urls, str):  # JSON text, as the raw read path returns it
+            get_urls = json.loads(get_urls)
         if get_urls:
             segment.get_urls.extend(
                 GetUrl(url=u["url"], label=u["label"], controlled=False, presigned=False)

@@ -172,7 +172,7 @@ segments = Table(
     Column("sample_count", BigInteger),
     Column("key_frame_count", Integer),
     Column("init_object_id", Text),
-    Column("get_urls", JSON),
+    Column("get_urls", JSON(none_as_null=True)),
     Column("created_ns", BigInteger, nullable=False),
     Index(None, "object_id"),
     sqlite_with_rowid=False,

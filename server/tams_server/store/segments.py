@@ -30,6 +30,7 @@ from tams_server.store.clock import now_ns
 from tams_server.store.dialect import insert_ignoring_conflicts
 from tams_server.store.engine import Database
 from tams_server.store.flows import flow_not_found, flow_read_only
+from tams_server.store.raw import fetch_all
 from tams_server.store.schema import flows, objects, segments
 
 c = segments.c
@@ -108,7 +109,7 @@ class SegmentStore:
 
     async def page(
         self, flow_id: str, window: Window, *, after_start: int | None, limit: int
-    ) -> list[Row[Any]]:
+    ) -> Sequence[Sequence[Any]]:
         """Up to ``limit`` Segments of ``window`` after the key ``after_start``, in
         order; a Flow that does not exist has none."""
         if window.start_ns >= window.end_ns:
@@ -122,7 +123,7 @@ class SegmentStore:
             if max_segment is None:
                 return []
             stmt = _listing(flow_id, window, max_segment, after_start).limit(limit)
-            return list(await conn.execute(stmt))
+            return await fetch_all(conn, stmt)
 
     async def delete(self, flow_id: str, start_ns: int, end_ns: int, object_id: str | None) -> int:
         """Delete the Segments that lie wholly inside ``[start_ns, end_ns)`` (TAMS:
