@@ -13,8 +13,6 @@ from tams_server.convert.errors import item_error
 from tams_server.domain.segments import Rejection, SegmentPost, UncontrolledUrl
 from tams_server.domain.timerange import format_timerange, parse_timerange, parse_timestamp
 
-Segment = segments_pb2.Segment
-SegmentInitObject = segments_pb2.SegmentInitObject
 GetUrl = objects_pb2.GetUrl
 
 
@@ -34,23 +32,27 @@ def post_to_domain(message: segments_pb2.SegmentPost) -> SegmentPost:
     )
 
 
-def rows_to_proto(
-    rows: Iterable[Sequence[Any]], *, include_object_timerange: bool
-) -> list[segments_pb2.Segment]:
-    """Segment messages from rows of ``store.segments.LISTED_COLUMNS``."""
-    result = []
+def fill_segments(
+    target: Any, rows: Iterable[Sequence[Any]], *, include_object_timerange: bool
+) -> None:
+    """Append Segment messages built from rows of ``store.segments.LISTED_COLUMNS`` to
+    a repeated field. ``target.add`` builds each message in place: making Segments
+    first and copying them in costs twice as much, per Segment of every stream."""
+    add = target.add
     for row in rows:
         (_, _, timerange, object_id, ts_offset, last_duration, object_timerange,
          sample_offset, sample_count, key_frame_count, init_object_id, get_urls) = row  # fmt: skip
-        segment = Segment(
-            object_id=object_id,
-            timerange=timerange,
-            ts_offset=ts_offset,
-            last_duration=last_duration,
-            sample_offset=sample_offset,
-            sample_count=sample_count,
-            key_frame_count=key_frame_count,
-        )
+        segment = add(object_id=object_id, timerange=timerange)
+        if ts_offset is not None:
+            segment.ts_offset = ts_offset
+        if last_duration is not None:
+            segment.last_duration = last_duration
+        if sample_offset is not None:
+            segment.sample_offset = sample_offset
+        if sample_count is not None:
+            segment.sample_count = sample_count
+        if key_frame_count is not None:
+            segment.key_frame_count = key_frame_count
         if init_object_id is not None:
             segment.init_object.object_id = init_object_id
         if isinstance(get_urls, str):  # JSON text, as the raw read path returns it
@@ -62,8 +64,6 @@ def rows_to_proto(
             )
         if include_object_timerange:
             segment.object_timerange = object_timerange or _object_timerange(timerange, ts_offset)
-        result.append(segment)
-    return result
 
 
 def _object_timerange(timerange: str, ts_offset: str | None) -> str:

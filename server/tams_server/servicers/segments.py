@@ -8,7 +8,7 @@ from typing import Any
 import grpc
 
 from tams.v1 import segments_pb2, segments_pb2_grpc
-from tams_server.convert.segments import failed_segments, post_to_domain, rows_to_proto
+from tams_server.convert.segments import failed_segments, fill_segments, post_to_domain
 from tams_server.domain.errors import MISSING_FIELD, InvalidArgument
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.segments import MAX_SEGMENTS_PER_CALL, Rejection, Segment, prepare
@@ -41,12 +41,13 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         if len(rows) > size:
             rows = rows[:size]
             token = self._tokens.encode([rows[-1][0]], print_)
-        return segments_pb2.ListSegmentsResponse(
-            segments=rows_to_proto(rows, include_object_timerange=request.include_object_timerange),
-            next_page_token=token,
-            page_size=size,
-            timerange=_covered(rows),
+        response = segments_pb2.ListSegmentsResponse(
+            next_page_token=token, page_size=size, timerange=_covered(rows)
         )
+        fill_segments(
+            response.segments, rows, include_object_timerange=request.include_object_timerange
+        )
+        return response
 
     async def StreamSegments(
         self, request: segments_pb2.StreamSegmentsRequest, context: Context
@@ -67,12 +68,13 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
             if remaining is not None:
                 remaining -= len(rows)
             done = len(rows) < want or remaining == 0
-            yield segments_pb2.StreamSegmentsResponse(
-                segments=rows_to_proto(
-                    rows, include_object_timerange=request.include_object_timerange
-                ),
-                next_page_token="" if done else self._tokens.encode([after], print_),
+            message = segments_pb2.StreamSegmentsResponse(
+                next_page_token="" if done else self._tokens.encode([after], print_)
             )
+            fill_segments(
+                message.segments, rows, include_object_timerange=request.include_object_timerange
+            )
+            yield message
             if done:
                 return
 
