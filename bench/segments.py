@@ -118,9 +118,9 @@ async def run(*, quick: bool, database_url: str | None) -> None:
         peak = rss_before
         count = 0
         t0 = time.perf_counter()
-        async for page in tams.list_segments(flow.id, page_size=1000).pages():
-            count += len(page.segments)
-            if count % 50_000 < 1000:
+        async for _segment in tams.list_segments(flow.id, page_size=1000):
+            count += 1
+            if count % 50_000 == 0:
                 peak = max(peak, _rss_kb(pid))
         elapsed = time.perf_counter() - t0
         peak = max(peak, _rss_kb(pid))

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tams.v1 import objects_pb2, segments_pb2
-from tams_server.convert.common import optional
 from tams_server.convert.errors import item_error
 from tams_server.domain.segments import Rejection, SegmentPost, UncontrolledUrl
 from tams_server.domain.timerange import format_timerange, parse_timerange, parse_timestamp
@@ -17,19 +16,13 @@ GetUrl = objects_pb2.GetUrl
 
 
 def post_to_domain(message: segments_pb2.SegmentPost) -> SegmentPost:
-    """A registration request's Segment."""
-    return SegmentPost(
-        object_id=message.object_id,
-        timerange=message.timerange,
-        ts_offset=optional(message, "ts_offset"),
-        last_duration=optional(message, "last_duration"),
-        object_timerange=optional(message, "object_timerange"),
-        sample_offset=optional(message, "sample_offset"),
-        sample_count=optional(message, "sample_count"),
-        key_frame_count=optional(message, "key_frame_count"),
-        init_object_id=optional(message, "init_object_id"),
-        get_urls=tuple(UncontrolledUrl(u.url, u.label) for u in message.get_urls),
-    )
+    """A registration request's Segment (only the fields the client set)."""
+    fields: dict[str, Any] = {field.name: value for field, value in message.ListFields()}
+    if "get_urls" in fields:
+        fields["get_urls"] = tuple(UncontrolledUrl(u.url, u.label) for u in fields["get_urls"])
+    fields.setdefault("object_id", "")
+    fields.setdefault("timerange", "")
+    return SegmentPost(**fields)
 
 
 def fill_segments(

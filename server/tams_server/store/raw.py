@@ -9,11 +9,15 @@ driver types: JSON columns as text.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select
+import asyncpg
+from sqlalchemy import Select, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tams_server.domain.errors import CONCURRENT_CHANGE, Aborted
 
 
 async def fetch_all(conn: AsyncConnection, stmt: Select[Any]) -> Sequence[Sequence[Any]]:
@@ -30,3 +34,42 @@ async def fetch_all(conn: AsyncConnection, stmt: Select[Any]) -> Sequence[Sequen
         return list(await cursor.fetchall())
     finally:
         await cursor.close()
+
+
+async def insert_rows(
+    conn: AsyncConnection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    skip_conflicts_on: Sequence[str] = (),
+) -> None:
+    """Insert ``rows`` (values in ``columns`` order; JSON as text) through the driver:
+    COPY on PostgreSQL, executemany on SQLite. With ``skip_conflicts_on``, rows whose
+    key exists already are skipped. Table and column names come from the schema,
+    never from a request. A constraint violation is ABORTED, as in ``Database.write``.
+    """
+    if not rows:
+        return
+    driver: Any = (await conn.get_raw_connection()).driver_connection
+    names = ", ".join(columns)
+    try:
+        if conn.dialect.name == "postgresql":
+            if not skip_conflicts_on:
+                await driver.copy_records_to_table(table.name, records=rows, columns=columns)
+                return
+            marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+            await driver.executemany(
+                f"INSERT INTO {table.name} ({names}) VALUES ({marks}) "
+                f"ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING",
+                rows,
+            )
+            return
+        verb = "INSERT OR IGNORE" if skip_conflicts_on else "INSERT"
+        marks = ", ".join("?" * len(columns))
+        await driver.executemany(f"{verb} INTO {table.name} ({names}) VALUES ({marks})", rows)
+    except (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError) as error:
+        raise Aborted(
+            "a concurrent change conflicted with this request; retry it",
+            reason=CONCURRENT_CHANGE,
+        ) from error

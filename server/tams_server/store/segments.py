@@ -9,12 +9,12 @@ place in the Flow (design decision 4), never ``end_ns > x`` alone.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tams_server.domain.segments import (
@@ -27,10 +27,9 @@ from tams_server.domain.segments import (
 )
 from tams_server.domain.timerange import INT64_MIN
 from tams_server.store.clock import now_ns
-from tams_server.store.dialect import insert_ignoring_conflicts
 from tams_server.store.engine import Database
 from tams_server.store.flows import flow_not_found, flow_read_only
-from tams_server.store.raw import fetch_all
+from tams_server.store.raw import fetch_all, insert_rows
 from tams_server.store.schema import flows, objects, segments
 
 c = segments.c
@@ -178,34 +177,36 @@ def _listing(
     return select(*LISTED_COLUMNS).where(*conditions).order_by(order)
 
 
-async def _insert(conn: AsyncConnection, flow: Row[Any], accepted: Sequence[Segment]) -> None:
+_INSERTED_COLUMNS = (
+    "flow_id", "start_ns", "end_ns", "timerange", "object_id", "ts_offset", "last_duration",
+    "object_timerange", "sample_offset", "sample_count", "key_frame_count", "init_object_id",
+    "get_urls", "created_ns",
+)  # fmt: skip
+
+
+async def _insert(conn: AsyncConnection, flow: Any, accepted: Sequence[Segment]) -> None:
     now = now_ns()
-    await conn.execute(
-        insert(segments),
-        [
-            {
-                "flow_id": flow.id,
-                "start_ns": s.start_ns,
-                "end_ns": s.end_ns,
-                "timerange": stored_timerange(s.post, s.start_ns, s.end_ns),
-                "object_id": s.post.object_id,
-                "ts_offset": s.post.ts_offset,
-                "last_duration": s.post.last_duration,
-                "object_timerange": s.post.object_timerange,
-                "sample_offset": s.post.sample_offset,
-                "sample_count": s.post.sample_count,
-                "key_frame_count": s.post.key_frame_count,
-                "init_object_id": s.post.init_object_id,
-                "get_urls": [{"url": u.url, "label": u.label} for u in s.post.get_urls] or None,
-                "created_ns": now,
-            }
-            for s in accepted
-        ],
-    )
-    object_ids = {s.post.object_id for s in accepted}
-    await conn.execute(
-        insert_ignoring_conflicts(conn, objects, ["id"]),
-        [{"id": oid, "first_flow_id": flow.id, "created_ns": now} for oid in sorted(object_ids)],
+    rows = []
+    for s in accepted:
+        p = s.post
+        urls = (
+            json.dumps([{"url": u.url, "label": u.label} for u in p.get_urls])
+            if p.get_urls
+            else None
+        )
+        rows.append((
+            flow.id, s.start_ns, s.end_ns, stored_timerange(p, s.start_ns, s.end_ns),
+            p.object_id, p.ts_offset, p.last_duration, p.object_timerange, p.sample_offset,
+            p.sample_count, p.key_frame_count, p.init_object_id, urls, now,
+        ))  # fmt: skip
+    await insert_rows(conn, segments, _INSERTED_COLUMNS, rows)
+    object_ids = sorted({s.post.object_id for s in accepted})
+    await insert_rows(
+        conn,
+        objects,
+        ("id", "first_flow_id", "created_ns"),
+        [(oid, flow.id, now) for oid in object_ids],
+        skip_conflicts_on=("id",),
     )
     lo, hi = window_of(accepted)
     longest = max(s.end_ns - s.start_ns for s in accepted)
