@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -59,24 +60,47 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         remaining = request.limit or None
         print_ = fingerprint("segments", request.flow_id, window)
         after = self._after(request.page_token, print_)
-        while remaining is None or remaining > 0:
+
+        max_segment = await self._store.max_segment(request.flow_id)
+        if max_segment is None:
+            return  # a Flow that does not exist has no Segments
+
+        def fetch(after_start: int | None) -> asyncio.Task[Sequence[Sequence[Any]]]:
             want = size if remaining is None else min(size, remaining)
-            rows = await self._store.page(request.flow_id, window, after_start=after, limit=want)
-            if not rows:
-                return
-            after = rows[-1][0]
-            if remaining is not None:
-                remaining -= len(rows)
-            done = len(rows) < want or remaining == 0
-            message = segments_pb2.StreamSegmentsResponse(
-                next_page_token="" if done else self._tokens.encode([after], print_)
-            )
-            fill_segments(
-                message.segments, rows, include_object_timerange=request.include_object_timerange
-            )
-            yield message
-            if done:
-                return
+            page = self._store.page(
+                request.flow_id, window, after_start=after_start, limit=want,
+                max_segment=max_segment,
+            )  # fmt: skip
+            return asyncio.ensure_future(page)
+
+        # Read one page ahead: the database works on the next page while this one is
+        # converted and sent, instead of each waiting for the other.
+        pending = fetch(after)
+        try:
+            while True:
+                want = size if remaining is None else min(size, remaining)
+                rows = await pending
+                if not rows:
+                    return
+                after = rows[-1][0]
+                if remaining is not None:
+                    remaining -= len(rows)
+                done = len(rows) < want or remaining == 0
+                if not done:
+                    pending = fetch(after)
+                message = segments_pb2.StreamSegmentsResponse(
+                    next_page_token="" if done else self._tokens.encode([after], print_)
+                )
+                fill_segments(
+                    message.segments,
+                    rows,
+                    include_object_timerange=request.include_object_timerange,
+                )
+                yield message
+                if done:
+                    return
+        finally:
+            pending.cancel()
 
     async def RegisterSegments(
         self, request: segments_pb2.RegisterSegmentsRequest, context: Context

@@ -10,30 +10,51 @@ driver types: JSON columns as text.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
 from sqlalchemy import Select, Table
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tams_server.domain.errors import CONCURRENT_CHANGE, Aborted
 
 
-async def fetch_all(conn: AsyncConnection, stmt: Select[Any]) -> Sequence[Sequence[Any]]:
-    """Every row of ``stmt``, fetched by the driver without SQLAlchemy's processing."""
-    compiled = stmt.compile(conn.sync_connection)
-    params = compiled.construct_params()
-    values = tuple(params[name] for name in compiled.positiontup or ())
+async def fetch_all(
+    conn: AsyncConnection, stmt: Select[Any], params: Mapping[str, Any]
+) -> Sequence[Sequence[Any]]:
+    """Every row of ``stmt`` (whose bind parameters ``params`` fills), fetched by the
+    driver without SQLAlchemy's processing. Build ``stmt`` once and reuse it: its
+    compiled form is cached per engine."""
+    sql, names, defaults = _compiled(stmt, conn.dialect)
+    values = tuple(params[name] if name in params else defaults[name] for name in names)
     driver: Any = (await conn.get_raw_connection()).driver_connection
     if conn.dialect.name == "postgresql":
-        rows: Sequence[Sequence[Any]] = await driver.fetch(compiled.string, *values)
+        rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)
         return rows
-    cursor = await driver.execute(compiled.string, values)
+    cursor = await driver.execute(sql, values)
     try:
         return list(await cursor.fetchall())
     finally:
         await cursor.close()
+
+
+Compiled = tuple[str, tuple[str, ...], dict[str, Any]]
+_COMPILED: dict[tuple[int, str], Compiled] = {}
+
+
+def _compiled(stmt: Select[Any], dialect: Dialect) -> Compiled:
+    """SQL text, positional parameter names and the values of the parameters
+    SQLAlchemy adds itself (an OFFSET 0, say) of ``stmt`` for ``dialect``, compiled
+    once (compiling costs about as much as reading a thousand rows)."""
+    key = (id(stmt), dialect.name)
+    if key not in _COMPILED:
+        compiled = stmt.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        defaults = {name: bind.value for name, bind in compiled.binds.items()}
+        _COMPILED[key] = (compiled.string, names, defaults)
+    return _COMPILED[key]
 
 
 async def insert_rows(

@@ -9,12 +9,13 @@ place in the Flow (design decision 4), never ``end_ns > x`` alone.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, select, update
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tams_server.domain.segments import (
@@ -106,23 +107,37 @@ class SegmentStore:
                 await _insert(conn, flow, accepted)
             return len(accepted), rejections
 
-    async def page(
-        self, flow_id: str, window: Window, *, after_start: int | None, limit: int
-    ) -> Sequence[Sequence[Any]]:
-        """Up to ``limit`` Segments of ``window`` after the key ``after_start``, in
-        order; a Flow that does not exist has none."""
-        if window.start_ns >= window.end_ns:
-            return []  # the window is never
-        async with self._db.read() as conn:
-            max_segment = await conn.scalar(
+    async def max_segment(self, flow_id: str) -> int | None:
+        """The longest Segment the Flow ever had; None when the Flow does not exist."""
+        async with self._db.read(snapshot=False) as conn:
+            value: int | None = await conn.scalar(
                 select(flows.c.max_segment_ns).where(
                     flows.c.id == flow_id, flows.c.deleted_ns.is_(None)
                 )
             )
+            return value
+
+    async def page(
+        self,
+        flow_id: str,
+        window: Window,
+        *,
+        after_start: int | None,
+        limit: int,
+        max_segment: int | None = None,
+    ) -> Sequence[Sequence[Any]]:
+        """Up to ``limit`` Segments of ``window`` after the key ``after_start``, in
+        order; a Flow that does not exist has none. A streaming caller passes the
+        ``max_segment`` it read once, and each page is then a single statement."""
+        if window.start_ns >= window.end_ns:
+            return []  # the window is never
+        if max_segment is None:
+            max_segment = await self.max_segment(flow_id)
             if max_segment is None:
                 return []
-            stmt = _listing(flow_id, window, max_segment, after_start).limit(limit)
-            return await fetch_all(conn, stmt)
+        stmt, params = _listing(flow_id, window, max_segment, after_start, limit)
+        async with self._db.read(snapshot=False) as conn:
+            return await fetch_all(conn, stmt, params)
 
     async def delete(self, flow_id: str, start_ns: int, end_ns: int, object_id: str | None) -> int:
         """Delete the Segments that lie wholly inside ``[start_ns, end_ns)`` (TAMS:
@@ -165,16 +180,49 @@ def _overlapping(flow_id: str, lo: int, hi: int, max_segment: int) -> list[Colum
     return conditions
 
 
-def _listing(
-    flow_id: str, window: Window, max_segment: int, after_start: int | None
+@functools.cache
+def _listing_statement(
+    *, bounded_start: bool, by_object: bool, after: bool, reverse: bool
 ) -> Select[Any]:
-    conditions = _overlapping(flow_id, window.start_ns, window.end_ns, max_segment)
-    if window.object_id is not None:
-        conditions.append(c.object_id == window.object_id)
-    if after_start is not None:
-        conditions.append(c.start_ns < after_start if window.reverse else c.start_ns > after_start)
-    order = c.start_ns.desc() if window.reverse else c.start_ns.asc()
-    return select(*LISTED_COLUMNS).where(*conditions).order_by(order)
+    """The listing query of one shape, with bind parameters: built once per shape so
+    that ``raw.fetch_all`` compiles it once per engine."""
+    conditions = [
+        c.flow_id == bindparam("flow_id"),
+        c.start_ns < bindparam("hi"),
+        c.end_ns > bindparam("lo"),
+    ]
+    if bounded_start:
+        conditions.append(c.start_ns >= bindparam("earliest_start"))
+    if by_object:
+        conditions.append(c.object_id == bindparam("object_id"))
+    if after:
+        key: BindParameter[int] = bindparam("after")
+        conditions.append(c.start_ns < key if reverse else c.start_ns > key)
+    order = c.start_ns.desc() if reverse else c.start_ns.asc()
+    return select(*LISTED_COLUMNS).where(*conditions).order_by(order).limit(bindparam("limit"))
+
+
+def _listing(
+    flow_id: str, window: Window, max_segment: int, after_start: int | None, limit: int
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The listing query for a window, and its parameters."""
+    bounded = window.start_ns != INT64_MIN
+    stmt = _listing_statement(
+        bounded_start=bounded,
+        by_object=window.object_id is not None,
+        after=after_start is not None,
+        reverse=window.reverse,
+    )
+    params = {
+        "flow_id": flow_id,
+        "hi": window.end_ns,
+        "lo": window.start_ns,
+        "earliest_start": max(window.start_ns - max_segment, INT64_MIN) if bounded else None,
+        "object_id": window.object_id,
+        "after": after_start,
+        "limit": limit,
+    }
+    return stmt, params
 
 
 _INSERTED_COLUMNS = (
