@@ -118,7 +118,7 @@ async def run(*, quick: bool, database_url: str | None) -> None:
         peak = rss_before
         count = 0
         t0 = time.perf_counter()
-        async for _segment in tams.list_segments(flow.id, page_size=1000):
+        async for _segment in tams.list_segments(flow.id):
             count += 1
             if count % 50_000 == 0:
                 peak = max(peak, _rss_kb(pid))

@@ -395,7 +395,7 @@ class StreamSegmentsRequest(_message.Message):
     include_object_timerange: _builtins.bool
     """Fill in `object_timerange`."""
     page_size: _builtins.int
-    """Segments per message: 0 = 500; above 2000 coerced to 2000."""
+    """Segments per message: 0 = 2000; above 5000 coerced to 5000."""
     show_deleted: _builtins.bool
     """Include soft-deleted Segments."""
     @_builtins.property

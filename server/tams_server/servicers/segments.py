@@ -19,8 +19,8 @@ from tams_server.store.segments import SegmentStore, Window
 
 Context = grpc.aio.ServicerContext[object, object]
 
-STREAM_PAGE_DEFAULT = 500
-STREAM_PAGE_MAX = 2000
+STREAM_PAGE_DEFAULT = 2000
+STREAM_PAGE_MAX = 5000
 
 
 class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
