@@ -16,13 +16,15 @@ GetUrl = objects_pb2.GetUrl
 
 
 def post_to_domain(message: segments_pb2.SegmentPost) -> SegmentPost:
-    """A registration request's Segment (only the fields the client set)."""
-    fields: dict[str, Any] = {field.name: value for field, value in message.ListFields()}
-    if "get_urls" in fields:
-        fields["get_urls"] = tuple(UncontrolledUrl(u.url, u.label) for u in fields["get_urls"])
-    fields.setdefault("object_id", "")
-    fields.setdefault("timerange", "")
-    return SegmentPost(**fields)
+    """A registration request's Segment (unset optional fields as None)."""
+    post = SegmentPost(message.object_id, message.timerange)
+    for field, value in message.ListFields():  # only the fields the client set
+        name = field.name
+        if name == "get_urls":
+            post.get_urls = tuple(UncontrolledUrl(u.url, u.label) for u in value)
+        elif name not in ("object_id", "timerange"):
+            setattr(post, name, value)
+    return post
 
 
 def fill_segments(

@@ -125,17 +125,37 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         flow_id = ""
         total, seen = 0, 0
         failed: list[segments_pb2.FailedSegment] = []
-        async for message in request_iterator:
-            if not flow_id:
-                flow_id = check_uuid(message.flow_id, "flow_id")
-            elif message.flow_id and message.flow_id != flow_id:
-                raise InvalidArgument.for_field(
-                    "flow_id", f"changed from {flow_id} to {message.flow_id} within the stream"
-                )
-            count, rejections = await self._register(flow_id, message.segments, seen)
-            failed += failed_segments(rejections, index_offset=seen)
+        # While the store writes one batch, the next is received and checked.
+        pending: asyncio.Future[tuple[int, list[Rejection]]] | None = None
+        pending_rejections: list[Rejection] = []
+        pending_offset = 0
+
+        async def settle() -> None:
+            nonlocal total, failed
+            assert pending is not None
+            count, refused = await pending
             total += count
-            seen += len(message.segments)
+            failed += failed_segments(pending_rejections + refused, index_offset=pending_offset)
+
+        try:
+            async for message in request_iterator:
+                if not flow_id:
+                    flow_id = check_uuid(message.flow_id, "flow_id")
+                elif message.flow_id and message.flow_id != flow_id:
+                    raise InvalidArgument.for_field(
+                        "flow_id", f"changed from {flow_id} to {message.flow_id} in the stream"
+                    )
+                candidates, rejections = _check(message.segments, seen)
+                if pending is not None:
+                    await settle()
+                pending = asyncio.ensure_future(self._store.register(flow_id, candidates))
+                pending_rejections, pending_offset = rejections, seen
+                seen += len(message.segments)
+            if pending is not None:
+                await settle()
+        finally:
+            if pending is not None and not pending.done():
+                pending.cancel()  # the call failed: roll the batch in flight back
         if not flow_id:
             raise InvalidArgument.for_field("flow_id", "is required", reason=MISSING_FIELD)
         return segments_pb2.StreamRegisterSegmentsResponse(
@@ -157,14 +177,7 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         self, flow_id: str, posts: Sequence[segments_pb2.SegmentPost], first_index: int
     ) -> tuple[int, list[Rejection]]:
         """Check each post (a bad one is refused, the others go on), then store."""
-        candidates: list[tuple[int, Segment]] = []
-        rejections: list[Rejection] = []
-        for index, message in enumerate(posts):
-            post = post_to_domain(message)
-            try:
-                candidates.append((index, prepare(post, path=f"segments[{first_index + index}]")))
-            except InvalidArgument as error:
-                rejections.append(Rejection(index, post.object_id, post.timerange, error))
+        candidates, rejections = _check(posts, first_index)
         count, refused = await self._store.register(flow_id, candidates)
         return count, rejections + refused
 
@@ -175,6 +188,22 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         if not isinstance(start, int):
             raise InvalidArgument.for_field("page_token", "is not a segment page token")
         return start
+
+
+def _check(
+    posts: Sequence[segments_pb2.SegmentPost], first_index: int
+) -> tuple[list[tuple[int, Segment]], list[Rejection]]:
+    """The posts that pass the rules (with their index in this batch), and why the
+    others do not."""
+    candidates: list[tuple[int, Segment]] = []
+    rejections: list[Rejection] = []
+    for index, message in enumerate(posts):
+        post = post_to_domain(message)
+        try:
+            candidates.append((index, prepare(post, path=f"segments[{first_index + index}]")))
+        except InvalidArgument as error:
+            rejections.append(Rejection(index, post.object_id, post.timerange, error))
+    return candidates, rejections
 
 
 def _window(

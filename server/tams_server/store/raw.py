@@ -79,11 +79,14 @@ async def insert_rows(
             if not skip_conflicts_on:
                 await driver.copy_records_to_table(table.name, records=rows, columns=columns)
                 return
-            marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-            await driver.executemany(
-                f"INSERT INTO {table.name} ({names}) VALUES ({marks}) "
+            # One statement over arrays, one per column: executemany would be a round
+            # trip per row.
+            types = [table.c[name].type.compile(conn.dialect) for name in columns]
+            arrays = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(types, start=1))
+            await driver.execute(
+                f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) "
                 f"ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING",
-                rows,
+                *(list(column) for column in zip(*rows, strict=True)),
             )
             return
         verb = "INSERT OR IGNORE" if skip_conflicts_on else "INSERT"

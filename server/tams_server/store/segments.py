@@ -91,15 +91,9 @@ class SegmentStore:
             for index, segment in candidates:
                 other = timeline.conflict(segment.start_ns, segment.end_ns)
                 if other is not None:
-                    path = f"segments[{index}]"
-                    rejections.append(
-                        Rejection(
-                            index,
-                            segment.post.object_id,
-                            segment.post.timerange,
-                            overlap_error(segment, other, path=path),
-                        )
-                    )
+                    error = overlap_error(segment, other)
+                    post = segment.post
+                    rejections.append(Rejection(index, post.object_id, post.timerange, error))
                     continue
                 timeline.add(segment.start_ns, segment.end_ns, segment.post.timerange)
                 accepted.append(segment)
