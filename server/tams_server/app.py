@@ -4,6 +4,7 @@ production wiring."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -16,6 +17,7 @@ from grpc_reflection.v1alpha import reflection
 from tams.v1 import (
     events_pb2,
     flow_delete_requests_pb2,
+    flow_delete_requests_pb2_grpc,
     flows_pb2,
     flows_pb2_grpc,
     objects_pb2,
@@ -28,14 +30,17 @@ from tams.v1 import (
     storage_pb2,
     webhooks_pb2,
 )
+from tams_server.background import DeletionWorker
 from tams_server.config import Config
 from tams_server.interceptors.auth import AuthInterceptor
 from tams_server.interceptors.errors import ErrorStatusInterceptor
 from tams_server.interceptors.logging import RequestLogInterceptor
+from tams_server.servicers.deletions import FlowDeleteRequestServicer
 from tams_server.servicers.flows import FlowServicer
 from tams_server.servicers.segments import SegmentServicer
 from tams_server.servicers.service_info import ServiceInfoServicer
 from tams_server.servicers.sources import SourceServicer
+from tams_server.store.deletions import DeletionStore
 from tams_server.store.engine import Database
 from tams_server.store.flows import FlowStore
 from tams_server.store.migrate import migrate
@@ -66,7 +71,7 @@ TAMS_SERVICES = tuple(
 
 # Services with behaviour so far. The others are designed (reflection describes them)
 # and answer UNIMPLEMENTED until their issue lands.
-IMPLEMENTED_SERVICES = (*TAMS_SERVICES[:3], TAMS_SERVICES[5])
+IMPLEMENTED_SERVICES = (*TAMS_SERVICES[:3], *TAMS_SERVICES[5:7])
 
 # Large listings stream in pages of a few hundred items; allow messages well above
 # the 4 MiB default for big batches of registrations.
@@ -104,7 +109,7 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
                 ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
             ],
         )
-        _add_servicers(server, database, tokens)
+        _add_servicers(server, database, tokens, config)
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         reflection.enable_server_reflection(
@@ -124,18 +129,37 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
             await server.stop(config.shutdown_grace_s)
 
         stack.push_async_callback(shut_down)
+        if config.run_workers:
+            lease_ns = int(config.delete_lease_s * 1e9)
+            worker = DeletionWorker(
+                DeletionStore(database, tokens, lease_ns=lease_ns),
+                batch_size=config.delete_batch_size,
+            )
+            task = asyncio.create_task(worker.run(), name="deletion-worker")
+
+            async def stop_worker() -> None:
+                worker.stop()
+                await task
+
+            stack.push_async_callback(stop_worker)
         yield RunningServer(grpc_target=target, health=health_servicer, config=config)
 
 
-def _add_servicers(server: grpc.aio.Server, database: Database, tokens: PageTokenCodec) -> None:
+def _add_servicers(
+    server: grpc.aio.Server, database: Database, tokens: PageTokenCodec, config: Config
+) -> None:
+    limit = config.inline_delete_limit
     sources_pb2_grpc.add_SourceServiceServicer_to_server(
         SourceServicer(SourceStore(database, tokens)), server
     )
     flows_pb2_grpc.add_FlowServiceServicer_to_server(
-        FlowServicer(FlowStore(database, tokens)), server
+        FlowServicer(FlowStore(database, tokens, inline_delete_limit=limit)), server
     )
     segments_pb2_grpc.add_SegmentServiceServicer_to_server(
-        SegmentServicer(SegmentStore(database), tokens), server
+        SegmentServicer(SegmentStore(database, inline_delete_limit=limit), tokens), server
+    )
+    flow_delete_requests_pb2_grpc.add_FlowDeleteRequestServiceServicer_to_server(
+        FlowDeleteRequestServicer(DeletionStore(database, tokens)), server
     )
     service_info_pb2_grpc.add_ServiceInfoServiceServicer_to_server(
         ServiceInfoServicer(ServiceInfoStore(database), ProfileStore(database, tokens)), server

@@ -29,6 +29,15 @@ class Config:
     """How long in-flight RPCs may run on after a shutdown signal."""
     migrate_on_start: bool = True
     """Apply schema migrations when the server starts."""
+    inline_delete_limit: int = 10_000
+    """Deletions of more Segments than this become flow delete requests."""
+    delete_batch_size: int = 1_000
+    """Segments the background worker deletes per transaction."""
+    delete_lease_s: float = 60.0
+    """How long a worker owns a delete request without progress before another
+    replica (or this one, restarted) may take it over."""
+    run_workers: bool = True
+    """Run background work (flow delete requests) in this process."""
 
     @property
     def effective_database_url(self) -> str:

@@ -98,3 +98,21 @@ class Flow:
     def is_read_only(self) -> bool:
         """Whether the Flow refuses writes (unset counts as false)."""
         return bool(self.read_only)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowDeleteRequest:
+    """A deletion finished in the background (TAMS `deletion-request.json`)."""
+
+    id: str
+    flow_id: str
+    timerange_to_delete: str
+    delete_flow: bool
+    status: str
+    """created, started, done or error."""
+    timerange_remaining: str | None = None
+    created_ns: int | None = None
+    created_by: str | None = None
+    updated_ns: int | None = None
+    expiry_ns: int | None = None
+    error: JsonObject | None = None

@@ -6,6 +6,7 @@ import grpc
 
 from tams.v1 import flows_pb2, flows_pb2_grpc
 from tams_server.convert.common import tag_value_to_domain
+from tams_server.convert.deletions import delete_request_to_proto
 from tams_server.convert.flows import flow_query_to_domain, flow_to_domain, flow_to_proto
 from tams_server.domain.flows import check_tag_name, validate_flow, validate_flow_changes
 from tams_server.domain.ids import check_uuid
@@ -118,8 +119,13 @@ class FlowServicer(flows_pb2_grpc.FlowServiceServicer):
     ) -> flows_pb2.DeleteFlowResponse:
         check_uuid(request.flow_id, "flow_id")
         deleted_by = request.deleted_by if request.HasField("deleted_by") else principal()
-        await self._store.delete(request.flow_id, soft=request.soft_delete, deleted_by=deleted_by)
-        return flows_pb2.DeleteFlowResponse()
+        pending = await self._store.delete(
+            request.flow_id, soft=request.soft_delete, deleted_by=deleted_by
+        )
+        response = flows_pb2.DeleteFlowResponse()
+        if pending is not None:
+            response.delete_request.CopyFrom(delete_request_to_proto(pending))
+        return response
 
 
 def _valid_flow(message: flows_pb2.Flow, *, path: str = "flow") -> Flow:

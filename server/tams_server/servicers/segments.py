@@ -9,9 +9,11 @@ from typing import Any
 import grpc
 
 from tams.v1 import segments_pb2, segments_pb2_grpc
+from tams_server.convert.deletions import delete_request_to_proto
 from tams_server.convert.segments import failed_segments, fill_segments, post_to_domain
 from tams_server.domain.errors import MISSING_FIELD, InvalidArgument
 from tams_server.domain.ids import check_uuid
+from tams_server.domain.principal import principal
 from tams_server.domain.segments import MAX_SEGMENTS_PER_CALL, Rejection, Segment, prepare
 from tams_server.domain.timerange import TimeRange, format_timerange, parse_timerange, to_bounds
 from tams_server.store.paging import PageTokenCodec, fingerprint, page_size
@@ -170,8 +172,14 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
             raise NotImplementedError("soft deletion of segments")
         start, end = _bounds(request.timerange, "timerange")
         object_id = request.object_id if request.HasField("object_id") else None
-        deleted = await self._store.delete(request.flow_id, start, end, object_id)
-        return segments_pb2.DeleteSegmentsResponse(deleted_count=deleted)
+        deleted_by = request.deleted_by if request.HasField("deleted_by") else principal()
+        deleted, pending = await self._store.delete(
+            request.flow_id, start, end, object_id, actor=deleted_by
+        )
+        response = segments_pb2.DeleteSegmentsResponse(deleted_count=deleted)
+        if pending is not None:
+            response.delete_request.CopyFrom(delete_request_to_proto(pending))
+        return response
 
     async def _register(
         self, flow_id: str, posts: Sequence[segments_pb2.SegmentPost], first_index: int

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,18 +29,19 @@ from tams_server.domain.errors import (
     NotFound,
 )
 from tams_server.domain.flows import essence_summary, with_technical_metadata
-from tams_server.domain.models import Flow
+from tams_server.domain.models import Flow, FlowDeleteRequest
 from tams_server.domain.queries import FlowQuery, Page
 from tams_server.domain.tags import TagValue, tags_from_json, tags_to_json
 from tams_server.domain.tags import tag_rows as tag_rows_of
-from tams_server.domain.timerange import format_timerange, from_bounds
+from tams_server.domain.timerange import INT64_MAX, INT64_MIN, format_timerange, from_bounds
 from tams_server.store import flow_collections as collections
 from tams_server.store.clock import now_ns
+from tams_server.store.deletions import count_covered, create_request, delete_flow_now
 from tams_server.store.dialect import insert_ignoring_conflicts
 from tams_server.store.engine import Database
 from tams_server.store.paging import PageTokenCodec, fingerprint, read_page, tams_order
 from tams_server.store.profiles import load_profile
-from tams_server.store.schema import flow_tags, flows, segments, sources
+from tams_server.store.schema import flow_tags, flows, sources
 from tams_server.store.sources import touch_source
 from tams_server.store.tags import replace_tag_rows, tag_filter_clauses
 
@@ -76,9 +77,12 @@ _SERVER_MANAGED = (
 class FlowStore:
     """Use cases on Flows, each one transaction."""
 
-    def __init__(self, database: Database, tokens: PageTokenCodec) -> None:
+    def __init__(
+        self, database: Database, tokens: PageTokenCodec, *, inline_delete_limit: int = 10_000
+    ) -> None:
         self._db = database
         self._tokens = tokens
+        self._inline_limit = inline_delete_limit
 
     async def get(
         self, flow_id: str, *, include_timerange: bool = False, show_deleted: bool = False
@@ -205,25 +209,30 @@ class FlowStore:
             await self._apply(conn, row, {"tags": tags}, actor=actor)
             return await _reload(conn, flow_id)
 
-    async def delete(self, flow_id: str, *, soft: bool, deleted_by: str | None) -> None:
-        """Delete a Flow: softly (hidden, kept) or for good, in which case a Source
-        left with no Flow goes too (TAMS: Sources live as long as their Flows)."""
+    async def delete(
+        self, flow_id: str, *, soft: bool, deleted_by: str | None
+    ) -> FlowDeleteRequest | None:
+        """Delete a Flow: softly (hidden, kept), or for good with its Segments and a
+        Source left with no Flow (TAMS: Sources live as long as their Flows). A Flow
+        with more Segments than the inline limit is hidden at once and removed by a
+        flow delete request in the background."""
         async with self._db.write() as conn:
             row = await _writable_row(conn, flow_id)
+            hide = update(flows).where(flows.c.id == flow_id)
             if soft:
-                await conn.execute(
-                    update(flows)
-                    .where(flows.c.id == flow_id)
-                    .values(deleted_ns=now_ns(), deleted_by=deleted_by)
-                )
-                return
-            await conn.execute(delete(segments).where(segments.c.flow_id == flow_id))
-            await conn.execute(delete(flows).where(flows.c.id == flow_id))
-            remaining = await conn.scalar(
-                select(func.count()).select_from(flows).where(flows.c.source_id == row.source_id)
+                await conn.execute(hide.values(deleted_ns=now_ns(), deleted_by=deleted_by))
+                return None
+            many = await count_covered(
+                conn, flow_id, INT64_MIN, INT64_MAX, None, up_to=self._inline_limit + 1
             )
-            if not remaining:
-                await conn.execute(delete(sources).where(sources.c.id == row.source_id))
+            if many <= self._inline_limit:
+                await delete_flow_now(conn, flow_id, row.source_id)
+                return None
+            await conn.execute(hide.values(deleted_ns=now_ns(), deleted_by=deleted_by))
+            return await create_request(
+                conn, flow_id=flow_id, start_ns=INT64_MIN, end_ns=INT64_MAX, object_id=None,
+                delete_flow=True, created_by=deleted_by,
+            )  # fmt: skip
 
     async def _put(
         self, conn: AsyncConnection, flow: Flow, *, mode: PutMode, actor: str | None, now: int

@@ -178,11 +178,37 @@ segments = Table(
     sqlite_with_rowid=False,
 )
 
-# Objects known to the store: registered by a Segment (or, later, allocated).
+# Objects known to the store. Filled by storage allocation (the storage issue); the
+# segments of a Flow reference them by id.
 objects = Table(
     "objects",
     metadata,
     Column("id", Text, primary_key=True),
     Column("first_flow_id", ID),
     Column("created_ns", BigInteger, nullable=False),
+)
+
+# Deletions too large for one request, finished in batches by a background worker;
+# a restart resumes from `next_start_ns`.
+flow_delete_requests = Table(
+    "flow_delete_requests",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("flow_id", ID, nullable=False),
+    Column("timerange_to_delete", Text, nullable=False),
+    Column("start_ns", BigInteger, nullable=False),
+    Column("end_ns", BigInteger, nullable=False),
+    Column("object_id", Text),
+    Column("delete_flow", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("next_start_ns", BigInteger, nullable=False),
+    Column("created_ns", BigInteger, nullable=False),
+    Column("created_by", Text),
+    Column("updated_ns", BigInteger, nullable=False),
+    Column("expiry_ns", BigInteger),
+    Column("error", JSON(none_as_null=True)),
+    # A worker owns a request until its lease runs out; another replica may take over.
+    Column("lease_until_ns", BigInteger),
+    Index(None, "status"),
+    Index(None, "created_ns", "id"),
 )

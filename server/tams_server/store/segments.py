@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, delete, func, select, update
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tams_server.domain.models import FlowDeleteRequest
 from tams_server.domain.segments import (
     Rejection,
     Segment,
@@ -28,10 +29,12 @@ from tams_server.domain.segments import (
 )
 from tams_server.domain.timerange import INT64_MIN
 from tams_server.store.clock import now_ns
+from tams_server.store.deletions import count_covered, create_request
 from tams_server.store.engine import Database
+from tams_server.store.extent import refresh_extent
 from tams_server.store.flows import flow_not_found, flow_read_only
 from tams_server.store.raw import fetch_all, insert_rows
-from tams_server.store.schema import flows, objects, segments
+from tams_server.store.schema import flows, segments
 
 c = segments.c
 
@@ -66,8 +69,9 @@ class Window:
 class SegmentStore:
     """Use cases on Segments, each one transaction."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, inline_delete_limit: int) -> None:
         self._db = database
+        self._inline_limit = inline_delete_limit
 
     async def register(
         self, flow_id: str, candidates: Sequence[tuple[int, Segment]]
@@ -133,18 +137,39 @@ class SegmentStore:
         async with self._db.read(snapshot=False) as conn:
             return await fetch_all(conn, stmt, params)
 
-    async def delete(self, flow_id: str, start_ns: int, end_ns: int, object_id: str | None) -> int:
+    async def delete(
+        self,
+        flow_id: str,
+        start_ns: int,
+        end_ns: int,
+        object_id: str | None,
+        *,
+        actor: str | None,
+    ) -> tuple[int, FlowDeleteRequest | None]:
         """Delete the Segments that lie wholly inside ``[start_ns, end_ns)`` (TAMS:
-        covered, unlike a listing's overlap), optionally only those of one Object."""
+        covered, unlike a listing's overlap), optionally only those of one Object.
+        Up to the inline limit they go now (the count is returned); beyond it a flow
+        delete request takes over in the background."""
         async with self._db.write() as conn:
             await _writable_flow(conn, flow_id)
+            if start_ns >= end_ns:
+                return 0, None
+            many = await count_covered(
+                conn, flow_id, start_ns, end_ns, object_id, up_to=self._inline_limit + 1
+            )
+            if many > self._inline_limit:
+                request = await create_request(
+                    conn, flow_id=flow_id, start_ns=start_ns, end_ns=end_ns,
+                    object_id=object_id, delete_flow=False, created_by=actor,
+                )  # fmt: skip
+                return 0, request
             conditions = [c.flow_id == flow_id, c.start_ns >= start_ns, c.end_ns <= end_ns]
             if object_id is not None:
                 conditions.append(c.object_id == object_id)
             deleted = (await conn.execute(delete(segments).where(*conditions))).rowcount
             if deleted:
                 await refresh_extent(conn, flow_id)
-            return int(deleted)
+            return int(deleted), None
 
 
 async def _writable_flow(conn: AsyncConnection, flow_id: str) -> Any:
@@ -242,14 +267,6 @@ async def _insert(conn: AsyncConnection, flow: Any, accepted: Sequence[Segment])
             p.sample_count, p.key_frame_count, p.init_object_id, urls, now,
         ))  # fmt: skip
     await insert_rows(conn, segments, _INSERTED_COLUMNS, rows)
-    object_ids = sorted({s.post.object_id for s in accepted})
-    await insert_rows(
-        conn,
-        objects,
-        ("id", "first_flow_id", "created_ns"),
-        [(oid, flow.id, now) for oid in object_ids],
-        skip_conflicts_on=("id",),
-    )
     lo, hi = window_of(accepted)
     longest = max(s.end_ns - s.start_ns for s in accepted)
     start = lo if flow.timerange_start_ns is None else min(lo, flow.timerange_start_ns)
@@ -263,21 +280,4 @@ async def _insert(conn: AsyncConnection, flow: Any, accepted: Sequence[Segment])
             max_segment_ns=max(longest, flow.max_segment_ns),
             segments_updated_ns=now,
         )
-    )
-
-
-async def refresh_extent(conn: AsyncConnection, flow_id: str) -> None:
-    """Recompute a Flow's extent after deletions: segments never overlap, so the first
-    by start also ends first and the last by start ends last: two index lookups."""
-    first = await conn.scalar(select(func.min(c.start_ns)).where(c.flow_id == flow_id))
-    last_start = await conn.scalar(select(func.max(c.start_ns)).where(c.flow_id == flow_id))
-    end = None
-    if last_start is not None:
-        end = await conn.scalar(
-            select(c.end_ns).where(c.flow_id == flow_id, c.start_ns == last_start)
-        )
-    await conn.execute(
-        update(flows)
-        .where(flows.c.id == flow_id)
-        .values(timerange_start_ns=first, timerange_end_ns=end, segments_updated_ns=now_ns())
     )

@@ -1,0 +1,260 @@
+"""Flow delete requests: deletions too large for one call (a long Flow, a wide
+timerange), recorded in the database and finished in batches by a background worker.
+
+Each batch is its own transaction and moves ``next_start_ns`` forward, so a worker
+that stops at any point (a restart, a crash) leaves a request that the next worker
+resumes where it stopped. A lease lets several replicas share the work safely.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tams_server.domain.errors import NotFound
+from tams_server.domain.models import FlowDeleteRequest
+from tams_server.domain.queries import Page
+from tams_server.domain.timerange import format_timerange, from_bounds
+from tams_server.store.clock import now_ns
+from tams_server.store.engine import Database
+from tams_server.store.extent import refresh_extent
+from tams_server.store.paging import PageTokenCodec, fingerprint, read_page, tams_order
+from tams_server.store.schema import flow_delete_requests as requests
+from tams_server.store.schema import flows, segments, sources
+
+REQUEST_NOT_FOUND = "FLOW_DELETE_REQUEST_NOT_FOUND"
+FINISHED_KEPT_NS = 3600 * 10**9  # a finished request stays readable for an hour
+LEASE_NS = 60 * 10**9
+IN_PROGRESS = ("created", "started")
+
+
+async def count_covered(
+    conn: AsyncConnection,
+    flow_id: str,
+    start_ns: int,
+    end_ns: int,
+    object_id: str | None,
+    *,
+    up_to: int,
+) -> int:
+    """How many Segments ``[start_ns, end_ns)`` covers, counting no further than ``up_to``."""
+    covered = select(1).where(*_covered(flow_id, start_ns, end_ns, object_id)).limit(up_to)
+    return int(await conn.scalar(select(func.count()).select_from(covered.subquery())) or 0)
+
+
+def _covered(flow_id: str, start_ns: int, end_ns: int, object_id: str | None) -> list[Any]:
+    c = segments.c
+    conditions = [c.flow_id == flow_id, c.start_ns >= start_ns, c.end_ns <= end_ns]
+    if object_id is not None:
+        conditions.append(c.object_id == object_id)
+    return conditions
+
+
+async def create_request(
+    conn: AsyncConnection,
+    *,
+    flow_id: str,
+    start_ns: int,
+    end_ns: int,
+    object_id: str | None,
+    delete_flow: bool,
+    created_by: str | None,
+) -> FlowDeleteRequest:
+    """Record a deletion for the worker, inside the caller's transaction."""
+    now = now_ns()
+    request_id = str(uuid.uuid4())
+    await conn.execute(
+        insert(requests).values(
+            id=request_id,
+            flow_id=flow_id,
+            timerange_to_delete=format_timerange(from_bounds(start_ns, end_ns)),
+            start_ns=start_ns,
+            end_ns=end_ns,
+            object_id=object_id,
+            delete_flow=delete_flow,
+            status="created",
+            next_start_ns=start_ns,
+            created_ns=now,
+            created_by=created_by,
+            updated_ns=now,
+        )
+    )
+    return await _load(conn, request_id)
+
+
+async def delete_flow_now(conn: AsyncConnection, flow_id: str, source_id: str) -> None:
+    """Remove a Flow whose Segments are gone, and its Source if no Flow is left
+    (TAMS: Sources live as long as their Flows)."""
+    await conn.execute(delete(segments).where(segments.c.flow_id == flow_id))
+    await conn.execute(delete(flows).where(flows.c.id == flow_id))
+    remaining = await conn.scalar(
+        select(func.count()).select_from(flows).where(flows.c.source_id == source_id)
+    )
+    if not remaining:
+        await conn.execute(delete(sources).where(sources.c.id == source_id))
+
+
+class DeletionStore:
+    """Reads of requests, and the worker's steps."""
+
+    def __init__(
+        self, database: Database, tokens: PageTokenCodec, *, lease_ns: int = LEASE_NS
+    ) -> None:
+        self._db = database
+        self._tokens = tokens
+        self._lease_ns = lease_ns
+
+    async def get(self, request_id: str) -> FlowDeleteRequest:
+        """One request; NOT_FOUND when unknown or expired."""
+        async with self._db.read() as conn:
+            return await _load(conn, request_id)
+
+    async def find(
+        self, *, by_expiry: bool, reverse: bool, page_size: int, page_token: str
+    ) -> Page[FlowDeleteRequest]:
+        """Requests not yet expired, newest first (TAMS order)."""
+        sort = tams_order(
+            label=requests.c.id,
+            date=requests.c.expiry_ns if by_expiry else requests.c.created_ns,
+            unique=requests.c.id,
+            by_label=False,
+            reverse=reverse,
+        )
+        live = (requests.c.expiry_ns.is_(None)) | (requests.c.expiry_ns > now_ns())
+        async with self._db.read() as conn:
+            rows, token = await read_page(
+                conn,
+                select(requests).where(live),
+                sort,
+                tokens=self._tokens,
+                query_fingerprint=fingerprint("flow-delete-requests", by_expiry, reverse),
+                page_size=page_size,
+                page_token=page_token,
+            )
+        return Page([_request(row) for row in rows], token, page_size)
+
+    async def claim(self) -> str | None:
+        """Take the oldest unfinished request no other worker holds; forget expired ones."""
+        now = now_ns()
+        async with self._db.write() as conn:
+            await conn.execute(delete(requests).where(requests.c.expiry_ns < now))
+            candidate = await conn.scalar(
+                select(requests.c.id)
+                .where(
+                    requests.c.status.in_(IN_PROGRESS),
+                    (requests.c.lease_until_ns.is_(None)) | (requests.c.lease_until_ns < now),
+                )
+                .order_by(requests.c.created_ns)
+                .limit(1)
+            )
+            if candidate is None:
+                return None
+            taken = await conn.execute(
+                update(requests)
+                .where(
+                    requests.c.id == candidate,
+                    (requests.c.lease_until_ns.is_(None)) | (requests.c.lease_until_ns < now),
+                )
+                .values(lease_until_ns=now + self._lease_ns)
+            )
+            return str(candidate) if taken.rowcount == 1 else None
+
+    async def advance(self, request_id: str, batch_size: int) -> bool:
+        """Delete the next batch of a claimed request; True once it is finished."""
+        async with self._db.write() as conn:
+            row = (await conn.execute(select(requests).where(requests.c.id == request_id))).first()
+            if row is None or row.status not in IN_PROGRESS:
+                return True
+            now = now_ns()
+            starts = list(
+                await conn.scalars(
+                    select(segments.c.start_ns)
+                    .where(
+                        *_covered(row.flow_id, row.start_ns, row.end_ns, row.object_id),
+                        segments.c.start_ns >= row.next_start_ns,
+                    )
+                    .order_by(segments.c.start_ns)
+                    .limit(batch_size)
+                )
+            )
+            if starts:
+                await conn.execute(
+                    delete(segments).where(
+                        *_covered(row.flow_id, row.start_ns, row.end_ns, row.object_id),
+                        segments.c.start_ns >= starts[0],
+                        segments.c.start_ns <= starts[-1],
+                    )
+                )
+                await refresh_extent(conn, row.flow_id)
+                await conn.execute(
+                    update(requests)
+                    .where(requests.c.id == request_id)
+                    .values(
+                        status="started",
+                        next_start_ns=starts[-1] + 1,
+                        updated_ns=now,
+                        lease_until_ns=now + self._lease_ns,
+                    )
+                )
+                return False
+            if row.delete_flow:
+                source_id = await conn.scalar(
+                    select(flows.c.source_id).where(flows.c.id == row.flow_id)
+                )
+                if source_id is not None:
+                    await delete_flow_now(conn, row.flow_id, source_id)
+            await conn.execute(
+                update(requests)
+                .where(requests.c.id == request_id)
+                .values(
+                    status="done",
+                    next_start_ns=row.end_ns,
+                    updated_ns=now,
+                    expiry_ns=now + FINISHED_KEPT_NS,
+                    lease_until_ns=None,
+                )
+            )
+            return True
+
+    async def fail(self, request_id: str, error: dict[str, Any]) -> None:
+        """Record that a request cannot go on."""
+        now = now_ns()
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(requests)
+                .where(requests.c.id == request_id)
+                .values(status="error", error=error, updated_ns=now, lease_until_ns=None)
+            )
+
+
+async def _load(conn: AsyncConnection, request_id: str) -> FlowDeleteRequest:
+    row = (await conn.execute(select(requests).where(requests.c.id == request_id))).first()
+    if row is None or (row.expiry_ns is not None and row.expiry_ns < now_ns()):
+        raise NotFound(
+            f"flow delete request {request_id} not found",
+            reason=REQUEST_NOT_FOUND,
+            metadata={"requestId": request_id},
+        )
+    return _request(row)
+
+
+def _request(row: Any) -> FlowDeleteRequest:
+    remaining = None
+    if row.status in IN_PROGRESS:
+        remaining = format_timerange(from_bounds(max(row.next_start_ns, row.start_ns), row.end_ns))
+    return FlowDeleteRequest(
+        id=row.id,
+        flow_id=row.flow_id,
+        timerange_to_delete=row.timerange_to_delete,
+        delete_flow=row.delete_flow,
+        status=row.status,
+        timerange_remaining=remaining,
+        created_ns=row.created_ns,
+        created_by=row.created_by,
+        updated_ns=row.updated_ns,
+        expiry_ns=row.expiry_ns,
+        error=row.error,
+    )
