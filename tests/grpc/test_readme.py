@@ -33,7 +33,7 @@ async def test_buf_curl_examples_run(grpc_target: str) -> None:
     commands = [
         line for block in _blocks("sh") for line in block.split("\n") if line.startswith("buf curl")
     ]
-    assert len(commands) == 3
+    assert len(commands) == 5
     for command in commands:
         completed = await asyncio.to_thread(
             subprocess.run,

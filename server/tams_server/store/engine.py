@@ -48,11 +48,14 @@ class Database:
     @asynccontextmanager
     async def read(self, *, snapshot: bool = True) -> AsyncIterator[AsyncConnection]:
         """A read-only unit of work: one snapshot for all its statements. A single
-        statement needs none: ``snapshot=False`` saves SQLite's BEGIN and COMMIT
-        round trips, which cost as much as reading a thousand rows."""
+        statement needs none: ``snapshot=False`` saves the BEGIN and COMMIT round
+        trips (autocommit), which cost as much as reading a thousand rows."""
         async with self.engine.connect() as conn:
-            if not snapshot and self.is_sqlite:
-                conn = await conn.execution_options(**{_BEGIN_OPTION: ""})
+            if not snapshot:
+                options = (
+                    {_BEGIN_OPTION: ""} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
+                )
+                conn = await conn.execution_options(**options)
             async with conn.begin():
                 yield conn
 
