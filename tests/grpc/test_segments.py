@@ -300,3 +300,44 @@ async def test_flow_extent_filters_flow_listing(
     assert result.code == grpc.StatusCode.NOT_FOUND
     await flows.DeleteFlow(flows_pb2.DeleteFlowRequest(flow_id=flow_id))
     assert await listed(segments, flow_id) == []
+
+
+async def test_soft_delete_keeps_segments_aside(segments: SegmentStub, flow_id: str) -> None:
+    await register(segments, flow_id, *(post(seconds(i, i + 1)) for i in range(4)))
+    response = await segments.DeleteSegments(
+        segments_pb2.DeleteSegmentsRequest(
+            flow_id=flow_id, timerange="[1:0_3:0)", soft_delete=True, deleted_by="erin"
+        )
+    )
+    assert response.deleted_count == 2
+    assert await listed(segments, flow_id) == [seconds(0, 1), seconds(3, 4)]
+    # The timeline is free again: a new Segment may take the place of a deleted one.
+    await register(segments, flow_id, post(seconds(1, 2)))
+    shown = await segments.ListSegments(
+        segments_pb2.ListSegmentsRequest(flow_id=flow_id, show_deleted=True, page_size=2)
+    )
+    rows = [(s.timerange, s.deleted_by, s.HasField("deleted")) for s in shown.segments]
+    assert rows == [(seconds(0, 1), "", False), (seconds(1, 2), "", False)]
+    rest = await segments.ListSegments(
+        segments_pb2.ListSegmentsRequest(
+            flow_id=flow_id, show_deleted=True, page_token=shown.next_page_token
+        )
+    )
+    rows = [(s.timerange, s.deleted_by, s.HasField("deleted")) for s in rest.segments]
+    assert rows == [
+        (seconds(1, 2), "erin", True),
+        (seconds(2, 3), "erin", True),
+        (seconds(3, 4), "", False),
+    ]
+    streamed = segments.StreamSegments(
+        segments_pb2.StreamSegmentsRequest(flow_id=flow_id, show_deleted=True, page_size=2)
+    )
+    assert [s.timerange async for m in streamed for s in m.segments] == [
+        seconds(0, 1), seconds(1, 2), seconds(1, 2), seconds(2, 3), seconds(3, 4)
+    ]  # fmt: skip
+    result = await failure(
+        segments.ListSegments(
+            segments_pb2.ListSegmentsRequest(flow_id=flow_id, page_token=shown.next_page_token)
+        )
+    )
+    assert result.reason == "INVALID_PAGE_TOKEN"  # a show_deleted token fits no other listing

@@ -84,3 +84,20 @@ def failed_segments(
         )
         for r in sorted(rejections, key=lambda r: r.index)
     ]
+
+
+def fill_segments_with_deleted(
+    target: Any, rows: Sequence[Sequence[Any]], *, include_object_timerange: bool
+) -> None:
+    """``fill_segments`` for rows of live and soft-deleted Segments together, which end
+    with ``deleted_ns, deleted_by`` (see ``SegmentStore.page_with_deleted``)."""
+    first = len(target)
+    fill_segments(
+        target, (row[:12] for row in rows), include_object_timerange=include_object_timerange
+    )
+    for segment, row in zip(target[first:], rows, strict=True):
+        deleted_ns, deleted_by = row[12], row[13]
+        if deleted_ns is not None:
+            segment.deleted.FromNanoseconds(deleted_ns)
+            if deleted_by is not None:
+                segment.deleted_by = deleted_by

@@ -10,7 +10,12 @@ import grpc
 
 from tams.v1 import segments_pb2, segments_pb2_grpc
 from tams_server.convert.deletions import delete_request_to_proto
-from tams_server.convert.segments import failed_segments, fill_segments, post_to_domain
+from tams_server.convert.segments import (
+    failed_segments,
+    fill_segments,
+    fill_segments_with_deleted,
+    post_to_domain,
+)
 from tams_server.domain.errors import MISSING_FIELD, InvalidArgument
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.principal import principal
@@ -37,19 +42,25 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
     ) -> segments_pb2.ListSegmentsResponse:
         window = _window(request)
         size = page_size(request.page_size)
-        print_ = fingerprint("segments", request.flow_id, window)
+        print_ = fingerprint("segments", request.flow_id, window, request.show_deleted)
         after = self._after(request.page_token, print_)
-        rows = await self._store.page(request.flow_id, window, after_start=after, limit=size + 1)
+        if request.show_deleted:
+            rows = await self._store.page_with_deleted(
+                request.flow_id, window, after_key=after, limit=size + 1
+            )
+        else:
+            rows = await self._store.page(
+                request.flow_id, window, after_start=after[0] if after else None, limit=size + 1
+            )
         token = ""
         if len(rows) > size:
             rows = rows[:size]
-            token = self._tokens.encode([rows[-1][0]], print_)
+            token = self._tokens.encode(_key(rows[-1], request.show_deleted), print_)
         response = segments_pb2.ListSegmentsResponse(
             next_page_token=token, page_size=size, timerange=_covered(rows)
         )
-        fill_segments(
-            response.segments, rows, include_object_timerange=request.include_object_timerange
-        )
+        fill = fill_segments_with_deleted if request.show_deleted else fill_segments
+        fill(response.segments, rows, include_object_timerange=request.include_object_timerange)
         return response
 
     async def StreamSegments(
@@ -60,8 +71,12 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         if request.limit < 0:
             raise InvalidArgument.for_field("limit", f"must be >= 0, got {request.limit}")
         remaining = request.limit or None
-        print_ = fingerprint("segments", request.flow_id, window)
+        print_ = fingerprint("segments", request.flow_id, window, request.show_deleted)
         after = self._after(request.page_token, print_)
+        if request.show_deleted:
+            async for message in self._stream_with_deleted(request, window, size, after, print_):
+                yield message
+            return
 
         max_segment = await self._store.max_segment(request.flow_id)
         if max_segment is None:
@@ -77,21 +92,21 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
 
         # Read one page ahead: the database works on the next page while this one is
         # converted and sent, instead of each waiting for the other.
-        pending = fetch(after)
+        pending = fetch(after[0] if after else None)
         try:
             while True:
                 want = size if remaining is None else min(size, remaining)
                 rows = await pending
                 if not rows:
                     return
-                after = rows[-1][0]
+                start = rows[-1][0]
                 if remaining is not None:
                     remaining -= len(rows)
                 done = len(rows) < want or remaining == 0
                 if not done:
-                    pending = fetch(after)
+                    pending = fetch(start)
                 message = segments_pb2.StreamSegmentsResponse(
-                    next_page_token="" if done else self._tokens.encode([after], print_)
+                    next_page_token="" if done else self._tokens.encode([start], print_)
                 )
                 fill_segments(
                     message.segments,
@@ -168,13 +183,11 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         self, request: segments_pb2.DeleteSegmentsRequest, context: Context
     ) -> segments_pb2.DeleteSegmentsResponse:
         check_uuid(request.flow_id, "flow_id")
-        if request.soft_delete:
-            raise NotImplementedError("soft deletion of segments")
         start, end = _bounds(request.timerange, "timerange")
         object_id = request.object_id if request.HasField("object_id") else None
         deleted_by = request.deleted_by if request.HasField("deleted_by") else principal()
         deleted, pending = await self._store.delete(
-            request.flow_id, start, end, object_id, actor=deleted_by
+            request.flow_id, start, end, object_id, actor=deleted_by, soft=request.soft_delete
         )
         response = segments_pb2.DeleteSegmentsResponse(deleted_count=deleted)
         if pending is not None:
@@ -189,13 +202,50 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         count, refused = await self._store.register(flow_id, candidates)
         return count, rejections + refused
 
-    def _after(self, token: str, print_: str) -> int | None:
+    async def _stream_with_deleted(
+        self,
+        request: segments_pb2.StreamSegmentsRequest,
+        window: Window,
+        size: int,
+        after: list[int] | None,
+        print_: str,
+    ) -> AsyncIterator[segments_pb2.StreamSegmentsResponse]:
+        """StreamSegments with ``show_deleted``: the simple loop, page after page."""
+        remaining = request.limit or None
+        while remaining is None or remaining > 0:
+            want = size if remaining is None else min(size, remaining)
+            rows = await self._store.page_with_deleted(
+                request.flow_id, window, after_key=after, limit=want
+            )
+            if not rows:
+                return
+            after = _key(rows[-1], True)
+            if remaining is not None:
+                remaining -= len(rows)
+            done = len(rows) < want or remaining == 0
+            message = segments_pb2.StreamSegmentsResponse(
+                next_page_token="" if done else self._tokens.encode(after, print_)
+            )
+            fill_segments_with_deleted(
+                message.segments, rows, include_object_timerange=request.include_object_timerange
+            )
+            yield message
+            if done:
+                return
+
+    def _after(self, token: str, print_: str) -> list[int] | None:
         if not token:
             return None
-        (start,) = self._tokens.decode(token, print_)
-        if not isinstance(start, int):
+        key = self._tokens.decode(token, print_)
+        if not key or not all(isinstance(part, int) for part in key):
             raise InvalidArgument.for_field("page_token", "is not a segment page token")
-        return start
+        return [int(part) for part in key if part is not None]
+
+
+def _key(row: Sequence[Any], with_deleted: bool) -> list[int]:
+    """The keyset key of a listing row: its start, and with deleted Segments in the
+    listing also (kind, seq) since those may share a start."""
+    return [row[0], row[14], row[15]] if with_deleted else [row[0]]
 
 
 def _check(

@@ -41,11 +41,12 @@ async def count_covered(
     up_to: int,
 ) -> int:
     """How many Segments ``[start_ns, end_ns)`` covers, counting no further than ``up_to``."""
-    covered = select(1).where(*_covered(flow_id, start_ns, end_ns, object_id)).limit(up_to)
-    return int(await conn.scalar(select(func.count()).select_from(covered.subquery())) or 0)
+    inside = select(1).where(*covered(flow_id, start_ns, end_ns, object_id)).limit(up_to)
+    return int(await conn.scalar(select(func.count()).select_from(inside.subquery())) or 0)
 
 
-def _covered(flow_id: str, start_ns: int, end_ns: int, object_id: str | None) -> list[Any]:
+def covered(flow_id: str, start_ns: int, end_ns: int, object_id: str | None) -> list[Any]:
+    """Conditions on Segments of a Flow that lie wholly inside ``[start_ns, end_ns)``."""
     c = segments.c
     conditions = [c.flow_id == flow_id, c.start_ns >= start_ns, c.end_ns <= end_ns]
     if object_id is not None:
@@ -173,7 +174,7 @@ class DeletionStore:
                 await conn.scalars(
                     select(segments.c.start_ns)
                     .where(
-                        *_covered(row.flow_id, row.start_ns, row.end_ns, row.object_id),
+                        *covered(row.flow_id, row.start_ns, row.end_ns, row.object_id),
                         segments.c.start_ns >= row.next_start_ns,
                     )
                     .order_by(segments.c.start_ns)
@@ -183,7 +184,7 @@ class DeletionStore:
             if starts:
                 await conn.execute(
                     delete(segments).where(
-                        *_covered(row.flow_id, row.start_ns, row.end_ns, row.object_id),
+                        *covered(row.flow_id, row.start_ns, row.end_ns, row.object_id),
                         segments.c.start_ns >= starts[0],
                         segments.c.start_ns <= starts[-1],
                     )

@@ -212,3 +212,28 @@ flow_delete_requests = Table(
     Index(None, "status"),
     Index(None, "created_ns", "id"),
 )
+
+# Segments deleted softly (seed guide `soft_delete`): moved here with who and when, off
+# the live timeline, so the Flow may take new Segments at their place.
+deleted_segments = Table(
+    "deleted_segments",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("flow_id", ID, nullable=False),
+    Column("start_ns", BigInteger, nullable=False),
+    Column("end_ns", BigInteger, nullable=False),
+    Column("timerange", Text, nullable=False),
+    Column("object_id", Text, nullable=False),
+    Column("ts_offset", Text),
+    Column("last_duration", Text),
+    Column("object_timerange", Text),
+    Column("sample_offset", BigInteger),
+    Column("sample_count", BigInteger),
+    Column("key_frame_count", Integer),
+    Column("init_object_id", Text),
+    Column("get_urls", JSON(none_as_null=True)),
+    Column("created_ns", BigInteger, nullable=False),
+    Column("deleted_ns", BigInteger, nullable=False),
+    Column("deleted_by", Text),
+    Index(None, "flow_id", "start_ns"),
+)

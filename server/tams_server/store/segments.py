@@ -15,7 +15,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, delete, select, update
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    ColumnElement,
+    Select,
+    Text,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    null,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tams_server.domain.models import FlowDeleteRequest
@@ -29,12 +44,12 @@ from tams_server.domain.segments import (
 )
 from tams_server.domain.timerange import INT64_MIN
 from tams_server.store.clock import now_ns
-from tams_server.store.deletions import count_covered, create_request
+from tams_server.store.deletions import count_covered, covered, create_request
 from tams_server.store.engine import Database
 from tams_server.store.extent import refresh_extent
 from tams_server.store.flows import flow_not_found, flow_read_only
 from tams_server.store.raw import fetch_all, insert_rows
-from tams_server.store.schema import flows, segments
+from tams_server.store.schema import deleted_segments, flows, segments
 
 c = segments.c
 
@@ -86,7 +101,7 @@ class SegmentStore:
             lo, hi = window_of([segment for _, segment in candidates])
             stored = await conn.execute(
                 select(c.start_ns, c.end_ns, c.timerange).where(
-                    *_overlapping(flow_id, lo, hi, flow.max_segment_ns)
+                    *_overlapping_window(flow_id, lo, hi, flow.max_segment_ns)
                 )
             )
             timeline = Timeline((row[0], row[1], row[2]) for row in stored)
@@ -144,6 +159,42 @@ class SegmentStore:
             await conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
             return await fetch_all(conn, stmt, params)
 
+    async def page_with_deleted(
+        self,
+        flow_id: str,
+        window: Window,
+        *,
+        after_key: Sequence[int] | None,
+        limit: int,
+    ) -> Sequence[Sequence[Any]]:
+        """Like ``page``, live and soft-deleted Segments together (AIP-164
+        ``show_deleted``). Rows end with ``deleted_ns, deleted_by, kind, seq``; the
+        key is ``(start_ns, kind, seq)``, since deleted Segments may share a start."""
+        if window.start_ns >= window.end_ns:
+            return []
+        max_segment = await self.max_segment(flow_id)
+        if max_segment is None:
+            return []
+        d = deleted_segments.c
+        live = select(
+            *LISTED_COLUMNS, null().label("deleted_ns"), null().label("deleted_by"),
+            literal(0).label("kind"), literal(0).label("seq"),
+        ).where(*_overlapping(segments.c, flow_id, window, max_segment))  # fmt: skip
+        gone = select(
+            *(d[col.name] for col in LISTED_COLUMNS), d.deleted_ns, d.deleted_by,
+            literal(1).label("kind"), d.seq,
+        ).where(*_overlapping(d, flow_id, window, max_segment))  # fmt: skip
+        both = union_all(live, gone).subquery()
+        key = tuple_(both.c.start_ns, both.c.kind, both.c.seq)
+        stmt = select(both)
+        if after_key is not None:
+            after = tuple_(*after_key)
+            stmt = stmt.where(key < after if window.reverse else key > after)
+        order = [both.c.start_ns, both.c.kind, both.c.seq]
+        stmt = stmt.order_by(*(col.desc() for col in order) if window.reverse else order)
+        async with self._db.read() as conn:
+            return list(await conn.execute(stmt.limit(limit)))
+
     async def delete(
         self,
         flow_id: str,
@@ -152,11 +203,13 @@ class SegmentStore:
         object_id: str | None,
         *,
         actor: str | None,
+        soft: bool = False,
     ) -> tuple[int, FlowDeleteRequest | None]:
         """Delete the Segments that lie wholly inside ``[start_ns, end_ns)`` (TAMS:
         covered, unlike a listing's overlap), optionally only those of one Object.
         Up to the inline limit they go now (the count is returned); beyond it a flow
-        delete request takes over in the background."""
+        delete request takes over in the background. ``soft`` moves them, with who and
+        when, to the deleted Segments instead (always at once)."""
         async with self._db.write() as conn:
             await _writable_flow(conn, flow_id)
             if start_ns >= end_ns:
@@ -164,15 +217,22 @@ class SegmentStore:
             many = await count_covered(
                 conn, flow_id, start_ns, end_ns, object_id, up_to=self._inline_limit + 1
             )
-            if many > self._inline_limit:
+            if many > self._inline_limit and not soft:
                 request = await create_request(
                     conn, flow_id=flow_id, start_ns=start_ns, end_ns=end_ns,
                     object_id=object_id, delete_flow=False, created_by=actor,
                 )  # fmt: skip
                 return 0, request
-            conditions = [c.flow_id == flow_id, c.start_ns >= start_ns, c.end_ns <= end_ns]
-            if object_id is not None:
-                conditions.append(c.object_id == object_id)
+            conditions = covered(flow_id, start_ns, end_ns, object_id)
+            if soft:
+                columns = [col.name for col in segments.c]
+                now = literal(now_ns(), BigInteger)
+                await conn.execute(
+                    insert(deleted_segments).from_select(
+                        [*columns, "deleted_ns", "deleted_by"],
+                        select(*segments.c, now, literal(actor, Text)).where(*conditions),
+                    )
+                )
             deleted = (await conn.execute(delete(segments).where(*conditions))).rowcount
             if deleted:
                 await refresh_extent(conn, flow_id)
@@ -198,11 +258,26 @@ async def _writable_flow(conn: AsyncConnection, flow_id: str) -> Any:
     return row
 
 
-def _overlapping(flow_id: str, lo: int, hi: int, max_segment: int) -> list[ColumnElement[bool]]:
-    """Segments of the Flow that overlap ``[lo, hi)``."""
-    conditions = [c.flow_id == flow_id, c.start_ns < hi, c.end_ns > lo]
-    if lo != INT64_MIN:
-        conditions.append(c.start_ns >= max(lo - max_segment, INT64_MIN))
+def _overlapping_window(
+    flow_id: str, lo: int, hi: int, max_segment: int
+) -> list[ColumnElement[bool]]:
+    """Live Segments of the Flow that overlap ``[lo, hi)``."""
+    return _overlapping(c, flow_id, Window(lo, hi), max_segment)
+
+
+def _overlapping(
+    columns: Any, flow_id: str, window: Window, max_segment: int
+) -> list[ColumnElement[bool]]:
+    """Segments (of the table whose ``columns`` are given) overlapping a window."""
+    conditions = [
+        columns.flow_id == flow_id,
+        columns.start_ns < window.end_ns,
+        columns.end_ns > window.start_ns,
+    ]
+    if window.start_ns != INT64_MIN:
+        conditions.append(columns.start_ns >= max(window.start_ns - max_segment, INT64_MIN))
+    if window.object_id is not None:
+        conditions.append(columns.object_id == window.object_id)
     return conditions
 
 
