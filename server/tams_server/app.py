@@ -71,7 +71,16 @@ TAMS_SERVICES = tuple(
 
 # Services with behaviour so far. The others are designed (reflection describes them)
 # and answer UNIMPLEMENTED until their issue lands.
-IMPLEMENTED_SERVICES = (*TAMS_SERVICES[:3], *TAMS_SERVICES[5:7])
+IMPLEMENTED_SERVICES = tuple(
+    f"tams.v1.{name}"
+    for name in (
+        "SourceService",
+        "FlowService",
+        "SegmentService",
+        "ServiceInfoService",
+        "FlowDeleteRequestService",
+    )
+)
 
 # Large listings stream in pages of a few hundred items; allow messages well above
 # the 4 MiB default for big batches of registrations.

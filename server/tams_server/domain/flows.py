@@ -148,7 +148,7 @@ def validate_flow(flow: Flow, *, essence_format: str | None, path: str = "flow")
     if flow.essence_parameters is not None:
         _check_essence(v, flow, flow.essence_parameters, f"{path}.essence_parameters")
     _check_collection(v, flow.flow_collection, f"{path}.flow_collection")
-    check_tags(v, flow.tags, f"{path}.tags")
+    _check_tags(v, flow.tags, f"{path}.tags")
     v.raise_if_any("Flow")
 
 
@@ -301,7 +301,7 @@ def _check_collection(v: _Violations, items: tuple[CollectionItem, ...], path: s
             _check_container_mapping(v, item.container_mapping, f"{path}[{i}].container_mapping")
 
 
-def check_tags(v: _Violations, tags: dict[str, TagValue], path: str) -> None:
+def _check_tags(v: _Violations, tags: dict[str, TagValue], path: str) -> None:
     """Tag names must be non-empty (they appear in URL paths)."""
     for name in tags:
         if not name:
@@ -335,5 +335,5 @@ def validate_flow_changes(changes: dict[str, Any], *, path: str = "flow") -> Non
     if status is not None and status not in FLOW_STATUSES:
         v.add(f"{path}.status", f"{status!r} is not one of {', '.join(FLOW_STATUSES)}")
     _check_collection(v, tuple(changes.get("flow_collection") or ()), f"{path}.flow_collection")
-    check_tags(v, changes.get("tags") or {}, f"{path}.tags")
+    _check_tags(v, changes.get("tags") or {}, f"{path}.tags")
     v.raise_if_any("update")

@@ -58,40 +58,23 @@ def _compiled(stmt: Select[Any], dialect: Dialect) -> Compiled:
 
 
 async def insert_rows(
-    conn: AsyncConnection,
-    table: Table,
-    columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    *,
-    skip_conflicts_on: Sequence[str] = (),
+    conn: AsyncConnection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
     """Insert ``rows`` (values in ``columns`` order; JSON as text) through the driver:
-    COPY on PostgreSQL, executemany on SQLite. With ``skip_conflicts_on``, rows whose
-    key exists already are skipped. Table and column names come from the schema,
-    never from a request. A constraint violation is ABORTED, as in ``Database.write``.
-    """
+    COPY on PostgreSQL, executemany on SQLite. Table and column names come from the
+    schema, never from a request. A constraint violation is ABORTED, as in
+    ``Database.write``."""
     if not rows:
         return
     driver: Any = (await conn.get_raw_connection()).driver_connection
-    names = ", ".join(columns)
     try:
         if conn.dialect.name == "postgresql":
-            if not skip_conflicts_on:
-                await driver.copy_records_to_table(table.name, records=rows, columns=columns)
-                return
-            # One statement over arrays, one per column: executemany would be a round
-            # trip per row.
-            types = [table.c[name].type.compile(conn.dialect) for name in columns]
-            arrays = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(types, start=1))
-            await driver.execute(
-                f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) "
-                f"ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING",
-                *(list(column) for column in zip(*rows, strict=True)),
-            )
+            await driver.copy_records_to_table(table.name, records=rows, columns=columns)
             return
-        verb = "INSERT OR IGNORE" if skip_conflicts_on else "INSERT"
         marks = ", ".join("?" * len(columns))
-        await driver.executemany(f"{verb} INTO {table.name} ({names}) VALUES ({marks})", rows)
+        await driver.executemany(
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows
+        )
     except (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError) as error:
         raise Aborted(
             "a concurrent change conflicted with this request; retry it",
