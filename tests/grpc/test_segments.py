@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
@@ -341,3 +343,47 @@ async def test_soft_delete_keeps_segments_aside(segments: SegmentStub, flow_id: 
         )
     )
     assert result.reason == "INVALID_PAGE_TOKEN"  # a show_deleted token fits no other listing
+
+
+async def test_stream_register_errors(segments: SegmentStub, flow_id: str) -> None:
+    async def changing() -> AsyncIterator[segments_pb2.StreamRegisterSegmentsRequest]:
+        yield segments_pb2.StreamRegisterSegmentsRequest(
+            flow_id=flow_id, segments=[post(seconds(0, 1))]
+        )
+        yield segments_pb2.StreamRegisterSegmentsRequest(
+            flow_id=new_id(), segments=[post(seconds(1, 2))]
+        )
+
+    result = await failure(segments.StreamRegisterSegments(changing()))  # type: ignore[arg-type]
+    assert result.fields == ["flow_id"]
+
+    async def anonymous() -> AsyncIterator[segments_pb2.StreamRegisterSegmentsRequest]:
+        yield segments_pb2.StreamRegisterSegmentsRequest(segments=[post(seconds(0, 1))])
+
+    result = await failure(segments.StreamRegisterSegments(anonymous()))  # type: ignore[arg-type]
+    assert (result.reason, result.fields) == ("MISSING_FIELD", ["flow_id"])
+
+    async def nothing() -> AsyncIterator[segments_pb2.StreamRegisterSegmentsRequest]:
+        return
+        yield
+
+    result = await failure(segments.StreamRegisterSegments(nothing()))  # type: ignore[arg-type]
+    assert result.fields == ["flow_id"]
+
+
+async def test_request_limits(segments: SegmentStub, flow_id: str) -> None:
+    too_many = [post(seconds(i, i + 1)) for i in range(10_001)]
+    result = await failure(register(segments, flow_id, *too_many))
+    assert (result.reason, result.fields) == ("BATCH_TOO_LARGE", ["segments"])
+    assert await listed(segments, flow_id) == []
+    stream = segments.StreamSegments(segments_pb2.StreamSegmentsRequest(flow_id=flow_id, limit=-1))
+    result = await failure(stream.read())  # type: ignore[arg-type]
+    assert result.fields == ["limit"]
+
+
+async def test_iso_timeranges_are_stored_in_tams_form(segments: SegmentStub, flow_id: str) -> None:
+    response = await register(
+        segments, flow_id, post("[2024-12-20T10:00:00Z_2024-12-20T10:00:10Z)")
+    )
+    assert response.registered_count == 1
+    assert await listed(segments, flow_id) == ["[1734688837:0_1734688847:0)"]
