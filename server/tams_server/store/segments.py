@@ -70,6 +70,12 @@ LISTED_COLUMNS = (
 )
 
 
+# PostgreSQL: walk the (flow_id, start_ns) key in order whatever the statistics say.
+# Right after a bulk ingest they claim a Flow has a handful of Segments, and the
+# planner's bitmap scan of all of them plus a sort costs 100x the index range scan.
+_KEY_ORDER_ONLY = "SET LOCAL enable_bitmapscan = off"
+
+
 @dataclass(frozen=True)
 class Window:
     """What a listing asks for: half-open bounds (INT64_MIN/MAX when open), an
@@ -99,6 +105,8 @@ class SegmentStore:
             if not candidates:
                 return 0, []
             lo, hi = window_of([segment for _, segment in candidates])
+            if not self._db.is_sqlite:
+                await conn.exec_driver_sql(_KEY_ORDER_ONLY)
             stored = await conn.execute(
                 select(c.start_ns, c.end_ns, c.timerange).where(
                     *_overlapping_window(flow_id, lo, hi, flow.max_segment_ns)
@@ -153,10 +161,7 @@ class SegmentStore:
             async with self._db.read(snapshot=False) as conn:
                 return await fetch_all(conn, stmt, params)
         async with self._db.read() as conn:
-            # Walk the (flow_id, start_ns) key in order, whatever the statistics say:
-            # right after a bulk ingest they claim a Flow has a handful of Segments,
-            # and a bitmap scan of all of them plus a sort costs 100x the index scan.
-            await conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+            await conn.exec_driver_sql(_KEY_ORDER_ONLY)
             return await fetch_all(conn, stmt, params)
 
     async def page_with_deleted(
