@@ -51,9 +51,11 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 async def running(database_url: str, data_dir: Path) -> AsyncIterator[RunningServer]:
     """The server, on free ports."""
+    # No background worker here: test_deletions runs its own servers with workers, and
+    # one in this long-lived server could take their delete requests from under them.
     config = Config(
         grpc_port=0, http_port=0, data_dir=data_dir, database_url=database_url,
-        shutdown_grace_s=2.0,
+        shutdown_grace_s=2.0, run_workers=False,
     )  # fmt: skip
     async with serve(config) as server:
         yield server
