@@ -3,7 +3,7 @@ reference library ``mediatimestamp`` on generated strings of the spec's grammar.
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from mediatimestamp.immutable import TimeRange as RefTimeRange
 
@@ -42,6 +42,11 @@ timeranges = timerange_texts().map(parse_timerange)
 @given(nanoseconds)
 def test_timestamp_round_trip(ns: int) -> None:
     assert parse_timestamp(format_timestamp(ns)) == ns
+
+
+def test_a_range_between_two_nanoseconds_is_empty() -> None:
+    assert _holds_no_nanosecond("(0:0_0:1)")
+    assert parse_timerange("(0:0_0:1)").is_empty
 
 
 @given(timerange_texts())
@@ -92,6 +97,21 @@ def test_contains_ns_matches_intersection(a: TimeRange, ns: int) -> None:
     assert a.contains_ns(ns) == a.overlaps(TimeRange.of(ns, ns + 1))
 
 
+def _holds_no_nanosecond(text: str) -> bool:
+    """mediatimestamp reasons on a continuous line, so it calls ``(0:0_0:1)``
+    non-empty; on the TAMS timeline of whole nanoseconds it holds no instant, and so it
+    is empty here. The differential tests leave out that one deliberate difference."""
+    return _ref_holds_no_nanosecond(RefTimeRange.from_str(text))
+
+
+def _ref_holds_no_nanosecond(ref: RefTimeRange) -> bool:
+    if ref.is_empty() or ref.start is None or ref.end is None:
+        return False
+    start = ref.start.to_nanosec() + (0 if ref.includes_start() else 1)
+    end = ref.end.to_nanosec() + (1 if ref.includes_end() else 0)
+    return end <= start
+
+
 def _reference(text: str) -> tuple[bool, int | None, int | None]:
     """Emptiness and half-open bounds in ns, by mediatimestamp's reading of ``text``."""
     ref = RefTimeRange.from_str(text)
@@ -106,8 +126,10 @@ def _reference(text: str) -> tuple[bool, int | None, int | None]:
     return False, start, end
 
 
+@settings(max_examples=500)
 @given(timerange_texts())
 def test_same_meaning_as_mediatimestamp(text: str) -> None:
+    assume(not _holds_no_nanosecond(text))
     ours = parse_timerange(text)
     empty, start, end = _reference(text)
     assert ours.is_empty == empty
@@ -115,7 +137,10 @@ def test_same_meaning_as_mediatimestamp(text: str) -> None:
         assert (ours.start, ours.end) == (start, end)
 
 
+@settings(max_examples=500)
 @given(timerange_texts(), timerange_texts())
 def test_same_overlaps_as_mediatimestamp(a: str, b: str) -> None:
-    ref = RefTimeRange.from_str(a).overlaps_with_timerange(RefTimeRange.from_str(b))
+    ref_a, ref_b = RefTimeRange.from_str(a), RefTimeRange.from_str(b)
+    assume(not _ref_holds_no_nanosecond(ref_a.intersect_with(ref_b)))
+    ref = ref_a.overlaps_with_timerange(ref_b)
     assert parse_timerange(a).overlaps(parse_timerange(b)) == ref
