@@ -208,6 +208,19 @@ def overlap_error(segment: Segment, other: str) -> FailedPrecondition:
     )
 
 
+def windows_of(segments: Sequence[Segment], *, gap: int) -> list[tuple[int, int]]:
+    """Half-open windows covering ``segments``, merged when less than ``gap`` apart:
+    an append is one small window, and a batch scattered along a long Flow does not
+    turn into one window spanning everything in between."""
+    windows: list[list[int]] = []
+    for start, end in sorted((s.start_ns, s.end_ns) for s in segments):
+        if windows and start <= windows[-1][1] + gap:
+            windows[-1][1] = max(windows[-1][1], end)
+        else:
+            windows.append([start, end])
+    return [(lo, hi) for lo, hi in windows]
+
+
 def window_of(segments: Sequence[Segment]) -> tuple[int, int]:
     """The smallest half-open range covering ``segments`` (not empty)."""
     return min(s.start_ns for s in segments), max(s.end_ns for s in segments)

@@ -41,6 +41,7 @@ from tams_server.domain.segments import (
     overlap_error,
     stored_timerange,
     window_of,
+    windows_of,
 )
 from tams_server.domain.timerange import INT64_MIN
 from tams_server.store.clock import now_ns
@@ -104,15 +105,18 @@ class SegmentStore:
             flow = await _writable_flow(conn, flow_id)
             if not candidates:
                 return 0, []
-            lo, hi = window_of([segment for _, segment in candidates])
             if not self._db.is_sqlite:
                 await conn.exec_driver_sql(_KEY_ORDER_ONLY)
-            stored = await conn.execute(
-                select(c.start_ns, c.end_ns, c.timerange).where(
-                    *_overlapping_window(flow_id, lo, hi, flow.max_segment_ns)
+            stored: list[tuple[int, int, str]] = []
+            max_segment = flow.max_segment_ns
+            for lo, hi in windows_of([s for _, s in candidates], gap=max_segment):
+                rows = await conn.execute(
+                    select(c.start_ns, c.end_ns, c.timerange).where(
+                        *_overlapping_window(flow_id, lo, hi, max_segment)
+                    )
                 )
-            )
-            timeline = Timeline((row[0], row[1], row[2]) for row in stored)
+                stored += [(row[0], row[1], row[2]) for row in rows]
+            timeline = Timeline(stored)
             accepted: list[Segment] = []
             rejections: list[Rejection] = []
             for index, segment in candidates:
