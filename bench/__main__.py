@@ -7,7 +7,7 @@ import asyncio
 import importlib
 import logging
 
-BENCHMARKS = ("flows", "segments")
+BENCHMARKS = ("flows", "segments", "storage")
 
 
 def main() -> None:

@@ -10,7 +10,8 @@ PostgreSQL fails the run instead of skipping half the suite.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import grpc
@@ -96,3 +97,20 @@ def service_info(channel: grpc.aio.Channel) -> service_info_pb2_grpc.ServiceInfo
 def segments(channel: grpc.aio.Channel) -> segments_pb2_grpc.SegmentServiceStub:
     """SegmentService stub."""
     return segments_pb2_grpc.SegmentServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-compatible endpoint over HTTP: moto's standalone server on a free
+    loopback port (no patched boto calls)."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
