@@ -28,10 +28,12 @@ from tams.v1 import (
     sources_pb2,
     sources_pb2_grpc,
     storage_pb2,
+    storage_pb2_grpc,
     webhooks_pb2,
 )
 from tams_server.background import DeletionWorker
 from tams_server.config import Config
+from tams_server.domain.storage import parse_backends
 from tams_server.interceptors.auth import AuthInterceptor
 from tams_server.interceptors.errors import ErrorStatusInterceptor
 from tams_server.interceptors.logging import RequestLogInterceptor
@@ -40,6 +42,7 @@ from tams_server.servicers.flows import FlowServicer
 from tams_server.servicers.segments import SegmentServicer
 from tams_server.servicers.service_info import ServiceInfoServicer
 from tams_server.servicers.sources import SourceServicer
+from tams_server.servicers.storage import StorageServicer
 from tams_server.store.deletions import DeletionStore
 from tams_server.store.engine import Database
 from tams_server.store.flows import FlowStore
@@ -77,6 +80,7 @@ IMPLEMENTED_SERVICES = tuple(
         "SourceService",
         "FlowService",
         "SegmentService",
+        "StorageService",
         "ServiceInfoService",
         "FlowDeleteRequestService",
     )
@@ -166,6 +170,9 @@ def _add_servicers(
     )
     segments_pb2_grpc.add_SegmentServiceServicer_to_server(
         SegmentServicer(SegmentStore(database, inline_delete_limit=limit), tokens), server
+    )
+    storage_pb2_grpc.add_StorageServiceServicer_to_server(
+        StorageServicer(parse_backends(config.storage), tokens), server
     )
     flow_delete_requests_pb2_grpc.add_FlowDeleteRequestServiceServicer_to_server(
         FlowDeleteRequestServicer(DeletionStore(database, tokens)), server

@@ -52,6 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
                 default=None if value is None else kind(value),
                 help=f"{help_text} (TAMS_{env})",
             )
+        if name == "serve":
+            sub.add_argument(
+                "--storage",
+                action="append",
+                default=None,
+                help="a storage backend, repeatable: local: or s3://BUCKET?endpoint=URL"
+                "&region=R&label=L&default=true (TAMS_STORAGE, ';'-separated); "
+                "default: local:",
+            )
     return parser
 
 
@@ -65,6 +74,10 @@ def config_from_args(args: argparse.Namespace) -> Config:
         data_dir=args.data_dir,
         database_url=args.database_url,
         shutdown_grace_s=getattr(args, "shutdown_grace", 10.0),
+        storage=tuple(
+            getattr(args, "storage", None)
+            or [spec for spec in os.environ.get("TAMS_STORAGE", "").split(";") if spec]
+        ),
     )
 
 

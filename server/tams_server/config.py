@@ -36,6 +36,9 @@ class Config:
     delete_lease_s: float = 60.0
     """How long a worker owns a delete request without progress before another
     replica (or this one, restarted) may take it over."""
+    storage: tuple[str, ...] = ()
+    """Storage backends (``local:``, ``s3://BUCKET?endpoint=...&region=...``); the
+    first is the default; none means ``local:``."""
     run_workers: bool = True
     """Run background work (flow delete requests) in this process."""
 
