@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from starlette.applications import Starlette
 
 from tams.v1 import (
     events_pb2,
@@ -34,9 +35,12 @@ from tams.v1 import (
 from tams_server.background import DeletionWorker
 from tams_server.config import Config
 from tams_server.domain.storage import parse_backends
+from tams_server.http.objects import object_routes
+from tams_server.http.server import bind, http_server
 from tams_server.interceptors.auth import AuthInterceptor
 from tams_server.interceptors.errors import ErrorStatusInterceptor
 from tams_server.interceptors.logging import RequestLogInterceptor
+from tams_server.objects.local import LocalObjectStore
 from tams_server.servicers.deletions import FlowDeleteRequestServicer
 from tams_server.servicers.flows import FlowServicer
 from tams_server.servicers.segments import SegmentServicer
@@ -51,7 +55,7 @@ from tams_server.store.paging import PageTokenCodec
 from tams_server.store.profiles import ProfileStore
 from tams_server.store.segments import SegmentStore
 from tams_server.store.service_info import ServiceInfoStore
-from tams_server.store.settings import get_or_create_secret
+from tams_server.store.settings import OBJECT_URL_SECRET, get_or_create_secret
 from tams_server.store.sources import SourceStore
 
 log = logging.getLogger("tams_server")
@@ -97,6 +101,10 @@ class RunningServer:
 
     grpc_target: str
     """``host:port`` to dial."""
+    http_url: str
+    """Base URL of the HTTP side (local object URLs)."""
+    objects: LocalObjectStore
+    """The local object store, which signs its URLs."""
     health: health.aio.HealthServicer
     """The health service, to announce shutdown."""
     config: Config
@@ -113,6 +121,7 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
         if config.migrate_on_start:
             await migrate(database)
         tokens = PageTokenCodec(await get_or_create_secret(database))
+        url_secret = await get_or_create_secret(database, OBJECT_URL_SECRET)
 
         server = grpc.aio.server(
             interceptors=[RequestLogInterceptor(), ErrorStatusInterceptor(), AuthInterceptor()],
@@ -155,7 +164,14 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
                 await task
 
             stack.push_async_callback(stop_worker)
-        yield RunningServer(grpc_target=target, health=health_servicer, config=config)
+        # The HTTP side (local objects); bound first, since signed URLs carry its address.
+        sock, http_url = bind(config.http_host, config.http_port)
+        objects = LocalObjectStore(config.data_dir / "objects", http_url, url_secret)
+        await stack.enter_async_context(http_server(Starlette(routes=object_routes(objects)), sock))
+        yield RunningServer(
+            grpc_target=target, http_url=http_url, objects=objects, health=health_servicer,
+            config=config,
+        )  # fmt: skip
 
 
 def _add_servicers(

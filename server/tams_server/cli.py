@@ -89,6 +89,7 @@ async def run_until_signalled(config: Config) -> None:
         loop.add_signal_handler(signum, stop.set)
     async with serve(config) as running:
         print(f"tams-server: gRPC on {running.grpc_target}", flush=True)
+        log.info("HTTP (local objects) on %s", running.http_url)
         await stop.wait()
         log.info("shutting down: health NOT_SERVING, finishing in-flight RPCs")
 

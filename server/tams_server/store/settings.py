@@ -11,6 +11,7 @@ from tams_server.store.dialect import insert_ignoring_conflicts
 from tams_server.store.engine import Database
 
 PAGE_TOKEN_SECRET = "page_token_secret"
+OBJECT_URL_SECRET = "object_url_secret"
 SERVICE_NAME = "service_name"
 SERVICE_DESCRIPTION = "service_description"
 

@@ -1,0 +1,46 @@
+"""Serving the HTTP side with uvicorn inside the server's own event loop.
+
+uvicorn's ``Server.serve`` captures SIGINT/SIGTERM for itself; the CLI owns those
+(health first, then a graceful stop), so the server is driven through its public
+``startup``/``main_loop``/``shutdown`` steps instead, on a socket bound here so that
+port 0 works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from starlette.applications import Starlette
+
+
+def bind(host: str, port: int) -> tuple[socket.socket, str]:
+    """A listening socket (port 0 = any free port) and its base URL."""
+    sock = socket.create_server((host, port))
+    bound_host, bound_port = sock.getsockname()[:2]
+    return sock, f"http://{bound_host}:{bound_port}"
+
+
+@asynccontextmanager
+async def http_server(app: Starlette, sock: socket.socket) -> AsyncIterator[None]:
+    """Serve ``app`` on ``sock`` until the block ends, then close it."""
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    config.load()
+    server = uvicorn.Server(config)
+    server.lifespan = config.lifespan_class(config)  # what Server.serve would set up
+    try:
+        await server.startup(sockets=[sock])
+    except BaseException:
+        sock.close()
+        raise
+    loop_task = asyncio.create_task(server.main_loop(), name="http")
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await loop_task
+        await server.shutdown(sockets=[sock])
+        sock.close()
