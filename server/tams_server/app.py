@@ -41,6 +41,7 @@ from tams_server.interceptors.auth import AuthInterceptor
 from tams_server.interceptors.errors import ErrorStatusInterceptor
 from tams_server.interceptors.logging import RequestLogInterceptor
 from tams_server.objects.local import LocalObjectStore
+from tams_server.objects.urls import ObjectUrls
 from tams_server.servicers.deletions import FlowDeleteRequestServicer
 from tams_server.servicers.flows import FlowServicer
 from tams_server.servicers.segments import SegmentServicer
@@ -51,6 +52,7 @@ from tams_server.store.deletions import DeletionStore
 from tams_server.store.engine import Database
 from tams_server.store.flows import FlowStore
 from tams_server.store.migrate import migrate
+from tams_server.store.objects import ObjectStore
 from tams_server.store.paging import PageTokenCodec
 from tams_server.store.profiles import ProfileStore
 from tams_server.store.segments import SegmentStore
@@ -122,6 +124,10 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
             await migrate(database)
         tokens = PageTokenCodec(await get_or_create_secret(database))
         url_secret = await get_or_create_secret(database, OBJECT_URL_SECRET)
+        # The HTTP side's socket is bound first: signed local URLs carry its address.
+        sock, http_url = bind(config.http_host, config.http_port)
+        stack.callback(sock.close)
+        objects = LocalObjectStore(config.data_dir / "objects", http_url, url_secret)
 
         server = grpc.aio.server(
             interceptors=[RequestLogInterceptor(), ErrorStatusInterceptor(), AuthInterceptor()],
@@ -131,7 +137,7 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
                 ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
             ],
         )
-        _add_servicers(server, database, tokens, config)
+        _add_servicers(server, database, tokens, config, objects)
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         reflection.enable_server_reflection(
@@ -164,9 +170,6 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
                 await task
 
             stack.push_async_callback(stop_worker)
-        # The HTTP side (local objects); bound first, since signed URLs carry its address.
-        sock, http_url = bind(config.http_host, config.http_port)
-        objects = LocalObjectStore(config.data_dir / "objects", http_url, url_secret)
         await stack.enter_async_context(http_server(Starlette(routes=object_routes(objects)), sock))
         yield RunningServer(
             grpc_target=target, http_url=http_url, objects=objects, health=health_servicer,
@@ -175,9 +178,14 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
 
 
 def _add_servicers(
-    server: grpc.aio.Server, database: Database, tokens: PageTokenCodec, config: Config
+    server: grpc.aio.Server,
+    database: Database,
+    tokens: PageTokenCodec,
+    config: Config,
+    local_objects: LocalObjectStore,
 ) -> None:
     limit = config.inline_delete_limit
+    backends = parse_backends(config.storage)
     sources_pb2_grpc.add_SourceServiceServicer_to_server(
         SourceServicer(SourceStore(database, tokens)), server
     )
@@ -188,7 +196,10 @@ def _add_servicers(
         SegmentServicer(SegmentStore(database, inline_delete_limit=limit), tokens), server
     )
     storage_pb2_grpc.add_StorageServiceServicer_to_server(
-        StorageServicer(parse_backends(config.storage), tokens), server
+        StorageServicer(
+            backends, tokens, ObjectStore(database), ObjectUrls(backends, local_objects)
+        ),
+        server,
     )
     flow_delete_requests_pb2_grpc.add_FlowDeleteRequestServiceServicer_to_server(
         FlowDeleteRequestServicer(DeletionStore(database, tokens)), server

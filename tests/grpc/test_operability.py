@@ -71,7 +71,8 @@ async def test_service_description(
     response = await service_info.GetService(service_info_pb2.GetServiceRequest())
     service = response.service
     assert service.type.startswith("urn:x-tams:service")
-    assert service.min_object_timeout == "600:0"
+    assert service.min_object_timeout == "3600:0"
+    assert service.min_presigned_url_timeout == "3600:0"
     updated = await service_info.UpdateService(
         service_info_pb2.UpdateServiceRequest(name="Test TAMS")
     )

@@ -68,9 +68,10 @@ async def test_configured_backends_page_by_label(stub: storage_pb2_grpc.StorageS
     assert result.reason == "INVALID_PAGE_TOKEN"
 
 
-async def test_allocation_is_not_built_yet(stub: storage_pb2_grpc.StorageServiceStub) -> None:
-    call = stub.AllocateStorage(storage_pb2.AllocateStorageRequest(flow_id="x"))
-    result = await failure(call.read())  # type: ignore[arg-type]
+async def test_multipart_is_not_built_yet(stub: storage_pb2_grpc.StorageServiceStub) -> None:
+    result = await failure(
+        stub.StartMultipartUpload(storage_pb2.StartMultipartUploadRequest(flow_id="x"))
+    )
     assert result.code == grpc.StatusCode.UNIMPLEMENTED
 
 

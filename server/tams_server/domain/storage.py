@@ -6,6 +6,7 @@ their description, so every replica of a deployment derives the same ids.
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
@@ -34,11 +35,15 @@ class StorageBackend:
     bucket: str | None = None
     endpoint_url: str | None = None
     store_type: str = "http_object_store"
+    access_key: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    session_token: str | None = field(default=None, repr=False)
 
 
 def parse_backends(specs: tuple[str, ...]) -> tuple[StorageBackend, ...]:
     """Backends from their descriptions: ``local:`` or
-    ``s3://BUCKET?endpoint=URL&region=R&label=L&default=true``. The first is the
+    ``s3://BUCKET?endpoint=URL&region=R&label=L&default=true`` (credentials from
+    ``access_key``/``secret_key`` there, or the AWS_* environment variables). The first is the
     default unless another says ``default=true``; none configured means ``local:``."""
     specs = specs or (LOCAL,)
     backends = [_parse(spec) for spec in specs]
@@ -84,6 +89,9 @@ def _parse(spec: str) -> StorageBackend:
         availability_zone=_one(options, "availability_zone"),
         bucket=parts.netloc,
         endpoint_url=_one(options, "endpoint") or f"https://s3.{region}.amazonaws.com",
+        access_key=_one(options, "access_key") or os.environ.get("AWS_ACCESS_KEY_ID"),
+        secret_key=_one(options, "secret_key") or os.environ.get("AWS_SECRET_ACCESS_KEY"),
+        session_token=os.environ.get("AWS_SESSION_TOKEN"),
     )
 
 

@@ -11,6 +11,7 @@ from tams_server.convert.common import optional
 from tams_server.convert.profiles import profile_to_domain, profile_to_proto
 from tams_server.domain.flows import validate_profile
 from tams_server.domain.ids import check_uuid
+from tams_server.domain.objects import OBJECT_TIMEOUT_S
 from tams_server.domain.principal import principal
 from tams_server.store.paging import page_size
 from tams_server.store.profiles import ProfileStore
@@ -20,7 +21,7 @@ Context = grpc.aio.ServicerContext[object, object]
 
 SERVICE_TYPE = "urn:x-tams:service:tams-grpc"
 API_VERSION = "8.2"
-MIN_OBJECT_TIMEOUT = "600:0"
+MIN_OBJECT_TIMEOUT = f"{OBJECT_TIMEOUT_S}:0"
 
 
 def _service_version() -> str:
@@ -92,4 +93,5 @@ class ServiceInfoServicer(service_info_pb2_grpc.ServiceInfoServiceServicer):
             name=name,
             description=description,
             min_object_timeout=MIN_OBJECT_TIMEOUT,
+            min_presigned_url_timeout=MIN_OBJECT_TIMEOUT,
         )

@@ -1,28 +1,47 @@
-"""tams.v1.StorageService: the configured backends. Allocation and multipart uploads
-are designed in the protos and come with the storage issue."""
+"""tams.v1.StorageService: the configured backends and allocation of Objects with
+upload URLs. Multipart uploads are designed in the protos and come next."""
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import AsyncIterator, Sequence
 
 import grpc
+from google.protobuf import timestamp_pb2
 
 from tams.v1 import storage_pb2, storage_pb2_grpc
 from tams_server.convert.common import tag_filters_to_domain
 from tams_server.convert.storage import backend_to_proto
+from tams_server.domain.errors import MISSING_FIELD, InvalidArgument
+from tams_server.domain.flows import MIME_TYPE
+from tams_server.domain.ids import check_uuid
+from tams_server.domain.objects import MAX_ALLOCATION, OBJECT_TIMEOUT_S, check_object_id
 from tams_server.domain.storage import StorageBackend
 from tams_server.domain.tags import TagFilter
+from tams_server.objects.urls import ObjectUrls
+from tams_server.store.objects import ObjectStore
 from tams_server.store.paging import PageTokenCodec, fingerprint, page_size
 
 Context = grpc.aio.ServicerContext[object, object]
+
+ALLOCATION_BATCH = 500
 
 
 class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
     """Storage over gRPC."""
 
-    def __init__(self, backends: Sequence[StorageBackend], tokens: PageTokenCodec) -> None:
+    def __init__(
+        self,
+        backends: Sequence[StorageBackend],
+        tokens: PageTokenCodec,
+        objects: ObjectStore,
+        urls: ObjectUrls,
+    ) -> None:
         self._backends = tuple(backends)
         self._tokens = tokens
+        self._objects = objects
+        self._urls = urls
 
     async def ListStorageBackends(
         self, request: storage_pb2.ListStorageBackendsRequest, context: Context
@@ -52,10 +71,50 @@ class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
             page_size=size,
         )
 
-    def AllocateStorage(
+    async def AllocateStorage(
         self, request: storage_pb2.AllocateStorageRequest, context: Context
     ) -> AsyncIterator[storage_pb2.AllocateStorageResponse]:
-        raise NotImplementedError
+        check_uuid(request.flow_id, "flow_id")
+        backend = self._backend(request)
+        if request.HasField("content_type") and not MIME_TYPE.fullmatch(request.content_type):
+            raise InvalidArgument.for_field(
+                "content_type", f"{request.content_type!r} is not a MIME type"
+            )
+        if request.HasField("presigned") and not request.presigned:
+            raise InvalidArgument.for_field(
+                "presigned", "this service issues presigned upload URLs only"
+            )
+        object_ids = _object_ids(request)
+        kind, keyed = await self._objects.allocate(
+            request.flow_id,
+            object_ids,
+            storage_id=backend.id,
+            content_type=request.content_type if request.HasField("content_type") else None,
+            lifetime_ns=OBJECT_TIMEOUT_S * 10**9,
+        )
+        expires = timestamp_pb2.Timestamp()
+        expires.FromNanoseconds(time.time_ns() + OBJECT_TIMEOUT_S * 10**9)
+        for first in range(0, len(keyed), ALLOCATION_BATCH):
+            response = storage_pb2.AllocateStorageResponse(expires=expires)
+            for object_id, key in keyed[first : first + ALLOCATION_BATCH]:
+                upload = self._urls.upload(backend, key, kind, expires_s=OBJECT_TIMEOUT_S)
+                response.media_objects.add(
+                    object_id=object_id,
+                    put_url=storage_pb2.HttpRequest(url=upload.url, content_type=kind),
+                    presigned=upload.presigned,
+                )
+            yield response
+
+    def _backend(self, request: storage_pb2.AllocateStorageRequest) -> StorageBackend:
+        if not request.HasField("storage_id"):
+            return next(b for b in self._backends if b.default_storage)
+        check_uuid(request.storage_id, "storage_id")
+        for backend in self._backends:
+            if backend.id == request.storage_id:
+                return backend
+        raise InvalidArgument.for_field(
+            "storage_id", f"no storage backend {request.storage_id} here", reason="UNKNOWN_STORAGE"
+        )
 
     async def StartMultipartUpload(
         self, request: storage_pb2.StartMultipartUploadRequest, context: Context
@@ -76,6 +135,35 @@ class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
         self, request: storage_pb2.AbortMultipartUploadRequest, context: Context
     ) -> storage_pb2.AbortMultipartUploadResponse:
         raise NotImplementedError
+
+
+def _object_ids(request: storage_pb2.AllocateStorageRequest) -> list[str]:
+    """The ids to allocate: the client's (new, distinct, safe as keys) or ``limit``
+    fresh ones; exactly one of the two must be given."""
+    given = list(request.object_ids)
+    if request.HasField("limit") and given:
+        raise InvalidArgument.for_field("limit", "give limit or object_ids, not both")
+    if not request.HasField("limit") and not given:
+        raise InvalidArgument.for_field(
+            "limit", "give limit (new ids) or object_ids", reason=MISSING_FIELD
+        )
+    if request.HasField("limit"):
+        if not 1 <= request.limit <= MAX_ALLOCATION:
+            raise InvalidArgument.for_field(
+                "limit", f"must be 1 to {MAX_ALLOCATION}, got {request.limit}"
+            )
+        return [str(uuid.uuid4()) for _ in range(request.limit)]
+    if len(given) > MAX_ALLOCATION:
+        raise InvalidArgument.for_field(
+            "object_ids", f"holds {len(given)}; at most {MAX_ALLOCATION}", reason="BATCH_TOO_LARGE"
+        )
+    seen: set[str] = set()
+    for index, object_id in enumerate(given):
+        check_object_id(object_id, f"object_ids[{index}]")
+        if object_id in seen:
+            raise InvalidArgument.for_field(f"object_ids[{index}]", f"repeats {object_id!r}")
+        seen.add(object_id)
+    return given
 
 
 def _matches(backend: StorageBackend, tag_filter: TagFilter) -> bool:

@@ -186,6 +186,13 @@ objects = Table(
     Column("id", Text, primary_key=True),
     Column("first_flow_id", ID),
     Column("created_ns", BigInteger, nullable=False),
+    # Where the bytes go: the backend, the key inside it, their content type.
+    Column("storage_id", ID),
+    Column("storage_key", Text),
+    Column("content_type", Text),
+    # Until a Segment uses it, an allocated Object expires (and is cleaned up) then.
+    Column("expires_ns", BigInteger),
+    Index(None, "expires_ns"),
 )
 
 # Deletions too large for one request, finished in batches by a background worker;
