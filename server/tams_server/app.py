@@ -32,7 +32,7 @@ from tams.v1 import (
     storage_pb2_grpc,
     webhooks_pb2,
 )
-from tams_server.background import DeletionWorker
+from tams_server.background import DeletionWorker, ObjectJanitor
 from tams_server.config import Config
 from tams_server.domain.storage import parse_backends
 from tams_server.http.objects import object_routes
@@ -170,6 +170,20 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
                 await task
 
             stack.push_async_callback(stop_worker)
+            backends = parse_backends(config.storage)
+            janitor = ObjectJanitor(
+                ObjectStore(database),
+                ObjectUrls(backends, objects),
+                backends,
+                interval_s=config.janitor_interval_s,
+            )
+            janitor_task = asyncio.create_task(janitor.run(), name="object-janitor")
+
+            async def stop_janitor() -> None:
+                janitor.stop()
+                await janitor_task
+
+            stack.push_async_callback(stop_janitor)
         await stack.enter_async_context(http_server(Starlette(routes=object_routes(objects)), sock))
         yield RunningServer(
             grpc_target=target, http_url=http_url, objects=objects, health=health_servicer,
@@ -197,7 +211,11 @@ def _add_servicers(
     )
     storage_pb2_grpc.add_StorageServiceServicer_to_server(
         StorageServicer(
-            backends, tokens, ObjectStore(database), ObjectUrls(backends, local_objects)
+            backends,
+            tokens,
+            ObjectStore(database),
+            ObjectUrls(backends, local_objects),
+            object_timeout_s=config.object_timeout_s,
         ),
         server,
     )
@@ -205,5 +223,10 @@ def _add_servicers(
         FlowDeleteRequestServicer(DeletionStore(database, tokens)), server
     )
     service_info_pb2_grpc.add_ServiceInfoServiceServicer_to_server(
-        ServiceInfoServicer(ServiceInfoStore(database), ProfileStore(database, tokens)), server
+        ServiceInfoServicer(
+            ServiceInfoStore(database),
+            ProfileStore(database, tokens),
+            object_timeout_s=config.object_timeout_s,
+        ),
+        server,
     )

@@ -1,14 +1,19 @@
-"""Background work of a server: the worker that finishes flow delete requests."""
+"""Background work of a server: the worker that finishes flow delete requests, and
+the janitor that removes expired, unused allocations."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 
 from tams_server.domain.errors import TamsError
+from tams_server.domain.storage import StorageBackend
+from tams_server.objects.urls import ObjectUrls
 from tams_server.store.clock import now_ns
 from tams_server.store.deletions import DeletionStore
+from tams_server.store.objects import ObjectStore
 
 log = logging.getLogger("tams_server.background")
 
@@ -44,4 +49,49 @@ class DeletionWorker:
 
     def stop(self) -> None:
         """Ask the worker to stop after its current batch."""
+        self._stop.set()
+
+
+class ObjectJanitor:
+    """Deletes allocations that expired without a Segment using them, bytes first
+    dropped from the records (so a crash leaves at worst stray bytes, never a record
+    of bytes that are gone)."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        urls: ObjectUrls,
+        backends: Sequence[StorageBackend],
+        *,
+        interval_s: float,
+    ) -> None:
+        self._store = store
+        self._urls = urls
+        self._backends = {backend.id: backend for backend in backends}
+        self._interval_s = interval_s
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        """Sweep every ``interval_s`` until stopped."""
+        while not self._stop.is_set():
+            try:
+                await self.sweep()
+            except Exception:  # a failing sweep must not end the janitor
+                log.exception("object cleanup failed; trying again later")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self._interval_s)
+
+    async def sweep(self, batch: int = 500) -> int:
+        """One pass; returns how many allocations went."""
+        removed = 0
+        for object_id, storage_id, key in await self._store.expired(limit=batch):
+            if await self._store.forget_if_unused(object_id):
+                backend = self._backends.get(storage_id)
+                if backend is not None:
+                    await self._urls.delete(backend, key)
+                removed += 1
+        return removed
+
+    def stop(self) -> None:
+        """Ask the janitor to stop."""
         self._stop.set()

@@ -36,6 +36,11 @@ class Config:
     delete_lease_s: float = 60.0
     """How long a worker owns a delete request without progress before another
     replica (or this one, restarted) may take it over."""
+    object_timeout_s: int = 3600
+    """How long allocated Objects (and their upload URLs) last unused; advertised as
+    min_object_timeout and min_presigned_url_timeout."""
+    janitor_interval_s: float = 60.0
+    """How often expired allocations are swept."""
     storage: tuple[str, ...] = ()
     """Storage backends (``local:``, ``s3://BUCKET?endpoint=...&region=...``); the
     first is the default; none means ``local:``."""

@@ -6,10 +6,6 @@ from tams_server.domain.errors import MISSING_FIELD, InvalidArgument
 
 MAX_ALLOCATION = 10_000
 
-# Allocated Objects and their upload URLs live this long unused: advertised by the
-# service as min_object_timeout and min_presigned_url_timeout (both >= the spec's floors).
-OBJECT_TIMEOUT_S = 3600
-
 
 def check_object_id(object_id: str, field: str) -> str:
     """An Object id is opaque and may hold ``/`` (TAMS), but it becomes part of a

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import httpx
 
 from tams_server.domain.storage import StorageBackend
 from tams_server.objects.local import LocalObjectStore
@@ -45,6 +48,17 @@ class ObjectUrls:
     def download(self, backend: StorageBackend, key: str, *, expires_s: int) -> str:
         """A URL to GET the bytes of ``key`` from ``backend``."""
         return self._sign("GET", backend, key, expires_s)
+
+    async def delete(self, backend: StorageBackend, key: str) -> None:
+        """Delete the bytes of ``key`` (nothing there is fine)."""
+        if backend.kind == "s3":
+            async with httpx.AsyncClient() as http:
+                response = await http.delete(self._sign("DELETE", backend, key, 60))
+            if response.status_code not in (200, 204, 404):
+                response.raise_for_status()
+            return
+        path = self._local.path_of(key)
+        await asyncio.to_thread(path.unlink, missing_ok=True)
 
     def _sign(self, method: str, backend: StorageBackend, key: str, expires_s: int) -> str:
         if backend.kind == "s3":

@@ -11,7 +11,6 @@ from tams_server.convert.common import optional
 from tams_server.convert.profiles import profile_to_domain, profile_to_proto
 from tams_server.domain.flows import validate_profile
 from tams_server.domain.ids import check_uuid
-from tams_server.domain.objects import OBJECT_TIMEOUT_S
 from tams_server.domain.principal import principal
 from tams_server.store.paging import page_size
 from tams_server.store.profiles import ProfileStore
@@ -21,7 +20,6 @@ Context = grpc.aio.ServicerContext[object, object]
 
 SERVICE_TYPE = "urn:x-tams:service:tams-grpc"
 API_VERSION = "8.2"
-MIN_OBJECT_TIMEOUT = f"{OBJECT_TIMEOUT_S}:0"
 
 
 def _service_version() -> str:
@@ -34,9 +32,12 @@ def _service_version() -> str:
 class ServiceInfoServicer(service_info_pb2_grpc.ServiceInfoServiceServicer):
     """The service's own description."""
 
-    def __init__(self, store: ServiceInfoStore, profiles: ProfileStore) -> None:
+    def __init__(
+        self, store: ServiceInfoStore, profiles: ProfileStore, *, object_timeout_s: int
+    ) -> None:
         self._store = store
         self._profiles = profiles
+        self._object_timeout = f"{object_timeout_s}:0"
         self._version = _service_version()
 
     async def GetService(
@@ -92,6 +93,6 @@ class ServiceInfoServicer(service_info_pb2_grpc.ServiceInfoServiceServicer):
             service_version=self._version,
             name=name,
             description=description,
-            min_object_timeout=MIN_OBJECT_TIMEOUT,
-            min_presigned_url_timeout=MIN_OBJECT_TIMEOUT,
+            min_object_timeout=self._object_timeout,
+            min_presigned_url_timeout=self._object_timeout,
         )

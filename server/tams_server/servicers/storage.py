@@ -16,7 +16,7 @@ from tams_server.convert.storage import backend_to_proto
 from tams_server.domain.errors import MISSING_FIELD, InvalidArgument
 from tams_server.domain.flows import MIME_TYPE
 from tams_server.domain.ids import check_uuid
-from tams_server.domain.objects import MAX_ALLOCATION, OBJECT_TIMEOUT_S, check_object_id
+from tams_server.domain.objects import MAX_ALLOCATION, check_object_id
 from tams_server.domain.storage import StorageBackend
 from tams_server.domain.tags import TagFilter
 from tams_server.objects.urls import ObjectUrls
@@ -37,11 +37,14 @@ class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
         tokens: PageTokenCodec,
         objects: ObjectStore,
         urls: ObjectUrls,
+        *,
+        object_timeout_s: int,
     ) -> None:
         self._backends = tuple(backends)
         self._tokens = tokens
         self._objects = objects
         self._urls = urls
+        self._timeout_s = object_timeout_s
 
     async def ListStorageBackends(
         self, request: storage_pb2.ListStorageBackendsRequest, context: Context
@@ -90,14 +93,14 @@ class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
             object_ids,
             storage_id=backend.id,
             content_type=request.content_type if request.HasField("content_type") else None,
-            lifetime_ns=OBJECT_TIMEOUT_S * 10**9,
+            lifetime_ns=self._timeout_s * 10**9,
         )
         expires = timestamp_pb2.Timestamp()
-        expires.FromNanoseconds(time.time_ns() + OBJECT_TIMEOUT_S * 10**9)
+        expires.FromNanoseconds(time.time_ns() + self._timeout_s * 10**9)
         for first in range(0, len(keyed), ALLOCATION_BATCH):
             response = storage_pb2.AllocateStorageResponse(expires=expires)
             for object_id, key in keyed[first : first + ALLOCATION_BATCH]:
-                upload = self._urls.upload(backend, key, kind, expires_s=OBJECT_TIMEOUT_S)
+                upload = self._urls.upload(backend, key, kind, expires_s=self._timeout_s)
                 response.media_objects.add(
                     object_id=object_id,
                     put_url=storage_pb2.HttpRequest(url=upload.url, content_type=kind),

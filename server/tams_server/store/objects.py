@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from tams_server.domain.errors import AlreadyExists, FailedPrecondition
 from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
 from tams_server.store.flows import flow_not_found, flow_read_only
 from tams_server.store.raw import insert_rows
-from tams_server.store.schema import flows, objects
+from tams_server.store.schema import flows, objects, segments
 
 OBJECT_IDS_TAKEN = "OBJECT_IDS_TAKEN"
 FLOW_HAS_NO_CONTAINER = "FLOW_HAS_NO_CONTAINER"
@@ -82,3 +82,30 @@ class ObjectStore:
             ]
             await insert_rows(conn, objects, _COLUMNS, rows)
             return kind, keyed
+
+    async def expired(self, *, limit: int) -> list[tuple[str, str, str]]:
+        """Up to ``limit`` allocations past their expiry: (id, storage id, key)."""
+        async with self._db.read() as conn:
+            rows = await conn.execute(
+                select(objects.c.id, objects.c.storage_id, objects.c.storage_key)
+                .where(objects.c.expires_ns < now_ns())
+                .limit(limit)
+            )
+            return [(row[0], row[1], row[2]) for row in rows]
+
+    async def forget_if_unused(self, object_id: str) -> bool:
+        """Drop an expired allocation that no Segment uses (True: delete its bytes);
+        one that a Segment uses is kept for good (its expiry is cleared)."""
+        async with self._db.write() as conn:
+            used = await conn.scalar(
+                select(segments.c.flow_id).where(segments.c.object_id == object_id).limit(1)
+            )
+            if used is not None:
+                await conn.execute(
+                    update(objects).where(objects.c.id == object_id).values(expires_ns=None)
+                )
+                return False
+            gone = await conn.execute(
+                delete(objects).where(objects.c.id == object_id, objects.c.expires_ns < now_ns())
+            )
+            return bool(gone.rowcount)
