@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -34,7 +35,7 @@ from tams.v1 import (
 )
 from tams_server.background import DeletionWorker, ObjectJanitor
 from tams_server.config import Config
-from tams_server.domain.storage import parse_backends
+from tams_server.domain.storage import StorageBackend, parse_backends
 from tams_server.http.objects import object_routes
 from tams_server.http.server import bind, http_server
 from tams_server.interceptors.auth import AuthInterceptor
@@ -128,6 +129,8 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
         sock, http_url = bind(config.http_host, config.http_port)
         stack.callback(sock.close)
         objects = LocalObjectStore(config.data_dir / "objects", http_url, url_secret)
+        backends = parse_backends(config.storage)
+        urls = ObjectUrls(backends, objects)
 
         server = grpc.aio.server(
             interceptors=[RequestLogInterceptor(), ErrorStatusInterceptor(), AuthInterceptor()],
@@ -137,7 +140,7 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
                 ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
             ],
         )
-        _add_servicers(server, database, tokens, config, objects)
+        _add_servicers(server, database, tokens, config, backends, urls)
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         reflection.enable_server_reflection(
@@ -159,31 +162,17 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
         stack.push_async_callback(shut_down)
         if config.run_workers:
             lease_ns = int(config.delete_lease_s * 1e9)
-            worker = DeletionWorker(
-                DeletionStore(database, tokens, lease_ns=lease_ns),
-                batch_size=config.delete_batch_size,
-            )
-            task = asyncio.create_task(worker.run(), name="deletion-worker")
-
-            async def stop_worker() -> None:
-                worker.stop()
-                await task
-
-            stack.push_async_callback(stop_worker)
-            backends = parse_backends(config.storage)
-            janitor = ObjectJanitor(
-                ObjectStore(database),
-                ObjectUrls(backends, objects),
-                backends,
-                interval_s=config.janitor_interval_s,
-            )
-            janitor_task = asyncio.create_task(janitor.run(), name="object-janitor")
-
-            async def stop_janitor() -> None:
-                janitor.stop()
-                await janitor_task
-
-            stack.push_async_callback(stop_janitor)
+            deletions = DeletionStore(database, tokens, lease_ns=lease_ns)
+            _in_background(
+                stack, "deletion-worker",
+                DeletionWorker(deletions, batch_size=config.delete_batch_size),
+            )  # fmt: skip
+            _in_background(
+                stack, "object-janitor",
+                ObjectJanitor(
+                    ObjectStore(database), urls, backends, interval_s=config.janitor_interval_s
+                ),
+            )  # fmt: skip
         await stack.enter_async_context(http_server(Starlette(routes=object_routes(objects)), sock))
         yield RunningServer(
             grpc_target=target, http_url=http_url, objects=objects, health=health_servicer,
@@ -191,15 +180,34 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
         )  # fmt: skip
 
 
+class BackgroundJob(Protocol):
+    """Work that runs beside the RPCs until told to stop."""
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def _in_background(stack: AsyncExitStack, name: str, job: BackgroundJob) -> None:
+    """Run ``job`` as a task; closing ``stack`` stops it and waits for it to end."""
+    task = asyncio.create_task(job.run(), name=name)
+
+    async def stop() -> None:
+        job.stop()
+        await task
+
+    stack.push_async_callback(stop)
+
+
 def _add_servicers(
     server: grpc.aio.Server,
     database: Database,
     tokens: PageTokenCodec,
     config: Config,
-    local_objects: LocalObjectStore,
+    backends: Sequence[StorageBackend],
+    urls: ObjectUrls,
 ) -> None:
     limit = config.inline_delete_limit
-    backends = parse_backends(config.storage)
     sources_pb2_grpc.add_SourceServiceServicer_to_server(
         SourceServicer(SourceStore(database, tokens)), server
     )
@@ -214,7 +222,7 @@ def _add_servicers(
             backends,
             tokens,
             ObjectStore(database),
-            ObjectUrls(backends, local_objects),
+            urls,
             object_timeout_s=config.object_timeout_s,
         ),
         server,
