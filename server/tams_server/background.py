@@ -53,9 +53,9 @@ class DeletionWorker:
 
 
 class ObjectJanitor:
-    """Deletes allocations that expired without a Segment using them, bytes first
-    dropped from the records (so a crash leaves at worst stray bytes, never a record
-    of bytes that are gone)."""
+    """Deletes allocations that expired without a Segment using them: the record goes
+    first, then the bytes, so a crash leaves at worst stray bytes, never a record of
+    bytes that are gone."""
 
     def __init__(
         self,
