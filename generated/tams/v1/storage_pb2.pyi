@@ -384,16 +384,22 @@ class StartMultipartUploadResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     UPLOAD_ID_FIELD_NUMBER: _builtins.int
+    EXPIRES_FIELD_NUMBER: _builtins.int
     upload_id: _builtins.str
     """Upload id, to pass to the other multipart calls."""
+    @_builtins.property
+    def expires(self) -> _timestamp_pb2.Timestamp:
+        """When the upload is aborted unless completed."""
+
     def __init__(
         self,
         *,
         upload_id: _builtins.str = ...,
+        expires: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires", b"expires"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["upload_id", b"upload_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires", b"expires", "upload_id", b"upload_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -408,7 +414,7 @@ class GetMultipartPartUrlsRequest(_message.Message):
     FLOW_ID_FIELD_NUMBER: _builtins.int
     OBJECT_ID_FIELD_NUMBER: _builtins.int
     UPLOAD_ID_FIELD_NUMBER: _builtins.int
-    PART_NUMBERS_FIELD_NUMBER: _builtins.int
+    PARTS_FIELD_NUMBER: _builtins.int
     flow_id: _builtins.str
     """Flow id."""
     object_id: _builtins.str
@@ -416,8 +422,8 @@ class GetMultipartPartUrlsRequest(_message.Message):
     upload_id: _builtins.str
     """Upload id."""
     @_builtins.property
-    def part_numbers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
-        """Part numbers (1-10000)."""
+    def parts(self) -> _containers.RepeatedCompositeFieldContainer[Global___PartToUpload]:
+        """The parts to upload (1-10000 of them per call)."""
 
     def __init__(
         self,
@@ -425,15 +431,43 @@ class GetMultipartPartUrlsRequest(_message.Message):
         flow_id: _builtins.str = ...,
         object_id: _builtins.str = ...,
         upload_id: _builtins.str = ...,
-        part_numbers: _abc.Iterable[_builtins.int] | None = ...,
+        parts: _abc.Iterable[Global___PartToUpload] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["flow_id", b"flow_id", "object_id", b"object_id", "part_numbers", b"part_numbers", "upload_id", b"upload_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["flow_id", b"flow_id", "object_id", b"object_id", "parts", b"parts", "upload_id", b"upload_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetMultipartPartUrlsRequest: _TypeAlias = GetMultipartPartUrlsRequest  # noqa: Y015
+
+@_typing.final
+class PartToUpload(_message.Message):
+    """A part a client is about to upload."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PART_NUMBER_FIELD_NUMBER: _builtins.int
+    CONTENT_MD5_FIELD_NUMBER: _builtins.int
+    part_number: _builtins.int
+    """Part number, 1-10000; parts are assembled in part-number order."""
+    content_md5: _builtins.str
+    """Base64 MD5 of the part's bytes (RFC 1864). The URL accepts only a PUT that carries
+    this Content-MD5, so a part corrupted on the way is refused by the store.
+    """
+    def __init__(
+        self,
+        *,
+        part_number: _builtins.int = ...,
+        content_md5: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_md5", b"content_md5", "part_number", b"part_number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PartToUpload: _TypeAlias = PartToUpload  # noqa: Y015
 
 @_typing.final
 class PartUrl(_message.Message):

@@ -175,23 +175,76 @@ segments = Table(
     Column("get_urls", JSON(none_as_null=True)),
     Column("created_ns", BigInteger, nullable=False),
     Index(None, "object_id"),
+    Index(None, "init_object_id"),
     sqlite_with_rowid=False,
 )
 
-# Objects known to the store. Filled by storage allocation (the storage issue); the
-# segments of a Flow reference them by id.
+# Objects known to the store: allocated for a Flow's uploads, or external ones (known
+# only by the uncontrolled URLs given with their first Segment). Segments reference
+# them by id; the bytes go when no Segment does (reference counting by query).
 objects = Table(
     "objects",
     metadata,
     Column("id", Text, primary_key=True),
+    # The Flow it was allocated for (or, for an external Object, first registered on).
     Column("first_flow_id", ID),
     Column("created_ns", BigInteger, nullable=False),
-    # Where the bytes go: the backend, the key inside it, their content type.
+    # Where the bytes go: the backend, the key inside it, their content type. NULL
+    # backend: the service holds no copy (external Object, or its copy was removed).
     Column("storage_id", ID),
     Column("storage_key", Text),
     Column("content_type", Text),
-    # Until a Segment uses it, an allocated Object expires (and is cleaned up) then.
+    # Until a Segment uses it, an allocated Object expires (and is cleaned up) then;
+    # an Object whose last Segment went is set to expire at once.
     Column("expires_ns", BigInteger),
+    # When the bytes were seen in the backend (NULL: not yet checked or not there).
+    Column("uploaded_ns", BigInteger),
+    # First registration of a Segment using it; NULL: allocated, never registered.
+    Column("registered_ns", BigInteger),
+    # "media" or "init", fixed by its first use.
+    Column("kind", String(8)),
+    # Media Objects: their own timeline, fixed at first registration.
+    Column("timerange", Text),
+    Column("start_ns", BigInteger),
+    Column("end_ns", BigInteger),
+    Column("key_frame_count", Integer),
+    Column("init_object_id", Text),
+    # Rows in object_instances: listings look there only when this is not 0.
+    Column("extra_instances", Integer, nullable=False, server_default="0"),
+    Index(None, "expires_ns"),
+)
+
+# Further instances of an Object beyond its first copy: controlled copies on other
+# backends (storage_id, storage_key), or uncontrolled URLs (url, label).
+object_instances = Table(
+    "object_instances",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("object_id", Text, ForeignKey("objects.id", ondelete="CASCADE"), nullable=False),
+    Column("storage_id", ID),
+    Column("storage_key", Text),
+    Column("url", Text),
+    Column("label", Text),
+    Column("created_ns", BigInteger, nullable=False),
+    Index(None, "object_id", "storage_id", unique=True),
+    Index(None, "object_id", "label", unique=True),
+)
+
+# Multipart uploads in progress, so that part URLs and completion are checked against
+# the upload they belong to, and abandoned ones are aborted.
+multipart_uploads = Table(
+    "multipart_uploads",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("object_id", Text, nullable=False),
+    Column("flow_id", ID, nullable=False),
+    Column("storage_id", ID, nullable=False),
+    Column("storage_key", Text, nullable=False),
+    # The backend's own upload id (S3 UploadId); NULL for the local backend.
+    Column("backend_upload_id", Text),
+    Column("created_ns", BigInteger, nullable=False),
+    Column("expires_ns", BigInteger, nullable=False),
+    Index(None, "object_id"),
     Index(None, "expires_ns"),
 )
 
@@ -243,4 +296,6 @@ deleted_segments = Table(
     Column("deleted_ns", BigInteger, nullable=False),
     Column("deleted_by", Text),
     Index(None, "flow_id", "start_ns"),
+    Index(None, "object_id"),
+    Index(None, "init_object_id"),
 )
