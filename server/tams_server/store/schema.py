@@ -209,25 +209,21 @@ objects = Table(
     Column("end_ns", BigInteger),
     Column("key_frame_count", Integer),
     Column("init_object_id", Text),
+    # Uncontrolled instances: JSON list of {"url", "label"} (TAMS ADR 0038, 0042).
+    Column("get_urls", JSON(none_as_null=True)),
     # Rows in object_instances: listings look there only when this is not 0.
     Column("extra_instances", Integer, nullable=False, server_default="0"),
     Index(None, "expires_ns"),
 )
 
-# Further instances of an Object beyond its first copy: controlled copies on other
-# backends (storage_id, storage_key), or uncontrolled URLs (url, label).
+# Controlled copies of an Object on further backends, beyond its first copy.
 object_instances = Table(
     "object_instances",
     metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    Column("object_id", Text, ForeignKey("objects.id", ondelete="CASCADE"), nullable=False),
-    Column("storage_id", ID),
-    Column("storage_key", Text),
-    Column("url", Text),
-    Column("label", Text),
+    Column("object_id", Text, ForeignKey("objects.id", ondelete="CASCADE"), primary_key=True),
+    Column("storage_id", ID, primary_key=True),
+    Column("storage_key", Text, nullable=False),
     Column("created_ns", BigInteger, nullable=False),
-    Index(None, "object_id", "storage_id", unique=True),
-    Index(None, "object_id", "label", unique=True),
 )
 
 # Multipart uploads in progress, so that part URLs and completion are checked against

@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-24 03:31:23.622219
+Create Date: 2026-11-24 03:33:50.248704
 """
 
 from __future__ import annotations
@@ -40,12 +40,9 @@ def upgrade() -> None:
 
     op.create_table(
         "object_instances",
-        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("object_id", sa.Text(), nullable=False),
-        sa.Column("storage_id", sa.String(length=36), nullable=True),
-        sa.Column("storage_key", sa.Text(), nullable=True),
-        sa.Column("url", sa.Text(), nullable=True),
-        sa.Column("label", sa.Text(), nullable=True),
+        sa.Column("storage_id", sa.String(length=36), nullable=False),
+        sa.Column("storage_key", sa.Text(), nullable=False),
         sa.Column("created_ns", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["object_id"],
@@ -53,18 +50,8 @@ def upgrade() -> None:
             name=op.f("fk_object_instances_object_id_objects"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("seq", name=op.f("pk_object_instances")),
+        sa.PrimaryKeyConstraint("object_id", "storage_id", name=op.f("pk_object_instances")),
     )
-    with op.batch_alter_table("object_instances", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_object_instances_object_id_label"), ["object_id", "label"], unique=True
-        )
-        batch_op.create_index(
-            batch_op.f("ix_object_instances_object_id_storage_id"),
-            ["object_id", "storage_id"],
-            unique=True,
-        )
-
     with op.batch_alter_table("deleted_segments", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_deleted_segments_init_object_id"), ["init_object_id"], unique=False
@@ -82,6 +69,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("end_ns", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("key_frame_count", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("init_object_id", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("get_urls", sa.JSON(none_as_null=True), nullable=True))
         batch_op.add_column(
             sa.Column("extra_instances", sa.Integer(), server_default="0", nullable=False)
         )
@@ -115,6 +103,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table("objects", schema=None) as batch_op:
         batch_op.drop_column("extra_instances")
+        batch_op.drop_column("get_urls")
         batch_op.drop_column("init_object_id")
         batch_op.drop_column("key_frame_count")
         batch_op.drop_column("end_ns")
@@ -127,10 +116,6 @@ def downgrade() -> None:
     with op.batch_alter_table("deleted_segments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_deleted_segments_object_id"))
         batch_op.drop_index(batch_op.f("ix_deleted_segments_init_object_id"))
-
-    with op.batch_alter_table("object_instances", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_object_instances_object_id_storage_id"))
-        batch_op.drop_index(batch_op.f("ix_object_instances_object_id_label"))
 
     op.drop_table("object_instances")
     with op.batch_alter_table("multipart_uploads", schema=None) as batch_op:
