@@ -215,7 +215,14 @@ def _add_servicers(
         FlowServicer(FlowStore(database, tokens, inline_delete_limit=limit)), server
     )
     segments_pb2_grpc.add_SegmentServiceServicer_to_server(
-        SegmentServicer(SegmentStore(database, inline_delete_limit=limit), tokens), server
+        SegmentServicer(
+            SegmentStore(database, inline_delete_limit=limit),
+            tokens,
+            ObjectStore(database),
+            urls,
+            backends,
+        ),
+        server,
     )
     storage_pb2_grpc.add_StorageServiceServicer_to_server(
         StorageServicer(

@@ -10,6 +10,7 @@ import pytest
 
 import tams_client
 from helpers.factories import new_id, source, unique_tag, video_flow
+from helpers.objects import external_post
 from tams.v1 import flows_pb2, segments_pb2, sources_pb2
 from tams_client import (
     AlreadyExistsError,
@@ -119,8 +120,8 @@ async def test_segments_through_the_client(client: AsyncTamsClient, grpc_target:
 
     async def posts() -> AsyncIterator[segments_pb2.SegmentPost]:
         for i in range(1200):
-            yield segments_pb2.SegmentPost(object_id=f"o{i}", timerange=f"[{i}:0_{i + 1}:0)")
-        yield segments_pb2.SegmentPost(object_id="dup", timerange="[3:0_4:0)")
+            yield external_post(f"o{i}", f"[{i}:0_{i + 1}:0)")
+        yield external_post("dup", "[3:0_4:0)")
 
     result = await client.stream_register_segments(flow.id, posts(), batch_size=500)
     assert result.registered_count == 1200
@@ -138,10 +139,8 @@ async def test_segments_through_the_client(client: AsyncTamsClient, grpc_target:
         with TamsClient(grpc_target) as tams:
             more = tams.stream_register_segments(
                 flow.id,
-                (
-                    segments_pb2.SegmentPost(object_id="x", timerange=f"[{i}:0_{i + 1}:0)")
-                    for i in range(600)
-                ),
+                # One Object, [0:0_1:0) on its own timeline, placed 600 times.
+                (external_post("x", f"[{i}:0_{i + 1}:0)", ts_offset=f"{i}:0") for i in range(600)),
                 batch_size=250,
             )
             return more.registered_count, sum(1 for _ in tams.list_segments(flow.id))

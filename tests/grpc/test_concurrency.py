@@ -9,6 +9,7 @@ import itertools
 import grpc
 
 from helpers.factories import new_id, tag, video_flow
+from helpers.objects import external_post
 from tams.v1 import (
     flows_pb2,
     flows_pb2_grpc,
@@ -96,10 +97,7 @@ async def test_racing_segment_writers_never_overlap(
         # Writer w posts [k + w/8, k + w/8 + 1) for k = 0..24 (in ns): each overlaps
         # its neighbours' segments at the same k, so about one in eight wins a slot.
         return [
-            segments_pb2.SegmentPost(
-                object_id=f"w{writer}-{k}",
-                timerange=_seconds_range((k * 8 + writer) * s // 8, s),
-            )
+            external_post(f"w{writer}-{k}", _seconds_range((k * 8 + writer) * s // 8, s))
             for k in range(25)
         ]
 

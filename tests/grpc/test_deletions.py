@@ -11,6 +11,7 @@ from pathlib import Path
 import grpc
 
 from helpers.factories import video_flow
+from helpers.objects import external_post
 from helpers.status import failure
 from tams.v1 import flow_delete_requests_pb2 as fdr
 from tams.v1 import (
@@ -54,10 +55,7 @@ async def small_server(tmp_path: Path, database_url: str, *, workers: bool) -> A
 async def flow_with_segments(stubs: Stubs, count: int) -> flows_pb2.Flow:
     flow = video_flow()
     await stubs.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
-    posts = [
-        segments_pb2.SegmentPost(object_id=f"o{i}", timerange=f"[{i}:0_{i + 1}:0)")
-        for i in range(count)
-    ]
+    posts = [external_post(f"o{i}", f"[{i}:0_{i + 1}:0)") for i in range(count)]
     await stubs.segments.RegisterSegments(
         segments_pb2.RegisterSegmentsRequest(flow_id=flow.id, segments=posts)
     )

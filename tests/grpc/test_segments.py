@@ -10,6 +10,7 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from helpers.factories import new_id, video_flow
+from helpers.objects import external_urls, upload_objects
 from helpers.status import failure
 from tams.v1 import flows_pb2, flows_pb2_grpc, segments_pb2, segments_pb2_grpc
 
@@ -19,7 +20,10 @@ SegmentStub = segments_pb2_grpc.SegmentServiceStub
 def post(
     timerange: str, object_id: str | None = None, **fields: object
 ) -> segments_pb2.SegmentPost:
-    return segments_pb2.SegmentPost(object_id=object_id or new_id(), timerange=timerange, **fields)  # type: ignore[arg-type]
+    """A Segment of an external Object (unless ``get_urls`` says otherwise)."""
+    object_id = object_id or new_id()
+    fields.setdefault("get_urls", external_urls(object_id))
+    return segments_pb2.SegmentPost(object_id=object_id, timerange=timerange, **fields)  # type: ignore[arg-type]
 
 
 def seconds(start: int, end: int) -> str:
@@ -47,12 +51,16 @@ async def listed(stub: SegmentStub, flow_id: str, **kwargs: object) -> list[str]
 
 
 async def test_register_and_list(
-    segments: SegmentStub, flows: flows_pb2_grpc.FlowServiceStub, flow_id: str
+    segments: SegmentStub,
+    flows: flows_pb2_grpc.FlowServiceStub,
+    flow_id: str,
+    channel: grpc.aio.Channel,
 ) -> None:
+    [init_id] = await upload_objects(channel, flow_id, content_type="video/mp4")
     response = await register(
         segments, flow_id,
         post(seconds(0, 10), ts_offset="1:0", last_duration="0:40000000", sample_offset=0,
-             sample_count=250, key_frame_count=1, init_object_id="init-1",
+             sample_count=250, key_frame_count=1, init_object_id=init_id,
              get_urls=[segments_pb2.UncontrolledUrl(url="https://cdn.example/a", label="cdn")]),
         post(seconds(10, 20)),
     )  # fmt: skip
@@ -63,7 +71,7 @@ async def test_register_and_list(
     assert first.timerange == "[0:0_10:0)"
     assert (first.ts_offset, first.last_duration, first.sample_count) == ("1:0", "0:40000000", 250)
     assert first.key_frame_count == 1
-    assert first.init_object.object_id == "init-1"
+    assert first.init_object.object_id == init_id
     assert [(u.url, u.label, u.controlled) for u in first.get_urls] == [
         ("https://cdn.example/a", "cdn", False)
     ]
@@ -176,9 +184,8 @@ async def test_object_filter_and_reuse(
     await register(segments, flow_id, post(seconds(0, 1), shared), post(seconds(1, 2)))
     other = video_flow()
     await flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=other))
-    response = await register(
-        segments, other.id, post(seconds(50, 51), shared)
-    )  # edit by reference
+    # Edit by reference: the Object's [0:0_1:0) placed at 50:0 of another Flow.
+    response = await register(segments, other.id, post(seconds(50, 51), shared, ts_offset="50:0"))
     assert response.registered_count == 1
     assert await listed(segments, flow_id, object_id=shared) == [seconds(0, 1)]
 

@@ -87,6 +87,10 @@ class Aborted(TamsError):
     """A concurrent change won; retrying the request may succeed."""
 
 
+class Unavailable(TamsError):
+    """A part the service depends on (an object store) did not answer; retry later."""
+
+
 # Stable reasons used across the service.
 FLOW_NOT_FOUND = "FLOW_NOT_FOUND"
 SOURCE_NOT_FOUND = "SOURCE_NOT_FOUND"
@@ -111,3 +115,4 @@ PROFILE_NOT_FOUND = "PROFILE_NOT_FOUND"
 PROFILE_ALREADY_EXISTS = "PROFILE_ALREADY_EXISTS"
 FLOW_HAS_PROFILE = "FLOW_HAS_PROFILE"
 PROFILE_CONFLICT = "PROFILE_CONFLICT"
+STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"

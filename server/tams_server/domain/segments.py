@@ -127,6 +127,11 @@ def _check_extras(post: SegmentPost, path: str, violations: list[FieldViolation]
         else:
             if parsed.is_empty:
                 bad("object_timerange", "must not be empty")
+            else:
+                try:
+                    to_bounds(parsed, f"{path}.object_timerange")
+                except InvalidArgument as error:
+                    violations.extend(error.field_violations)
     for field in ("sample_offset", "sample_count", "key_frame_count"):
         value = getattr(post, field)
         if value is not None and value < 0:

@@ -8,9 +8,13 @@ from dataclasses import dataclass
 
 import httpx
 
+from tams_server.domain.errors import STORAGE_UNAVAILABLE, Unavailable
 from tams_server.domain.storage import StorageBackend
 from tams_server.objects.local import LocalObjectStore
 from tams_server.objects.s3_presign import Credentials, S3Presigner
+
+_HEAD_CONCURRENCY = 16
+_HEAD_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class ObjectUrls:
 
     def __init__(self, backends: Sequence[StorageBackend], local: LocalObjectStore) -> None:
         self._local = local
+        self._backends = {backend.id: backend for backend in backends}
         self._s3: dict[str, tuple[S3Presigner, str]] = {}
         for backend in backends:
             if backend.kind == "s3":
@@ -48,6 +53,41 @@ class ObjectUrls:
     def download(self, backend: StorageBackend, key: str, *, expires_s: int) -> str:
         """A URL to GET the bytes of ``key`` from ``backend``."""
         return self._sign("GET", backend, key, expires_s)
+
+    async def present(self, objects: Sequence[tuple[str, str, str]]) -> set[str]:
+        """Of ``objects`` (id, storage id, key), the ids whose bytes are in their
+        backend: a file check for the local backend, HEAD requests (a few at a time)
+        for S3."""
+        found: set[str] = set()
+        remote = []
+        for object_id, storage_id, key in objects:
+            backend = self._backends.get(storage_id)
+            if backend is None:
+                continue
+            if backend.kind == "s3":
+                remote.append((object_id, self._sign("HEAD", backend, key, 60)))
+            elif await asyncio.to_thread(self._local.path_of(key).is_file):
+                found.add(object_id)
+        if remote:
+            limit = asyncio.Semaphore(_HEAD_CONCURRENCY)
+            async with httpx.AsyncClient(timeout=_HEAD_TIMEOUT_S) as http:
+
+                async def head(object_id: str, url: str) -> None:
+                    async with limit:
+                        response = await http.head(url)
+                    if response.status_code == 200:
+                        found.add(object_id)
+                    elif response.status_code != 404:
+                        response.raise_for_status()
+
+                try:
+                    await asyncio.gather(*(head(object_id, url) for object_id, url in remote))
+                except httpx.HTTPError as error:
+                    raise Unavailable(
+                        f"could not check the uploaded objects in their store: {error}",
+                        reason=STORAGE_UNAVAILABLE,
+                    ) from error
+        return found
 
     async def delete(self, backend: StorageBackend, key: str) -> None:
         """Delete the bytes of ``key`` (nothing there is fine)."""

@@ -20,9 +20,12 @@ from tams_server.domain.errors import MISSING_FIELD, InvalidArgument
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.principal import principal
 from tams_server.domain.segments import MAX_SEGMENTS_PER_CALL, Rejection, Segment, prepare
+from tams_server.domain.storage import StorageBackend
 from tams_server.domain.timerange import TimeRange, format_timerange, parse_timerange, to_bounds
+from tams_server.objects.urls import ObjectUrls
+from tams_server.store.objects import ObjectStore
 from tams_server.store.paging import PageTokenCodec, fingerprint, page_size
-from tams_server.store.segments import SegmentStore, Window
+from tams_server.store.segments import SegmentStore, Window, objects_of
 
 Context = grpc.aio.ServicerContext[object, object]
 
@@ -33,9 +36,19 @@ STREAM_PAGE_MAX = 5000
 class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
     """Segments over gRPC."""
 
-    def __init__(self, store: SegmentStore, tokens: PageTokenCodec) -> None:
+    def __init__(
+        self,
+        store: SegmentStore,
+        tokens: PageTokenCodec,
+        objects: ObjectStore,
+        urls: ObjectUrls,
+        backends: Sequence[StorageBackend],
+    ) -> None:
         self._store = store
         self._tokens = tokens
+        self._objects = objects
+        self._urls = urls
+        self._backend_labels = frozenset(b.label for b in backends if b.label)
 
     async def ListSegments(
         self, request: segments_pb2.ListSegmentsRequest, context: Context
@@ -165,7 +178,7 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
                 candidates, rejections = _check(message.segments, seen)
                 if pending is not None:
                     await settle()
-                pending = asyncio.ensure_future(self._store.register(flow_id, candidates))
+                pending = asyncio.ensure_future(self._store_checked(flow_id, candidates))
                 pending_rejections, pending_offset = rejections, seen
                 seen += len(message.segments)
             if pending is not None:
@@ -199,8 +212,19 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
     ) -> tuple[int, list[Rejection]]:
         """Check each post (a bad one is refused, the others go on), then store."""
         candidates, rejections = _check(posts, first_index)
-        count, refused = await self._store.register(flow_id, candidates)
+        count, refused = await self._store_checked(flow_id, candidates)
         return count, rejections + refused
+
+    async def _store_checked(
+        self, flow_id: str, candidates: Sequence[tuple[int, Segment]]
+    ) -> tuple[int, list[Rejection]]:
+        """Look in the backends for allocated Objects not yet seen there (outside the
+        write transaction: that is network I/O), then store."""
+        unverified = await self._objects.unverified(objects_of(candidates))
+        uploaded = await self._urls.present(unverified) if unverified else set()
+        return await self._store.register(
+            flow_id, candidates, uploaded=uploaded, backend_labels=self._backend_labels
+        )
 
     async def _stream_with_deleted(
         self,

@@ -1,13 +1,17 @@
-"""Objects in the store: allocation of new ids for a Flow's uploads."""
+"""Objects in the store: allocation of new ids for a Flow's uploads, the state that
+segment registration checks and changes, and the cleanup of unused ones."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import BigInteger, bindparam, case, delete, func, null, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tams_server.domain.errors import AlreadyExists, FailedPrecondition
+from tams_server.domain.object_rules import ObjectState
 from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
 from tams_server.store.flows import flow_not_found, flow_read_only
@@ -109,3 +113,124 @@ class ObjectStore:
                 delete(objects).where(objects.c.id == object_id, objects.c.expires_ns < now_ns())
             )
             return bool(gone.rowcount)
+
+    async def unverified(self, object_ids: Collection[str]) -> list[tuple[str, str, str]]:
+        """Of ``object_ids``, the allocated Objects whose bytes were never seen in their
+        backend: (id, storage id, key), for registration to look for them."""
+        if not object_ids:
+            return []
+        async with self._db.read(snapshot=False) as conn:
+            rows = await conn.execute(
+                select(objects.c.id, objects.c.storage_id, objects.c.storage_key).where(
+                    objects.c.id.in_(list(object_ids)),
+                    objects.c.storage_id.is_not(None),
+                    objects.c.uploaded_ns.is_(None),
+                )
+            )
+            return [(row[0], row[1], row[2]) for row in rows]
+
+
+_STATE_COLUMNS = (
+    objects.c.id, objects.c.first_flow_id, objects.c.storage_id, objects.c.uploaded_ns,
+    objects.c.registered_ns, objects.c.kind, objects.c.timerange, objects.c.start_ns,
+    objects.c.end_ns, objects.c.key_frame_count, objects.c.init_object_id, objects.c.get_urls,
+)  # fmt: skip
+
+
+async def read_states(
+    conn: AsyncConnection, object_ids: Collection[str], *, uploaded: Collection[str]
+) -> list[ObjectState]:
+    """The Objects a registration uses, inside its write transaction; ``uploaded`` are
+    those whose bytes were just seen in their backend. On PostgreSQL the rows stay
+    locked (in id order, so two registrations cannot deadlock) until the transaction
+    ends: the janitor cannot drop an allocation that is being registered."""
+    if not object_ids:
+        return []
+    stmt = select(*_STATE_COLUMNS).where(objects.c.id.in_(sorted(object_ids)))
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.order_by(objects.c.id).with_for_update()
+    states = []
+    for row in await conn.execute(stmt):
+        urls = json.loads(row.get_urls) if isinstance(row.get_urls, str) else row.get_urls
+        seen_now = row.uploaded_ns is None and row.id in uploaded
+        states.append(
+            ObjectState(
+                row.id,
+                first_flow_id=row.first_flow_id,
+                stored=row.storage_id is not None,
+                uploaded=row.uploaded_ns is not None or seen_now,
+                registered=row.registered_ns is not None,
+                kind=row.kind,
+                timerange=row.timerange,
+                start_ns=row.start_ns,
+                end_ns=row.end_ns,
+                key_frame_count=row.key_frame_count,
+                init_object_id=row.init_object_id,
+                get_urls=list(urls or []),
+                changed=seen_now,
+            )
+        )
+    return states
+
+
+_NEW_COLUMNS = (
+    "id", "first_flow_id", "created_ns", "registered_ns", "kind", "timerange", "start_ns",
+    "end_ns", "key_frame_count", "init_object_id", "get_urls",
+)  # fmt: skip
+
+_SAVE = (
+    update(objects)
+    .where(objects.c.id == bindparam("b_id"))
+    .values(
+        uploaded_ns=func.coalesce(objects.c.uploaded_ns, bindparam("b_uploaded", type_=BigInteger)),
+        registered_ns=func.coalesce(
+            objects.c.registered_ns, bindparam("b_registered", type_=BigInteger)
+        ),
+        # A registered Object no longer expires: it goes when its last Segment does.
+        expires_ns=case(
+            (bindparam("b_registered", type_=BigInteger).is_(None), objects.c.expires_ns),
+            else_=null(),
+        ),
+        kind=bindparam("b_kind"),
+        timerange=bindparam("b_timerange"),
+        start_ns=bindparam("b_start"),
+        end_ns=bindparam("b_end"),
+        key_frame_count=bindparam("b_key_frames"),
+        init_object_id=bindparam("b_init"),
+        get_urls=bindparam("b_urls"),
+    )
+)
+
+
+def _new_row(s: ObjectState, now: int) -> tuple[object, ...]:
+    urls = json.dumps(s.get_urls) if s.get_urls else None
+    return (
+        s.id, s.first_flow_id, now, now, s.kind, s.timerange, s.start_ns, s.end_ns,
+        s.key_frame_count, s.init_object_id, urls,
+    )  # fmt: skip
+
+
+async def save_states(conn: AsyncConnection, states: Sequence[ObjectState], now: int) -> None:
+    """Write what a registration changed: new external Objects, and the first use,
+    upload or new uncontrolled URLs of known ones."""
+    new = [_new_row(s, now) for s in states if s.new and s.registered]
+    if new:
+        await insert_rows(conn, objects, _NEW_COLUMNS, new)
+    changed = [
+        {
+            "b_id": s.id,
+            "b_uploaded": now if s.uploaded else None,
+            "b_registered": now if s.registered else None,
+            "b_kind": s.kind,
+            "b_timerange": s.timerange,
+            "b_start": s.start_ns,
+            "b_end": s.end_ns,
+            "b_key_frames": s.key_frame_count,
+            "b_init": s.init_object_id,
+            "b_urls": s.get_urls or None,
+        }
+        for s in states
+        if s.changed and not s.new
+    ]
+    if changed:
+        await conn.execute(_SAVE, changed)

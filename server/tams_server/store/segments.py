@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tams_server.domain.models import FlowDeleteRequest
+from tams_server.domain.object_rules import ObjectLedger
 from tams_server.domain.segments import (
     Rejection,
     Segment,
@@ -49,6 +50,7 @@ from tams_server.store.deletions import count_covered, covered, create_request
 from tams_server.store.engine import Database
 from tams_server.store.extent import refresh_extent
 from tams_server.store.flows import flow_not_found, flow_read_only
+from tams_server.store.objects import read_states, save_states
 from tams_server.store.raw import fetch_all, insert_rows
 from tams_server.store.schema import deleted_segments, flows, segments
 
@@ -96,11 +98,18 @@ class SegmentStore:
         self._inline_limit = inline_delete_limit
 
     async def register(
-        self, flow_id: str, candidates: Sequence[tuple[int, Segment]]
+        self,
+        flow_id: str,
+        candidates: Sequence[tuple[int, Segment]],
+        *,
+        uploaded: Collection[str] = frozenset(),
+        backend_labels: frozenset[str] = frozenset(),
     ) -> tuple[int, list[Rejection]]:
         """Store every candidate that overlaps neither a stored Segment nor an earlier
-        candidate; return the count stored and the rejections. A missing Flow is
-        NOT_FOUND and a read-only one FLOW_READ_ONLY, for the whole call."""
+        candidate and may use its Objects (``domain.object_rules``; ``uploaded`` are
+        the allocated Objects whose bytes were just found in their backend); return the
+        count stored and the rejections. A missing Flow is NOT_FOUND and a read-only
+        one FLOW_READ_ONLY, for the whole call."""
         async with self._db.write() as conn:
             flow = await _writable_flow(conn, flow_id)
             if not candidates:
@@ -117,19 +126,26 @@ class SegmentStore:
                 )
                 stored += [(row[0], row[1], row[2]) for row in rows]
             timeline = Timeline(stored)
+            ledger = ObjectLedger(
+                flow_id,
+                await read_states(conn, objects_of(candidates), uploaded=uploaded),
+                backend_labels=backend_labels,
+            )
             accepted: list[Segment] = []
             rejections: list[Rejection] = []
             for index, segment in candidates:
                 other = timeline.conflict(segment.start_ns, segment.end_ns)
-                if other is not None:
-                    error = overlap_error(segment, other)
+                error = ledger.admit(segment) if other is None else overlap_error(segment, other)
+                if error is not None:
                     post = segment.post
                     rejections.append(Rejection(index, post.object_id, post.timerange, error))
                     continue
                 timeline.add(segment.start_ns, segment.end_ns, segment.post.timerange)
                 accepted.append(segment)
+            now = now_ns()
+            await save_states(conn, ledger.states, now)
             if accepted:
-                await _insert(conn, flow, accepted)
+                await _insert(conn, flow, accepted, now)
             return len(accepted), rejections
 
     async def max_segment(self, flow_id: str) -> int | None:
@@ -248,6 +264,13 @@ class SegmentStore:
             return int(deleted), None
 
 
+def objects_of(candidates: Sequence[tuple[int, Segment]]) -> set[str]:
+    """The ids of every Object the candidates use, media and init."""
+    ids = {segment.post.object_id for _, segment in candidates}
+    ids.update(s.post.init_object_id for _, s in candidates if s.post.init_object_id is not None)
+    return ids
+
+
 async def _writable_flow(conn: AsyncConnection, flow_id: str) -> Any:
     stmt = select(
         flows.c.id,
@@ -342,8 +365,7 @@ _INSERTED_COLUMNS = (
 )  # fmt: skip
 
 
-async def _insert(conn: AsyncConnection, flow: Any, accepted: Sequence[Segment]) -> None:
-    now = now_ns()
+async def _insert(conn: AsyncConnection, flow: Any, accepted: Sequence[Segment], now: int) -> None:
     rows = []
     for s in accepted:
         p = s.post

@@ -1,0 +1,46 @@
+"""Objects for Segment tests: real uploads (allocate, then PUT the bytes to the put_url
+over HTTP), or external Objects known only by an uncontrolled URL."""
+
+from __future__ import annotations
+
+import grpc
+import httpx
+
+from tams.v1 import segments_pb2, storage_pb2, storage_pb2_grpc
+
+
+async def upload_objects(
+    channel: grpc.aio.Channel,
+    flow_id: str,
+    count: int = 1,
+    *,
+    body: bytes = b"\x47" * 188,
+    content_type: str | None = None,
+) -> list[str]:
+    """Allocate ``count`` Objects on the Flow's default backend and upload ``body`` to
+    each; returns their ids."""
+    storage = storage_pb2_grpc.StorageServiceStub(channel)
+    request = storage_pb2.AllocateStorageRequest(flow_id=flow_id, limit=count)
+    if content_type is not None:
+        request.content_type = content_type
+    ids: list[str] = []
+    async with httpx.AsyncClient() as http:
+        async for batch in storage.AllocateStorage(request):
+            for item in batch.media_objects:
+                headers = {"Content-Type": item.put_url.content_type, **item.put_url.headers}
+                response = await http.put(item.put_url.url, content=body, headers=headers)
+                response.raise_for_status()
+                ids.append(item.object_id)
+    return ids
+
+
+def external_urls(object_id: str) -> list[segments_pb2.UncontrolledUrl]:
+    """The uncontrolled URL that makes ``object_id`` a valid external Object."""
+    return [segments_pb2.UncontrolledUrl(url=f"https://media.example/{object_id}", label="origin")]
+
+
+def external_post(object_id: str, timerange: str, **fields: object) -> segments_pb2.SegmentPost:
+    """A Segment of the external Object ``object_id``."""
+    return segments_pb2.SegmentPost(
+        object_id=object_id, timerange=timerange, get_urls=external_urls(object_id), **fields
+    )  # type: ignore[arg-type]
