@@ -221,6 +221,7 @@ def _add_servicers(
             ObjectStore(database),
             urls,
             backends,
+            url_lifetime_s=config.object_timeout_s,
         ),
         server,
     )

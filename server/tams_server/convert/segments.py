@@ -3,16 +3,15 @@ database rows, since it runs for every Segment of every stream."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tams.v1 import objects_pb2, segments_pb2
+from tams.v1 import segments_pb2
 from tams_server.convert.errors import item_error
+from tams_server.convert.get_urls import GetUrlMaker
+from tams_server.domain.objects import ObjectLocation
 from tams_server.domain.segments import Rejection, SegmentPost, UncontrolledUrl
 from tams_server.domain.timerange import format_timerange, parse_timerange, parse_timestamp
-
-GetUrl = objects_pb2.GetUrl
 
 
 def post_to_domain(message: segments_pb2.SegmentPost) -> SegmentPost:
@@ -28,15 +27,22 @@ def post_to_domain(message: segments_pb2.SegmentPost) -> SegmentPost:
 
 
 def fill_segments(
-    target: Any, rows: Iterable[Sequence[Any]], *, include_object_timerange: bool
+    target: Any,
+    rows: Iterable[Sequence[Any]],
+    *,
+    include_object_timerange: bool,
+    urls: GetUrlMaker | None = None,
+    places: Mapping[str, ObjectLocation] | None = None,
 ) -> None:
     """Append Segment messages built from rows of ``store.segments.LISTED_COLUMNS`` to
-    a repeated field. ``target.add`` builds each message in place: making Segments
+    a repeated field, with the ``get_urls`` that ``urls`` makes from ``places`` (where
+    the Objects are). ``target.add`` builds each message in place: making Segments
     first and copying them in costs twice as much, per Segment of every stream."""
     add = target.add
+    places = places or {}
     for row in rows:
         (_, _, timerange, object_id, ts_offset, last_duration, object_timerange,
-         sample_offset, sample_count, key_frame_count, init_object_id, get_urls) = row  # fmt: skip
+         sample_offset, sample_count, key_frame_count, init_object_id, _) = row  # fmt: skip
         segment = add(object_id=object_id, timerange=timerange)
         if ts_offset is not None:
             segment.ts_offset = ts_offset
@@ -50,13 +56,10 @@ def fill_segments(
             segment.key_frame_count = key_frame_count
         if init_object_id is not None:
             segment.init_object.object_id = init_object_id
-        if isinstance(get_urls, str):  # JSON text, as the raw read path returns it
-            get_urls = json.loads(get_urls)
-        if get_urls:
-            segment.get_urls.extend(
-                GetUrl(url=u["url"], label=u["label"], controlled=False, presigned=False)
-                for u in get_urls
-            )
+            if urls is not None:
+                urls.fill(segment.init_object.get_urls, places.get(init_object_id))
+        if urls is not None:
+            urls.fill(segment.get_urls, places.get(object_id))
         if include_object_timerange:
             segment.object_timerange = object_timerange or _object_timerange(timerange, ts_offset)
 
@@ -87,14 +90,20 @@ def failed_segments(
 
 
 def fill_segments_with_deleted(
-    target: Any, rows: Sequence[Sequence[Any]], *, include_object_timerange: bool
+    target: Any,
+    rows: Sequence[Sequence[Any]],
+    *,
+    include_object_timerange: bool,
+    urls: GetUrlMaker | None = None,
+    places: Mapping[str, ObjectLocation] | None = None,
 ) -> None:
     """``fill_segments`` for rows of live and soft-deleted Segments together, which end
     with ``deleted_ns, deleted_by`` (see ``SegmentStore.page_with_deleted``)."""
     first = len(target)
     fill_segments(
-        target, (row[:12] for row in rows), include_object_timerange=include_object_timerange
-    )
+        target, (row[:12] for row in rows), include_object_timerange=include_object_timerange,
+        urls=urls, places=places,
+    )  # fmt: skip
     for segment, row in zip(target[first:], rows, strict=True):
         deleted_ns, deleted_by = row[12], row[13]
         if deleted_ns is not None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from tams_server.domain.errors import MISSING_FIELD, InvalidArgument
 
 MAX_ALLOCATION = 10_000
@@ -18,3 +21,14 @@ def check_object_id(object_id: str, field: str) -> str:
             field, f"{object_id!r} has an empty, '.' or '..' segment, a backslash or a NUL"
         )
     return object_id
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectLocation:
+    """Where an Object's bytes are: its first copy (storage id and key, or None), the
+    further controlled copies, and the uncontrolled URLs (dicts with url and label)."""
+
+    storage_id: str | None
+    storage_key: str | None
+    copies: Sequence[tuple[str, str]] = ()
+    uncontrolled: Sequence[dict[str, str]] = ()

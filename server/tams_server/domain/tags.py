@@ -47,3 +47,15 @@ def tags_from_json(data: Mapping[str, str | Sequence[str]] | None) -> dict[str, 
     if not data:
         return {}
     return {name: value if isinstance(value, str) else tuple(value) for name, value in data.items()}
+
+
+def tag_matches(tags: Mapping[str, TagValue], tag_filter: TagFilter) -> bool:
+    """Whether ``tags`` pass one filter: the tag is present (or absent) as asked, and
+    has one of the values (a list tag: shares one)."""
+    value = tags.get(tag_filter.name)
+    if tag_filter.exists is not None and (value is not None) != tag_filter.exists:
+        return False
+    if tag_filter.values:
+        have = {value} if isinstance(value, str) else set(value or ())
+        return bool(have & set(tag_filter.values))
+    return True

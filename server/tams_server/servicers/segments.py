@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import grpc
 
 from tams.v1 import segments_pb2, segments_pb2_grpc
 from tams_server.convert.deletions import delete_request_to_proto
+from tams_server.convert.get_urls import GetUrlMaker, filters_to_domain
 from tams_server.convert.segments import (
     failed_segments,
     fill_segments,
@@ -18,6 +19,7 @@ from tams_server.convert.segments import (
 )
 from tams_server.domain.errors import MISSING_FIELD, InvalidArgument
 from tams_server.domain.ids import check_uuid
+from tams_server.domain.objects import ObjectLocation
 from tams_server.domain.principal import principal
 from tams_server.domain.segments import MAX_SEGMENTS_PER_CALL, Rejection, Segment, prepare
 from tams_server.domain.storage import StorageBackend
@@ -28,6 +30,8 @@ from tams_server.store.paging import PageTokenCodec, fingerprint, page_size
 from tams_server.store.segments import SegmentStore, Window, objects_of
 
 Context = grpc.aio.ServicerContext[object, object]
+Rows = Sequence[Sequence[Any]]
+Places = Mapping[str, ObjectLocation]
 
 STREAM_PAGE_DEFAULT = 2000
 STREAM_PAGE_MAX = 5000
@@ -43,12 +47,16 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         objects: ObjectStore,
         urls: ObjectUrls,
         backends: Sequence[StorageBackend],
+        *,
+        url_lifetime_s: int,
     ) -> None:
         self._store = store
         self._tokens = tokens
         self._objects = objects
         self._urls = urls
+        self._backends = tuple(backends)
         self._backend_labels = frozenset(b.label for b in backends if b.label)
+        self._url_lifetime_s = url_lifetime_s
 
     async def ListSegments(
         self, request: segments_pb2.ListSegmentsRequest, context: Context
@@ -72,8 +80,13 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         response = segments_pb2.ListSegmentsResponse(
             next_page_token=token, page_size=size, timerange=_covered(rows)
         )
+        urls = self._url_maker(request)
+        places = await self._places(rows, urls)
         fill = fill_segments_with_deleted if request.show_deleted else fill_segments
-        fill(response.segments, rows, include_object_timerange=request.include_object_timerange)
+        fill(
+            response.segments, rows, include_object_timerange=request.include_object_timerange,
+            urls=urls, places=places,
+        )  # fmt: skip
         return response
 
     async def StreamSegments(
@@ -94,14 +107,18 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         max_segment = await self._store.max_segment(request.flow_id)
         if max_segment is None:
             return  # a Flow that does not exist has no Segments
+        urls = self._url_maker(request)
 
-        def fetch(after_start: int | None) -> asyncio.Task[Sequence[Sequence[Any]]]:
-            want = size if remaining is None else min(size, remaining)
-            page = self._store.page(
+        async def page(after_start: int | None, want: int) -> tuple[Rows, Places]:
+            rows = await self._store.page(
                 request.flow_id, window, after_start=after_start, limit=want,
                 max_segment=max_segment,
             )  # fmt: skip
-            return asyncio.ensure_future(page)
+            return rows, await self._places(rows, urls)
+
+        def fetch(after_start: int | None) -> asyncio.Future[tuple[Rows, Places]]:
+            want = size if remaining is None else min(size, remaining)
+            return asyncio.ensure_future(page(after_start, want))
 
         # Read one page ahead: the database works on the next page while this one is
         # converted and sent, instead of each waiting for the other.
@@ -109,7 +126,7 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         try:
             while True:
                 want = size if remaining is None else min(size, remaining)
-                rows = await pending
+                rows, places = await pending
                 if not rows:
                     return
                 start = rows[-1][0]
@@ -125,6 +142,8 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
                     message.segments,
                     rows,
                     include_object_timerange=request.include_object_timerange,
+                    urls=urls,
+                    places=places,
                 )
                 yield message
                 if done:
@@ -250,12 +269,31 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
             message = segments_pb2.StreamSegmentsResponse(
                 next_page_token="" if done else self._tokens.encode(after, print_)
             )
+            urls = self._url_maker(request)
             fill_segments_with_deleted(
-                message.segments, rows, include_object_timerange=request.include_object_timerange
-            )
+                message.segments, rows, include_object_timerange=request.include_object_timerange,
+                urls=urls, places=await self._places(rows, urls),
+            )  # fmt: skip
             yield message
             if done:
                 return
+
+    def _url_maker(
+        self, request: segments_pb2.ListSegmentsRequest | segments_pb2.StreamSegmentsRequest
+    ) -> GetUrlMaker | None:
+        """What makes the listing's get_urls; None when it asks for none."""
+        filters = filters_to_domain(request.get_url_options, "get_url_options")
+        if filters.none_wanted:
+            return None
+        return GetUrlMaker(self._urls, self._backends, filters, expires_s=self._url_lifetime_s)
+
+    async def _places(self, rows: Rows, urls: GetUrlMaker | None) -> Places:
+        """Where the Objects (media and init) of ``rows`` are, when URLs are wanted."""
+        if urls is None or not rows:
+            return {}
+        ids = {row[3] for row in rows}
+        ids.update(row[10] for row in rows if row[10] is not None)
+        return await self._objects.locations(ids)
 
     def _after(self, token: str, print_: str) -> list[int] | None:
         if not token:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, bindparam, case, delete, func, null, select, update
@@ -12,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tams_server.domain.errors import AlreadyExists, FailedPrecondition
 from tams_server.domain.object_rules import ObjectState
+from tams_server.domain.objects import ObjectLocation
 from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
 from tams_server.store.flows import flow_not_found, flow_read_only
 from tams_server.store.raw import insert_rows
-from tams_server.store.schema import flows, objects, segments
+from tams_server.store.schema import flows, object_instances, objects, segments
 
 OBJECT_IDS_TAKEN = "OBJECT_IDS_TAKEN"
 FLOW_HAS_NO_CONTAINER = "FLOW_HAS_NO_CONTAINER"
@@ -114,6 +116,37 @@ class ObjectStore:
             )
             return bool(gone.rowcount)
 
+    async def locations(self, object_ids: Collection[str]) -> dict[str, ObjectLocation]:
+        """Where the bytes of each known Object of ``object_ids`` are, for its get_urls."""
+        if not object_ids:
+            return {}
+        found: dict[str, ObjectLocation] = {}
+        with_copies: list[str] = []
+        async with self._db.read(snapshot=False) as conn:
+            rows = await conn.execute(_LOCATIONS, {"ids": list(object_ids)})
+            for object_id, storage_id, key, urls, extra in rows:
+                if isinstance(urls, str):
+                    urls = json.loads(urls)
+                found[object_id] = ObjectLocation(storage_id, key, (), urls or ())
+                if extra:
+                    with_copies.append(object_id)
+            if with_copies:
+                copies: dict[str, list[tuple[str, str]]] = {}
+                listed = await conn.execute(
+                    select(
+                        object_instances.c.object_id,
+                        object_instances.c.storage_id,
+                        object_instances.c.storage_key,
+                    )
+                    .where(object_instances.c.object_id.in_(with_copies))
+                    .order_by(object_instances.c.created_ns)
+                )
+                for object_id, storage_id, key in listed:
+                    copies.setdefault(object_id, []).append((storage_id, key))
+                for object_id, more in copies.items():
+                    found[object_id] = replace(found[object_id], copies=tuple(more))
+        return found
+
     async def unverified(self, object_ids: Collection[str]) -> list[tuple[str, str, str]]:
         """Of ``object_ids``, the allocated Objects whose bytes were never seen in their
         backend: (id, storage id, key), for registration to look for them."""
@@ -128,6 +161,12 @@ class ObjectStore:
                 )
             )
             return [(row[0], row[1], row[2]) for row in rows]
+
+
+_LOCATIONS = select(
+    objects.c.id, objects.c.storage_id, objects.c.storage_key, objects.c.get_urls,
+    objects.c.extra_instances,
+).where(objects.c.id.in_(bindparam("ids", expanding=True)))  # fmt: skip
 
 
 _STATE_COLUMNS = (
