@@ -42,7 +42,7 @@ class StorageBackend:
 
 def parse_backends(specs: tuple[str, ...]) -> tuple[StorageBackend, ...]:
     """Backends from their descriptions: ``local:`` or
-    ``s3://BUCKET?endpoint=URL&region=R&label=L&default=true`` (credentials from
+    ``s3://BUCKET?endpoint=URL&region=R&label=L&default=true&tag.NAME=VALUE`` (credentials from
     ``access_key``/``secret_key`` there, or the AWS_* environment variables). The first is the
     default unless another says ``default=true``; none configured means ``local:``."""
     specs = specs or (LOCAL,)
@@ -70,6 +70,7 @@ def _parse(spec: str) -> StorageBackend:
             store_product="local-files",
             label=_one(options, "label") or "local",
             default_storage=_one(options, "default") == "true",
+            tags=_tags(options),
         )
     parts = urlsplit(spec)
     if parts.scheme != "s3" or not parts.netloc:
@@ -87,12 +88,18 @@ def _parse(spec: str) -> StorageBackend:
         default_storage=_one(options, "default") == "true",
         region=region,
         availability_zone=_one(options, "availability_zone"),
+        tags=_tags(options),
         bucket=parts.netloc,
         endpoint_url=_one(options, "endpoint") or f"https://s3.{region}.amazonaws.com",
         access_key=_one(options, "access_key") or os.environ.get("AWS_ACCESS_KEY_ID"),
         secret_key=_one(options, "secret_key") or os.environ.get("AWS_SECRET_ACCESS_KEY"),
         session_token=os.environ.get("AWS_SESSION_TOKEN"),
     )
+
+
+def _tags(options: dict[str, list[str]]) -> dict[str, TagValue]:
+    """The backend's tags: options ``tag.NAME=VALUE``."""
+    return {name[4:]: values[-1] for name, values in options.items() if name.startswith("tag.")}
 
 
 def _one(options: dict[str, list[str]], name: str) -> str | None:
