@@ -53,8 +53,9 @@ class DeletionWorker:
 
 
 class ObjectJanitor:
-    """Deletes allocations that expired without a Segment using them: the record goes
-    first, then the bytes, so a crash leaves at worst stray bytes, never a record of
+    """Deletes Objects no Segment uses: allocations that expired unused, and Objects
+    whose last Segment was deleted (reference counting). The record goes first, then
+    the bytes of every copy, so a crash leaves at worst stray bytes, never a record of
     bytes that are gone."""
 
     def __init__(
@@ -82,14 +83,17 @@ class ObjectJanitor:
                 await asyncio.wait_for(self._stop.wait(), self._interval_s)
 
     async def sweep(self, batch: int = 500) -> int:
-        """One pass; returns how many allocations went."""
+        """One pass; returns how many Objects went."""
         removed = 0
-        for object_id, storage_id, key in await self._store.expired(limit=batch):
-            if await self._store.forget_if_unused(object_id):
+        for object_id in await self._store.expired(limit=batch):
+            places = await self._store.forget_if_unused(object_id)
+            if places is None:
+                continue
+            for storage_id, key in places:
                 backend = self._backends.get(storage_id)
                 if backend is not None:
                     await self._urls.delete(backend, key)
-                removed += 1
+            removed += 1
         return removed
 
     def stop(self) -> None:

@@ -22,8 +22,9 @@ from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
 from tams_server.store.extent import refresh_extent
 from tams_server.store.paging import PageTokenCodec, fingerprint, read_page, tams_order
+from tams_server.store.releases import delete_segments_releasing
+from tams_server.store.schema import deleted_segments, flows, segments, sources
 from tams_server.store.schema import flow_delete_requests as requests
-from tams_server.store.schema import flows, segments, sources
 
 REQUEST_NOT_FOUND = "FLOW_DELETE_REQUEST_NOT_FOUND"
 FINISHED_KEPT_NS = 3600 * 10**9  # a finished request stays readable for an hour
@@ -89,7 +90,8 @@ async def create_request(
 async def delete_flow_now(conn: AsyncConnection, flow_id: str, source_id: str) -> None:
     """Remove a Flow whose Segments are gone, and its Source if no Flow is left
     (TAMS: Sources live as long as their Flows)."""
-    await conn.execute(delete(segments).where(segments.c.flow_id == flow_id))
+    await delete_segments_releasing(conn, segments, [segments.c.flow_id == flow_id])
+    await delete_segments_releasing(conn, deleted_segments, [deleted_segments.c.flow_id == flow_id])
     await conn.execute(delete(flows).where(flows.c.id == flow_id))
     remaining = await conn.scalar(
         select(func.count()).select_from(flows).where(flows.c.source_id == source_id)
@@ -182,12 +184,14 @@ class DeletionStore:
                 )
             )
             if starts:
-                await conn.execute(
-                    delete(segments).where(
+                await delete_segments_releasing(
+                    conn,
+                    segments,
+                    [
                         *covered(row.flow_id, row.start_ns, row.end_ns, row.object_id),
                         segments.c.start_ns >= starts[0],
                         segments.c.start_ns <= starts[-1],
-                    )
+                    ],
                 )
                 await refresh_extent(conn, row.flow_id)
                 await conn.execute(

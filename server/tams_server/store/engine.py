@@ -17,13 +17,15 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from tams_server.domain.errors import CONCURRENT_CHANGE, Aborted
 
 _BEGIN_OPTION = "tams_sqlite_begin"
+# PostgreSQL's deadlock_detected and serialization_failure: a lost race, retryable.
+_RETRYABLE_STATES = frozenset({"40P01", "40001"})
 
 
 class Database:
@@ -77,6 +79,15 @@ class Database:
                 async with conn.begin():
                     yield conn
         except IntegrityError as error:
+            raise Aborted(
+                "a concurrent change conflicted with this request; retry it",
+                reason=CONCURRENT_CHANGE,
+            ) from error
+        except DBAPIError as error:
+            # PostgreSQL breaks a deadlock (40P01) by failing one side: that side may
+            # retry, as after any lost race.
+            if getattr(error.orig, "sqlstate", None) not in _RETRYABLE_STATES:
+                raise
             raise Aborted(
                 "a concurrent change conflicted with this request; retry it",
                 reason=CONCURRENT_CHANGE,

@@ -8,7 +8,16 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, bindparam, case, delete, func, null, select, update
+from sqlalchemy import (
+    BigInteger,
+    bindparam,
+    case,
+    delete,
+    func,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tams_server.domain.errors import AlreadyExists, FailedPrecondition
@@ -18,7 +27,13 @@ from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
 from tams_server.store.flows import flow_not_found, flow_read_only
 from tams_server.store.raw import insert_rows
-from tams_server.store.schema import flows, object_instances, objects, segments
+from tams_server.store.schema import (
+    deleted_segments,
+    flows,
+    object_instances,
+    objects,
+    segments,
+)
 
 OBJECT_IDS_TAKEN = "OBJECT_IDS_TAKEN"
 FLOW_HAS_NO_CONTAINER = "FLOW_HAS_NO_CONTAINER"
@@ -89,32 +104,52 @@ class ObjectStore:
             await insert_rows(conn, objects, _COLUMNS, rows)
             return kind, keyed
 
-    async def expired(self, *, limit: int) -> list[tuple[str, str, str]]:
-        """Up to ``limit`` allocations past their expiry: (id, storage id, key)."""
+    async def expired(self, *, limit: int) -> list[str]:
+        """Up to ``limit`` Objects past their expiry: allocations never used, and
+        Objects whose Segments were deleted."""
         async with self._db.read() as conn:
             rows = await conn.execute(
-                select(objects.c.id, objects.c.storage_id, objects.c.storage_key)
+                select(objects.c.id)
                 .where(objects.c.expires_ns < now_ns())
+                .order_by(objects.c.expires_ns)  # oldest first: nothing waits for ever
                 .limit(limit)
             )
-            return [(row[0], row[1], row[2]) for row in rows]
+            return [row[0] for row in rows]
 
-    async def forget_if_unused(self, object_id: str) -> bool:
-        """Drop an expired allocation that no Segment uses (True: delete its bytes);
-        one that a Segment uses is kept for good (its expiry is cleared)."""
+    async def forget_if_unused(self, object_id: str) -> list[tuple[str, str]] | None:
+        """Drop an expired Object that no Segment (live or soft-deleted, as media or
+        init Object) uses, and return the (storage id, key) of every copy, whose bytes
+        the caller deletes. One still in use is kept for good (its expiry is cleared):
+        None."""
         async with self._db.write() as conn:
-            used = await conn.scalar(
-                select(segments.c.flow_id).where(segments.c.object_id == object_id).limit(1)
-            )
-            if used is not None:
-                await conn.execute(
-                    update(objects).where(objects.c.id == object_id).values(expires_ns=None)
+            for table in (segments, deleted_segments):
+                for column in (table.c.object_id, table.c.init_object_id):
+                    used = await conn.scalar(select(column).where(column == object_id).limit(1))
+                    if used is not None:
+                        await conn.execute(
+                            update(objects).where(objects.c.id == object_id).values(expires_ns=None)
+                        )
+                        return None
+            copies = await conn.execute(
+                select(object_instances.c.storage_id, object_instances.c.storage_key).where(
+                    object_instances.c.object_id == object_id
                 )
-                return False
-            gone = await conn.execute(
-                delete(objects).where(objects.c.id == object_id, objects.c.expires_ns < now_ns())
             )
-            return bool(gone.rowcount)
+            places = [(row[0], row[1]) for row in copies]
+            gone = await conn.execute(
+                delete(objects)
+                .where(objects.c.id == object_id, objects.c.expires_ns < now_ns())
+                .returning(objects.c.storage_id, objects.c.storage_key)
+            )
+            first = gone.first()  # its copies' rows go with it (ON DELETE CASCADE)
+            if first is None:
+                return None
+            await conn.execute(
+                delete(object_instances).where(object_instances.c.object_id == object_id)
+            )
+            if first.storage_id is not None and first.storage_key is not None:
+                places.insert(0, (first.storage_id, first.storage_key))
+            return places
 
     async def locations(self, object_ids: Collection[str]) -> dict[str, ObjectLocation]:
         """Where the bytes of each known Object of ``object_ids`` are, for its get_urls."""

@@ -52,6 +52,7 @@ from tams_server.store.extent import refresh_extent
 from tams_server.store.flows import flow_not_found, flow_read_only
 from tams_server.store.objects import read_states, save_states
 from tams_server.store.raw import fetch_all, insert_rows
+from tams_server.store.releases import delete_segments_releasing
 from tams_server.store.schema import deleted_segments, flows, segments
 
 c = segments.c
@@ -258,7 +259,10 @@ class SegmentStore:
                         select(*segments.c, now, literal(actor, Text)).where(*conditions),
                     )
                 )
-            deleted = (await conn.execute(delete(segments).where(*conditions))).rowcount
+            if soft:
+                deleted = (await conn.execute(delete(segments).where(*conditions))).rowcount
+            else:
+                deleted = await delete_segments_releasing(conn, segments, conditions)
             if deleted:
                 await refresh_extent(conn, flow_id)
             return int(deleted), None

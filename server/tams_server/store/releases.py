@@ -1,0 +1,56 @@
+"""Reference counting of Objects: deleting Segments hands the Objects they used to
+the janitor (``background.ObjectJanitor``), which deletes the ones no Segment uses any
+more, so bytes shared with another Flow stay."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, Table, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tams_server.store.clock import now_ns
+from tams_server.store.schema import objects
+
+_MARK_CHUNK = 2000
+
+
+async def delete_segments_releasing(
+    conn: AsyncConnection, table: Table, conditions: Sequence[ColumnElement[bool]]
+) -> int:
+    """Delete rows of ``table`` (live or soft-deleted Segments) and hand the Objects
+    they used to the janitor, which deletes those no Segment uses any more (TAMS
+    reference counting: bytes shared with another Flow stay). Returns the count."""
+    result = await conn.execute(
+        delete(table).where(*conditions).returning(table.c.object_id, table.c.init_object_id)
+    )
+    used: set[str] = set()
+    count = 0
+    for object_id, init_object_id in result:
+        count += 1
+        used.add(object_id)
+        if init_object_id is not None:
+            used.add(init_object_id)
+    await _check_soon(conn, sorted(used))
+    return count
+
+
+async def _check_soon(conn: AsyncConnection, object_ids: Sequence[str]) -> None:
+    """Let the janitor look at these Objects now: they expire at once, and the janitor
+    keeps (and un-expires) those still in use."""
+    now = now_ns()
+    for i in range(0, len(object_ids), _MARK_CHUNK):
+        chunk = object_ids[i : i + _MARK_CHUNK]
+        if conn.dialect.name == "postgresql":
+            # Lock in id order, as registration does, so the two never deadlock.
+            await conn.execute(
+                select(objects.c.id)
+                .where(objects.c.id.in_(chunk))
+                .order_by(objects.c.id)
+                .with_for_update()
+            )
+        await conn.execute(
+            update(objects)
+            .where(objects.c.id.in_(chunk), objects.c.expires_ns.is_(None))
+            .values(expires_ns=now)
+        )
