@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import boto3
 import grpc
 import pytest
+from botocore.config import Config as BotoConfig
 
 from tams.v1 import flows_pb2_grpc, segments_pb2_grpc, service_info_pb2_grpc, sources_pb2_grpc
 from tams_server.app import RunningServer, serve
 from tams_server.config import Config
 
 ENGINES = ("sqlite", "postgresql")
+S3_REGION = "eu-west-2"
 
 
 def postgresql_url() -> str:
@@ -114,3 +118,29 @@ def s3_endpoint() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def two_backends(
+    tmp_path: Path, database_url: str, s3_endpoint: str
+) -> AsyncIterator[RunningServer]:
+    """A server whose default backend is an S3 bucket (tagged tier=hot), with the local
+    backend (tier=cold) beside it."""
+    bucket = f"media-{uuid.uuid4().hex[:10]}"
+    s3 = boto3.client(
+        "s3", endpoint_url=s3_endpoint, region_name=S3_REGION, aws_access_key_id="k",
+        aws_secret_access_key="s",
+        config=BotoConfig(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )  # fmt: skip
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": S3_REGION})
+    config = Config(
+        grpc_port=0, http_port=0, data_dir=tmp_path, database_url=database_url,
+        run_workers=False,
+        storage=(
+            f"s3://{bucket}?endpoint={s3_endpoint}&region={S3_REGION}&access_key=k&secret_key=s"
+            "&label=cloud&tag.tier=hot",
+            "local:?tag.tier=cold",
+        ),
+    )  # fmt: skip
+    async with serve(config) as running:
+        yield running

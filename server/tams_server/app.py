@@ -23,6 +23,7 @@ from tams.v1 import (
     flows_pb2,
     flows_pb2_grpc,
     objects_pb2,
+    objects_pb2_grpc,
     segments_pb2,
     segments_pb2_grpc,
     service_info_pb2,
@@ -45,6 +46,7 @@ from tams_server.objects.local import LocalObjectStore
 from tams_server.objects.urls import ObjectUrls
 from tams_server.servicers.deletions import FlowDeleteRequestServicer
 from tams_server.servicers.flows import FlowServicer
+from tams_server.servicers.objects import ObjectServicer
 from tams_server.servicers.segments import SegmentServicer
 from tams_server.servicers.service_info import ServiceInfoServicer
 from tams_server.servicers.sources import SourceServicer
@@ -53,6 +55,7 @@ from tams_server.store.deletions import DeletionStore
 from tams_server.store.engine import Database
 from tams_server.store.flows import FlowStore
 from tams_server.store.migrate import migrate
+from tams_server.store.object_info import ObjectInfoStore
 from tams_server.store.objects import ObjectStore
 from tams_server.store.paging import PageTokenCodec
 from tams_server.store.profiles import ProfileStore
@@ -88,6 +91,7 @@ IMPLEMENTED_SERVICES = tuple(
         "FlowService",
         "SegmentService",
         "StorageService",
+        "ObjectService",
         "ServiceInfoService",
         "FlowDeleteRequestService",
     )
@@ -232,6 +236,16 @@ def _add_servicers(
             ObjectStore(database),
             urls,
             object_timeout_s=config.object_timeout_s,
+        ),
+        server,
+    )
+    objects_pb2_grpc.add_ObjectServiceServicer_to_server(
+        ObjectServicer(
+            ObjectInfoStore(database),
+            urls,
+            backends,
+            tokens,
+            url_lifetime_s=config.object_timeout_s,
         ),
         server,
     )

@@ -6,14 +6,9 @@ storage_backend_tag.*)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import boto3
 import grpc
 import httpx
-import pytest
-from botocore.config import Config as BotoConfig
 
 from helpers.factories import new_id, video_flow
 from helpers.objects import upload_objects
@@ -28,36 +23,9 @@ from tams.v1 import (
     storage_pb2,
     storage_pb2_grpc,
 )
-from tams_server.app import RunningServer, serve
-from tams_server.config import Config
+from tams_server.app import RunningServer
 
-REGION = "eu-west-2"
-
-
-@pytest.fixture
-async def two_backends(
-    tmp_path: Path, database_url: str, s3_endpoint: str
-) -> AsyncIterator[RunningServer]:
-    """A server whose default backend is an S3 bucket (tagged tier=hot), with the local
-    backend (tier=cold) beside it."""
-    bucket = f"media-{uuid.uuid4().hex[:10]}"
-    s3 = boto3.client(
-        "s3", endpoint_url=s3_endpoint, region_name=REGION, aws_access_key_id="k",
-        aws_secret_access_key="s",
-        config=BotoConfig(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )  # fmt: skip
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-    config = Config(
-        grpc_port=0, http_port=0, data_dir=tmp_path, database_url=database_url,
-        run_workers=False,
-        storage=(
-            f"s3://{bucket}?endpoint={s3_endpoint}&region={REGION}&access_key=k&secret_key=s"
-            "&label=cloud&tag.tier=hot",
-            "local:?tag.tier=cold",
-        ),
-    )  # fmt: skip
-    async with serve(config) as running:
-        yield running
+REGION = "eu-west-2"  # of the two_backends fixture
 
 
 async def new_flow(channel: grpc.aio.Channel) -> str:

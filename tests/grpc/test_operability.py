@@ -9,8 +9,6 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from helpers.status import failure
 from tams.v1 import (
-    objects_pb2,
-    objects_pb2_grpc,
     service_info_pb2,
     service_info_pb2_grpc,
     webhooks_pb2,
@@ -47,9 +45,6 @@ async def test_health_is_serving(channel: grpc.aio.Channel) -> None:
 async def test_designed_but_unbuilt_methods_are_unimplemented(
     channel: grpc.aio.Channel,
 ) -> None:
-    objects = objects_pb2_grpc.ObjectServiceStub(channel)
-    result = await failure(objects.GetObject(objects_pb2.GetObjectRequest(object_id="o")))
-    assert result.code == grpc.StatusCode.UNIMPLEMENTED
     webhooks = webhooks_pb2_grpc.WebhookServiceStub(channel)
     result = await failure(webhooks.ListWebhooks(webhooks_pb2.ListWebhooksRequest()))
     assert result.code == grpc.StatusCode.UNIMPLEMENTED

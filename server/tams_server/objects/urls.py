@@ -15,6 +15,8 @@ from tams_server.objects.s3_presign import Credentials, S3Presigner
 
 _HEAD_CONCURRENCY = 16
 _HEAD_TIMEOUT_S = 10.0
+_COPY_TIMEOUT = httpx.Timeout(60.0)
+_COPY_URL_S = 3600
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,35 @@ class ObjectUrls:
                         reason=STORAGE_UNAVAILABLE,
                     ) from error
         return found
+
+    async def copy(
+        self,
+        source: StorageBackend,
+        target: StorageBackend,
+        key: str,
+        *,
+        content_type: str | None,
+    ) -> None:
+        """Copy the bytes of ``key`` from one backend to another, streamed through this
+        server (the two may be different stores, so neither can copy by itself)."""
+        try:
+            async with httpx.AsyncClient(timeout=_COPY_TIMEOUT) as http:
+                read = self._sign("GET", source, key, _COPY_URL_S)
+                async with http.stream("GET", read) as got:
+                    got.raise_for_status()
+                    headers = {}
+                    if "content-length" in got.headers:
+                        headers["Content-Length"] = got.headers["content-length"]
+                    if content_type is not None:
+                        headers["Content-Type"] = content_type
+                    write = self._sign("PUT", target, key, _COPY_URL_S)
+                    put = await http.put(write, content=got.aiter_raw(), headers=headers)
+                    put.raise_for_status()
+        except httpx.HTTPError as error:
+            raise Unavailable(
+                f"could not copy object bytes from {source.label} to {target.label}: {error}",
+                reason=STORAGE_UNAVAILABLE,
+            ) from error
 
     async def delete(self, backend: StorageBackend, key: str) -> None:
         """Delete the bytes of ``key`` (nothing there is fine)."""

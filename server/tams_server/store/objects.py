@@ -155,32 +155,8 @@ class ObjectStore:
         """Where the bytes of each known Object of ``object_ids`` are, for its get_urls."""
         if not object_ids:
             return {}
-        found: dict[str, ObjectLocation] = {}
-        with_copies: list[str] = []
         async with self._db.read(snapshot=False) as conn:
-            rows = await conn.execute(_LOCATIONS, {"ids": list(object_ids)})
-            for object_id, storage_id, key, urls, extra in rows:
-                if isinstance(urls, str):
-                    urls = json.loads(urls)
-                found[object_id] = ObjectLocation(storage_id, key, (), urls or ())
-                if extra:
-                    with_copies.append(object_id)
-            if with_copies:
-                copies: dict[str, list[tuple[str, str]]] = {}
-                listed = await conn.execute(
-                    select(
-                        object_instances.c.object_id,
-                        object_instances.c.storage_id,
-                        object_instances.c.storage_key,
-                    )
-                    .where(object_instances.c.object_id.in_(with_copies))
-                    .order_by(object_instances.c.created_ns)
-                )
-                for object_id, storage_id, key in listed:
-                    copies.setdefault(object_id, []).append((storage_id, key))
-                for object_id, more in copies.items():
-                    found[object_id] = replace(found[object_id], copies=tuple(more))
-        return found
+            return await read_locations(conn, object_ids)
 
     async def unverified(self, object_ids: Collection[str]) -> list[tuple[str, str, str]]:
         """Of ``object_ids``, the allocated Objects whose bytes were never seen in their
@@ -202,6 +178,39 @@ _LOCATIONS = select(
     objects.c.id, objects.c.storage_id, objects.c.storage_key, objects.c.get_urls,
     objects.c.extra_instances,
 ).where(objects.c.id.in_(bindparam("ids", expanding=True)))  # fmt: skip
+
+
+async def read_locations(
+    conn: AsyncConnection, object_ids: Collection[str]
+) -> dict[str, ObjectLocation]:
+    """Where the bytes of each known Object of ``object_ids`` are: two queries, the
+    second only for Objects with further copies."""
+    found: dict[str, ObjectLocation] = {}
+    with_copies: list[str] = []
+    for object_id, storage_id, key, urls, extra in await conn.execute(
+        _LOCATIONS, {"ids": list(object_ids)}
+    ):
+        if isinstance(urls, str):
+            urls = json.loads(urls)
+        found[object_id] = ObjectLocation(storage_id, key, (), urls or ())
+        if extra:
+            with_copies.append(object_id)
+    if with_copies:
+        copies: dict[str, list[tuple[str, str]]] = {}
+        listed = await conn.execute(
+            select(
+                object_instances.c.object_id,
+                object_instances.c.storage_id,
+                object_instances.c.storage_key,
+            )
+            .where(object_instances.c.object_id.in_(with_copies))
+            .order_by(object_instances.c.created_ns)
+        )
+        for object_id, storage_id, key in listed:
+            copies.setdefault(object_id, []).append((storage_id, key))
+        for object_id, more in copies.items():
+            found[object_id] = replace(found[object_id], copies=tuple(more))
+    return found
 
 
 _STATE_COLUMNS = (

@@ -1,0 +1,267 @@
+"""Objects as TAMS ``/objects/{id}`` shows them (the Flows using them, paged; their
+properties and where their bytes are), and their instances: further controlled copies
+on other backends, and uncontrolled URLs (ADR 0038, 0042)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, union, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tams_server.domain.errors import FailedPrecondition, NotFound
+from tams_server.domain.objects import ObjectLocation
+from tams_server.domain.tags import TagFilter
+from tams_server.store.clock import now_ns
+from tams_server.store.engine import Database
+from tams_server.store.objects import read_locations
+from tams_server.store.schema import flow_tags, flows, object_instances, objects, segments
+from tams_server.store.tags import tag_filter_clauses
+
+OBJECT_NOT_FOUND = "OBJECT_NOT_FOUND"
+INSTANCE_EXISTS = "INSTANCE_EXISTS"
+INSTANCE_NOT_FOUND = "INSTANCE_NOT_FOUND"
+LAST_INSTANCE = "LAST_INSTANCE"
+NO_CONTROLLED_COPY = "NO_CONTROLLED_COPY"
+
+
+@dataclass(frozen=True)
+class ObjectRecord:
+    """A registered Object: its properties and where its bytes are."""
+
+    id: str
+    first_flow_id: str | None
+    content_type: str | None
+    kind: str | None
+    timerange: str | None
+    key_frame_count: int | None
+    init_object_id: str | None
+    location: ObjectLocation
+
+
+class ObjectInfoStore:
+    """Reads of Objects and changes of their instances, each one transaction."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def get(
+        self, object_id: str, *, flow_filters: Sequence[TagFilter], after: str | None, limit: int
+    ) -> tuple[ObjectRecord, list[str], ObjectLocation | None]:
+        """The Object, up to ``limit`` ids of the live Flows using it (after ``after``,
+        in id order) and where its init Object is. Allocated Objects that no Segment
+        used yet are NOT_FOUND (TAMS)."""
+        async with self._db.read() as conn:
+            record = await _record(conn, object_id)
+            using = union(
+                select(segments.c.flow_id.label("flow_id")).where(
+                    segments.c.object_id == object_id
+                ),
+                select(segments.c.flow_id.label("flow_id")).where(
+                    segments.c.init_object_id == object_id
+                ),
+            ).subquery()
+            stmt = (
+                select(using.c.flow_id)
+                .join(flows, flows.c.id == using.c.flow_id)
+                .where(
+                    flows.c.deleted_ns.is_(None),
+                    *tag_filter_clauses(flow_tags, "flow_id", flows.c.id, flow_filters),
+                )
+                .order_by(using.c.flow_id)
+                .limit(limit)
+            )
+            if after is not None:
+                stmt = stmt.where(using.c.flow_id > after)
+            flow_ids = list(await conn.scalars(stmt))
+            init = None
+            if record.init_object_id is not None:
+                init = (await read_locations(conn, [record.init_object_id])).get(
+                    record.init_object_id
+                )
+            return record, flow_ids, init
+
+    async def check_copy(self, object_id: str, storage_id: str) -> tuple[str, str, str | None]:
+        """Where to copy from to make a copy on ``storage_id``: (storage id, key) of an
+        existing copy, and the content type. FAILED_PRECONDITION when the backend has
+        one already or the service holds none to copy."""
+        async with self._db.read() as conn:
+            record = await _record(conn, object_id)
+            location = record.location
+            held = [(location.storage_id, location.storage_key)] if location.storage_id else []
+            held += list(location.copies)
+            if any(sid == storage_id for sid, _ in held):
+                raise FailedPrecondition(
+                    f"object {object_id} has a copy on storage backend {storage_id} already",
+                    reason=INSTANCE_EXISTS,
+                    metadata={"objectId": object_id, "storageId": storage_id},
+                )
+            for sid, key in held:
+                if sid is not None and key is not None:
+                    return sid, key, record.content_type
+            raise FailedPrecondition(
+                f"object {object_id} has no copy in this service's storage to copy from; "
+                "only its uncontrolled URLs are known",
+                reason=NO_CONTROLLED_COPY,
+                metadata={"objectId": object_id},
+            )
+
+    async def add_copy(self, object_id: str, storage_id: str, key: str) -> None:
+        """Record a copy made on ``storage_id``."""
+        async with self._db.write() as conn:
+            record = await _record(conn, object_id, lock=True)
+            if record.location.storage_id is None:
+                await conn.execute(
+                    update(objects)
+                    .where(objects.c.id == object_id)
+                    .values(storage_id=storage_id, storage_key=key)
+                )
+                return
+            if storage_id == record.location.storage_id or any(
+                sid == storage_id for sid, _ in record.location.copies
+            ):
+                raise FailedPrecondition(
+                    f"object {object_id} has a copy on storage backend {storage_id} already",
+                    reason=INSTANCE_EXISTS,
+                    metadata={"objectId": object_id, "storageId": storage_id},
+                )
+            await conn.execute(
+                object_instances.insert().values(
+                    object_id=object_id, storage_id=storage_id, storage_key=key,
+                    created_ns=now_ns(),
+                )
+            )  # fmt: skip
+            await conn.execute(
+                update(objects)
+                .where(objects.c.id == object_id)
+                .values(extra_instances=objects.c.extra_instances + 1)
+            )
+
+    async def add_uncontrolled(self, object_id: str, url: str, label: str) -> None:
+        """Add an uncontrolled URL; its label must be new on the Object."""
+        async with self._db.write() as conn:
+            record = await _record(conn, object_id, lock=True)
+            urls = list(record.location.uncontrolled)
+            if any(u["label"] == label for u in urls):
+                raise FailedPrecondition(
+                    f"object {object_id} has an instance labelled {label!r} already",
+                    reason=INSTANCE_EXISTS,
+                    metadata={"objectId": object_id, "label": label},
+                )
+            urls.append({"url": url, "label": label})
+            await _set_urls(conn, object_id, urls)
+
+    async def remove(
+        self, object_id: str, *, storage_id: str | None = None, label: str | None = None
+    ) -> tuple[str, str] | None:
+        """Remove the copy on ``storage_id`` (returns its (storage id, key), whose bytes
+        the caller deletes) or the uncontrolled URL labelled ``label``. The last
+        instance cannot go: delete the Segments that use the Object instead."""
+        async with self._db.write() as conn:
+            record = await _record(conn, object_id, lock=True)
+            location = record.location
+            held = int(location.storage_id is not None) + len(location.copies)
+            total = held + len(location.uncontrolled)
+            if label is not None:
+                urls = [u for u in location.uncontrolled if u["label"] != label]
+                if len(urls) == len(location.uncontrolled):
+                    raise _no_instance(object_id, "label", label)
+                _keep_one(object_id, total)
+                await _set_urls(conn, object_id, urls)
+                return None
+            assert storage_id is not None
+            if location.storage_id == storage_id and location.storage_key is not None:
+                _keep_one(object_id, total)
+                await _drop_first_copy(conn, object_id, location)
+                return storage_id, location.storage_key
+            for sid, key in location.copies:
+                if sid == storage_id:
+                    _keep_one(object_id, total)
+                    await conn.execute(
+                        object_instances.delete().where(
+                            object_instances.c.object_id == object_id,
+                            object_instances.c.storage_id == storage_id,
+                        )
+                    )
+                    await conn.execute(
+                        update(objects)
+                        .where(objects.c.id == object_id)
+                        .values(extra_instances=objects.c.extra_instances - 1)
+                    )
+                    return sid, key
+            raise _no_instance(object_id, "storageId", storage_id)
+
+
+async def _drop_first_copy(conn: AsyncConnection, object_id: str, location: ObjectLocation) -> None:
+    """Remove the first copy; a further copy, if any, takes its place."""
+    if not location.copies:
+        await conn.execute(
+            update(objects)
+            .where(objects.c.id == object_id)
+            .values(storage_id=None, storage_key=None)
+        )
+        return
+    storage_id, key = location.copies[0]
+    await conn.execute(
+        object_instances.delete().where(
+            object_instances.c.object_id == object_id, object_instances.c.storage_id == storage_id
+        )
+    )
+    await conn.execute(
+        update(objects)
+        .where(objects.c.id == object_id)
+        .values(
+            storage_id=storage_id, storage_key=key, extra_instances=objects.c.extra_instances - 1
+        )
+    )
+
+
+def _keep_one(object_id: str, instances: int) -> None:
+    if instances <= 1:
+        raise FailedPrecondition(
+            f"that is the last instance of object {object_id}; to remove the object, "
+            "delete the segments that use it",
+            reason=LAST_INSTANCE,
+            metadata={"objectId": object_id},
+        )
+
+
+def _no_instance(object_id: str, key: str, value: str) -> NotFound:
+    return NotFound(
+        f"object {object_id} has no instance with {key} {value!r}",
+        reason=INSTANCE_NOT_FOUND,
+        metadata={"objectId": object_id, key: value},
+    )
+
+
+async def _set_urls(conn: AsyncConnection, object_id: str, urls: list[dict[str, str]]) -> None:
+    await conn.execute(
+        update(objects).where(objects.c.id == object_id).values(get_urls=urls or None)
+    )
+
+
+async def _record(conn: AsyncConnection, object_id: str, *, lock: bool = False) -> ObjectRecord:
+    """A registered Object, or NOT_FOUND."""
+    stmt = select(objects).where(objects.c.id == object_id, objects.c.registered_ns.is_not(None))
+    if lock and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row: Any = (await conn.execute(stmt)).first()
+    if row is None:
+        raise NotFound(
+            f"object {object_id} does not exist (or no segment uses it yet)",
+            reason=OBJECT_NOT_FOUND,
+            metadata={"objectId": object_id},
+        )
+    location = (await read_locations(conn, [object_id]))[object_id]
+    return ObjectRecord(
+        id=row.id,
+        first_flow_id=row.first_flow_id,
+        content_type=row.content_type,
+        kind=row.kind,
+        timerange=row.timerange,
+        key_frame_count=row.key_frame_count,
+        init_object_id=row.init_object_id,
+        location=location,
+    )
