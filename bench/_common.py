@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,10 +22,40 @@ def report(metric: str, value: float, unit: str, **extra: object) -> None:
 
 
 @asynccontextmanager
-async def server(database_url: str | None) -> AsyncIterator[RunningServer]:
+async def server(
+    database_url: str | None, *, storage: tuple[str, ...] = ()
+) -> AsyncIterator[RunningServer]:
     """The real server in-process on a free port, on SQLite in a temp folder unless a
-    database URL is given."""
+    database URL is given, with the local backend unless ``storage`` says otherwise."""
     with tempfile.TemporaryDirectory(prefix="tams-bench-") as tmp:
-        config = Config(grpc_port=0, http_port=0, data_dir=Path(tmp), database_url=database_url)
+        config = Config(
+            grpc_port=0, http_port=0, data_dir=Path(tmp), database_url=database_url,
+            storage=storage,
+        )  # fmt: skip
         async with serve(config) as running:
             yield running
+
+
+@asynccontextmanager
+async def server_process(
+    database_url: str | None, *, storage: tuple[str, ...] = ()
+) -> AsyncIterator[tuple[str, int]]:
+    """``tams-server serve`` in a child process, so that the client's work does not
+    count as the server's: (target, pid)."""
+    with tempfile.TemporaryDirectory(prefix="tams-bench-") as tmp:
+        args = ["-m", "tams_server", "serve", "--grpc-port", "0", "--http-port", "0",
+                "--data-dir", tmp, "--log-level", "WARNING"]  # fmt: skip
+        if database_url:
+            args += ["--database-url", database_url]
+        for spec in storage:
+            args += ["--storage", spec]
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, *args, stdout=asyncio.subprocess.PIPE
+        )
+        assert process.stdout is not None
+        line = (await process.stdout.readline()).decode()
+        try:
+            yield line.rsplit(" ", 1)[1].strip(), process.pid
+        finally:
+            process.terminate()
+            await process.wait()

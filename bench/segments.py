@@ -9,19 +9,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import statistics
-import sys
-import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 
-from bench._common import report
+from bench._common import report, server_process
 from tams.v1 import common_pb2, flows_pb2, segments_pb2, segments_pb2_grpc
 from tams_client import AsyncTamsClient
 
@@ -35,26 +31,6 @@ def _rss_kb(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError("no VmRSS")
-
-
-@asynccontextmanager
-async def server_process(database_url: str | None) -> AsyncIterator[tuple[str, int]]:
-    """``tams-server serve`` in a child process: (target, pid)."""
-    with tempfile.TemporaryDirectory(prefix="tams-bench-") as tmp:
-        args = ["-m", "tams_server", "serve", "--grpc-port", "0", "--http-port", "0",
-                "--data-dir", tmp, "--log-level", "WARNING"]  # fmt: skip
-        if database_url:
-            args += ["--database-url", database_url]
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, *args, stdout=asyncio.subprocess.PIPE
-        )
-        assert process.stdout is not None
-        line = (await process.stdout.readline()).decode()
-        try:
-            yield line.rsplit(" ", 1)[1].strip(), process.pid
-        finally:
-            process.terminate()
-            await process.wait()
 
 
 def _timerange(i: int) -> str:

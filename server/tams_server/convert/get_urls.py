@@ -10,7 +10,7 @@ pass only when no backend filter is given.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,14 +85,35 @@ class GetUrlMaker:
     def fill(self, target: Any, location: ObjectLocation | None) -> None:
         """Append the URLs of an Object to a repeated GetUrl field, in order of
         preference: its first copy, further copies, uncontrolled URLs."""
-        if location is None:
-            return
-        if location.storage_id is not None and location.storage_key is not None:
-            self._add_controlled(target, location.storage_id, location.storage_key)
-        for storage_id, key in location.copies:
-            self._add_controlled(target, storage_id, key)
-        if self._uncontrolled_pass:
-            for item in location.uncontrolled:
+        if location is not None:
+            self.add(
+                target, location.storage_id, location.storage_key, location.copies,
+                location.uncontrolled,
+            )  # fmt: skip
+
+    def add(
+        self,
+        target: Any,
+        storage_id: str | None,
+        key: str | None,
+        copies: Sequence[tuple[str, str]],
+        uncontrolled: Sequence[dict[str, str]],
+    ) -> None:
+        """``fill`` from the parts of a location, as a listing row holds them."""
+        if storage_id is not None and key is not None:
+            # _add_controlled inlined: this runs for every Segment of a listing.
+            chosen = self._backends.get(storage_id)
+            if chosen is not None:
+                backend, shape = chosen
+                url = self._urls.download(backend, key, expires_s=self._expires_s)
+                if self._verbose:
+                    target.add(url=url, **shape)
+                else:
+                    target.add(url=url, presigned=True, label=backend.label)
+        for copy_id, copy_key in copies:
+            self._add_controlled(target, copy_id, copy_key)
+        if uncontrolled and self._uncontrolled_pass:
+            for item in uncontrolled:
                 if self._labels is None or item["label"] in self._labels:
                     url = target.add(url=item["url"], presigned=False, label=item["label"])
                     if self._verbose:
@@ -100,9 +121,14 @@ class GetUrlMaker:
 
     def _add_controlled(self, target: Any, storage_id: str, key: str) -> None:
         chosen = self._backends.get(storage_id)
-        if chosen is not None:
-            backend, shape = chosen
-            target.add(url=self._urls.download(backend, key, expires_s=self._expires_s), **shape)
+        if chosen is None:
+            return
+        backend, shape = chosen
+        url = self._urls.download(backend, key, expires_s=self._expires_s)
+        if self._verbose:
+            target.add(url=url, **shape)
+        else:  # the common case, without building keyword arguments
+            target.add(url=url, presigned=True, label=backend.label)
 
 
 def _backend_passes(backend: StorageBackend, filters: UrlFilters) -> bool:

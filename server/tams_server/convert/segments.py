@@ -3,6 +3,7 @@ database rows, since it runs for every Segment of every stream."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,10 @@ def post_to_domain(message: segments_pb2.SegmentPost) -> SegmentPost:
     return post
 
 
+# Index of the first of ``store.segments.OBJECT_COLUMNS`` in a listing row that has them.
+_WITH_OBJECT = 12
+
+
 def fill_segments(
     target: Any,
     rows: Iterable[Sequence[Any]],
@@ -42,7 +47,7 @@ def fill_segments(
     places = places or {}
     for row in rows:
         (_, _, timerange, object_id, ts_offset, last_duration, object_timerange,
-         sample_offset, sample_count, key_frame_count, init_object_id, _) = row  # fmt: skip
+         sample_offset, sample_count, key_frame_count, init_object_id, *_) = row  # fmt: skip
         segment = add(object_id=object_id, timerange=timerange)
         if ts_offset is not None:
             segment.ts_offset = ts_offset
@@ -56,9 +61,17 @@ def fill_segments(
             segment.key_frame_count = key_frame_count
         if init_object_id is not None:
             segment.init_object.object_id = init_object_id
-            if urls is not None:
-                urls.fill(segment.init_object.get_urls, places.get(init_object_id))
-        if urls is not None:
+        if urls is None:
+            continue
+        if init_object_id is not None:
+            urls.fill(segment.init_object.get_urls, places.get(init_object_id))
+        if len(row) > _WITH_OBJECT and not row[_WITH_OBJECT + 3]:
+            # The row carries where its Object is, and the Object has no further copies.
+            storage_id, key, uncontrolled = row[_WITH_OBJECT : _WITH_OBJECT + 3]
+            if isinstance(uncontrolled, str):  # JSON text, as the raw read path returns it
+                uncontrolled = json.loads(uncontrolled)
+            urls.add(segment.get_urls, storage_id, key, (), uncontrolled or ())
+        else:
             urls.fill(segment.get_urls, places.get(object_id))
         if include_object_timerange:
             segment.object_timerange = object_timerange or _object_timerange(timerange, ts_offset)

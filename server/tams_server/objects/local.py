@@ -32,7 +32,7 @@ class LocalObjectStore:
 
     def url(self, method: str, key: str, *, expires_s: int, now: float | None = None) -> str:
         """A URL that lets its holder ``method`` (GET, PUT) ``key`` until it expires."""
-        self.path_of(key)  # refuse unsafe keys here already
+        _parts(key)  # refuse unsafe keys here already (without touching the disk)
         expires = int((now or time.time()) + expires_s)
         signature = self._sign(method, key, expires)
         return f"{self._base_url}{URL_PREFIX}{quote(key)}?expires={expires}&signature={signature}"
@@ -52,12 +52,7 @@ class LocalObjectStore:
 
     def path_of(self, key: str) -> Path:
         """The file of ``key``; UnsafeKey if it could leave the store."""
-        # Split by hand: a path parser would read "a//b" as "a/b", and two keys must
-        # never name one file.
-        parts = key.split("/")
-        if any(part in ("", ".", "..") or "\\" in part or "\x00" in part for part in parts):
-            raise UnsafeKey(key)
-        path = (self.root / Path(*parts)).resolve()
+        path = (self.root / Path(*_parts(key))).resolve()
         if not path.is_relative_to(self.root):
             raise UnsafeKey(key)
         return path
@@ -65,3 +60,13 @@ class LocalObjectStore:
     def _sign(self, method: str, key: str, expires: int) -> str:
         message = f"{method.upper()}\n{key}\n{expires}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+
+def _parts(key: str) -> list[str]:
+    """The path segments of a key; UnsafeKey for one that is not a plain relative path.
+    Split by hand: a path parser would read "a//b" as "a/b", and two keys must never
+    name one file."""
+    parts = key.split("/")
+    if any(part in ("", ".", "..") or "\\" in part or "\x00" in part for part in parts):
+        raise UnsafeKey(key)
+    return parts

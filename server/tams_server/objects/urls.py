@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +14,9 @@ from tams_server.domain.storage import StorageBackend
 from tams_server.objects.local import LocalObjectStore
 from tams_server.objects.s3_presign import Credentials, S3Presigner
 
+# Download URLs are stable for a minute and cached (see ObjectUrls.download).
+_STABLE_S = 60
+_DOWNLOADS_CACHED = 50_000
 _HEAD_CONCURRENCY = 16
 _HEAD_TIMEOUT_S = 10.0
 _COPY_TIMEOUT = httpx.Timeout(60.0)
@@ -34,6 +38,7 @@ class ObjectUrls:
     def __init__(self, backends: Sequence[StorageBackend], local: LocalObjectStore) -> None:
         self._local = local
         self._backends = {backend.id: backend for backend in backends}
+        self._downloads: dict[tuple[str, str], tuple[int, int, str]] = {}
         self._s3: dict[str, tuple[S3Presigner, str]] = {}
         for backend in backends:
             if backend.kind == "s3":
@@ -53,8 +58,22 @@ class ObjectUrls:
         return UploadUrl(self._sign("PUT", backend, key, expires_s), content_type, True)
 
     def download(self, backend: StorageBackend, key: str, *, expires_s: int) -> str:
-        """A URL to GET the bytes of ``key`` from ``backend``."""
-        return self._sign("GET", backend, key, expires_s)
+        """A URL to GET the bytes of ``key`` from ``backend``, valid for at least
+        ``expires_s`` seconds.
+
+        Download URLs are signed as of the start of the current minute, valid for a
+        minute more, so that one URL serves the whole minute: listings that ask for
+        the same Objects again (players polling a live edge, several viewers) reuse
+        it from a cache instead of signing again, and HTTP caches see one URL."""
+        window = int(time.time()) // _STABLE_S * _STABLE_S
+        cached = self._downloads.get((backend.id, key))
+        if cached is not None and cached[0] == window and cached[1] == expires_s:
+            return cached[2]
+        url = self._sign("GET", backend, key, expires_s + _STABLE_S, at=window)
+        if len(self._downloads) >= _DOWNLOADS_CACHED:
+            self._downloads.clear()  # crude, but bounded: next minute refills it anyway
+        self._downloads[(backend.id, key)] = (window, expires_s, url)
+        return url
 
     async def present(self, objects: Sequence[tuple[str, str, str]]) -> set[str]:
         """Of ``objects`` (id, storage id, key), the ids whose bytes are in their
@@ -131,8 +150,16 @@ class ObjectUrls:
         path = self._local.path_of(key)
         await asyncio.to_thread(path.unlink, missing_ok=True)
 
-    def _sign(self, method: str, backend: StorageBackend, key: str, expires_s: int) -> str:
+    def _sign(
+        self,
+        method: str,
+        backend: StorageBackend,
+        key: str,
+        expires_s: int,
+        *,
+        at: float | None = None,
+    ) -> str:
         if backend.kind == "s3":
             presigner, bucket = self._s3[backend.id]
-            return presigner.url(method, bucket, key, expires_s=expires_s)
-        return self._local.url(method, key, expires_s=expires_s)
+            return presigner.url(method, bucket, key, expires_s=expires_s, now=at)
+        return self._local.url(method, key, expires_s=expires_s, now=at)

@@ -27,7 +27,13 @@ from tams_server.domain.timerange import TimeRange, format_timerange, parse_time
 from tams_server.objects.urls import ObjectUrls
 from tams_server.store.objects import ObjectStore
 from tams_server.store.paging import PageTokenCodec, fingerprint, page_size
-from tams_server.store.segments import SegmentStore, Window, objects_of
+from tams_server.store.segments import (
+    LISTED_COLUMNS,
+    OBJECT_COLUMNS,
+    SegmentStore,
+    Window,
+    objects_of,
+)
 
 Context = grpc.aio.ServicerContext[object, object]
 Rows = Sequence[Sequence[Any]]
@@ -71,8 +77,9 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
             )
         else:
             rows = await self._store.page(
-                request.flow_id, window, after_start=after[0] if after else None, limit=size + 1
-            )
+                request.flow_id, window, after_start=after[0] if after else None,
+                limit=size + 1, with_objects=self._url_maker(request) is not None,
+            )  # fmt: skip
         token = ""
         if len(rows) > size:
             rows = rows[:size]
@@ -112,7 +119,7 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         async def page(after_start: int | None, want: int) -> tuple[Rows, Places]:
             rows = await self._store.page(
                 request.flow_id, window, after_start=after_start, limit=want,
-                max_segment=max_segment,
+                max_segment=max_segment, with_objects=urls is not None,
             )  # fmt: skip
             return rows, await self._places(rows, urls)
 
@@ -288,12 +295,17 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         return GetUrlMaker(self._urls, self._backends, filters, expires_s=self._url_lifetime_s)
 
     async def _places(self, rows: Rows, urls: GetUrlMaker | None) -> Places:
-        """Where the Objects (media and init) of ``rows`` are, when URLs are wanted."""
+        """Where the Objects (media and init) of ``rows`` are, when URLs are wanted.
+        Rows read ``with_objects`` carry it for their media Object; only init Objects
+        and Objects with further copies are looked up."""
         if urls is None or not rows:
             return {}
-        ids = {row[3] for row in rows}
-        ids.update(row[10] for row in rows if row[10] is not None)
-        return await self._objects.locations(ids)
+        wanted = {row[10] for row in rows if row[10] is not None}
+        if len(rows[0]) == len(LISTED_COLUMNS) + len(OBJECT_COLUMNS):
+            wanted.update(row[3] for row in rows if row[-1])  # further copies
+        else:
+            wanted.update(row[3] for row in rows)
+        return await self._objects.locations(wanted) if wanted else {}
 
     def _after(self, token: str, print_: str) -> list[int] | None:
         if not token:

@@ -53,7 +53,7 @@ from tams_server.store.flows import flow_not_found, flow_read_only
 from tams_server.store.objects import read_states, save_states
 from tams_server.store.raw import fetch_all, insert_rows
 from tams_server.store.releases import delete_segments_releasing
-from tams_server.store.schema import deleted_segments, flows, segments
+from tams_server.store.schema import deleted_segments, flows, objects, segments
 
 c = segments.c
 
@@ -167,17 +167,19 @@ class SegmentStore:
         after_start: int | None,
         limit: int,
         max_segment: int | None = None,
+        with_objects: bool = False,
     ) -> Sequence[Sequence[Any]]:
         """Up to ``limit`` Segments of ``window`` after the key ``after_start``, in
         order; a Flow that does not exist has none. A streaming caller passes the
-        ``max_segment`` it read once, and each page is then a single statement."""
+        ``max_segment`` it read once, and each page is then a single statement.
+        ``with_objects`` adds ``OBJECT_COLUMNS`` to each row."""
         if window.start_ns >= window.end_ns:
             return []  # the window is never
         if max_segment is None:
             max_segment = await self.max_segment(flow_id)
             if max_segment is None:
                 return []
-        stmt, params = _listing(flow_id, window, max_segment, after_start, limit)
+        stmt, params = _listing(flow_id, window, max_segment, after_start, limit, with_objects)
         if self._db.is_sqlite:
             async with self._db.read(snapshot=False) as conn:
                 return await fetch_all(conn, stmt, params)
@@ -317,9 +319,15 @@ def _overlapping(
     return conditions
 
 
+# With ``with_objects``, a listing row goes on with where its Object's bytes are.
+OBJECT_COLUMNS = (
+    objects.c.storage_id, objects.c.storage_key, objects.c.get_urls, objects.c.extra_instances
+)  # fmt: skip
+
+
 @functools.cache
 def _listing_statement(
-    *, bounded_start: bool, by_object: bool, after: bool, reverse: bool
+    *, bounded_start: bool, by_object: bool, after: bool, reverse: bool, with_objects: bool
 ) -> Select[Any]:
     """The listing query of one shape, with bind parameters: built once per shape so
     that ``raw.fetch_all`` compiles it once per engine."""
@@ -336,11 +344,21 @@ def _listing_statement(
         key: BindParameter[int] = bindparam("after")
         conditions.append(c.start_ns < key if reverse else c.start_ns > key)
     order = c.start_ns.desc() if reverse else c.start_ns.asc()
-    return select(*LISTED_COLUMNS).where(*conditions).order_by(order).limit(bindparam("limit"))
+    stmt = select(*LISTED_COLUMNS)
+    if with_objects:
+        stmt = select(*LISTED_COLUMNS, *OBJECT_COLUMNS).select_from(
+            segments.outerjoin(objects, objects.c.id == c.object_id)
+        )
+    return stmt.where(*conditions).order_by(order).limit(bindparam("limit"))
 
 
 def _listing(
-    flow_id: str, window: Window, max_segment: int, after_start: int | None, limit: int
+    flow_id: str,
+    window: Window,
+    max_segment: int,
+    after_start: int | None,
+    limit: int,
+    with_objects: bool,
 ) -> tuple[Select[Any], dict[str, Any]]:
     """The listing query for a window, and its parameters."""
     bounded = window.start_ns != INT64_MIN
@@ -349,6 +367,7 @@ def _listing(
         by_object=window.object_id is not None,
         after=after_start is not None,
         reverse=window.reverse,
+        with_objects=with_objects,
     )
     params = {
         "flow_id": flow_id,
