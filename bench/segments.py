@@ -39,8 +39,17 @@ def _timerange(i: int) -> str:
 
 
 def _posts(total: int) -> Iterator[segments_pb2.SegmentPost]:
+    """Segments of external Objects (an uncontrolled URL each, TAMS ADR 0030): the
+    Objects are recorded as they are registered, no upload needed."""
     for i in range(total):
-        yield segments_pb2.SegmentPost(object_id=f"obj-{i:07d}", timerange=_timerange(i))
+        object_id = f"obj-{i:07d}"
+        yield segments_pb2.SegmentPost(
+            object_id=object_id,
+            timerange=_timerange(i),
+            get_urls=[
+                segments_pb2.UncontrolledUrl(url=f"https://media.example/{object_id}", label="cdn")
+            ],
+        )
 
 
 async def run(*, quick: bool, database_url: str | None) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tams_server.domain.errors import FailedPrecondition, TamsError
-from tams_server.domain.segments import Segment
+from tams_server.domain.segments import Segment, stored_timerange
 from tams_server.domain.timerange import (
     TimeRange,
     format_timerange,
@@ -193,6 +193,8 @@ class ObjectLedger:
         return _outside(state.id, _text(used), state.timerange or "")
 
     def _check_urls(self, segment: Segment, state: ObjectState) -> TamsError | None:
+        if not segment.post.get_urls:
+            return None
         known = {u["label"]: u["url"] for u in state.get_urls}
         for url in segment.post.get_urls:
             if url.label in self._backend_labels:
@@ -217,7 +219,9 @@ class ObjectLedger:
             state.timerange = post.object_timerange
         else:
             state.start_ns, state.end_ns = used
-            state.timerange = _text(used)
+            # No offset: the Object's timeline is the Segment's, text included.
+            same = used == (segment.start_ns, segment.end_ns)
+            state.timerange = stored_timerange(post, *used) if same else _text(used)
         state.key_frame_count = post.key_frame_count
         state.init_object_id = post.init_object_id
 
