@@ -37,15 +37,19 @@ from tams.v1 import (
 from tams_server.background import DeletionWorker, ObjectJanitor
 from tams_server.config import Config
 from tams_server.domain.storage import StorageBackend, parse_backends
+from tams_server.http.multipart import multipart_routes
 from tams_server.http.objects import object_routes
 from tams_server.http.server import bind, http_server
 from tams_server.interceptors.auth import AuthInterceptor
 from tams_server.interceptors.errors import ErrorStatusInterceptor
 from tams_server.interceptors.logging import RequestLogInterceptor
 from tams_server.objects.local import LocalObjectStore
+from tams_server.objects.local_multipart import LocalMultipart
+from tams_server.objects.multipart import Multipart, open_multipart
 from tams_server.objects.urls import ObjectUrls
 from tams_server.servicers.deletions import FlowDeleteRequestServicer
 from tams_server.servicers.flows import FlowServicer
+from tams_server.servicers.multipart import MultipartCalls
 from tams_server.servicers.objects import ObjectServicer
 from tams_server.servicers.segments import SegmentServicer
 from tams_server.servicers.service_info import ServiceInfoServicer
@@ -55,6 +59,7 @@ from tams_server.store.deletions import DeletionStore
 from tams_server.store.engine import Database
 from tams_server.store.flows import FlowStore
 from tams_server.store.migrate import migrate
+from tams_server.store.multipart import MultipartStore
 from tams_server.store.object_info import ObjectInfoStore
 from tams_server.store.objects import ObjectStore
 from tams_server.store.paging import PageTokenCodec
@@ -135,6 +140,8 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
         objects = LocalObjectStore(config.data_dir / "objects", http_url, url_secret)
         backends = parse_backends(config.storage)
         urls = ObjectUrls(backends, objects)
+        local_parts = LocalMultipart(objects, config.data_dir / "multipart")
+        multipart = await open_multipart(stack, backends, urls, local_parts)
 
         server = grpc.aio.server(
             interceptors=[RequestLogInterceptor(), ErrorStatusInterceptor(), AuthInterceptor()],
@@ -144,7 +151,7 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
                 ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
             ],
         )
-        _add_servicers(server, database, tokens, config, backends, urls)
+        _add_servicers(server, database, tokens, config, backends, urls, multipart)
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         reflection.enable_server_reflection(
@@ -174,10 +181,12 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
             _in_background(
                 stack, "object-janitor",
                 ObjectJanitor(
-                    ObjectStore(database), urls, backends, interval_s=config.janitor_interval_s
+                    ObjectStore(database), urls, backends, MultipartStore(database), multipart,
+                    interval_s=config.janitor_interval_s,
                 ),
             )  # fmt: skip
-        await stack.enter_async_context(http_server(Starlette(routes=object_routes(objects)), sock))
+        routes = [*object_routes(objects), *multipart_routes(objects, local_parts)]
+        await stack.enter_async_context(http_server(Starlette(routes=routes), sock))
         yield RunningServer(
             grpc_target=target, http_url=http_url, objects=objects, health=health_servicer,
             config=config,
@@ -210,6 +219,7 @@ def _add_servicers(
     config: Config,
     backends: Sequence[StorageBackend],
     urls: ObjectUrls,
+    multipart: Multipart,
 ) -> None:
     limit = config.inline_delete_limit
     sources_pb2_grpc.add_SourceServiceServicer_to_server(
@@ -235,6 +245,12 @@ def _add_servicers(
             tokens,
             ObjectStore(database),
             urls,
+            MultipartCalls(
+                {b.id: b for b in backends},
+                MultipartStore(database),
+                multipart,
+                lifetime_s=config.object_timeout_s,
+            ),
             object_timeout_s=config.object_timeout_s,
         ),
         server,

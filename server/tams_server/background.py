@@ -1,5 +1,5 @@
 """Background work of a server: the worker that finishes flow delete requests, and
-the janitor that removes expired, unused allocations."""
+the janitor that removes Objects no Segment uses and abandoned multipart uploads."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from collections.abc import Sequence
 
 from tams_server.domain.errors import TamsError
 from tams_server.domain.storage import StorageBackend
+from tams_server.objects.multipart import Multipart
 from tams_server.objects.urls import ObjectUrls
 from tams_server.store.clock import now_ns
 from tams_server.store.deletions import DeletionStore
+from tams_server.store.multipart import MultipartStore
 from tams_server.store.objects import ObjectStore
 
 log = logging.getLogger("tams_server.background")
@@ -63,11 +65,15 @@ class ObjectJanitor:
         store: ObjectStore,
         urls: ObjectUrls,
         backends: Sequence[StorageBackend],
+        uploads: MultipartStore,
+        multipart: Multipart,
         *,
         interval_s: float,
     ) -> None:
         self._store = store
         self._urls = urls
+        self._uploads = uploads
+        self._multipart = multipart
         self._backends = {backend.id: backend for backend in backends}
         self._interval_s = interval_s
         self._stop = asyncio.Event()
@@ -83,7 +89,15 @@ class ObjectJanitor:
                 await asyncio.wait_for(self._stop.wait(), self._interval_s)
 
     async def sweep(self, batch: int = 500) -> int:
-        """One pass; returns how many Objects went."""
+        """One pass; returns how many Objects went. Multipart uploads left unfinished
+        past their expiry are aborted too."""
+        for upload in await self._uploads.expired(limit=batch):
+            backend = self._backends.get(upload.storage_id)
+            if backend is not None:
+                await self._multipart.abort(
+                    backend, upload.id, upload.backend_upload_id, upload.storage_key
+                )
+            await self._uploads.forget(upload.id)
         removed = 0
         for object_id in await self._store.expired(limit=batch):
             places = await self._store.forget_if_unused(object_id)

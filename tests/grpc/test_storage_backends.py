@@ -68,13 +68,6 @@ async def test_configured_backends_page_by_label(stub: storage_pb2_grpc.StorageS
     assert result.reason == "INVALID_PAGE_TOKEN"
 
 
-async def test_multipart_is_not_built_yet(stub: storage_pb2_grpc.StorageServiceStub) -> None:
-    result = await failure(
-        stub.StartMultipartUpload(storage_pb2.StartMultipartUploadRequest(flow_id="x"))
-    )
-    assert result.code == grpc.StatusCode.UNIMPLEMENTED
-
-
 def test_backend_ids_are_stable_and_configuration_is_checked() -> None:
     assert parse_backends(("local:",))[0].id == parse_backends(("local:?label=x",))[0].id
     with pytest.raises(InvalidArgument):

@@ -59,7 +59,7 @@ async def _put(request: Request, path: Path) -> Response:
             async for chunk in request.stream():
                 digest.update(chunk)
                 await asyncio.to_thread(out.write, chunk)
-        if expected is not None and not _same_md5(expected, digest.digest()):
+        if expected is not None and not same_md5(expected, digest.digest()):
             os.unlink(temporary)
             return PlainTextResponse("Content-MD5 does not match the body", status_code=400)
         os.replace(temporary, path)
@@ -70,7 +70,7 @@ async def _put(request: Request, path: Path) -> Response:
     return Response(status_code=200, headers={"ETag": f'"{digest.hexdigest()}"'})
 
 
-def _same_md5(header: str, digest: bytes) -> bool:
+def same_md5(header: str, digest: bytes) -> bool:
     try:
         return base64.b64decode(header, validate=True) == digest
     except (binascii.Error, ValueError):

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 URL_PREFIX = "/_objects/"
+PART_PREFIX = "/_multipart/"
 
 
 class UnsafeKey(ValueError):
@@ -57,9 +58,36 @@ class LocalObjectStore:
             raise UnsafeKey(key)
         return path
 
-    def _sign(self, method: str, key: str, expires: int) -> str:
-        message = f"{method.upper()}\n{key}\n{expires}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+    def part_url(
+        self, upload_id: str, part_number: int, content_md5: str, *, expires_s: int
+    ) -> str:
+        """A URL to PUT one part of a multipart upload; the signature covers the
+        part's Content-MD5, so only a PUT carrying exactly that header is accepted."""
+        expires = int(time.time() + expires_s)
+        name = _part_name(upload_id, part_number)
+        signature = self._sign("PUT", name, expires, content_md5)
+        return f"{self._base_url}{PART_PREFIX}{name}?expires={expires}&signature={signature}"
+
+    def verify_part(
+        self, upload_id: str, part_number: int, expires: str, signature: str, content_md5: str
+    ) -> str | None:
+        """Why a part upload may not go ahead, or None (see ``verify``)."""
+        try:
+            deadline = int(expires)
+        except ValueError:
+            return "malformed expiry"
+        expected = self._sign("PUT", _part_name(upload_id, part_number), deadline, content_md5)
+        if not hmac.compare_digest(expected, signature):
+            return "bad signature (or a Content-MD5 other than the one the URL was made for)"
+        if deadline < time.time():
+            return "expired"
+        return None
+
+    def _sign(self, method: str, key: str, expires: int, content_md5: str = "") -> str:
+        message = f"{method.upper()}\n{key}\n{expires}"
+        if content_md5:
+            message += f"\n{content_md5}"
+        return hmac.new(self._secret, message.encode(), hashlib.sha256).hexdigest()
 
 
 def _parts(key: str) -> list[str]:
@@ -70,3 +98,7 @@ def _parts(key: str) -> list[str]:
     if any(part in ("", ".", "..") or "\\" in part or "\x00" in part for part in parts):
         raise UnsafeKey(key)
     return parts
+
+
+def _part_name(upload_id: str, part_number: int) -> str:
+    return f"{upload_id}/{part_number}"

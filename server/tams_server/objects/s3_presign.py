@@ -79,8 +79,8 @@ class S3Presigner:
         """A URL that lets its holder ``method`` ``bucket/key`` for ``expires_s``
         seconds from ``now`` (a datetime or epoch seconds). ``signed_headers``
         (lower-case names) must then be sent with exactly these values;
-        ``extra_query`` are the operation's own parameters (``partNumber``,
-        ``uploadId``), listed first as botocore does."""
+        ``extra_query`` are the operation's own parameters (``uploadId``,
+        ``partNumber``), listed first, in the order given (botocore's)."""
         if now is None:
             second = int(time.time())
         else:

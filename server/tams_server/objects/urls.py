@@ -51,6 +51,10 @@ class ObjectUrls:
                 )
                 self._s3[backend.id] = (presigner, backend.bucket or "")
 
+    def presigner(self, backend: StorageBackend) -> tuple[S3Presigner, str]:
+        """The presigner and bucket of an S3 backend."""
+        return self._s3[backend.id]
+
     def upload(
         self, backend: StorageBackend, key: str, content_type: str, *, expires_s: int
     ) -> UploadUrl:

@@ -1,5 +1,5 @@
 """tams.v1.StorageService: the configured backends and allocation of Objects with
-upload URLs. Multipart uploads are designed in the protos and come next."""
+upload URLs; multipart calls go to ``servicers.multipart``."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from tams_server.domain.flows import MIME_TYPE
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.objects import MAX_ALLOCATION, check_object_id
 from tams_server.domain.storage import StorageBackend
-from tams_server.domain.tags import TagFilter
+from tams_server.domain.tags import TagFilter, tag_matches
 from tams_server.objects.urls import ObjectUrls
+from tams_server.servicers.multipart import MultipartCalls
 from tams_server.store.objects import ObjectStore
 from tams_server.store.paging import PageTokenCodec, fingerprint, page_size
 
@@ -37,9 +38,11 @@ class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
         tokens: PageTokenCodec,
         objects: ObjectStore,
         urls: ObjectUrls,
+        multipart: MultipartCalls,
         *,
         object_timeout_s: int,
     ) -> None:
+        self._multipart = multipart
         self._backends = tuple(backends)
         self._tokens = tokens
         self._objects = objects
@@ -122,22 +125,22 @@ class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
     async def StartMultipartUpload(
         self, request: storage_pb2.StartMultipartUploadRequest, context: Context
     ) -> storage_pb2.StartMultipartUploadResponse:
-        raise NotImplementedError
+        return await self._multipart.start(request)
 
     async def GetMultipartPartUrls(
         self, request: storage_pb2.GetMultipartPartUrlsRequest, context: Context
     ) -> storage_pb2.GetMultipartPartUrlsResponse:
-        raise NotImplementedError
+        return await self._multipart.part_urls(request)
 
     async def CompleteMultipartUpload(
         self, request: storage_pb2.CompleteMultipartUploadRequest, context: Context
     ) -> storage_pb2.CompleteMultipartUploadResponse:
-        raise NotImplementedError
+        return await self._multipart.complete(request)
 
     async def AbortMultipartUpload(
         self, request: storage_pb2.AbortMultipartUploadRequest, context: Context
     ) -> storage_pb2.AbortMultipartUploadResponse:
-        raise NotImplementedError
+        return await self._multipart.abort(request)
 
 
 def _object_ids(request: storage_pb2.AllocateStorageRequest) -> list[str]:
@@ -170,10 +173,4 @@ def _object_ids(request: storage_pb2.AllocateStorageRequest) -> list[str]:
 
 
 def _matches(backend: StorageBackend, tag_filter: TagFilter) -> bool:
-    value = backend.tags.get(tag_filter.name)
-    if tag_filter.exists is not None and (value is not None) != tag_filter.exists:
-        return False
-    if tag_filter.values:
-        have = {value} if isinstance(value, str) else set(value or ())
-        return bool(have & set(tag_filter.values))
-    return True
+    return tag_matches(backend.tags, tag_filter)
