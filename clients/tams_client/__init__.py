@@ -24,6 +24,13 @@ from tams_client._pagers import AsyncPager, AsyncStreamPager, Pager
 from tams_client._retry import RetryPolicy
 from tams_client._sync_client import TamsClient
 from tams_client._tags import tag_filter, tag_value, tags_to_python
+from tams_client._uploads import (
+    HttpUploadError,
+    MediaSegment,
+    Progress,
+    UploadFailure,
+    UploadResult,
+)
 
 __all__ = [
     "AbortedError",
@@ -33,17 +40,22 @@ __all__ = [
     "AsyncTamsClient",
     "DeadlineExceededError",
     "FailedPreconditionError",
+    "HttpUploadError",
     "InternalError",
     "InvalidArgumentError",
+    "MediaSegment",
     "NotFoundError",
     "Pager",
     "PermissionDeniedError",
+    "Progress",
     "RetryPolicy",
     "TamsClient",
     "TamsClientError",
     "UnauthenticatedError",
     "UnavailableError",
     "UnimplementedError",
+    "UploadFailure",
+    "UploadResult",
     "tag_filter",
     "tag_value",
     "tags_to_python",

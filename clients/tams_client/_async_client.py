@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import grpc
+import httpx
 
 from tams.v1 import (
     flow_delete_requests_pb2,
@@ -19,8 +20,11 @@ from tams.v1 import (
     service_info_pb2_grpc,
     sources_pb2,
     sources_pb2_grpc,
+    storage_pb2,
+    storage_pb2_grpc,
 )
 from tams_client import _requests as req
+from tams_client import _uploads
 from tams_client._errors import error_from_rpc
 from tams_client._pagers import AsyncPager, AsyncStreamPager
 from tams_client._retry import NO_RETRY, RETRYABLE, RetryPolicy
@@ -53,6 +57,7 @@ class AsyncTamsClient:
         self._flows = flows_pb2_grpc.FlowServiceStub(self._channel)
         self._service = service_info_pb2_grpc.ServiceInfoServiceStub(self._channel)
         self._segments = segments_pb2_grpc.SegmentServiceStub(self._channel)
+        self._storage = storage_pb2_grpc.StorageServiceStub(self._channel)
 
     async def __aenter__(self) -> AsyncTamsClient:
         return self
@@ -287,3 +292,100 @@ class AsyncTamsClient:
         """Delete the Segments ``timerange`` covers (all by default)."""
         request = req.delete_segments(flow_id, timerange, object_id)
         return await self._call(self._segments.DeleteSegments, request, idempotent=True)
+
+    # Storage and uploads
+
+    async def allocate_storage(
+        self,
+        flow_id: str,
+        *,
+        count: int | None = None,
+        object_ids: Sequence[str] = (),
+        storage_id: str | None = None,
+        content_type: str | None = None,
+    ) -> list[storage_pb2.AllocatedObject]:
+        """New Objects for the Flow's uploads (``count`` new ids, or ``object_ids``),
+        each with the URL to PUT its bytes to."""
+        request = req.allocate_storage(flow_id, count, object_ids, storage_id, content_type)
+        call = self._storage.AllocateStorage(
+            request, timeout=self._timeout, metadata=self._metadata
+        )
+        try:
+            return [item async for message in call for item in message.media_objects]
+        except grpc.aio.AioRpcError as error:
+            raise error_from_rpc(error) from None
+
+    async def upload_segments(
+        self,
+        flow_id: str,
+        segments: Iterable[_uploads.MediaSegment],
+        *,
+        concurrency: int = 8,
+        batch_size: int = 100,
+        progress: _uploads.ProgressCallback | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> _uploads.UploadResult:
+        """Upload and register Segments: Objects are allocated ``batch_size`` at a
+        time, their bytes PUT ``concurrency`` at a time (transient HTTP failures
+        retried), then the batch is registered. Failed uploads and refused Segments
+        come back in ``failures``; the others are registered."""
+        return await _uploads.upload_segments(
+            self, flow_id, segments, concurrency=concurrency, batch_size=batch_size,
+            progress=progress, http=http,
+        )  # fmt: skip
+
+    async def upload_object(
+        self,
+        flow_id: str,
+        content: _uploads.Content,
+        *,
+        part_size: int = 8 * _uploads.MIB,
+        concurrency: int = 4,
+        content_type: str | None = None,
+        progress: _uploads.ProgressCallback | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> str:
+        """Upload one Object (bytes or a file) and return its id, to register a
+        Segment with. Above ``part_size`` it goes up as a multipart upload,
+        ``concurrency`` parts at a time, aborted if anything fails."""
+        return await _uploads.upload_object(
+            self, flow_id, content, part_size=part_size, concurrency=concurrency,
+            content_type=content_type, progress=progress, http=http,
+        )  # fmt: skip
+
+    async def start_multipart_upload(self, flow_id: str, object_id: str) -> str:
+        """Start a multipart upload of an allocated Object; returns the upload id."""
+        request = storage_pb2.StartMultipartUploadRequest(flow_id=flow_id, object_id=object_id)
+        response = await self._call(self._storage.StartMultipartUpload, request, idempotent=False)
+        return response.upload_id
+
+    async def get_multipart_part_urls(
+        self, flow_id: str, object_id: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> dict[int, storage_pb2.HttpRequest]:
+        """Upload URLs of parts given as (part number, base64 MD5)."""
+        request = storage_pb2.GetMultipartPartUrlsRequest(
+            flow_id=flow_id, object_id=object_id, upload_id=upload_id,
+            parts=[storage_pb2.PartToUpload(part_number=n, content_md5=md5) for n, md5 in parts],
+        )  # fmt: skip
+        response = await self._call(self._storage.GetMultipartPartUrls, request, idempotent=True)
+        return {part.part_number: part.put_url for part in response.parts}
+
+    async def complete_multipart_upload(
+        self, flow_id: str, object_id: str, upload_id: str, etags: Sequence[tuple[int, str]]
+    ) -> str:
+        """Complete an upload with every part's (number, ETag), in part order."""
+        request = storage_pb2.CompleteMultipartUploadRequest(
+            flow_id=flow_id, object_id=object_id, upload_id=upload_id,
+            parts=[storage_pb2.CompletedPart(part_number=n, etag=e) for n, e in etags],
+        )  # fmt: skip
+        response = await self._call(
+            self._storage.CompleteMultipartUpload, request, idempotent=False
+        )
+        return response.etag
+
+    async def abort_multipart_upload(self, flow_id: str, object_id: str, upload_id: str) -> None:
+        """Abort an upload; its parts are discarded."""
+        request = storage_pb2.AbortMultipartUploadRequest(
+            flow_id=flow_id, object_id=object_id, upload_id=upload_id
+        )
+        await self._call(self._storage.AbortMultipartUpload, request, idempotent=True)

@@ -3,11 +3,11 @@ same messages and differ only in how they wait."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 
 from google.protobuf import field_mask_pb2
 
-from tams.v1 import flows_pb2, segments_pb2, sources_pb2
+from tams.v1 import flows_pb2, segments_pb2, sources_pb2, storage_pb2
 from tams_client._errors import TamsClientError
 from tams_client._retry import RETRYABLE
 from tams_client._tags import PyTagValue, tag_value
@@ -154,3 +154,21 @@ def _batch(
 def is_retryable(error: BaseException) -> bool:
     """Whether a failed call may be tried again (or a stream resumed)."""
     return isinstance(error, TamsClientError) and error.code in RETRYABLE
+
+
+def allocate_storage(
+    flow_id: str,
+    count: int | None,
+    object_ids: Sequence[str],
+    storage_id: str | None,
+    content_type: str | None,
+) -> storage_pb2.AllocateStorageRequest:
+    """An AllocateStorage request: ``count`` new ids or the given ``object_ids``."""
+    request = storage_pb2.AllocateStorageRequest(flow_id=flow_id, object_ids=object_ids)
+    if count is not None:
+        request.limit = count
+    if storage_id is not None:
+        request.storage_id = storage_id
+    if content_type is not None:
+        request.content_type = content_type
+    return request

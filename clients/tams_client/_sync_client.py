@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -19,14 +20,19 @@ from tams.v1 import (
     service_info_pb2_grpc,
     sources_pb2,
     sources_pb2_grpc,
+    storage_pb2,
+    storage_pb2_grpc,
 )
 from tams_client import _requests as req
+from tams_client import _uploads
+from tams_client._async_client import AsyncTamsClient
 from tams_client._errors import error_from_rpc
 from tams_client._pagers import Pager
 from tams_client._retry import NO_RETRY, RETRYABLE, RetryPolicy
 from tams_client._tags import PyTagValue
 
 Response = TypeVar("Response")
+Result = TypeVar("Result")
 
 
 class TamsClient:
@@ -46,6 +52,8 @@ class TamsClient:
         retry: RetryPolicy | None = None,
     ) -> None:
         self._channel = grpc.insecure_channel(target, options=list(channel_options))
+        self._target = target
+        self._channel_options = tuple(channel_options)
         self._timeout = timeout
         self._metadata = tuple(metadata)
         self._retry = retry or RetryPolicy()
@@ -53,6 +61,7 @@ class TamsClient:
         self._flows = flows_pb2_grpc.FlowServiceStub(self._channel)
         self._service = service_info_pb2_grpc.ServiceInfoServiceStub(self._channel)
         self._segments = segments_pb2_grpc.SegmentServiceStub(self._channel)
+        self._storage = storage_pb2_grpc.StorageServiceStub(self._channel)
 
     def __enter__(self) -> TamsClient:
         return self
@@ -270,3 +279,74 @@ class TamsClient:
         """Delete the Segments ``timerange`` covers (all by default)."""
         request = req.delete_segments(flow_id, timerange, object_id)
         return self._call(self._segments.DeleteSegments, request, idempotent=True)
+
+    # Storage and uploads: the HTTP side is asyncio (httpx) whichever client calls it,
+    # so these run AsyncTamsClient's in a private event loop.
+
+    def allocate_storage(
+        self,
+        flow_id: str,
+        *,
+        count: int | None = None,
+        object_ids: Sequence[str] = (),
+        storage_id: str | None = None,
+        content_type: str | None = None,
+    ) -> list[storage_pb2.AllocatedObject]:
+        """See ``AsyncTamsClient.allocate_storage``."""
+        request = req.allocate_storage(flow_id, count, object_ids, storage_id, content_type)
+        try:
+            stream = self._storage.AllocateStorage(
+                request, timeout=self._timeout, metadata=self._metadata
+            )
+            return [item for message in stream for item in message.media_objects]
+        except grpc.RpcError as error:
+            raise error_from_rpc(error) from None
+
+    def upload_segments(
+        self,
+        flow_id: str,
+        segments: Iterable[_uploads.MediaSegment],
+        *,
+        concurrency: int = 8,
+        batch_size: int = 100,
+        progress: _uploads.ProgressCallback | None = None,
+    ) -> _uploads.UploadResult:
+        """See ``AsyncTamsClient.upload_segments``."""
+
+        async def work(client: AsyncTamsClient) -> _uploads.UploadResult:
+            return await client.upload_segments(
+                flow_id, segments, concurrency=concurrency, batch_size=batch_size,
+                progress=progress,
+            )  # fmt: skip
+
+        return self._run(work)
+
+    def upload_object(
+        self,
+        flow_id: str,
+        content: _uploads.Content,
+        *,
+        part_size: int = 8 * _uploads.MIB,
+        concurrency: int = 4,
+        content_type: str | None = None,
+        progress: _uploads.ProgressCallback | None = None,
+    ) -> str:
+        """See ``AsyncTamsClient.upload_object``."""
+
+        async def work(client: AsyncTamsClient) -> str:
+            return await client.upload_object(
+                flow_id, content, part_size=part_size, concurrency=concurrency,
+                content_type=content_type, progress=progress,
+            )  # fmt: skip
+
+        return self._run(work)
+
+    def _run(self, work: Callable[[AsyncTamsClient], Awaitable[Result]]) -> Result:
+        async def main() -> Result:
+            async with AsyncTamsClient(
+                self._target, timeout=self._timeout, metadata=self._metadata,
+                channel_options=self._channel_options, retry=self._retry,
+            ) as client:  # fmt: skip
+                return await work(client)
+
+        return asyncio.run(main())

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -47,22 +48,30 @@ def multipart_routes(store: LocalObjectStore, uploads: LocalMultipart) -> list[R
             return PlainTextResponse("bad upload id", status_code=400)
         if not folder.is_dir():
             return PlainTextResponse("no such upload (completed or aborted)", status_code=404)
-        digest = hashlib.md5()
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".part-")
         try:
-            with os.fdopen(handle, "wb") as out:
-                async for chunk in request.stream():
-                    digest.update(chunk)
-                    await asyncio.to_thread(out.write, chunk)
-            if not same_md5(content_md5, digest.digest()):
-                os.unlink(temporary)
-                return PlainTextResponse("Content-MD5 does not match the body", status_code=400)
-            (folder / f"{number}.md5").write_text(digest.hexdigest())
-            os.replace(temporary, folder / str(number))
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
-        return Response(status_code=200, headers={"ETag": f'"{digest.hexdigest()}"'})
+            return await _store_part(request, folder, number, content_md5)
+        except FileNotFoundError:  # aborted (or completed) while this part came in
+            return PlainTextResponse("no such upload (completed or aborted)", status_code=404)
 
     return [Route(PART_PREFIX + "{upload_id}/{part_number:int}", put_part, methods=["PUT"])]
+
+
+async def _store_part(request: Request, folder: Path, number: int, content_md5: str) -> Response:
+    """Stream the body to a temporary file; keep it (and its MD5) only if it matches."""
+    digest = hashlib.md5()
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".part-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            async for chunk in request.stream():
+                digest.update(chunk)
+                await asyncio.to_thread(out.write, chunk)
+        if not same_md5(content_md5, digest.digest()):
+            os.unlink(temporary)
+            return PlainTextResponse("Content-MD5 does not match the body", status_code=400)
+        (folder / f"{number}.md5").write_text(digest.hexdigest())
+        os.replace(temporary, folder / str(number))
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return Response(status_code=200, headers={"ETag": f'"{digest.hexdigest()}"'})
