@@ -18,7 +18,7 @@ from pathlib import Path
 import grpc
 
 from bench._common import report, server_process
-from tams.v1 import common_pb2, flows_pb2, segments_pb2, segments_pb2_grpc
+from tams.v1 import common_pb2, flows_pb2, objects_pb2, segments_pb2, segments_pb2_grpc
 from tams_client import AsyncTamsClient
 
 WINDOW = 1_000
@@ -111,6 +111,17 @@ async def run(*, quick: bool, database_url: str | None) -> None:
         peak = max(peak, _rss_kb(pid))
         assert count == total, count
         report("stream_segments_per_s", total / elapsed, "segments/s", engine=engine,
-               target=">= 150000")  # fmt: skip
+               target=">= 150000", get_urls="one uncontrolled URL per segment")  # fmt: skip
+        # The same stream without download URLs (TAMS accept_get_urls=): the shape of
+        # the listing before Objects carried URLs.
+        t0 = time.perf_counter()
+        bare = objects_pb2.GetUrlOptions(accept_get_urls_set=True)
+        count = 0
+        async for _segment in tams.list_segments(flow.id, get_url_options=bare):
+            count += 1
+        elapsed = time.perf_counter() - t0
+        assert count == total, count
+        report("stream_segments_without_urls_per_s", total / elapsed, "segments/s",
+               engine=engine, target=">= 150000")  # fmt: skip
         report("server_rss_growth_while_streaming_mb", (peak - rss_before) / 1024, "MB",
                engine=engine, rss_before_mb=round(rss_before / 1024, 1), target="< 50")  # fmt: skip

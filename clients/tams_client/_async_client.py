@@ -14,6 +14,7 @@ from tams.v1 import (
     flow_delete_requests_pb2,
     flows_pb2,
     flows_pb2_grpc,
+    objects_pb2,
     segments_pb2,
     segments_pb2_grpc,
     service_info_pb2,
@@ -242,13 +243,15 @@ class AsyncTamsClient:
         limit: int = 0,
         page_size: int = 0,
         include_object_timerange: bool = False,
+        get_url_options: objects_pb2.GetUrlOptions | None = None,
     ) -> AsyncStreamPager[segments_pb2.Segment, segments_pb2.StreamSegmentsResponse]:
         """Every Segment overlapping ``timerange`` (all time by default), streamed in
         pages of hundreds; ``.pages()`` yields the messages. A dropped connection is
-        resumed from the last page."""
+        resumed from the last page. ``get_url_options`` shapes the download URLs
+        (``GetUrlOptions(accept_get_urls_set=True)``: none at all)."""
         request = req.stream_segments(
             flow_id, timerange, object_id, reverse_order, limit, page_size,
-            include_object_timerange,
+            include_object_timerange, get_url_options,
         )  # fmt: skip
 
         async def open_stream(token: str) -> AsyncIterator[segments_pb2.StreamSegmentsResponse]:

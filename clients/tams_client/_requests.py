@@ -7,7 +7,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Se
 
 from google.protobuf import field_mask_pb2
 
-from tams.v1 import flows_pb2, segments_pb2, sources_pb2, storage_pb2
+from tams.v1 import flows_pb2, objects_pb2, segments_pb2, sources_pb2, storage_pb2
 from tams_client._errors import TamsClientError
 from tams_client._retry import RETRYABLE
 from tams_client._tags import PyTagValue, tag_value
@@ -89,6 +89,7 @@ def stream_segments(
     limit: int,
     page_size: int,
     include_object_timerange: bool,
+    get_url_options: objects_pb2.GetUrlOptions | None = None,
 ) -> segments_pb2.StreamSegmentsRequest:
     return segments_pb2.StreamSegmentsRequest(
         flow_id=flow_id,
@@ -98,6 +99,7 @@ def stream_segments(
         limit=limit,
         page_size=page_size,
         include_object_timerange=include_object_timerange,
+        get_url_options=get_url_options,
     )
 
 

@@ -14,6 +14,7 @@ from tams.v1 import (
     flow_delete_requests_pb2,
     flows_pb2,
     flows_pb2_grpc,
+    objects_pb2,
     segments_pb2,
     segments_pb2_grpc,
     service_info_pb2,
@@ -238,11 +239,12 @@ class TamsClient:
         limit: int = 0,
         page_size: int = 0,
         include_object_timerange: bool = False,
+        get_url_options: objects_pb2.GetUrlOptions | None = None,
     ) -> Iterator[segments_pb2.Segment]:
         """Every Segment overlapping ``timerange`` (all time by default), streamed."""
         request = req.stream_segments(
             flow_id, timerange, object_id, reverse_order, limit, page_size,
-            include_object_timerange,
+            include_object_timerange, get_url_options,
         )  # fmt: skip
         try:
             for page in self._segments.StreamSegments(request, metadata=self._metadata):

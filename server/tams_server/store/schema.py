@@ -172,6 +172,9 @@ segments = Table(
     Column("sample_count", BigInteger),
     Column("key_frame_count", Integer),
     Column("init_object_id", Text),
+    # Unused since 0007 (always NULL): uncontrolled URLs belong to the Object (TAMS
+    # ADR 0038, objects.get_urls). Listing rows keep the column's place until a
+    # migration drops it.
     Column("get_urls", JSON(none_as_null=True)),
     Column("created_ns", BigInteger, nullable=False),
     Index(None, "object_id"),

@@ -10,7 +10,6 @@ place in the Flow (design decision 4), never ``end_ns > x`` alone.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -392,15 +391,10 @@ async def _insert(conn: AsyncConnection, flow: Any, accepted: Sequence[Segment],
     rows = []
     for s in accepted:
         p = s.post
-        urls = (
-            json.dumps([{"url": u.url, "label": u.label} for u in p.get_urls])
-            if p.get_urls
-            else None
-        )
         rows.append((
             flow.id, s.start_ns, s.end_ns, stored_timerange(p, s.start_ns, s.end_ns),
             p.object_id, p.ts_offset, p.last_duration, p.object_timerange, p.sample_offset,
-            p.sample_count, p.key_frame_count, p.init_object_id, urls, now,
+            p.sample_count, p.key_frame_count, p.init_object_id, None, now,
         ))  # fmt: skip
     await insert_rows(conn, segments, _INSERTED_COLUMNS, rows)
     lo, hi = window_of(accepted)
