@@ -14,7 +14,6 @@ from typing import Protocol
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from starlette.applications import Starlette
 
 from tams.v1 import (
     events_pb2,
@@ -37,6 +36,7 @@ from tams.v1 import (
 from tams_server.background import DeletionWorker, ObjectJanitor
 from tams_server.config import Config
 from tams_server.domain.storage import StorageBackend, parse_backends
+from tams_server.gateway.app import gateway_routes, http_app
 from tams_server.http.multipart import multipart_routes
 from tams_server.http.objects import object_routes
 from tams_server.http.server import bind, http_server
@@ -185,8 +185,14 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
                     interval_s=config.janitor_interval_s,
                 ),
             )  # fmt: skip
-        routes = [*object_routes(objects), *multipart_routes(objects, local_parts)]
-        await stack.enter_async_context(http_server(Starlette(routes=routes), sock))
+        # The REST gateway calls this server over gRPC, like any other client.
+        gateway_channel = await stack.enter_async_context(grpc.aio.insecure_channel(target))
+        routes = [
+            *object_routes(objects),
+            *multipart_routes(objects, local_parts),
+            *gateway_routes(gateway_channel),
+        ]
+        await stack.enter_async_context(http_server(http_app(routes), sock))
         yield RunningServer(
             grpc_target=target, http_url=http_url, objects=objects, health=health_servicer,
             config=config,

@@ -1,0 +1,61 @@
+"""The REST gateway: the TAMS JSON API as a thin ASGI layer over the gRPC API. Every
+request becomes exactly one gRPC call; no database, no business rules here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import grpc
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from tams_server.gateway.body import MAX_BODY_BYTES, BodyTooLarge
+from tams_server.gateway.errors import error_response, rpc_error_response
+from tams_server.gateway.flow_routes import flow_routes
+from tams_server.gateway.query import BadRequest
+from tams_server.gateway.segment_routes import segment_routes
+from tams_server.gateway.service_routes import service_routes
+from tams_server.gateway.stubs import Stubs
+
+
+def gateway_routes(channel: grpc.aio.Channel) -> list[BaseRoute]:
+    """Every route of the TAMS API the gateway serves, calling the server on
+    ``channel``."""
+    stubs = Stubs.over(channel)
+    return [*service_routes(stubs), *flow_routes(stubs), *segment_routes(stubs)]
+
+
+def http_app(routes: Sequence[BaseRoute]) -> Starlette:
+    """The ASGI app of the server's HTTP side: these routes, with errors answered as
+    TAMS error bodies."""
+
+    async def on_rpc_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, grpc.aio.AioRpcError)
+        return rpc_error_response(error)
+
+    async def on_bad_request(request: Request, error: Exception) -> Response:
+        assert isinstance(error, BadRequest)
+        return error_response(400, error.error_type, error.summary)
+
+    async def on_too_large(request: Request, error: Exception) -> Response:
+        return error_response(
+            413, "BODY_TOO_LARGE", f"bodies are limited to {MAX_BODY_BYTES} bytes"
+        )
+
+    async def on_http(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        kind = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(error.status_code, "HTTP_ERROR")
+        return error_response(error.status_code, kind, str(error.detail))
+
+    return Starlette(
+        routes=list(routes),
+        exception_handlers={
+            grpc.aio.AioRpcError: on_rpc_error,
+            BadRequest: on_bad_request,
+            BodyTooLarge: on_too_large,
+            HTTPException: on_http,
+        },
+    )

@@ -1,0 +1,31 @@
+"""Request bodies: JSON, bounded in size."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+
+from tams_server.gateway.query import BadRequest
+
+MAX_BODY_BYTES = 16 << 20  # a batch of 10,000 segments fits
+
+
+class BodyTooLarge(Exception):
+    """A body over ``MAX_BODY_BYTES`` (413)."""
+
+
+async def json_body(request: Request) -> Any:
+    """The parsed JSON body; 400 when it is not JSON, 413 when it is too large."""
+    size = 0
+    chunks = []
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise BadRequest(f"the body is not valid JSON: {error}") from None

@@ -1,0 +1,66 @@
+"""gRPC errors -> TAMS HTTP answers: one table, and the error body.
+
+The spec answers only 200/201/202/204/400/403/404: conflicts with stored state are
+400, a read-only Flow is 403. Where it is silent (methods, body size, an unavailable
+store) the usual HTTP codes apply. The body has the shape of the spec's
+``error.json``: ``type``, ``summary``, ``time``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+from starlette.responses import JSONResponse
+
+# One gRPC code -> one HTTP status; reasons listed in REASON_STATUS take precedence.
+HTTP_STATUS: dict[grpc.StatusCode, int] = {
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.FAILED_PRECONDITION: 400,
+    grpc.StatusCode.ALREADY_EXISTS: 400,
+    grpc.StatusCode.OUT_OF_RANGE: 400,
+    grpc.StatusCode.ABORTED: 400,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.UNIMPLEMENTED: 404,  # TAMS: an unsupported feature answers 404
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+}
+REASON_STATUS: dict[str, int] = {
+    "FLOW_READ_ONLY": 403,  # TAMS: writes to a read-only Flow are 403
+}
+
+
+def now_iso() -> str:
+    """The time of an error, as ``error.json`` wants it."""
+    return datetime.now(UTC).isoformat()
+
+
+def error_response(status: int, error_type: str, summary: str) -> JSONResponse:
+    """A TAMS error body (``error.json``)."""
+    body = {"type": error_type, "summary": summary, "time": now_iso()}
+    return JSONResponse(body, status_code=status)
+
+
+def reason_of(error: grpc.aio.AioRpcError) -> str:
+    """The ErrorInfo reason the server attached, or ""."""
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    for detail in status.details if status else ():
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return str(info.reason)
+    return ""
+
+
+def rpc_error_response(error: grpc.aio.AioRpcError) -> JSONResponse:
+    """The HTTP answer to a failed call."""
+    reason = reason_of(error)
+    status = REASON_STATUS.get(reason) or HTTP_STATUS.get(error.code(), 500)
+    if status == 500:
+        return error_response(500, "INTERNAL", "internal error")
+    return error_response(status, reason or error.code().name, error.details() or "")

@@ -1,0 +1,123 @@
+"""TAMS JSON of Segments, storage allocations, Objects, flow delete requests, the
+service and storage backends, from and to tams.v1 messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from tams.v1 import (
+    flow_delete_requests_pb2,
+    objects_pb2,
+    segments_pb2,
+    service_info_pb2,
+    storage_pb2,
+)
+from tams_server.gateway.query import BadRequest
+from tams_server.gateway.shapes import JsonObject, tags_to_json
+
+_INT64_SEGMENT_FIELDS = ("sample_offset", "sample_count")
+
+
+def _dict(message: Message) -> JsonObject:
+    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+
+
+def get_url_to_json(url: objects_pb2.GetUrl) -> JsonObject:
+    """One ``get_urls`` item."""
+    data = _dict(url)
+    if url.tags:
+        data["tags"] = tags_to_json(url.tags)
+    return data
+
+
+def segment_to_json(segment: segments_pb2.Segment) -> JsonObject:
+    """TAMS ``flow-segment.json``."""
+    data = _dict(segment)
+    for name in _INT64_SEGMENT_FIELDS:  # proto JSON writes int64 as strings
+        if name in data:
+            data[name] = int(data[name])
+    if segment.get_urls:
+        data["get_urls"] = [get_url_to_json(u) for u in segment.get_urls]
+    if segment.HasField("init_object"):
+        init: JsonObject = {"object_id": segment.init_object.object_id}
+        if segment.init_object.get_urls:
+            init["get_urls"] = [get_url_to_json(u) for u in segment.init_object.get_urls]
+        data["init_object"] = init
+    return data
+
+
+def segment_post_from_json(data: Any, where: str) -> segments_pb2.SegmentPost:
+    """A SegmentPost from TAMS ``flow-segment-post.json``; 400 when it is not one."""
+    if not isinstance(data, Mapping):
+        raise BadRequest(f"{where} must be a JSON object")
+    try:
+        return json_format.ParseDict(dict(data), segments_pb2.SegmentPost())
+    except json_format.ParseError as error:
+        raise BadRequest(f"{where}: {error}") from None
+
+
+def allocation_request_from_json(data: Any, flow_id: str) -> storage_pb2.AllocateStorageRequest:
+    """An AllocateStorage request from TAMS ``flow-storage-post.json``."""
+    if not isinstance(data, Mapping):
+        raise BadRequest("the body must be a JSON object")
+    try:
+        request = json_format.ParseDict(dict(data), storage_pb2.AllocateStorageRequest())
+    except json_format.ParseError as error:
+        raise BadRequest(str(error)) from None
+    request.flow_id = flow_id
+    return request
+
+
+def allocated_to_json(item: storage_pb2.AllocatedObject) -> JsonObject:
+    """One ``media_objects`` item of ``flow-storage.json``."""
+    put_url: JsonObject = {"url": item.put_url.url, "content-type": item.put_url.content_type}
+    if item.put_url.headers:
+        put_url["headers"] = dict(item.put_url.headers)
+    data: JsonObject = {"object_id": item.object_id, "put_url": put_url}
+    if item.HasField("presigned"):
+        data["presigned"] = item.presigned
+    return data
+
+
+def object_to_json(obj: objects_pb2.Object) -> JsonObject:
+    """TAMS ``object.json``."""
+    data = _dict(obj)
+    data["referenced_by_flows"] = list(obj.referenced_by_flows)
+    if obj.get_urls:
+        data["get_urls"] = [get_url_to_json(u) for u in obj.get_urls]
+    if obj.HasField("init_object"):
+        init: JsonObject = {"id": obj.init_object.id}
+        if obj.init_object.get_urls:
+            init["get_urls"] = [get_url_to_json(u) for u in obj.init_object.get_urls]
+        data["init_object"] = init
+    return data
+
+
+_STATUS_PREFIX = "FLOW_DELETE_REQUEST_STATUS_"
+
+
+def delete_request_to_json(request: flow_delete_requests_pb2.FlowDeleteRequest) -> JsonObject:
+    """TAMS ``deletion-request.json``."""
+    data = _dict(request)
+    status = flow_delete_requests_pb2.FlowDeleteRequestStatus.Name(request.status)
+    data["status"] = status.removeprefix(_STATUS_PREFIX).lower()
+    data["delete_flow"] = request.delete_flow
+    return data
+
+
+def service_to_json(service: service_info_pb2.ServiceInfo) -> JsonObject:
+    """TAMS ``service.json``."""
+    return _dict(service)
+
+
+def backend_to_json(backend: storage_pb2.StorageBackend) -> JsonObject:
+    """TAMS ``storage-backend.json``."""
+    data = _dict(backend)
+    data["default_storage"] = backend.default_storage
+    if backend.tags:
+        data["tags"] = tags_to_json(backend.tags)
+    return data

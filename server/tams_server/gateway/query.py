@@ -1,0 +1,85 @@
+"""Query parameters of TAMS requests: typed reads that answer 400 on bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.datastructures import QueryParams
+
+from tams.v1 import common_pb2
+
+
+class BadRequest(Exception):
+    """A request the gateway can refuse before calling the server (400)."""
+
+    def __init__(self, summary: str, error_type: str = "INVALID_ARGUMENT") -> None:
+        super().__init__(summary)
+        self.summary = summary
+        self.error_type = error_type
+
+
+class Query:
+    """The query of one request."""
+
+    def __init__(self, params: QueryParams) -> None:
+        self._params = params
+
+    def text(self, name: str) -> str | None:
+        """A string parameter; None when absent."""
+        return self._params.get(name)
+
+    def has(self, name: str) -> bool:
+        """Whether the parameter was given at all (possibly empty)."""
+        return name in self._params
+
+    def boolean(self, name: str, default: bool = False) -> bool:
+        """``true`` or ``false``; anything else is 400."""
+        value = self._params.get(name)
+        if value is None:
+            return default
+        if value not in ("true", "false"):
+            raise BadRequest(f"{name} must be true or false, got {value!r}")
+        return value == "true"
+
+    def integer(self, name: str, *, minimum: int = 0) -> int | None:
+        """A whole number >= ``minimum``; None when absent."""
+        value = self._params.get(name)
+        if value is None:
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            raise BadRequest(f"{name} must be a whole number, got {value!r}") from None
+        if number < minimum:
+            raise BadRequest(f"{name} must be >= {minimum}, got {number}")
+        return number
+
+    def csv(self, name: str) -> list[str]:
+        """A comma-separated list; empty when absent or empty."""
+        value = self._params.get(name)
+        return [item for item in value.split(",") if item] if value else []
+
+    def tag_filters(self, prefix: str = "tag") -> list[common_pb2.TagFilter]:
+        """TAMS ``{prefix}.{name}=a,b`` and ``{prefix}_exists.{name}=true|false``."""
+        filters: dict[str, common_pb2.TagFilter] = {}
+        for key, value in self._params.multi_items():
+            if key.startswith(f"{prefix}."):
+                name = key[len(prefix) + 1 :]
+                entry = filters.setdefault(name, common_pb2.TagFilter(name=name))
+                entry.values.extend(item for item in value.split(",") if item)
+            elif key.startswith(f"{prefix}_exists."):
+                name = key[len(prefix) + 8 :]
+                entry = filters.setdefault(name, common_pb2.TagFilter(name=name))
+                entry.exists = self.boolean(key)
+        return list(filters.values())
+
+    def paging(self) -> tuple[int, str]:
+        """(page size, page token) from ``limit`` and ``page``."""
+        return self.integer("limit", minimum=1) or 0, self._params.get("page", "")
+
+
+def one_of(value: str | None, allowed: Sequence[str], name: str) -> str | None:
+    """``value`` if allowed (or absent); 400 otherwise."""
+    if value is not None and value not in allowed:
+        raise BadRequest(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value

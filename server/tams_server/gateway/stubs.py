@@ -1,0 +1,43 @@
+"""The gRPC stubs the gateway calls, over one channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+
+from tams.v1 import (
+    flow_delete_requests_pb2_grpc,
+    flows_pb2_grpc,
+    objects_pb2_grpc,
+    segments_pb2_grpc,
+    service_info_pb2_grpc,
+    sources_pb2_grpc,
+    storage_pb2_grpc,
+)
+
+
+@dataclass(frozen=True)
+class Stubs:
+    """One stub per service."""
+
+    service: service_info_pb2_grpc.ServiceInfoServiceAsyncStub
+    sources: sources_pb2_grpc.SourceServiceAsyncStub
+    flows: flows_pb2_grpc.FlowServiceAsyncStub
+    segments: segments_pb2_grpc.SegmentServiceAsyncStub
+    storage: storage_pb2_grpc.StorageServiceAsyncStub
+    objects: objects_pb2_grpc.ObjectServiceAsyncStub
+    deletions: flow_delete_requests_pb2_grpc.FlowDeleteRequestServiceAsyncStub
+
+    @classmethod
+    def over(cls, channel: grpc.aio.Channel) -> Stubs:
+        """Stubs on ``channel``."""
+        return cls(
+            service_info_pb2_grpc.ServiceInfoServiceStub(channel),
+            sources_pb2_grpc.SourceServiceStub(channel),
+            flows_pb2_grpc.FlowServiceStub(channel),
+            segments_pb2_grpc.SegmentServiceStub(channel),
+            storage_pb2_grpc.StorageServiceStub(channel),
+            objects_pb2_grpc.ObjectServiceStub(channel),
+            flow_delete_requests_pb2_grpc.FlowDeleteRequestServiceStub(channel),
+        )
