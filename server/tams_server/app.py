@@ -199,6 +199,18 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
         )  # fmt: skip
 
 
+@asynccontextmanager
+async def serve_gateway(grpc_target: str, host: str, port: int) -> AsyncIterator[str]:
+    """Run the REST gateway alone, calling a gRPC server at ``grpc_target`` (so that
+    gateways and servers scale apart); yields its base URL."""
+    async with AsyncExitStack() as stack:
+        channel = await stack.enter_async_context(grpc.aio.insecure_channel(grpc_target))
+        sock, http_url = bind(host, port)
+        stack.callback(sock.close)
+        await stack.enter_async_context(http_server(http_app(gateway_routes(channel)), sock))
+        yield http_url
+
+
 class BackgroundJob(Protocol):
     """Work that runs beside the RPCs until told to stop."""
 

@@ -1,4 +1,4 @@
-"""``tams-server serve|migrate``: flags, with ``TAMS_*`` environment variables as
+"""``tams-server serve|migrate|gateway``: flags, with ``TAMS_*`` environment variables as
 defaults, into a Config."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import signal
 from collections.abc import Sequence
 from pathlib import Path
 
-from tams_server.app import serve
+from tams_server.app import serve, serve_gateway
 from tams_server.config import DEFAULT_DATA_DIR, Config
 from tams_server.store.engine import Database
 from tams_server.store.migrate import migrate
@@ -37,13 +37,25 @@ _SERVE_OPTIONS = (
 )  # fmt: skip
 
 
+_GATEWAY_OPTIONS = (
+    ("--grpc-target", "GRPC_TARGET", str, "127.0.0.1:50051", "the gRPC server to call"),
+    ("--http-host", "HTTP_HOST", str, "127.0.0.1", "HTTP interface"),
+    ("--http-port", "HTTP_PORT", int, "8000", "HTTP port (REST gateway), 0 = any free port"),
+    ("--log-level", "LOG_LEVEL", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
+)  # fmt: skip
+_COMMANDS = (
+    ("serve", "run the server", _COMMON_OPTIONS + _SERVE_OPTIONS),
+    ("migrate", "apply schema migrations", _COMMON_OPTIONS),
+    ("gateway", "run only the REST gateway, against a remote gRPC server", _GATEWAY_OPTIONS),
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line; every flag also reads ``TAMS_<NAME>`` for its default."""
     parser = argparse.ArgumentParser(prog="tams-server", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for name, text in (("serve", "run the server"), ("migrate", "apply schema migrations")):
+    for name, text, options in _COMMANDS:
         sub = commands.add_parser(name, help=text)
-        options = _COMMON_OPTIONS + (_SERVE_OPTIONS if name == "serve" else ())
         for flag, env, kind, default, help_text in options:
             value = os.environ.get(f"TAMS_{env}", default)
             sub.add_argument(
@@ -89,7 +101,7 @@ async def run_until_signalled(config: Config) -> None:
         loop.add_signal_handler(signum, stop.set)
     async with serve(config) as running:
         print(f"tams-server: gRPC on {running.grpc_target}", flush=True)
-        log.info("HTTP (local objects) on %s", running.http_url)
+        log.info("HTTP (REST gateway, local objects) on %s", running.http_url)
         await stop.wait()
         log.info("shutting down: health NOT_SERVING, finishing in-flight RPCs")
 
@@ -105,10 +117,24 @@ async def run_migrations(config: Config) -> None:
     print("tams-server: schema is up to date", flush=True)
 
 
+async def run_gateway(grpc_target: str, host: str, port: int) -> None:
+    """Serve the REST gateway until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with serve_gateway(grpc_target, host, port) as http_url:
+        print(f"tams-server: REST gateway on {http_url}, calling {grpc_target}", flush=True)
+        await stop.wait()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``tams-server`` command."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    if args.command == "gateway":
+        asyncio.run(run_gateway(args.grpc_target, args.http_host, args.http_port))
+        return
     config = config_from_args(args)
     if args.command == "migrate":
         asyncio.run(run_migrations(config))

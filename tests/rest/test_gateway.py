@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tams_server.app import RunningServer
+from tams_server.app import RunningServer, serve_gateway
 
 
 @pytest.fixture
@@ -152,3 +152,87 @@ async def test_storage_segments_and_objects(http: httpx.AsyncClient) -> None:
     assert (await http.delete(f"/flows/{flow['id']}/segments")).status_code == 204
     assert (await http.get(f"/flows/{flow['id']}/segments")).json() == []
     assert (await http.get("/flow-delete-requests")).status_code == 200
+
+
+async def test_flow_and_source_properties(http: httpx.AsyncClient) -> None:
+    flow = video_flow_json(tags={"genre": "news"})
+    await http.put(f"/flows/{flow['id']}", json=flow)
+    base = f"/flows/{flow['id']}"
+    assert_error(await http.get(f"{base}/label"), 404)
+    assert (await http.put(f"{base}/label", json="Evening news")).status_code == 204
+    assert (await http.get(f"{base}/label")).json() == "Evening news"
+    assert (await http.delete(f"{base}/label")).status_code == 204
+    assert_error(await http.get(f"{base}/label"), 404)
+    assert (await http.put(f"{base}/max_bit_rate", json=5000)).status_code == 204
+    assert (await http.get(base)).json()["max_bit_rate"] == 5000
+    assert_error(await http.put(f"{base}/max_bit_rate", json=-1), 400)
+    assert_error(await http.put(f"{base}/max_bit_rate", json="fast"), 400)
+    assert (await http.get(f"{base}/tags")).json() == {"genre": "news"}
+    assert (await http.put(f"{base}/tags/lang", json=["en", "cy"])).status_code == 204
+    assert (await http.get(f"{base}/tags/lang")).json() == ["en", "cy"]
+    assert (await http.delete(f"{base}/tags/lang")).status_code == 204
+    assert_error(await http.get(f"{base}/tags/lang"), 404)
+    assert_error(await http.put(f"{base}/tags/lang", json={"no": 1}), 400)
+    assert (await http.get(f"{base}/read_only")).json() is False
+    assert (await http.put(f"{base}/read_only", json=True)).status_code == 204
+    assert_error(await http.put(f"{base}/label", json="x"), 403)
+    assert_error(await http.put(f"{base}/read_only", json="yes"), 400)
+    assert_error(await http.delete(f"{base}/read_only"), 405)
+
+    source = f"/sources/{flow['source_id']}"
+    assert (await http.put(f"{source}/description", json="the studio")).status_code == 204
+    assert (await http.get(f"{source}/description")).json() == "the studio"
+    assert (await http.put(f"{source}/tags/site", json="cardiff")).status_code == 204
+    assert (await http.get(f"{source}/tags")).json() == {"site": "cardiff"}
+
+
+async def test_profiles(http: httpx.AsyncClient) -> None:
+    profile_id = str(uuid.uuid4())
+    profile = {
+        "id": profile_id,
+        "label": "1080p25 H.264",
+        "flow_metadata": {
+            "format": "urn:x-nmos:format:video", "codec": "video/h264",
+            "essence_parameters": {
+                "frame_width": 1920, "frame_height": 1080, "frame_rate": {"numerator": 25},
+            },
+        },
+    }  # fmt: skip
+    created = await http.post(f"/service/profiles/{profile_id}", json=profile)
+    assert created.status_code == 201, created.text
+    assert (await http.get(f"/service/profiles/{profile_id}")).json()["label"] == "1080p25 H.264"
+    assert_error(await http.post(f"/service/profiles/{profile_id}", json=profile), 400)
+    listed = await http.get("/service/profiles", params={"label": "1080p25 H.264"})
+    assert profile_id in [p["id"] for p in listed.json()]
+
+
+async def test_object_instances(http: httpx.AsyncClient) -> None:
+    flow = video_flow_json()
+    await http.put(f"/flows/{flow['id']}", json=flow)
+    [item] = (await http.post(f"/flows/{flow['id']}/storage", json={"limit": 1})).json()[
+        "media_objects"
+    ]
+    await http.put(item["put_url"]["url"], content=b"bytes")
+    object_id = item["object_id"]
+    await http.post(
+        f"/flows/{flow['id']}/segments", json={"object_id": object_id, "timerange": "[0:0_1:0)"}
+    )
+    added = await http.post(
+        f"/objects/{object_id}/instances", json={"url": "https://cdn.example/o", "label": "cdn"}
+    )
+    assert added.status_code == 201
+    assert [u["label"] for u in added.json()["get_urls"]] == ["local", "cdn"]
+    assert_error(await http.post(f"/objects/{object_id}/instances", json={"url": "u"}), 400)
+    assert_error(await http.delete(f"/objects/{object_id}/instances"), 400)
+    removed = await http.delete(f"/objects/{object_id}/instances", params={"label": "cdn"})
+    assert removed.status_code == 204
+    assert_error(await http.get(f"/objects/{uuid.uuid4()}"), 404)
+
+
+async def test_the_gateway_runs_apart_from_the_server(running: RunningServer) -> None:
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0) as url,
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        assert (await http.get("/service")).json()["api_version"] == "8.2"
+        assert_error(await http.get(f"/flows/{uuid.uuid4()}"), 404)

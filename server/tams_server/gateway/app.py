@@ -15,9 +15,10 @@ from starlette.routing import BaseRoute
 from tams_server.gateway.body import MAX_BODY_BYTES, BodyTooLarge
 from tams_server.gateway.errors import error_response, rpc_error_response
 from tams_server.gateway.flow_routes import flow_routes
+from tams_server.gateway.property_routes import property_routes
 from tams_server.gateway.query import BadRequest
 from tams_server.gateway.segment_routes import segment_routes
-from tams_server.gateway.service_routes import service_routes
+from tams_server.gateway.service_routes import profile_routes, service_routes
 from tams_server.gateway.stubs import Stubs
 
 
@@ -25,7 +26,13 @@ def gateway_routes(channel: grpc.aio.Channel) -> list[BaseRoute]:
     """Every route of the TAMS API the gateway serves, calling the server on
     ``channel``."""
     stubs = Stubs.over(channel)
-    return [*service_routes(stubs), *flow_routes(stubs), *segment_routes(stubs)]
+    return [
+        *service_routes(stubs),
+        *profile_routes(stubs),
+        *flow_routes(stubs),
+        *property_routes(stubs),
+        *segment_routes(stubs),
+    ]
 
 
 def http_app(routes: Sequence[BaseRoute]) -> Starlette:

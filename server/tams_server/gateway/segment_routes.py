@@ -19,7 +19,7 @@ from tams_server.gateway.media_shapes import (
     segment_to_json,
 )
 from tams_server.gateway.paging import paging_headers
-from tams_server.gateway.query import Query, one_of
+from tams_server.gateway.query import BadRequest, Query, one_of
 from tams_server.gateway.stubs import Stubs
 
 _DELETION_SORT = {
@@ -127,6 +127,31 @@ def segment_routes(stubs: Stubs) -> list[Route]:
         )  # fmt: skip
         return JSONResponse(object_to_json(response.object), headers=headers)
 
+    async def add_instance(request: Request) -> Response:
+        body = await json_body(request)
+        add = objects_pb2.AddObjectInstanceRequest(object_id=request.path_params["object_id"])
+        if isinstance(body, dict) and set(body) == {"storage_id"}:
+            add.storage_id = str(body["storage_id"])
+        elif isinstance(body, dict) and set(body) == {"url", "label"}:
+            add.uncontrolled.url, add.uncontrolled.label = str(body["url"]), str(body["label"])
+        else:
+            raise BadRequest('the body is {"storage_id": ...} or {"url": ..., "label": ...}')
+        response = await stubs.objects.AddObjectInstance(add)
+        return JSONResponse(object_to_json(response.object), status_code=201)
+
+    async def delete_instance(request: Request) -> Response:
+        query = Query(request.query_params)
+        remove = objects_pb2.DeleteObjectInstanceRequest(object_id=request.path_params["object_id"])
+        storage_id, label = query.text("storage_id"), query.text("label")
+        if (storage_id is None) == (label is None):
+            raise BadRequest("give storage_id or label (one of them)")
+        if storage_id is not None:
+            remove.storage_id = storage_id
+        else:
+            remove.label = label or ""
+        await stubs.objects.DeleteObjectInstance(remove)
+        return Response(status_code=204)
+
     async def list_deletions(request: Request) -> Response:
         query = Query(request.query_params)
         size, token = query.paging()
@@ -162,6 +187,8 @@ def segment_routes(stubs: Stubs) -> list[Route]:
         Route("/flows/{flow_id}/segments", post_segments, methods=["POST"]),
         Route("/flows/{flow_id}/segments", delete_segments, methods=["DELETE"]),
         Route("/flows/{flow_id}/storage", allocate, methods=["POST"]),
+        Route("/objects/{object_id:path}/instances", add_instance, methods=["POST"]),
+        Route("/objects/{object_id:path}/instances", delete_instance, methods=["DELETE"]),
         Route("/objects/{object_id:path}", get_object, methods=["GET"]),
         Route("/flow-delete-requests", list_deletions, methods=["GET"]),
         Route("/flow-delete-requests/{request_id}", get_deletion, methods=["GET"]),

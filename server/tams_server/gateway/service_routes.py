@@ -1,7 +1,8 @@
-"""``/``, ``/service`` and ``/service/storage-backends``."""
+"""``/``, ``/service``, ``/service/storage-backends`` and ``/service/profiles``."""
 
 from __future__ import annotations
 
+from google.protobuf import json_format
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -11,6 +12,7 @@ from tams_server.gateway.body import json_body
 from tams_server.gateway.media_shapes import backend_to_json, service_to_json
 from tams_server.gateway.paging import paging_headers
 from tams_server.gateway.query import BadRequest, Query
+from tams_server.gateway.shapes import profile_from_json, profile_to_json
 from tams_server.gateway.stubs import Stubs
 
 ROOT_PATHS = ["service", "flows", "sources", "flow-delete-requests"]
@@ -61,4 +63,51 @@ def service_routes(stubs: Stubs) -> list[Route]:
         Route("/service", get_service, methods=["GET"]),
         Route("/service", post_service, methods=["POST"]),
         Route("/service/storage-backends", storage_backends, methods=["GET"]),
+    ]
+
+
+def profile_routes(stubs: Stubs) -> list[Route]:
+    """``/service/profiles`` and ``/service/profiles/{id}``."""
+
+    async def list_profiles(request: Request) -> Response:
+        query = Query(request.query_params)
+        size, token = query.paging()
+        response = await stubs.service.ListProfiles(
+            service_info_pb2.ListProfilesRequest(
+                page_size=size, page_token=token, format=query.text("format"),
+                codec=query.text("codec"), label=query.text("label"),
+            )
+        )  # fmt: skip
+        headers = paging_headers(
+            request, next_token=response.next_page_token, limit=response.page_size,
+            count=len(response.profiles),
+        )  # fmt: skip
+        return JSONResponse([profile_to_json(p) for p in response.profiles], headers=headers)
+
+    async def get_profile(request: Request) -> Response:
+        response = await stubs.service.GetProfile(
+            service_info_pb2.GetProfileRequest(profile_id=request.path_params["profile_id"])
+        )
+        return JSONResponse(profile_to_json(response.profile))
+
+    async def create_profile(request: Request) -> Response:
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            raise BadRequest("the body must be a Profile object")
+        profile_id = request.path_params["profile_id"]
+        if body.get("id", profile_id) != profile_id:
+            raise BadRequest(f"the body's id {body.get('id')!r} is not the path's {profile_id}")
+        try:
+            profile = profile_from_json({**body, "id": profile_id})
+        except (json_format.ParseError, TypeError, ValueError) as error:
+            raise BadRequest(f"not a valid Profile: {error}") from None
+        response = await stubs.service.CreateProfile(
+            service_info_pb2.CreateProfileRequest(profile=profile)
+        )
+        return JSONResponse(profile_to_json(response.profile), status_code=201)
+
+    return [
+        Route("/service/profiles", list_profiles, methods=["GET"]),
+        Route("/service/profiles/{profile_id}", get_profile, methods=["GET"]),
+        Route("/service/profiles/{profile_id}", create_profile, methods=["POST"]),
     ]
