@@ -24,8 +24,8 @@ from tams.v1 import (
     storage_pb2,
     storage_pb2_grpc,
 )
+from tams_client import _content, _uploads
 from tams_client import _requests as req
-from tams_client import _uploads
 from tams_client._errors import error_from_rpc
 from tams_client._pagers import AsyncPager, AsyncStreamPager
 from tams_client._retry import NO_RETRY, RETRYABLE, RetryPolicy
@@ -329,9 +329,10 @@ class AsyncTamsClient:
         http: httpx.AsyncClient | None = None,
     ) -> _uploads.UploadResult:
         """Upload and register Segments: Objects are allocated ``batch_size`` at a
-        time, their bytes PUT ``concurrency`` at a time (transient HTTP failures
-        retried), then the batch is registered. Failed uploads and refused Segments
-        come back in ``failures``; the others are registered."""
+        time, their bytes (``bytes``, a file path, or an iterable of chunks) PUT
+        ``concurrency`` at a time (transient HTTP failures retried), then the batch is
+        registered. Failed uploads and refused Segments come back in ``failures``, and
+        so does everything left when an API call fails; the others are registered."""
         return await _uploads.upload_segments(
             self, flow_id, segments, concurrency=concurrency, batch_size=batch_size,
             progress=progress, http=http,
@@ -340,17 +341,18 @@ class AsyncTamsClient:
     async def upload_object(
         self,
         flow_id: str,
-        content: _uploads.Content,
+        content: _content.Content,
         *,
-        part_size: int = 8 * _uploads.MIB,
+        part_size: int = 8 * _content.MIB,
         concurrency: int = 4,
         content_type: str | None = None,
         progress: _uploads.ProgressCallback | None = None,
         http: httpx.AsyncClient | None = None,
     ) -> str:
-        """Upload one Object (bytes or a file) and return its id, to register a
-        Segment with. Above ``part_size`` it goes up as a multipart upload,
-        ``concurrency`` parts at a time, aborted if anything fails."""
+        """Upload one Object (``bytes``, a file path, or an iterable of chunks) and
+        return its id, to register a Segment with. Above ``part_size`` it goes up as a
+        multipart upload, read once, ``concurrency`` parts at a time (and in memory),
+        aborted if anything fails."""
         return await _uploads.upload_object(
             self, flow_id, content, part_size=part_size, concurrency=concurrency,
             content_type=content_type, progress=progress, http=http,

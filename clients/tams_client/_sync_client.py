@@ -24,8 +24,8 @@ from tams.v1 import (
     storage_pb2,
     storage_pb2_grpc,
 )
+from tams_client import _content, _uploads
 from tams_client import _requests as req
-from tams_client import _uploads
 from tams_client._async_client import AsyncTamsClient
 from tams_client._errors import error_from_rpc
 from tams_client._pagers import Pager
@@ -326,9 +326,9 @@ class TamsClient:
     def upload_object(
         self,
         flow_id: str,
-        content: _uploads.Content,
+        content: _content.Content,
         *,
-        part_size: int = 8 * _uploads.MIB,
+        part_size: int = 8 * _content.MIB,
         concurrency: int = 4,
         content_type: str | None = None,
         progress: _uploads.ProgressCallback | None = None,

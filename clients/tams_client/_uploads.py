@@ -1,41 +1,35 @@
 """Uploading media: allocate Objects, PUT the bytes straight to the object store (a
 few at a time, each with its Content-MD5, transient failures retried), then register
-the Segments. Large files go up as multipart uploads. Bytes never pass through the
+the Segments. Large Objects go up as multipart uploads. Bytes never pass through the
 TAMS API itself."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import os
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 
 from tams.v1 import segments_pb2, storage_pb2
+from tams_client._content import MIB, Content, Payload, bytes_payload, payload, read_parts
+from tams_client._errors import TamsClientError
 
 if TYPE_CHECKING:
     from tams_client._async_client import AsyncTamsClient
 
-Content = bytes | str | os.PathLike[str]
-"""The bytes of an Object, or the path of a file holding them (read as it is sent)."""
-
-MIB = 1 << 20
 MIN_PART_SIZE = 5 * MIB  # S3's minimum for every part but the last
-_CHUNK = MIB
+MAX_PARTS = 10_000
 _HTTP_ATTEMPTS = 4
 _HTTP_PAUSE_S = 0.2
-_PART_URLS_PER_CALL = 1000
+_TRANSIENT = frozenset({408, 429})  # besides every 5xx
 
 
 @dataclass(frozen=True)
 class MediaSegment:
-    """A Segment to upload: where it goes on the Flow's timeline, its bytes, and the
-    optional Segment fields."""
+    """A Segment to upload: where it goes on the Flow's timeline, its bytes (``bytes``,
+    a file path, or an iterable of chunks), and the optional Segment fields."""
 
     timerange: str
     content: Content
@@ -47,7 +41,9 @@ class MediaSegment:
 
 @dataclass(frozen=True)
 class UploadFailure:
-    """A Segment that did not make it, and why."""
+    """A Segment that did not make it, and why: ``UPLOAD_FAILED`` (the object store
+    refused the bytes), the server's reason for a refused Segment (``SEGMENT_OVERLAP``
+    ...), or the reason of a call that failed (then the batch's outcome is unknown)."""
 
     index: int
     timerange: str
@@ -89,6 +85,21 @@ class HttpUploadError(Exception):
         self.status_code = status_code
 
 
+@dataclass
+class _Run:
+    """One upload call's HTTP client, progress and callback."""
+
+    session: httpx.AsyncClient
+    state: Progress
+    progress: ProgressCallback | None
+
+    def sent(self, size: int = 0, segments: int = 0) -> None:
+        self.state.bytes_sent += size
+        self.state.segments_done += segments
+        if self.progress is not None:
+            self.progress(self.state)
+
+
 async def upload_segments(
     client: AsyncTamsClient,
     flow_id: str,
@@ -100,53 +111,56 @@ async def upload_segments(
     http: httpx.AsyncClient | None,
 ) -> UploadResult:
     """See ``AsyncTamsClient.upload_segments``."""
+    _check_positive(concurrency=concurrency, batch_size=batch_size)
     items = list(segments)
     result = UploadResult()
-    state = Progress(segments_total=len(items))
     limit = asyncio.Semaphore(concurrency)
     async with _http(http) as session:
+        run = _Run(session, Progress(segments_total=len(items)), progress)
         for first in range(0, len(items), batch_size):
-            batch = items[first : first + batch_size]
-            allocated = await client.allocate_storage(flow_id, count=len(batch))
-            errors = await asyncio.gather(
-                *(
-                    _send_segment(session, limit, item, target, state, progress)
-                    for item, target in zip(batch, allocated, strict=True)
+            batch = list(enumerate(items[first : first + batch_size], start=first))
+            try:
+                allocated = await client.allocate_storage(flow_id, count=len(batch))
+                errors = await asyncio.gather(
+                    *(_send_segment(run, limit, item.content, target) for (_, item), target
+                      in zip(batch, allocated, strict=True))
+                )  # fmt: skip
+                posts = []
+                for (index, item), target, error in zip(batch, allocated, errors, strict=True):
+                    if error is None:
+                        posts.append((index, _post(item, target.object_id)))
+                    else:
+                        result.failures.append(
+                            UploadFailure(index, item.timerange, "UPLOAD_FAILED", error)
+                        )
+                if posts:
+                    await _register(client, flow_id, posts, result)
+            except TamsClientError as error:
+                # The API failed: what is registered stays reported, the rest fails.
+                # Earlier batches are accounted for; nothing of this one is registered.
+                reason = error.reason or error.code.name
+                failed = {f.index for f in result.failures}
+                result.failures.extend(
+                    UploadFailure(i, item.timerange, reason, error.message)
+                    for i, item in enumerate(items[first:], start=first)
+                    if i not in failed
                 )
-            )
-            posts: list[tuple[int, segments_pb2.SegmentPost]] = []
-            for offset, (item, target, error) in enumerate(
-                zip(batch, allocated, errors, strict=True)
-            ):
-                index = first + offset
-                if error is None:
-                    posts.append((index, _post(item, target.object_id)))
-                else:
-                    failure = UploadFailure(index, item.timerange, "UPLOAD_FAILED", error)
-                    result.failures.append(failure)
-            if posts:
-                await _register(client, flow_id, posts, result)
+                break
     result.failures.sort(key=lambda f: f.index)
     return result
 
 
 async def _send_segment(
-    session: httpx.AsyncClient,
-    limit: asyncio.Semaphore,
-    item: MediaSegment,
-    target: storage_pb2.AllocatedObject,
-    state: Progress,
-    progress: ProgressCallback | None,
+    run: _Run, limit: asyncio.Semaphore, content: Content, target: storage_pb2.AllocatedObject
 ) -> str | None:
     """PUT one Segment's bytes; why it failed, or None."""
     async with limit:
         try:
-            await put_content(session, target.put_url, item.content, state, progress)
+            async with payload(content) as body:
+                await put(run, target.put_url, body)
         except (HttpUploadError, httpx.HTTPError, OSError) as error:
-            return str(error)
-    state.segments_done += 1
-    if progress is not None:
-        progress(state)
+            return str(error) or type(error).__name__
+    run.sent(segments=1)
     return None
 
 
@@ -164,101 +178,121 @@ async def upload_object(
     """See ``AsyncTamsClient.upload_object``."""
     if part_size < MIN_PART_SIZE:
         raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes (S3's minimum)")
+    _check_positive(concurrency=concurrency)
     [target] = await client.allocate_storage(flow_id, count=1, content_type=content_type)
-    size = await _size_of(content)
-    state = Progress(segments_total=1)
     async with _http(http) as session:
-        if size <= part_size:
-            await put_content(session, target.put_url, content, state, progress)
-            return target.object_id
-        upload_id = await client.start_multipart_upload(flow_id, target.object_id)
+        run = _Run(session, Progress(segments_total=1), progress)
+        parts = read_parts(content, part_size)
         try:
-            etags = await _put_parts(
-                client, session, flow_id, target.object_id, upload_id, content,
-                size, part_size, concurrency, state, progress,
-            )  # fmt: skip
-            await client.complete_multipart_upload(flow_id, target.object_id, upload_id, etags)
-        except BaseException:
-            await client.abort_multipart_upload(flow_id, target.object_id, upload_id)
-            raise
+            # Two parts read tell a single PUT from a multipart upload, whatever the
+            # content (a stream has no size to look at).
+            first = await anext(parts, b"")
+            second = await anext(parts, None)
+            if second is None:
+                await put(run, target.put_url, await bytes_payload(first))
+            else:
+                await _multipart(
+                    client, run, flow_id, target.object_id, _chain(first, second, parts),
+                    concurrency,
+                )  # fmt: skip
+        finally:
+            await parts.aclose()
+        run.sent(segments=1)
     return target.object_id
 
 
-async def _put_parts(
+async def _multipart(
     client: AsyncTamsClient,
-    session: httpx.AsyncClient,
+    run: _Run,
+    flow_id: str,
+    object_id: str,
+    parts: AsyncIterator[bytes],
+    concurrency: int,
+) -> None:
+    """Start, send every part, complete; abort on any failure (or cancellation)."""
+    upload_id = await client.start_multipart_upload(flow_id, object_id)
+    try:
+        etags = await _send_parts(client, run, flow_id, object_id, upload_id, parts, concurrency)
+        await client.complete_multipart_upload(flow_id, object_id, upload_id, etags)
+    except BaseException as error:
+        try:
+            await client.abort_multipart_upload(flow_id, object_id, upload_id)
+        except Exception as abort_error:  # the first failure is the one to report
+            error.add_note(
+                f"aborting multipart upload {upload_id} failed too ({abort_error}); "
+                "the server aborts it once it expires"
+            )
+        raise
+
+
+async def _send_parts(
+    client: AsyncTamsClient,
+    run: _Run,
     flow_id: str,
     object_id: str,
     upload_id: str,
-    content: Content,
-    size: int,
-    part_size: int,
+    parts: AsyncIterator[bytes],
     concurrency: int,
-    state: Progress,
-    progress: ProgressCallback | None,
 ) -> list[tuple[int, str]]:
-    count = -(-size // part_size)
-    numbers = list(range(1, count + 1))
-    # A part's MD5 goes into its URL, so each part is read twice: once to hash it
-    # here, once to send it. Memory holds at most ``concurrency`` parts.
-    md5s = {n: await _md5_of_range(content, (n - 1) * part_size, part_size) for n in numbers}
-    urls: dict[int, storage_pb2.HttpRequest] = {}
-    for first in range(0, count, _PART_URLS_PER_CALL):
-        chunk = numbers[first : first + _PART_URLS_PER_CALL]
-        urls.update(
-            await client.get_multipart_part_urls(
-                flow_id, object_id, upload_id, [(n, md5s[n]) for n in chunk]
-            )
-        )
+    """PUT the parts ``concurrency`` at a time as they are read; each part's URL is
+    asked for once its MD5 is known (the URL is bound to it). At most ``concurrency``
+    parts are in memory. Returns (number, ETag) in part order."""
     limit = asyncio.Semaphore(concurrency)
     etags: dict[int, str] = {}
 
-    async def send(number: int) -> None:
-        async with limit:
-            data = await _read_range(content, (number - 1) * part_size, part_size)
-            etags[number] = await put_content(session, urls[number], data, state, progress)
+    async def send(number: int, data: bytes) -> None:
+        try:
+            body = await bytes_payload(data)
+            urls = await client.get_multipart_part_urls(
+                flow_id, object_id, upload_id, [(number, body.md5)]
+            )
+            etags[number] = await put(run, urls[number], body)
+        finally:
+            limit.release()
 
     try:
         # A task group cancels the other parts when one fails, before the abort.
         async with asyncio.TaskGroup() as group:
-            for number in numbers:
-                group.create_task(send(number))
+            number = 0
+            while True:
+                await limit.acquire()
+                data = await anext(parts, None)
+                if data is None:
+                    limit.release()
+                    break
+                number += 1
+                if number > MAX_PARTS:
+                    limit.release()
+                    raise ValueError(f"more than {MAX_PARTS} parts: raise part_size")
+                group.create_task(send(number, data))
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
-    return [(n, etags[n]) for n in numbers]
+    return sorted(etags.items())
 
 
-async def put_content(
-    session: httpx.AsyncClient,
-    request: storage_pb2.HttpRequest,
-    content: Content,
-    state: Progress,
-    progress: ProgressCallback | None,
-) -> str:
-    """PUT ``content`` as ``request`` says, with its Content-MD5 (unless the request
-    fixes one); 5xx answers and connection failures are retried with backoff. Returns
-    the ETag."""
+async def put(run: _Run, request: storage_pb2.HttpRequest, body: Payload) -> str:
+    """PUT ``body`` as ``request`` says, with its Content-MD5 (unless the request fixes
+    one); 408, 429 and 5xx answers and connection failures are retried with backoff.
+    Returns the ETag."""
     headers = dict(request.headers)
     if request.content_type:
         headers["Content-Type"] = request.content_type
-    size = await _size_of(content)
     if not any(name.lower() == "content-md5" for name in headers):
-        headers["Content-MD5"] = await _md5_of_range(content, 0, size)
-    headers["Content-Length"] = str(size)
+        headers["Content-MD5"] = body.md5
+    headers["Content-Length"] = str(body.size)
     pause = _HTTP_PAUSE_S
     for attempt in range(1, _HTTP_ATTEMPTS + 1):
         try:
-            response = await session.put(request.url, content=_body(content), headers=headers)
+            response = await run.session.put(request.url, content=body.body(), headers=headers)
         except httpx.TransportError:
             if attempt == _HTTP_ATTEMPTS:
                 raise
         else:
-            if response.status_code < 300:
-                state.bytes_sent += size
-                if progress is not None:
-                    progress(state)
+            if response.is_success:
+                run.sent(size=body.size)
                 return str(response.headers.get("etag", ""))
-            if response.status_code < 500 or attempt == _HTTP_ATTEMPTS:
+            transient = response.status_code >= 500 or response.status_code in _TRANSIENT
+            if not transient or attempt == _HTTP_ATTEMPTS:
                 raise HttpUploadError(response.status_code, response.text)
         await asyncio.sleep(pause)
         pause *= 2
@@ -292,6 +326,19 @@ def _post(item: MediaSegment, object_id: str) -> segments_pb2.SegmentPost:
     return post
 
 
+async def _chain(first: bytes, second: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    yield second
+    async for part in rest:
+        yield part
+
+
+def _check_positive(**values: int) -> None:
+    for name, value in values.items():
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1")
+
+
 def _http(http: httpx.AsyncClient | None) -> httpx.AsyncClient | _Borrowed:
     """The caller's HTTP client (left open), or a new one for this call."""
     return _Borrowed(http) if http is not None else httpx.AsyncClient(timeout=60.0)
@@ -306,57 +353,3 @@ class _Borrowed:
 
     async def __aexit__(self, *_: object) -> None:
         return None
-
-
-async def _size_of(content: Content) -> int:
-    if isinstance(content, bytes):
-        return len(content)
-    return (await asyncio.to_thread(os.stat, content)).st_size
-
-
-async def _md5_of_range(content: Content, start: int, length: int) -> str:
-    """Base64 MD5 (RFC 1864) of ``length`` bytes from ``start``."""
-    if isinstance(content, bytes):
-        digest = hashlib.md5(content[start : start + length]).digest()
-    else:
-        digest = await asyncio.to_thread(_file_md5, Path(content), start, length)
-    return base64.b64encode(digest).decode()
-
-
-def _file_md5(path: Path, start: int, length: int) -> bytes:
-    digest = hashlib.md5()
-    with path.open("rb") as f:
-        f.seek(start)
-        left = length
-        while left > 0:
-            block = f.read(min(_CHUNK, left))
-            if not block:
-                break
-            digest.update(block)
-            left -= len(block)
-    return digest.digest()
-
-
-async def _read_range(content: Content, start: int, length: int) -> bytes:
-    if isinstance(content, bytes):
-        return content[start : start + length]
-
-    def read() -> bytes:
-        with Path(content).open("rb") as f:
-            f.seek(start)
-            return f.read(length)
-
-    return await asyncio.to_thread(read)
-
-
-def _body(content: Content) -> bytes | AsyncIterator[bytes]:
-    """The request body: bytes as they are, a file streamed in chunks."""
-    if isinstance(content, bytes):
-        return content
-
-    async def chunks() -> AsyncIterator[bytes]:
-        with Path(content).open("rb") as f:  # noqa: ASYNC230 - reads go to a thread below
-            while block := await asyncio.to_thread(f.read, _CHUNK):
-                yield block
-
-    return chunks()
