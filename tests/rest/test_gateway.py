@@ -93,7 +93,7 @@ async def test_bad_requests_get_the_error_body(http: httpx.AsyncClient) -> None:
     assert_error(await http.put(f"/flows/{flow['id']}", json={**flow, "codec": 7}), 400)
     assert_error(await http.get("/flows?reverse_order=maybe"), 400)
     assert_error(await http.get("/flows?limit=zero"), 400)
-    assert_error(await http.get("/flows/not-a-uuid"), 400)
+    assert_error(await http.get("/flows/not-a-uuid"), 404)  # names no flow (TAMS)
     assert_error(await http.get("/no/such/path"), 404)
     assert_error(await http.patch("/flows"), 405)
     huge = b"[" + b"1," * (9 << 20) + b"1]"

@@ -46,21 +46,37 @@ def error_response(status: int, error_type: str, summary: str) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def reason_of(error: grpc.aio.AioRpcError) -> str:
-    """The ErrorInfo reason the server attached, or ""."""
+# Ids the gateway takes from the path: one the server calls malformed names no
+# resource, and TAMS answers 404 for it ("404 ... for an invalid Flow ID").
+PATH_ID_FIELDS = frozenset({"flow_id", "source_id", "profile_id", "request_id", "object_id"})
+
+
+def details_of(error: grpc.aio.AioRpcError) -> tuple[str, list[str]]:
+    """The ErrorInfo reason ("" if none) and the fields BadRequest names."""
     status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    reason, fields = "", []
     for detail in status.details if status else ():
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
             info = error_details_pb2.ErrorInfo()
             detail.Unpack(info)
-            return str(info.reason)
-    return ""
+            reason = str(info.reason)
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            fields += [v.field for v in bad.field_violations]
+    return reason, fields
 
 
 def rpc_error_response(error: grpc.aio.AioRpcError) -> JSONResponse:
     """The HTTP answer to a failed call."""
-    reason = reason_of(error)
+    reason, fields = details_of(error)
     status = REASON_STATUS.get(reason) or HTTP_STATUS.get(error.code(), 500)
+    if (
+        error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        and fields
+        and set(fields) <= PATH_ID_FIELDS
+    ):
+        status = 404
     if status == 500:
         return error_response(500, "INTERNAL", "internal error")
     return error_response(status, reason or error.code().name, error.details() or "")

@@ -8,6 +8,9 @@ from starlette.datastructures import QueryParams
 
 from tams.v1 import common_pb2
 
+INT32_MAX = 2**31 - 1
+MAX_PAGE_SIZE = 1000
+
 
 class BadRequest(Exception):
     """A request the gateway can refuse before calling the server (400)."""
@@ -41,8 +44,8 @@ class Query:
             raise BadRequest(f"{name} must be true or false, got {value!r}")
         return value == "true"
 
-    def integer(self, name: str, *, minimum: int = 0) -> int | None:
-        """A whole number >= ``minimum``; None when absent."""
+    def integer(self, name: str, *, minimum: int = 0, maximum: int = INT32_MAX) -> int | None:
+        """A whole number in ``[minimum, maximum]``; None when absent."""
         value = self._params.get(name)
         if value is None:
             return None
@@ -50,8 +53,8 @@ class Query:
             number = int(value)
         except ValueError:
             raise BadRequest(f"{name} must be a whole number, got {value!r}") from None
-        if number < minimum:
-            raise BadRequest(f"{name} must be >= {minimum}, got {number}")
+        if not minimum <= number <= maximum:
+            raise BadRequest(f"{name} must be {minimum} to {maximum}, got {number}")
         return number
 
     def csv(self, name: str) -> list[str]:
@@ -74,8 +77,12 @@ class Query:
         return list(filters.values())
 
     def paging(self) -> tuple[int, str]:
-        """(page size, page token) from ``limit`` and ``page``."""
-        return self.integer("limit", minimum=1) or 0, self._params.get("page", "")
+        """(page size, page token) from ``limit`` and ``page``. TAMS lets a service
+        use its own default and maximum: a limit below 1 means the default, one above
+        the maximum the maximum (the size used is in ``X-Paging-Limit``)."""
+        limit = self.integer("limit", minimum=-(2**63), maximum=2**63)
+        size = 0 if limit is None or limit < 1 else min(limit, MAX_PAGE_SIZE)
+        return size, self._params.get("page", "")
 
 
 def one_of(value: str | None, allowed: Sequence[str], name: str) -> str | None:

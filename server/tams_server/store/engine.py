@@ -21,11 +21,27 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from tams_server.domain.errors import CONCURRENT_CHANGE, Aborted
+from tams_server.domain.errors import CONCURRENT_CHANGE, INVALID_TEXT, Aborted, InvalidArgument
 
 _BEGIN_OPTION = "tams_sqlite_begin"
 # PostgreSQL's deadlock_detected and serialization_failure: a lost race, retryable.
 _RETRYABLE_STATES = frozenset({"40P01", "40001"})
+# PostgreSQL's character_not_in_repertoire: text holding U+0000, which its text type
+# cannot store or compare with.
+_NUL_IN_TEXT = "22021"
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a driver error, raised through SQLAlchemy or (on the raw read
+    path) by the driver itself."""
+    state = getattr(error, "sqlstate", None) or getattr(
+        getattr(error, "orig", None), "sqlstate", None
+    )
+    return str(state) if state else None
+
+
+def _text_refused() -> InvalidArgument:
+    return InvalidArgument("text must not contain NUL characters (U+0000)", reason=INVALID_TEXT)
 
 
 class Database:
@@ -58,8 +74,13 @@ class Database:
                     {_BEGIN_OPTION: ""} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
                 )
                 conn = await conn.execution_options(**options)
-            async with conn.begin():
-                yield conn
+            try:
+                async with conn.begin():
+                    yield conn
+            except Exception as error:
+                if _sqlstate(error) == _NUL_IN_TEXT:
+                    raise _text_refused() from error
+                raise
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -84,9 +105,11 @@ class Database:
                 reason=CONCURRENT_CHANGE,
             ) from error
         except DBAPIError as error:
+            if _sqlstate(error) == _NUL_IN_TEXT:
+                raise _text_refused() from error
             # PostgreSQL breaks a deadlock (40P01) by failing one side: that side may
             # retry, as after any lost race.
-            if getattr(error.orig, "sqlstate", None) not in _RETRYABLE_STATES:
+            if _sqlstate(error) not in _RETRYABLE_STATES:
                 raise
             raise Aborted(
                 "a concurrent change conflicted with this request; retry it",
