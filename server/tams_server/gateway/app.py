@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from tams_server.gateway.body import MAX_BODY_BYTES, BodyTooLarge
+from tams_server.gateway.docs import docs_routes
 from tams_server.gateway.errors import error_response, rpc_error_response
 from tams_server.gateway.flow_routes import flow_routes
 from tams_server.gateway.property_routes import property_routes
@@ -32,6 +33,7 @@ def gateway_routes(channel: grpc.aio.Channel) -> list[BaseRoute]:
         *flow_routes(stubs),
         *property_routes(stubs),
         *segment_routes(stubs),
+        *docs_routes(),
     ]
 
 
