@@ -16,6 +16,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from tams.v1 import (
+    analytics_pb2,
+    analytics_pb2_grpc,
     events_pb2,
     flow_delete_requests_pb2,
     flow_delete_requests_pb2_grpc,
@@ -47,6 +49,7 @@ from tams_server.objects.local import LocalObjectStore
 from tams_server.objects.local_multipart import LocalMultipart
 from tams_server.objects.multipart import Multipart, open_multipart
 from tams_server.objects.urls import ObjectUrls
+from tams_server.servicers.analytics import AnalyticsServicer
 from tams_server.servicers.deletions import FlowDeleteRequestServicer
 from tams_server.servicers.flows import FlowServicer
 from tams_server.servicers.multipart import MultipartCalls
@@ -55,6 +58,7 @@ from tams_server.servicers.segments import SegmentServicer
 from tams_server.servicers.service_info import ServiceInfoServicer
 from tams_server.servicers.sources import SourceServicer
 from tams_server.servicers.storage import StorageServicer
+from tams_server.store.analytics import AnalyticsStore
 from tams_server.store.deletions import DeletionStore
 from tams_server.store.engine import Database
 from tams_server.store.flows import FlowStore
@@ -84,6 +88,7 @@ TAMS_SERVICES = tuple(
         (flow_delete_requests_pb2, "FlowDeleteRequestService"),
         (webhooks_pb2, "WebhookService"),
         (events_pb2, "EventService"),
+        (analytics_pb2, "AnalyticsService"),
     )
 )
 
@@ -99,6 +104,7 @@ IMPLEMENTED_SERVICES = tuple(
         "ObjectService",
         "ServiceInfoService",
         "FlowDeleteRequestService",
+        "AnalyticsService",
     )
 )
 
@@ -285,6 +291,9 @@ def _add_servicers(
     )
     flow_delete_requests_pb2_grpc.add_FlowDeleteRequestServiceServicer_to_server(
         FlowDeleteRequestServicer(DeletionStore(database, tokens)), server
+    )
+    analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(
+        AnalyticsServicer(AnalyticsStore(database)), server
     )
     service_info_pb2_grpc.add_ServiceInfoServiceServicer_to_server(
         ServiceInfoServicer(

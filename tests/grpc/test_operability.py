@@ -25,7 +25,7 @@ async def test_reflection_lists_every_service(channel: grpc.aio.Channel) -> None
     names = {s.name async for r in responses for s in r.list_services_response.service}
     assert set(TAMS_SERVICES) <= names
     assert {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"} <= names
-    assert len(TAMS_SERVICES) == 9
+    assert len(TAMS_SERVICES) == 10
 
 
 async def test_reflection_describes_a_service(channel: grpc.aio.Channel) -> None:

@@ -54,6 +54,8 @@ class ObjectState:
     """The service holds a copy in one of its backends."""
     uploaded: bool = False
     """That copy's bytes were seen in the backend."""
+    size_bytes: int | None = None
+    """Their size, when this registration just saw them."""
     registered: bool = False
     kind: str | None = None
     timerange: str | None = None

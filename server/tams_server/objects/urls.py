@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import stat
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -79,11 +81,11 @@ class ObjectUrls:
         self._downloads[(backend.id, key)] = (window, expires_s, url)
         return url
 
-    async def present(self, objects: Sequence[tuple[str, str, str]]) -> set[str]:
+    async def present(self, objects: Sequence[tuple[str, str, str]]) -> dict[str, int | None]:
         """Of ``objects`` (id, storage id, key), the ids whose bytes are in their
-        backend: a file check for the local backend, HEAD requests (a few at a time)
-        for S3."""
-        found: set[str] = set()
+        backend, with their size when the backend tells it: a file check for the local
+        backend, HEAD requests (a few at a time) for S3."""
+        found: dict[str, int | None] = {}
         remote = []
         for object_id, storage_id, key in objects:
             backend = self._backends.get(storage_id)
@@ -91,8 +93,10 @@ class ObjectUrls:
                 continue
             if backend.kind == "s3":
                 remote.append((object_id, self._sign("HEAD", backend, key, 60)))
-            elif await asyncio.to_thread(self._local.path_of(key).is_file):
-                found.add(object_id)
+                continue
+            size = await asyncio.to_thread(_file_size, self._local.path_of(key))
+            if size is not None:
+                found[object_id] = size
         if remote:
             limit = asyncio.Semaphore(_HEAD_CONCURRENCY)
             async with httpx.AsyncClient(timeout=_HEAD_TIMEOUT_S) as http:
@@ -101,7 +105,8 @@ class ObjectUrls:
                     async with limit:
                         response = await http.head(url)
                     if response.status_code == 200:
-                        found.add(object_id)
+                        length = response.headers.get("content-length", "")
+                        found[object_id] = int(length) if length.isdigit() else None
                     elif response.status_code != 404:
                         response.raise_for_status()
 
@@ -167,3 +172,12 @@ class ObjectUrls:
             presigner, bucket = self._s3[backend.id]
             return presigner.url(method, bucket, key, expires_s=expires_s, now=at)
         return self._local.url(method, key, expires_s=expires_s, now=at)
+
+
+def _file_size(path: Path) -> int | None:
+    """The size of a regular file, or None when there is none at ``path``."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None

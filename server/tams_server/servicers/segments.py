@@ -247,7 +247,7 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         """Look in the backends for allocated Objects not yet seen there (outside the
         write transaction: that is network I/O), then store."""
         unverified = await self._objects.unverified(objects_of(candidates))
-        uploaded = await self._urls.present(unverified) if unverified else set()
+        uploaded = await self._urls.present(unverified) if unverified else {}
         return await self._store.register(
             flow_id, candidates, uploaded=uploaded, backend_labels=self._backend_labels
         )

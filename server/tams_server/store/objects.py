@@ -4,7 +4,7 @@ segment registration checks and changes, and the cleanup of unused ones."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -221,7 +221,7 @@ _STATE_COLUMNS = (
 
 
 async def read_states(
-    conn: AsyncConnection, object_ids: Collection[str], *, uploaded: Collection[str]
+    conn: AsyncConnection, object_ids: Collection[str], *, uploaded: Mapping[str, int | None]
 ) -> list[ObjectState]:
     """The Objects a registration uses, inside its write transaction; ``uploaded`` are
     those whose bytes were just seen in their backend. On PostgreSQL the rows stay
@@ -242,6 +242,7 @@ async def read_states(
                 first_flow_id=row.first_flow_id,
                 stored=row.storage_id is not None,
                 uploaded=row.uploaded_ns is not None or seen_now,
+                size_bytes=uploaded.get(row.id) if seen_now else None,
                 registered=row.registered_ns is not None,
                 kind=row.kind,
                 timerange=row.timerange,
@@ -266,6 +267,7 @@ _SAVE = (
     .where(objects.c.id == bindparam("b_id"))
     .values(
         uploaded_ns=func.coalesce(objects.c.uploaded_ns, bindparam("b_uploaded", type_=BigInteger)),
+        size_bytes=func.coalesce(objects.c.size_bytes, bindparam("b_size", type_=BigInteger)),
         registered_ns=func.coalesce(
             objects.c.registered_ns, bindparam("b_registered", type_=BigInteger)
         ),
@@ -303,6 +305,7 @@ async def save_states(conn: AsyncConnection, states: Sequence[ObjectState], now:
         {
             "b_id": s.id,
             "b_uploaded": now if s.uploaded else None,
+            "b_size": s.size_bytes,
             "b_registered": now if s.registered else None,
             "b_kind": s.kind,
             "b_timerange": s.timerange,

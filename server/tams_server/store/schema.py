@@ -202,6 +202,8 @@ objects = Table(
     Column("expires_ns", BigInteger),
     # When the bytes were seen in the backend (NULL: not yet checked or not there).
     Column("uploaded_ns", BigInteger),
+    # Their size then, in bytes (NULL for external Objects: the service never saw them).
+    Column("size_bytes", BigInteger),
     # First registration of a Segment using it; NULL: allocated, never registered.
     Column("registered_ns", BigInteger),
     # "media" or "init", fixed by its first use.

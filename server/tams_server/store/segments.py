@@ -10,7 +10,7 @@ place in the Flow (design decision 4), never ``end_ns > x`` alone.
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,12 +102,13 @@ class SegmentStore:
         flow_id: str,
         candidates: Sequence[tuple[int, Segment]],
         *,
-        uploaded: Collection[str] = frozenset(),
+        uploaded: Mapping[str, int | None] | None = None,
         backend_labels: frozenset[str] = frozenset(),
     ) -> tuple[int, list[Rejection]]:
         """Store every candidate that overlaps neither a stored Segment nor an earlier
         candidate and may use its Objects (``domain.object_rules``; ``uploaded`` are
-        the allocated Objects whose bytes were just found in their backend); return the
+        the allocated Objects whose bytes were just found in their backend, with their
+        sizes); return the
         count stored and the rejections. A missing Flow is NOT_FOUND and a read-only
         one FLOW_READ_ONLY, for the whole call."""
         async with self._db.write() as conn:
@@ -128,7 +129,7 @@ class SegmentStore:
             timeline = Timeline(stored)
             ledger = ObjectLedger(
                 flow_id,
-                await read_states(conn, objects_of(candidates), uploaded=uploaded),
+                await read_states(conn, objects_of(candidates), uploaded=uploaded or {}),
                 backend_labels=backend_labels,
             )
             accepted: list[Segment] = []

@@ -1,0 +1,263 @@
+"""Aggregates over the metadata for the analytics RPCs: counts and sums done by the
+database (GROUP BY, window functions), never by reading rows into Python."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tams_server.domain.errors import FLOW_NOT_FOUND, NotFound
+from tams_server.store.clock import now_ns
+from tams_server.store.engine import Database
+from tams_server.store.schema import flows, object_instances, objects, segments
+
+_DAY_NS = 86_400 * 10**9
+_SECOND_NS = 10**9
+# Segment duration buckets of the usage guide: label, lower bound (inclusive).
+DURATION_BUCKETS = (("0-10s", 0), ("10-30s", 10), ("30-60s", 30), ("60s+", 60))
+PERCENTILES = (25, 50, 75, 90, 95)
+
+
+@dataclass
+class FlowUsage:
+    """Counts of live Flows."""
+
+    total: int = 0
+    by_format: dict[str, int] = field(default_factory=dict)
+    by_codec: dict[str, int] = field(default_factory=dict)
+    by_resolution: dict[str, int] = field(default_factory=dict)
+    created_last_30_days: int = 0
+    updated_last_30_days: int = 0
+
+
+@dataclass
+class StorageUsage:
+    """Bytes and Objects held."""
+
+    total_bytes: int = 0
+    total_objects: int = 0
+    unsized_objects: int = 0
+    by_format: dict[str, int] = field(default_factory=dict)
+    by_flow: dict[str, int] = field(default_factory=dict)
+    by_backend: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Durations:
+    """Segment durations in nanoseconds."""
+
+    count: int = 0
+    buckets: dict[str, int] = field(default_factory=dict)
+    average_ns: int | None = None
+    percentiles_ns: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class Coverage:
+    """How much of ``[start_ns, end_ns)`` one Flow's Segments cover."""
+
+    start_ns: int
+    end_ns: int
+    covered_ns: int
+    gaps: list[tuple[int, int]]
+    gap_count: int
+
+
+class AnalyticsStore:
+    """Read-only aggregates."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def flow_usage(self) -> FlowUsage:
+        """Live Flows by format, codec and frame size, and recent activity."""
+        live = flows.c.deleted_ns.is_(None)
+        since = now_ns() - 30 * _DAY_NS
+        usage = FlowUsage()
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(
+                        func.count(),
+                        _count_where(flows.c.created_ns >= since),
+                        _count_where(flows.c.metadata_updated_ns >= since),
+                    ).where(live)
+                )
+            ).one()
+            usage.total, usage.created_last_30_days, usage.updated_last_30_days = map(int, row)
+            usage.by_format = await _counts(conn, [flows.c.format], live)
+            usage.by_codec = await _counts(conn, [flows.c.codec], live, flows.c.codec.is_not(None))
+            usage.by_resolution = await _counts(
+                conn,
+                [flows.c.frame_width, flows.c.frame_height],
+                live,
+                flows.c.frame_width.is_not(None),
+                flows.c.frame_height.is_not(None),
+            )
+        return usage
+
+    async def storage_usage(self, *, top_flows: int) -> StorageUsage:
+        """Objects used by live Segments and their bytes, by backend, format and Flow."""
+        used = exists().where(segments.c.object_id == objects.c.id)
+        usage = StorageUsage()
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(
+                        func.count(),
+                        _count_where(objects.c.size_bytes.is_(None)),
+                    ).where(used)
+                )
+            ).one()
+            usage.total_objects, usage.unsized_objects = int(row[0]), int(row[1])
+            # Every controlled copy: the first one, then those on further backends.
+            copies = union_all(
+                select(objects.c.storage_id, objects.c.size_bytes).where(
+                    used, objects.c.storage_id.is_not(None)
+                ),
+                select(object_instances.c.storage_id, objects.c.size_bytes)
+                .join(objects, objects.c.id == object_instances.c.object_id)
+                .where(used),
+            ).subquery()
+            by_backend = await conn.execute(
+                select(copies.c.storage_id, func.coalesce(func.sum(copies.c.size_bytes), 0))
+                .group_by(copies.c.storage_id)
+            )  # fmt: skip
+            usage.by_backend = {str(k): int(v) for k, v in by_backend}
+            usage.total_bytes = sum(usage.by_backend.values())
+            pairs = select(segments.c.flow_id, segments.c.object_id).distinct().subquery()
+            sized = objects.c.size_bytes.is_not(None)
+            flow_bytes = func.sum(objects.c.size_bytes)
+            by_flow = await conn.execute(
+                select(pairs.c.flow_id, flow_bytes)
+                .join(objects, and_(objects.c.id == pairs.c.object_id, sized))
+                .group_by(pairs.c.flow_id)
+                .order_by(flow_bytes.desc(), pairs.c.flow_id)
+                .limit(top_flows)
+            )
+            usage.by_flow = {str(k): int(v) for k, v in by_flow}
+            formats = (
+                select(flows.c.format, segments.c.object_id)
+                .join(flows, flows.c.id == segments.c.flow_id)
+                .distinct()
+                .subquery()
+            )
+            by_format = await conn.execute(
+                select(formats.c.format, func.sum(objects.c.size_bytes))
+                .join(objects, and_(objects.c.id == formats.c.object_id, sized))
+                .group_by(formats.c.format)
+            )  # fmt: skip
+            usage.by_format = {str(k): int(v) for k, v in by_format}
+        return usage
+
+    async def durations(self, flow_id: str | None, window: tuple[int, int]) -> Durations:
+        """Durations of the live Segments (of one Flow, or all) overlapping ``window``."""
+        where = _overlapping(flow_id, window)
+        duration = (segments.c.end_ns - segments.c.start_ns).label("duration")
+        found = Durations()
+        async with self._db.read() as conn:
+            columns: list[Any] = [func.count(), func.avg(duration)]
+            columns += [_count_where(duration >= low * _SECOND_NS) for _, low in DURATION_BUCKETS]
+            row = (await conn.execute(select(*columns).where(*where))).one()
+            found.count = int(row[0])
+            if not found.count:
+                found.buckets = {label: 0 for label, _ in DURATION_BUCKETS}
+                return found
+            found.average_ns = round(float(row[1]))
+            at_least = [int(v) for v in row[2:]] + [0]
+            found.buckets = {
+                label: at_least[i] - at_least[i + 1]
+                for i, (label, _) in enumerate(DURATION_BUCKETS)
+            }
+            for p in PERCENTILES:  # nearest rank
+                rank = max(0, -(-p * found.count // 100) - 1)
+                value = await conn.scalar(
+                    select(duration).where(*where).order_by(duration).offset(rank).limit(1)
+                )
+                found.percentiles_ns[p] = int(value or 0)
+        return found
+
+    async def flow_window(self, flow_id: str) -> tuple[int | None, int | None]:
+        """The Flow's extent (None, None without Segments); NOT_FOUND if unknown."""
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(flows.c.timerange_start_ns, flows.c.timerange_end_ns).where(
+                        flows.c.id == flow_id, flows.c.deleted_ns.is_(None)
+                    )
+                )
+            ).first()
+        if row is None:
+            raise NotFound(f"flow {flow_id} not found", reason=FLOW_NOT_FOUND)
+        return row[0], row[1]
+
+    async def coverage(self, flow_id: str, window: tuple[int, int], *, max_gaps: int) -> Coverage:
+        """What the Flow's Segments cover of ``window`` (finite bounds) and where the
+        gaps are: the first ``max_gaps`` of them, and how many there are."""
+        lo, hi = window
+        where = _overlapping(flow_id, window)
+        low, high = literal(lo, BigInteger), literal(hi, BigInteger)
+        start = case((segments.c.start_ns < low, low), else_=segments.c.start_ns)
+        end = case((segments.c.end_ns > high, high), else_=segments.c.end_ns)
+        async with self._db.read() as conn:
+            covered = await conn.scalar(select(func.sum(end - start)).where(*where))
+            # A gap ends where a Segment starts after the previous one's end (Segments
+            # of a Flow never overlap, so the previous end is the furthest one); the
+            # first Segment's previous end is the window's start.
+            ordered = select(
+                start.label("start"),
+                end.label("end"),
+                func.lag(end, 1, low).over(order_by=segments.c.start_ns).label("before"),
+            ).where(*where).subquery()  # fmt: skip
+            gap_rows = ordered.c.start > ordered.c.before
+            count = int(await conn.scalar(select(func.count()).where(gap_rows)) or 0)
+            listed = await conn.execute(
+                select(ordered.c.before, ordered.c.start)
+                .where(gap_rows)
+                .order_by(ordered.c.start)
+                .limit(max_gaps)
+            )
+            gaps = [(int(a), int(b)) for a, b in listed]
+            last_end = await conn.scalar(select(func.max(end)).where(*where))
+        tail = int(last_end) if last_end is not None else lo
+        if tail < hi:  # the window goes on past the last Segment
+            count += 1
+            if len(gaps) < max_gaps and count - 1 == len(gaps):
+                gaps.append((tail, hi))
+        return Coverage(lo, hi, int(covered or 0), gaps, count)
+
+
+def _count_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    """How many rows meet ``condition`` (0, not NULL, when there are none)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+async def _counts(
+    conn: AsyncConnection, keys: Sequence[Any], *where: ColumnElement[bool]
+) -> dict[str, int]:
+    """Rows per distinct value of ``keys`` (joined by "x" when there are several)."""
+    rows = await conn.execute(select(*keys, func.count()).where(*where).group_by(*keys))
+    return {"x".join(str(v) for v in row[:-1]): int(row[-1]) for row in rows}
+
+
+def _overlapping(flow_id: str | None, window: tuple[int, int]) -> list[ColumnElement[bool]]:
+    """Live Segments (of one Flow, or all) overlapping ``[lo, hi)``."""
+    lo, hi = window
+    where = [segments.c.start_ns < hi, segments.c.end_ns > lo]
+    if flow_id is not None:
+        where.append(segments.c.flow_id == flow_id)
+    return where
