@@ -7,7 +7,7 @@ import asyncio
 import importlib
 import logging
 
-BENCHMARKS = ("flows", "segments", "storage")
+BENCHMARKS = ("flows", "gateway", "segments", "storage")
 
 
 def main() -> None:
