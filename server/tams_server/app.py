@@ -39,6 +39,7 @@ from tams_server.background import DeletionWorker, ObjectJanitor
 from tams_server.config import Config
 from tams_server.domain.storage import StorageBackend, parse_backends
 from tams_server.gateway.app import gateway_routes, http_app
+from tams_server.gateway.paging import ListShape
 from tams_server.http.multipart import multipart_routes
 from tams_server.http.objects import object_routes
 from tams_server.http.server import bind, http_server
@@ -196,7 +197,7 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
         routes = [
             *object_routes(objects),
             *multipart_routes(objects, local_parts),
-            *gateway_routes(gateway_channel),
+            *gateway_routes(gateway_channel, lists=ListShape.named(config.list_shape)),
         ]
         await stack.enter_async_context(http_server(http_app(routes), sock))
         yield RunningServer(
@@ -206,14 +207,19 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
 
 
 @asynccontextmanager
-async def serve_gateway(grpc_target: str, host: str, port: int) -> AsyncIterator[str]:
+async def serve_gateway(
+    grpc_target: str, host: str, port: int, *, list_shape: str = "spec"
+) -> AsyncIterator[str]:
     """Run the REST gateway alone, calling a gRPC server at ``grpc_target`` (so that
     gateways and servers scale apart); yields its base URL."""
+    lists = ListShape.named(list_shape)
     async with AsyncExitStack() as stack:
         channel = await stack.enter_async_context(grpc.aio.insecure_channel(grpc_target))
         sock, http_url = bind(host, port)
         stack.callback(sock.close)
-        await stack.enter_async_context(http_server(http_app(gateway_routes(channel)), sock))
+        await stack.enter_async_context(
+            http_server(http_app(gateway_routes(channel, lists=lists)), sock)
+        )
         yield http_url
 
 

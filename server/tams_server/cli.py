@@ -34,6 +34,8 @@ _SERVE_OPTIONS = (
     ("--http-port", "HTTP_PORT", int, "8000", "HTTP port (REST gateway), 0 = any free port"),
     ("--shutdown-grace", "SHUTDOWN_GRACE", float, "10",
      "seconds in-flight RPCs may run on after SIGTERM/SIGINT"),
+    ("--list-shape", "LIST_SHAPE", str, "spec",
+     "REST list bodies: spec (bare arrays) or wrapped ({data, paging}, as the usage guide)"),
 )  # fmt: skip
 
 
@@ -42,6 +44,8 @@ _GATEWAY_OPTIONS = (
     ("--http-host", "HTTP_HOST", str, "127.0.0.1", "HTTP interface"),
     ("--http-port", "HTTP_PORT", int, "8000", "HTTP port (REST gateway), 0 = any free port"),
     ("--log-level", "LOG_LEVEL", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
+    ("--list-shape", "LIST_SHAPE", str, "spec",
+     "REST list bodies: spec (bare arrays) or wrapped ({data, paging}, as the usage guide)"),
 )  # fmt: skip
 _COMMANDS = (
     ("serve", "run the server", _COMMON_OPTIONS + _SERVE_OPTIONS),
@@ -86,6 +90,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         data_dir=args.data_dir,
         database_url=args.database_url,
         shutdown_grace_s=getattr(args, "shutdown_grace", 10.0),
+        list_shape=getattr(args, "list_shape", "spec"),
         storage=tuple(
             getattr(args, "storage", None)
             or [spec for spec in os.environ.get("TAMS_STORAGE", "").split(";") if spec]
@@ -117,13 +122,13 @@ async def run_migrations(config: Config) -> None:
     print("tams-server: schema is up to date", flush=True)
 
 
-async def run_gateway(grpc_target: str, host: str, port: int) -> None:
+async def run_gateway(grpc_target: str, host: str, port: int, list_shape: str) -> None:
     """Serve the REST gateway until SIGTERM or SIGINT."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with serve_gateway(grpc_target, host, port) as http_url:
+    async with serve_gateway(grpc_target, host, port, list_shape=list_shape) as http_url:
         print(f"tams-server: REST gateway on {http_url}, calling {grpc_target}", flush=True)
         await stop.wait()
 
@@ -133,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     if args.command == "gateway":
-        asyncio.run(run_gateway(args.grpc_target, args.http_host, args.http_port))
+        asyncio.run(run_gateway(args.grpc_target, args.http_host, args.http_port, args.list_shape))
         return
     config = config_from_args(args)
     if args.command == "migrate":

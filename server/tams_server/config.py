@@ -46,6 +46,9 @@ class Config:
     first is the default; none means ``local:``."""
     run_workers: bool = True
     """Run background work (flow delete requests) in this process."""
+    list_shape: str = "spec"
+    """REST list bodies: ``spec`` (bare arrays, as TAMS has them) or ``wrapped``
+    (``{"data": [...], "paging": {...}}``, as the usage guide has them)."""
 
     @property
     def effective_database_url(self) -> str:

@@ -130,10 +130,9 @@ async def test_every_extension_operation_is_marked(document: dict[str, Any]) -> 
         ("POST", "/sources"),
         ("POST", "/sources/batch"),
         ("POST", "/flows/batch"),
-        ("POST", "/flows/{flowId}/storage/batch"),
-        ("GET", "/flow-usage"),
-        ("GET", "/storage-usage"),
-        ("GET", "/time-range-analysis"),
+        ("GET", "/analytics/flow-usage"),
+        ("GET", "/analytics/storage-usage"),
+        ("GET", "/analytics/time-range-analysis"),
         ("DELETE", "/sources/{sourceId}"),
     } <= extensions
 

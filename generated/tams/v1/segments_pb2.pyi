@@ -88,7 +88,7 @@ class Segment(_message.Message):
     deleted_by: _builtins.str
     """Who soft-deleted it. Read-only."""
     storage_path: _builtins.str
-    """Object key in its backend (seed guide `storage_path`)."""
+    """Object key in its first backend (seed guide `storage_path`); with `get_urls` only."""
     @_builtins.property
     def init_object(self) -> Global___SegmentInitObject:
         """Init Object."""

@@ -72,7 +72,11 @@ def fill_segments(
                 uncontrolled = json.loads(uncontrolled)
             urls.add(segment.get_urls, storage_id, key, (), uncontrolled or ())
         else:
-            urls.fill(segment.get_urls, places.get(object_id))
+            place = places.get(object_id)
+            urls.fill(segment.get_urls, place)
+            key = place.storage_key if place is not None else None
+        if key is not None:
+            segment.storage_path = key
         if include_object_timerange:
             segment.object_timerange = object_timerange or _object_timerange(timerange, ts_offset)
 

@@ -15,7 +15,9 @@ from starlette.routing import BaseRoute
 from tams_server.gateway.body import MAX_BODY_BYTES, BodyTooLarge
 from tams_server.gateway.docs import docs_routes
 from tams_server.gateway.errors import error_response, rpc_error_response
+from tams_server.gateway.extension_routes import extension_routes
 from tams_server.gateway.flow_routes import flow_routes
+from tams_server.gateway.paging import SPEC_LISTS, ListShape
 from tams_server.gateway.property_routes import property_routes
 from tams_server.gateway.query import BadRequest
 from tams_server.gateway.segment_routes import segment_routes
@@ -23,16 +25,17 @@ from tams_server.gateway.service_routes import profile_routes, service_routes
 from tams_server.gateway.stubs import Stubs
 
 
-def gateway_routes(channel: grpc.aio.Channel) -> list[BaseRoute]:
+def gateway_routes(channel: grpc.aio.Channel, *, lists: ListShape = SPEC_LISTS) -> list[BaseRoute]:
     """Every route of the TAMS API the gateway serves, calling the server on
-    ``channel``."""
+    ``channel``; list bodies shaped as ``lists`` says."""
     stubs = Stubs.over(channel)
     return [
-        *service_routes(stubs),
-        *profile_routes(stubs),
-        *flow_routes(stubs),
+        *service_routes(stubs, lists),
+        *profile_routes(stubs, lists),
+        *extension_routes(stubs),
+        *flow_routes(stubs, lists),
         *property_routes(stubs),
-        *segment_routes(stubs),
+        *segment_routes(stubs, lists),
         *docs_routes(),
     ]
 

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from tams.v1 import flows_pb2, sources_pb2
 from tams_server.gateway.body import json_body
 from tams_server.gateway.media_shapes import delete_request_to_json
-from tams_server.gateway.paging import paging_headers
+from tams_server.gateway.paging import ListShape, paging_headers
 from tams_server.gateway.query import BadRequest, Query, one_of
 from tams_server.gateway.shapes import flow_from_json, flow_to_json, source_to_json
 from tams_server.gateway.stubs import Stubs
@@ -30,7 +30,7 @@ _FLOW_SORT = {
 }
 
 
-def flow_routes(stubs: Stubs) -> list[Route]:
+def flow_routes(stubs: Stubs, lists: ListShape) -> list[Route]:
     """The routes of Sources and Flows."""
 
     async def list_sources(request: Request) -> Response:
@@ -47,17 +47,21 @@ def flow_routes(stubs: Stubs) -> list[Route]:
             sources_pb2.ListSourcesRequest(
                 page_size=size, page_token=token, filter=source_filter, reverse_order=reverse,
                 sort_by=_SOURCE_SORT.get(sort_by or "", sources_pb2.SOURCE_SORT_KEY_UNSPECIFIED),
+                show_deleted=query.boolean("show_deleted"),
             )
         )  # fmt: skip
         headers = paging_headers(
             request, next_token=response.next_page_token, limit=response.page_size,
             count=len(response.sources), reverse_order=reverse,
         )  # fmt: skip
-        return JSONResponse([source_to_json(s) for s in response.sources], headers=headers)
+        return lists.respond([source_to_json(s) for s in response.sources], headers)
 
     async def get_source(request: Request) -> Response:
+        show_deleted = Query(request.query_params).boolean("show_deleted")
         response = await stubs.sources.GetSource(
-            sources_pb2.GetSourceRequest(source_id=request.path_params["source_id"])
+            sources_pb2.GetSourceRequest(
+                source_id=request.path_params["source_id"], show_deleted=show_deleted
+            )
         )
         return JSONResponse(source_to_json(response.source))
 
@@ -80,13 +84,14 @@ def flow_routes(stubs: Stubs) -> list[Route]:
             flows_pb2.ListFlowsRequest(
                 page_size=size, page_token=token, filter=flow_filter, reverse_order=reverse,
                 sort_by=_FLOW_SORT.get(sort_by or "", flows_pb2.FLOW_SORT_KEY_UNSPECIFIED),
+                show_deleted=query.boolean("show_deleted"),
             )
         )  # fmt: skip
         headers = paging_headers(
             request, next_token=response.next_page_token, limit=response.page_size,
             count=len(response.flows), reverse_order=reverse,
         )  # fmt: skip
-        return JSONResponse([flow_to_json(f) for f in response.flows], headers=headers)
+        return lists.respond([flow_to_json(f) for f in response.flows], headers)
 
     async def get_flow(request: Request) -> Response:
         query = Query(request.query_params)
@@ -95,6 +100,7 @@ def flow_routes(stubs: Stubs) -> list[Route]:
                 flow_id=request.path_params["flow_id"],
                 include_timerange=query.boolean("include_timerange"),
                 timerange=query.text("timerange") or "",
+                show_deleted=query.boolean("show_deleted"),
             )
         )
         return JSONResponse(flow_to_json(response.flow))
@@ -118,9 +124,13 @@ def flow_routes(stubs: Stubs) -> list[Route]:
         return Response(status_code=204)
 
     async def delete_flow(request: Request) -> Response:
+        query = Query(request.query_params)
         response = await stubs.flows.DeleteFlow(
-            flows_pb2.DeleteFlowRequest(flow_id=request.path_params["flow_id"])
-        )
+            flows_pb2.DeleteFlowRequest(
+                flow_id=request.path_params["flow_id"], soft_delete=query.boolean("soft_delete"),
+                deleted_by=query.text("deleted_by"),
+            )
+        )  # fmt: skip
         if not response.HasField("delete_request"):
             return Response(status_code=204)
         pending = response.delete_request

@@ -2,7 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+LIST_SHAPES = ("spec", "wrapped")
+
+
+@dataclass(frozen=True)
+class ListShape:
+    """How list bodies look: bare arrays (the spec, the default), or the usage guide's
+    ``{"data": [...], "paging": {...}}`` for clients written to it. The paging headers
+    are sent either way."""
+
+    wrapped: bool = False
+
+    @classmethod
+    def named(cls, name: str) -> ListShape:
+        """``spec`` or ``wrapped``."""
+        if name not in LIST_SHAPES:
+            raise ValueError(f"list shape must be one of {', '.join(LIST_SHAPES)}, not {name!r}")
+        return cls(wrapped=name == "wrapped")
+
+    def respond(self, items: list[Any], headers: dict[str, str]) -> JSONResponse:
+        """One page of a listing, with its paging headers."""
+        if not self.wrapped:
+            return JSONResponse(items, headers=headers)
+        paging: dict[str, Any] = {"limit": int(headers["X-Paging-Limit"]), "count": len(items)}
+        if "X-Paging-NextKey" in headers:
+            paging["next_key"] = headers["X-Paging-NextKey"]
+        return JSONResponse({"data": items, "paging": paging}, headers=headers)
+
+
+SPEC_LISTS = ListShape()
 
 
 def paging_headers(

@@ -18,7 +18,7 @@ from tams_server.gateway.media_shapes import (
     segment_post_from_json,
     segment_to_json,
 )
-from tams_server.gateway.paging import paging_headers
+from tams_server.gateway.paging import ListShape, paging_headers
 from tams_server.gateway.query import BadRequest, Query, one_of
 from tams_server.gateway.stubs import Stubs
 
@@ -42,7 +42,7 @@ def url_options(query: Query) -> objects_pb2.GetUrlOptions:
     return options
 
 
-def segment_routes(stubs: Stubs) -> list[Route]:
+def segment_routes(stubs: Stubs, lists: ListShape) -> list[Route]:
     """The routes of Segments, storage, Objects and flow delete requests."""
 
     async def list_segments(request: Request) -> Response:
@@ -55,13 +55,14 @@ def segment_routes(stubs: Stubs) -> list[Route]:
                 object_id=query.text("object_id"), reverse_order=reverse, page_size=size,
                 page_token=token, get_url_options=url_options(query),
                 include_object_timerange=query.boolean("include_object_timerange"),
+                show_deleted=query.boolean("show_deleted"),
             )
         )  # fmt: skip
         headers = paging_headers(
             request, next_token=response.next_page_token, limit=response.page_size,
             count=len(response.segments), reverse_order=reverse, timerange=response.timerange,
         )  # fmt: skip
-        return JSONResponse([segment_to_json(s) for s in response.segments], headers=headers)
+        return lists.respond([segment_to_json(s) for s in response.segments], headers)
 
     async def post_segments(request: Request) -> Response:
         body = await json_body(request)
@@ -92,7 +93,8 @@ def segment_routes(stubs: Stubs) -> list[Route]:
         response = await stubs.segments.DeleteSegments(
             segments_pb2.DeleteSegmentsRequest(
                 flow_id=request.path_params["flow_id"], timerange=query.text("timerange") or "",
-                object_id=query.text("object_id"),
+                object_id=query.text("object_id"), soft_delete=query.boolean("soft_delete"),
+                deleted_by=query.text("deleted_by"),
             )
         )  # fmt: skip
         if not response.HasField("delete_request"):
@@ -170,9 +172,7 @@ def segment_routes(stubs: Stubs) -> list[Route]:
             request, next_token=response.next_page_token, limit=response.page_size,
             count=len(response.delete_requests), reverse_order=reverse,
         )  # fmt: skip
-        return JSONResponse(
-            [delete_request_to_json(r) for r in response.delete_requests], headers=headers
-        )
+        return lists.respond([delete_request_to_json(r) for r in response.delete_requests], headers)
 
     async def get_deletion(request: Request) -> Response:
         response = await stubs.deletions.GetFlowDeleteRequest(

@@ -10,7 +10,7 @@ from starlette.routing import Route
 from tams.v1 import service_info_pb2, storage_pb2
 from tams_server.gateway.body import json_body
 from tams_server.gateway.media_shapes import backend_to_json, service_to_json
-from tams_server.gateway.paging import paging_headers
+from tams_server.gateway.paging import ListShape, paging_headers
 from tams_server.gateway.query import BadRequest, Query
 from tams_server.gateway.shapes import profile_from_json, profile_to_json
 from tams_server.gateway.stubs import Stubs
@@ -18,7 +18,7 @@ from tams_server.gateway.stubs import Stubs
 ROOT_PATHS = ["service", "flows", "sources", "flow-delete-requests"]
 
 
-def service_routes(stubs: Stubs) -> list[Route]:
+def service_routes(stubs: Stubs, lists: ListShape) -> list[Route]:
     """The routes of the service description."""
 
     async def root(request: Request) -> Response:
@@ -54,9 +54,7 @@ def service_routes(stubs: Stubs) -> list[Route]:
             request, next_token=response.next_page_token, limit=response.page_size,
             count=len(response.storage_backends), reverse_order=reverse,
         )  # fmt: skip
-        return JSONResponse(
-            [backend_to_json(b) for b in response.storage_backends], headers=headers
-        )
+        return lists.respond([backend_to_json(b) for b in response.storage_backends], headers)
 
     return [
         Route("/", root, methods=["GET"]),
@@ -66,7 +64,7 @@ def service_routes(stubs: Stubs) -> list[Route]:
     ]
 
 
-def profile_routes(stubs: Stubs) -> list[Route]:
+def profile_routes(stubs: Stubs, lists: ListShape) -> list[Route]:
     """``/service/profiles`` and ``/service/profiles/{id}``."""
 
     async def list_profiles(request: Request) -> Response:
@@ -82,7 +80,7 @@ def profile_routes(stubs: Stubs) -> list[Route]:
             request, next_token=response.next_page_token, limit=response.page_size,
             count=len(response.profiles),
         )  # fmt: skip
-        return JSONResponse([profile_to_json(p) for p in response.profiles], headers=headers)
+        return lists.respond([profile_to_json(p) for p in response.profiles], headers)
 
     async def get_profile(request: Request) -> Response:
         response = await stubs.service.GetProfile(

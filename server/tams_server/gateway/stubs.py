@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import grpc
 
 from tams.v1 import (
+    analytics_pb2_grpc,
     flow_delete_requests_pb2_grpc,
     flows_pb2_grpc,
     objects_pb2_grpc,
@@ -28,6 +29,7 @@ class Stubs:
     storage: storage_pb2_grpc.StorageServiceAsyncStub
     objects: objects_pb2_grpc.ObjectServiceAsyncStub
     deletions: flow_delete_requests_pb2_grpc.FlowDeleteRequestServiceAsyncStub
+    analytics: analytics_pb2_grpc.AnalyticsServiceAsyncStub
 
     @classmethod
     def over(cls, channel: grpc.aio.Channel) -> Stubs:
@@ -40,4 +42,5 @@ class Stubs:
             storage_pb2_grpc.StorageServiceStub(channel),
             objects_pb2_grpc.ObjectServiceStub(channel),
             flow_delete_requests_pb2_grpc.FlowDeleteRequestServiceStub(channel),
+            analytics_pb2_grpc.AnalyticsServiceStub(channel),
         )

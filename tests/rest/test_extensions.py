@@ -1,0 +1,178 @@
+"""The usage guide's extensions over real HTTP: creating Sources alone and in batches,
+batches of Flows, soft delete with deleted_by and show_deleted, storage_path, ISO 8601
+timeranges, the analytics endpoints, and the wrapped list shape behind its switch."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from rest.test_gateway import assert_error, video_flow_json
+
+from tams_server.app import RunningServer, serve_gateway
+from tams_server.domain.timerange import tai_offset_s
+
+
+@pytest.fixture
+async def http(running: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=running.http_url) as client:
+        yield client
+
+
+def source_json(**fields: Any) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "format": "urn:x-nmos:format:video", **fields}
+
+
+async def test_post_source_as_the_guide_shows(http: httpx.AsyncClient) -> None:
+    body = source_json(label="Main Camera 1", description="Primary studio camera")
+    created = await http.post("/sources", json=body)
+    assert created.status_code == 201, created.text
+    assert created.headers["location"] == f"/sources/{body['id']}"
+    assert {k: created.json()[k] for k in body} == body
+    assert (await http.get(f"/sources/{body['id']}")).json()["label"] == "Main Camera 1"
+    assert_error(await http.post("/sources", json=body), 400)  # the id is taken
+    assert_error(await http.post("/sources", json={"id": "x", "format": 3}), 400)
+    assert_error(await http.post("/sources", json=[body]), 400)
+
+
+async def test_batches_are_all_or_nothing(http: httpx.AsyncClient) -> None:
+    sources = [source_json(label=f"cam {i}") for i in range(3)]
+    created = await http.post("/sources/batch", json={"sources": sources})
+    assert created.status_code == 201, created.text
+    assert [s["id"] for s in created.json()["sources"]] == [s["id"] for s in sources]
+
+    good, bad = source_json(), source_json(format="urn:x-nmos:format:nonsense")
+    assert_error(await http.post("/sources/batch", json={"sources": [good, bad]}), 400)
+    assert_error(await http.get(f"/sources/{good['id']}"), 404)  # nothing written
+    assert_error(await http.post("/sources/batch", json={"flows": []}), 400)
+
+    flows = [video_flow_json(), video_flow_json()]
+    made = await http.post("/flows/batch", json={"flows": flows})
+    assert made.status_code == 201, made.text
+    assert [f["id"] for f in made.json()["flows"]] == [f["id"] for f in flows]
+    clash = video_flow_json(id=flows[0]["id"])
+    fresh = video_flow_json()
+    assert_error(await http.post("/flows/batch", json={"flows": [fresh, clash]}), 400)
+    assert_error(await http.get(f"/flows/{fresh['id']}"), 404)
+    broken = {"flows": [video_flow_json(), {**video_flow_json(), "codec": 7}]}
+    assert "flows[1]" in assert_error(await http.post("/flows/batch", json=broken), 400)["summary"]
+
+
+async def test_soft_delete_of_a_flow_and_its_source(http: httpx.AsyncClient) -> None:
+    flow = video_flow_json()
+    assert (await http.put(f"/flows/{flow['id']}", json=flow)).status_code == 201
+    gone = await http.delete(f"/flows/{flow['id']}?soft_delete=true&deleted_by=alice")
+    assert gone.status_code == 204, gone.text
+    assert_error(await http.get(f"/flows/{flow['id']}"), 404)
+    kept = (await http.get(f"/flows/{flow['id']}?show_deleted=true")).json()
+    assert kept["deleted_by"] == "alice"
+    assert "deleted" in kept
+    listed = await http.get(f"/flows?source_id={flow['source_id']}&show_deleted=true")
+    assert [f["id"] for f in listed.json()] == [flow["id"]]
+    assert (await http.get(f"/flows?source_id={flow['source_id']}")).json() == []
+
+    source_id = flow["source_id"]
+    assert_error(await http.delete(f"/sources/{source_id}?soft_delete=false"), 400)
+    assert (await http.delete(f"/sources/{source_id}?deleted_by=bob")).status_code == 204
+    assert_error(await http.get(f"/sources/{source_id}"), 404)
+    source = (await http.get(f"/sources/{source_id}?show_deleted=true")).json()
+    assert source["deleted_by"] == "bob"
+    assert_error(await http.delete(f"/sources/{uuid.uuid4()}"), 404)
+
+
+async def test_soft_deleted_segments_and_iso_timeranges(http: httpx.AsyncClient) -> None:
+    flow = video_flow_json()
+    await http.put(f"/flows/{flow['id']}", json=flow)
+    segments = [
+        {"object_id": f"obj-{i}-{uuid.uuid4()}", "timerange": f"[{i * 10}:0_{i * 10 + 10}:0)",
+         "get_urls": [{"url": f"https://media.example/{i}", "label": "origin"}]}
+        for i in range(3)
+    ]  # fmt: skip
+    posted = await http.post(f"/flows/{flow['id']}/segments", json=segments)
+    assert posted.status_code == 201, posted.text
+    url = f"/flows/{flow['id']}/segments"
+    # The guide's ISO 8601 form, in UTC; TAMS timestamps are TAI, ahead by the
+    # leap-second offset: 1970-01-01T00:00:00Z + offset is the TAMS time 10:0.
+    start = 10 - tai_offset_s(0)
+    iso_range = f"[1970-01-01T00:00:{start:02d}Z_1970-01-01T00:00:{start + 10:02d}Z)"
+    iso = await http.get(url, params={"timerange": iso_range})
+    assert [s["timerange"] for s in iso.json()] == ["[10:0_20:0)"]
+    gone = await http.delete(url, params={"timerange": "[0:0_10:0)", "soft_delete": "true",
+                                          "deleted_by": "carol"})  # fmt: skip
+    assert gone.status_code == 204, gone.text
+    assert [s["timerange"] for s in (await http.get(url)).json()] == ["[10:0_20:0)", "[20:0_30:0)"]
+    everything = (await http.get(url, params={"show_deleted": "true"})).json()
+    assert [s.get("deleted_by") for s in everything] == ["carol", None, None]
+
+
+async def test_storage_path_names_the_object_key(
+    http: httpx.AsyncClient, running: RunningServer
+) -> None:
+    flow = video_flow_json()
+    await http.put(f"/flows/{flow['id']}", json=flow)
+    allocated = await http.post(f"/flows/{flow['id']}/storage", json={"limit": 1})
+    [media] = allocated.json()["media_objects"]
+    put = media["put_url"]
+    async with httpx.AsyncClient() as raw:
+        sent = await raw.put(put["url"], content=b"ts" * 94, headers={
+            "Content-Type": put["content-type"], **put.get("headers", {})})  # fmt: skip
+        assert sent.status_code in (200, 201), sent.text
+    segment = {"object_id": media["object_id"], "timerange": "[0:0_1:0)"}
+    assert (await http.post(f"/flows/{flow['id']}/segments", json=segment)).status_code == 201
+    [listed] = (await http.get(f"/flows/{flow['id']}/segments")).json()
+    assert listed["storage_path"].startswith(f"{flow['id']}/")
+    assert listed["storage_path"].endswith(f"/{media['object_id']}")
+
+
+async def test_analytics_endpoints(http: httpx.AsyncClient) -> None:
+    usage = await http.get("/analytics/flow-usage")
+    assert usage.status_code == 200
+    assert usage.json()["total_flows"] >= 1
+    assert "urn:x-nmos:format:video" in usage.json()["format_distribution"]
+    storage = (await http.get("/analytics/storage-usage?top_flows=5")).json()
+    assert len(storage["storage_by_flow"]) <= 5
+    assert storage["total_storage_bytes"] >= 0
+
+    flow = video_flow_json()
+    await http.put(f"/flows/{flow['id']}", json=flow)
+    segments = [
+        {"object_id": f"o-{uuid.uuid4()}", "timerange": tr,
+         "get_urls": [{"url": "https://media.example/x", "label": "origin"}]}
+        for tr in ("[0:0_10:0)", "[20:0_30:0)")
+    ]  # fmt: skip
+    await http.post(f"/flows/{flow['id']}/segments", json=segments)
+    analysis = await http.get(f"/analytics/time-range-analysis?flow_id={flow['id']}")
+    body = analysis.json()
+    assert (body["timerange"], body["coverage"], body["gaps"]) == (
+        "[0:0_30:0)",
+        2 / 3,
+        ["[10:0_20:0)"],
+    )
+    assert body["overlaps"] == []
+    everything = (await http.get("/analytics/time-range-analysis")).json()
+    assert everything["total_segments"] >= 2
+    assert_error(await http.get(f"/analytics/time-range-analysis?flow_id={uuid.uuid4()}"), 404)
+    assert_error(await http.get("/analytics/time-range-analysis?timerange=soon"), 400)
+    assert_error(await http.get("/analytics/storage-usage?top_flows=-1"), 400)
+
+
+async def test_the_wrapped_list_shape(running: RunningServer) -> None:
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, list_shape="wrapped") as url,
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        flow = video_flow_json()
+        await http.put(f"/flows/{flow['id']}", json=flow)
+        page = await http.get("/flows?limit=1")
+        body = page.json()
+        assert [len(body["data"]), body["paging"]["limit"], body["paging"]["count"]] == [1, 1, 1]
+        assert body["paging"]["next_key"] == page.headers["x-paging-nextkey"]
+        assert "link" in page.headers
+        single = (await http.get(f"/flows/{flow['id']}")).json()
+        assert single["id"] == flow["id"]  # single resources are never wrapped
+    with pytest.raises(ValueError, match="list shape"):
+        async with serve_gateway(running.grpc_target, "127.0.0.1", 0, list_shape="data"):
+            pass
