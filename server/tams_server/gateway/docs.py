@@ -42,6 +42,7 @@ window.ui = SwaggerUIBundle({{
   dom_id: "#swagger-ui",
   deepLinking: true,
   validatorUrl: null,
+  showExtensions: true,
   presets: [SwaggerUIBundle.presets.apis],
   layout: "BaseLayout"
 }});
@@ -59,7 +60,7 @@ REDOC = """<!doctype html>
 <style>body {{ margin: 0; padding: 0; }}</style>
 </head>
 <body>
-<redoc spec-url="{spec_url}"></redoc>
+<redoc spec-url="{spec_url}" show-extensions="true"></redoc>
 <script src="{static}/redoc/bundles/redoc.standalone.js"></script>
 </body>
 </html>

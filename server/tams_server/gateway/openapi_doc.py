@@ -51,7 +51,7 @@ This is the official TAMS API spec as this server's REST gateway serves it:
   the `storage_path` of Segments, and usage and time-range analysis.
 - **Paging**: every paged listing answers 400 to a `page` key that it did not issue.
 - **Errors**: a method that a path does not allow is answered 405, and a request body of
-  more than {MAX_BODY_BYTES} bytes 413, both with the spec's error body
+  more than {MAX_BODY_BYTES:,} bytes 413, both with the spec's error body
   (`#/components/schemas/error`).
 - **HEAD** is answered wherever GET is.
 """

@@ -1,0 +1,80 @@
+"""/docs and /redoc really render: headless Chromium (Debian's package) loads them from
+the running server, with every host name but this server's unresolvable (no CDN can
+help), and every operation of /openapi.json shows up in the DOM it dumps."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tams_server.app import RunningServer
+from tams_server.gateway.openapi_doc import operations
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Chromium, or a skip where it is missing (a failure under CI, which installs it)."""
+    path = shutil.which("chromium")
+    if path is None:
+        message = "no chromium: apt-get install chromium"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message} (.ci/run installs it; CI never skips this)")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+async def document(running: RunningServer) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=running.http_url) as client:
+        response = await client.get("/openapi.json")
+    response.raise_for_status()
+    served: dict[str, Any] = response.json()
+    return served
+
+
+async def dump_dom(chromium: str, url: str, profile: Path) -> str:
+    """The DOM of ``url`` once its scripts have run. Asynchronous: the server answering
+    the browser runs on this event loop."""
+    process = await asyncio.create_subprocess_exec(
+        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        "--virtual-time-budget=30000", "--dump-dom", url,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=90)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode == 0, stderr.decode(errors="replace")[-2000:]
+    return stdout.decode()
+
+
+async def test_swagger_ui_shows_every_operation(
+    chromium: str, running: RunningServer, document: dict[str, Any], tmp_path: Path
+) -> None:
+    dom = await dump_dom(chromium, f"{running.http_url}/docs", tmp_path)
+    # Each operation is an "opblock", its path in a data-path attribute.
+    assert dom.count('class="opblock ') == len(list(operations(document)))
+    for path in ("/sources", "/flows/{flowId}/segments", *document["paths"]):
+        assert f'data-path="{path}"' in dom, path
+
+
+async def test_redoc_shows_every_operation(
+    chromium: str, running: RunningServer, document: dict[str, Any], tmp_path: Path
+) -> None:
+    dom = await dump_dom(chromium, f"{running.http_url}/redoc", tmp_path)
+    assert "Something went wrong" not in dom
+    for name in ("List Sources", "List Flow Segments"):
+        assert name in dom
+    for path, method, operation in operations(document):
+        assert html.escape(operation["summary"], quote=False) in dom, (method, path)
