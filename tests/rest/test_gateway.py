@@ -205,6 +205,16 @@ async def test_profiles(http: httpx.AsyncClient) -> None:
     listed = await http.get("/service/profiles", params={"label": "1080p25 H.264"})
     assert profile_id in [p["id"] for p in listed.json()]
 
+    # A Flow that takes its technical properties from the Profile: changing one is
+    # 400 (as the spec says of PUT), removing one 403 (the spec has no 400 for DELETE).
+    flow_id, source_id = str(uuid.uuid4()), str(uuid.uuid4())
+    linked = {"id": flow_id, "source_id": source_id, "profile_id": profile_id}
+    put = await http.put(f"/flows/{flow_id}", json=linked)
+    assert put.status_code == 201, put.text
+    assert_error(await http.put(f"/flows/{flow_id}/avg_bit_rate", json=5000), 400)
+    refused = assert_error(await http.delete(f"/flows/{flow_id}/avg_bit_rate"), 403)
+    assert refused["type"] == "FLOW_HAS_PROFILE"
+
 
 async def test_object_instances(http: httpx.AsyncClient) -> None:
     flow = video_flow_json()

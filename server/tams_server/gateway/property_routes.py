@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import grpc
 from google.protobuf import field_mask_pb2, json_format
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -14,7 +15,7 @@ from starlette.routing import Route
 
 from tams.v1 import common_pb2, flows_pb2, sources_pb2
 from tams_server.gateway.body import json_body
-from tams_server.gateway.errors import error_response
+from tams_server.gateway.errors import details_of, error_response
 from tams_server.gateway.query import BadRequest
 from tams_server.gateway.shapes import JsonObject, flow_from_json, flow_to_json, source_to_json
 from tams_server.gateway.stubs import Stubs
@@ -157,7 +158,14 @@ def _property(
         return Response(status_code=204)
 
     async def delete(request: Request) -> Response:
-        await update(request.path_params["id"], name, None)
+        try:
+            await update(request.path_params["id"], name, None)
+        except grpc.aio.AioRpcError as error:
+            # The spec documents no 400 for these DELETEs: a property that the Flow's
+            # Profile fixes cannot be removed, which is a refusal to modify (403).
+            if details_of(error)[0] != "FLOW_HAS_PROFILE":
+                raise
+            return error_response(403, "FLOW_HAS_PROFILE", error.details() or "")
         return Response(status_code=204)
 
     routes = [Route(path, get, methods=["GET"]), Route(path, put, methods=["PUT"])]
