@@ -82,10 +82,11 @@ class Http:
 
 @dataclass(frozen=True)
 class Target:
-    """One way to ask for the page: a name and a call factory (one call per client)."""
+    """One way to ask for the page: a name and a call factory (one call per client;
+    its connection, if it has one of its own, closes with the stack)."""
 
     name: str
-    connect: Callable[[], Awaitable[Call]]
+    connect: Callable[[AsyncExitStack], Awaitable[Call]]
 
 
 def _cpu_s(pid: int) -> float:
@@ -183,18 +184,16 @@ def _grpc_target(
         if len(page.segments) != PAGE or bool(page.segments[0].get_urls) != urls:
             raise RuntimeError(f"{name}: {len(page.segments)} Segments")
 
-    async def connect() -> Call:
+    async def connect(stack: AsyncExitStack) -> Call:
         return call  # one channel for every client
 
     return Target(name, connect)
 
 
-def _rest_target(
-    name: str, base_url: str, flow_id: str, *, urls: bool, stack: AsyncExitStack
-) -> Target:
+def _rest_target(name: str, base_url: str, flow_id: str, *, urls: bool) -> Target:
     path = f"/flows/{flow_id}/segments?limit={PAGE}" + ("" if urls else "&accept_get_urls=")
 
-    async def connect() -> Call:
+    async def connect(stack: AsyncExitStack) -> Call:
         http = await Http.connect(base_url)
         stack.push_async_callback(http.close)
         page = json.loads(await http.get(path))  # the shape, checked once per connection
@@ -216,16 +215,17 @@ def _percentile(samples: Sequence[float], fraction: float) -> float:
 
 async def _latency(targets: Sequence[Target], repeats: int) -> dict[str, list[float]]:
     """Seconds of each request, ``repeats`` rounds of one request per target."""
-    calls = [await target.connect() for target in targets]
-    for _ in range(10):  # warm-up
-        for call in calls:
-            await call()
     times: dict[str, list[float]] = {target.name: [] for target in targets}
-    for _ in range(repeats):
-        for target, call in zip(targets, calls, strict=True):
-            t0 = time.perf_counter()
-            await call()
-            times[target.name].append(time.perf_counter() - t0)
+    async with AsyncExitStack() as stack:
+        calls = [await target.connect(stack) for target in targets]
+        for _ in range(10):  # warm-up
+            for call in calls:
+                await call()
+        for _ in range(repeats):
+            for target, call in zip(targets, calls, strict=True):
+                t0 = time.perf_counter()
+                await call()
+                times[target.name].append(time.perf_counter() - t0)
     return times
 
 
@@ -239,30 +239,30 @@ class Load:
     process_cpu_s: dict[str, float] = field(default_factory=dict)
 
 
-async def _load(
-    calls: Sequence[Call], seconds: float, processes: dict[str, int], load: Load
-) -> None:
-    """Concurrent clients, one per call, asking for the page for ``seconds``; adds to
-    ``load``."""
-    await asyncio.gather(*(call() for call in calls))  # warm-up
-    counts = [0] * len(calls)
-    cpu_before = {name: _cpu_s(pid) for name, pid in processes.items()}
-    client_before = time.process_time()
-    t0 = time.perf_counter()
-    stop_at = t0 + seconds
+async def _load(target: Target, seconds: float, processes: dict[str, int], load: Load) -> None:
+    """``CLIENTS`` concurrent clients asking for the page for ``seconds``; adds to
+    ``load``. Connections are opened afresh (the server drops idle ones after 5 s)."""
+    counts = [0] * CLIENTS
+    async with AsyncExitStack() as stack:
+        calls = [await target.connect(stack) for _ in range(CLIENTS)]
+        await asyncio.gather(*(call() for call in calls))  # warm-up
+        cpu_before = {name: _cpu_s(pid) for name, pid in processes.items()}
+        client_before = time.process_time()
+        t0 = time.perf_counter()
+        stop_at = t0 + seconds
 
-    async def client(index: int, call: Call) -> None:
-        while time.perf_counter() < stop_at:
-            await call()
-            counts[index] += 1
+        async def client(index: int, call: Call) -> None:
+            while time.perf_counter() < stop_at:
+                await call()
+                counts[index] += 1
 
-    await asyncio.gather(*(client(i, call) for i, call in enumerate(calls)))
-    load.wall_s += time.perf_counter() - t0
-    load.client_cpu_s += time.process_time() - client_before
+        await asyncio.gather(*(client(i, call) for i, call in enumerate(calls)))
+        load.wall_s += time.perf_counter() - t0
+        load.client_cpu_s += time.process_time() - client_before
+        for name, pid in processes.items():
+            spent = _cpu_s(pid) - cpu_before[name]
+            load.process_cpu_s[name] = load.process_cpu_s.get(name, 0.0) + spent
     load.requests += sum(counts)
-    for name, pid in processes.items():
-        spent = _cpu_s(pid) - cpu_before[name]
-        load.process_cpu_s[name] = load.process_cpu_s.get(name, 0.0) + spent
 
 
 async def run(*, quick: bool, database_url: str | None) -> None:
@@ -273,18 +273,17 @@ async def run(*, quick: bool, database_url: str | None) -> None:
         server_process(database_url) as (target, pid),
         _gateway_process(target) as (alone_url, alone_pid),
         grpc.aio.insecure_channel(target) as channel,
-        AsyncExitStack() as stack,  # the HTTP connections
     ):
         flow_id = await _flow_with_segments(channel)
         stub = segments_pb2_grpc.SegmentServiceStub(channel)
         http_url = _http_url(pid, target)
-        rest = _rest_target("rest", http_url, flow_id, urls=False, stack=stack)
+        rest = _rest_target("rest", http_url, flow_id, urls=False)
         grpc_ = _grpc_target("grpc", stub, flow_id, urls=False)
-        alone = _rest_target("gateway_alone", alone_url, flow_id, urls=False, stack=stack)
+        alone = _rest_target("gateway_alone", alone_url, flow_id, urls=False)
         times = await _latency(
             [
                 rest, grpc_, alone,
-                _rest_target("rest_urls", http_url, flow_id, urls=True, stack=stack),
+                _rest_target("rest_urls", http_url, flow_id, urls=True),
                 _grpc_target("grpc_urls", stub, flow_id, urls=True),
             ],
             repeats,
@@ -302,14 +301,11 @@ async def run(*, quick: bool, database_url: str | None) -> None:
                "ratio", engine=engine, get_urls="one each")  # fmt: skip
 
         server, gateway = {"server": pid}, {"server": pid, "gateway": alone_pid}
-        plan = [
-            (way.name, [await way.connect() for _ in range(CLIENTS)], processes)
-            for way, processes in ((rest, server), (grpc_, server), (alone, gateway))
-        ]
-        loads = {name: Load() for name, _, _ in plan}
+        plan = [(rest, server), (grpc_, server), (alone, gateway)]
+        loads = {way.name: Load() for way, _ in plan}
         for _ in range(rounds):  # interleaved, as above
-            for name, calls, processes in plan:
-                await _load(calls, seconds, processes, loads[name])
+            for way, processes in plan:
+                await _load(way, seconds, processes, loads[way.name])
         rates = {name: load.requests / load.wall_s for name, load in loads.items()}
         for name, load in loads.items():
             spent = load.process_cpu_s
