@@ -14,6 +14,7 @@ import pytest
 from botocore.config import Config as BotoConfig
 
 from helpers.factories import new_id, video_flow
+from helpers.objects import allocate, new_flow
 from helpers.status import failure
 from tams.v1 import flows_pb2, flows_pb2_grpc, storage_pb2, storage_pb2_grpc
 from tams_server.app import RunningServer, serve
@@ -27,17 +28,6 @@ REGION = "eu-west-2"
 @pytest.fixture(scope="session")
 def storage(channel: grpc.aio.Channel) -> StorageStub:
     return storage_pb2_grpc.StorageServiceStub(channel)
-
-
-async def allocate(stub: StorageStub, **fields: object) -> list[storage_pb2.AllocatedObject]:
-    call = stub.AllocateStorage(storage_pb2.AllocateStorageRequest(**fields))  # type: ignore[arg-type]
-    return [item async for message in call for item in message.media_objects]
-
-
-async def new_flow(flows: flows_pb2_grpc.FlowServiceStub, **fields: object) -> str:
-    flow = video_flow(**fields)
-    await flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
-    return flow.id
 
 
 async def test_allocated_urls_take_the_bytes(

@@ -6,7 +6,8 @@ from __future__ import annotations
 import grpc
 import httpx
 
-from tams.v1 import segments_pb2, storage_pb2, storage_pb2_grpc
+from helpers.factories import video_flow
+from tams.v1 import flows_pb2, flows_pb2_grpc, segments_pb2, storage_pb2, storage_pb2_grpc
 
 
 async def upload_objects(
@@ -44,3 +45,18 @@ def external_post(object_id: str, timerange: str, **fields: object) -> segments_
     return segments_pb2.SegmentPost(
         object_id=object_id, timerange=timerange, get_urls=external_urls(object_id), **fields
     )  # type: ignore[arg-type]
+
+
+async def allocate(
+    stub: storage_pb2_grpc.StorageServiceStub, **fields: object
+) -> list[storage_pb2.AllocatedObject]:
+    """Every Object an AllocateStorage call with these fields streams back."""
+    call = stub.AllocateStorage(storage_pb2.AllocateStorageRequest(**fields))  # type: ignore[arg-type]
+    return [item async for message in call for item in message.media_objects]
+
+
+async def new_flow(flows: flows_pb2_grpc.FlowServiceStub, **fields: object) -> str:
+    """The id of a new video Flow (container video/mp2t)."""
+    flow = video_flow(**fields)
+    await flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
+    return flow.id

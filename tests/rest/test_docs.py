@@ -130,6 +130,7 @@ async def test_every_extension_operation_is_marked(document: dict[str, Any]) -> 
         ("POST", "/sources"),
         ("POST", "/sources/batch"),
         ("POST", "/flows/batch"),
+        ("POST", "/flows/{flowId}/storage/batch"),
         ("GET", "/analytics/flow-usage"),
         ("GET", "/analytics/storage-usage"),
         ("GET", "/analytics/time-range-analysis"),

@@ -176,3 +176,29 @@ async def test_the_wrapped_list_shape(running: RunningServer) -> None:
     with pytest.raises(ValueError, match="list shape"):
         async with serve_gateway(running.grpc_target, "127.0.0.1", 0, list_shape="data"):
             pass
+
+
+async def test_storage_batch(http: httpx.AsyncClient) -> None:
+    flow = video_flow_json()
+    await http.put(f"/flows/{flow['id']}", json=flow)
+    url = f"/flows/{flow['id']}/storage/batch"
+    init_id = f"init-{uuid.uuid4()}"
+    body = {"requests": [{"limit": 2}, {"object_ids": [init_id], "content_type": "video/mp4"}]}
+    allocated = await http.post(url, json=body)
+    assert allocated.status_code == 201, allocated.text
+    [media, init] = allocated.json()["results"]
+    assert len(media["media_objects"]) == 2
+    assert media["media_objects"][0]["put_url"]["content-type"] == "video/mp2t"
+    assert init["media_objects"][0]["object_id"] == init_id
+    assert init["media_objects"][0]["put_url"]["content-type"] == "video/mp4"
+
+    fresh = f"fresh-{uuid.uuid4()}"
+    clash = {"requests": [{"object_ids": [fresh]}, {"object_ids": [init_id]}]}
+    assert_error(await http.post(url, json=clash), 400)  # init_id is taken: nothing allocated
+    again = await http.post(url, json={"requests": [{"object_ids": [fresh]}]})
+    assert again.status_code == 201, again.text
+    bad = assert_error(await http.post(url, json={"requests": [{"limit": 1}, {"limit": "x"}]}), 400)
+    assert "requests[1]" in bad["summary"]
+    assert_error(await http.post(url, json={"requests": []}), 400)
+    assert_error(await http.post(url, json=[{"limit": 1}]), 400)
+    assert_error(await http.post(f"/flows/{uuid.uuid4()}/storage/batch", json=body), 404)

@@ -352,6 +352,71 @@ class AllocateStorageResponse(_message.Message):
 Global___AllocateStorageResponse: _TypeAlias = AllocateStorageResponse  # noqa: Y015
 
 @_typing.final
+class BatchAllocateStorageRequest(_message.Message):
+    """Request of StorageService.BatchAllocateStorage."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FLOW_ID_FIELD_NUMBER: _builtins.int
+    REQUESTS_FIELD_NUMBER: _builtins.int
+    flow_id: _builtins.str
+    """Flow id."""
+    @_builtins.property
+    def requests(self) -> _containers.RepeatedCompositeFieldContainer[Global___AllocateStorageRequest]:
+        """The allocations (1-100), each as AllocateStorage takes it; their `flow_id` may be
+        left empty, else it must be this one. At most 10000 Objects in all, every id
+        distinct.
+        """
+
+    def __init__(
+        self,
+        *,
+        flow_id: _builtins.str = ...,
+        requests: _abc.Iterable[Global___AllocateStorageRequest] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["flow_id", b"flow_id", "requests", b"requests"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchAllocateStorageRequest: _TypeAlias = BatchAllocateStorageRequest  # noqa: Y015
+
+@_typing.final
+class BatchAllocateStorageResponse(_message.Message):
+    """Response of StorageService.BatchAllocateStorage: one batch of one request's Objects."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_INDEX_FIELD_NUMBER: _builtins.int
+    MEDIA_OBJECTS_FIELD_NUMBER: _builtins.int
+    EXPIRES_FIELD_NUMBER: _builtins.int
+    request_index: _builtins.int
+    """Index of the request in `requests`."""
+    @_builtins.property
+    def media_objects(self) -> _containers.RepeatedCompositeFieldContainer[Global___AllocatedObject]:
+        """The Objects of this batch, in the request's order."""
+
+    @_builtins.property
+    def expires(self) -> _timestamp_pb2.Timestamp:
+        """When the allocations expire unless a Segment uses them."""
+
+    def __init__(
+        self,
+        *,
+        request_index: _builtins.int = ...,
+        media_objects: _abc.Iterable[Global___AllocatedObject] | None = ...,
+        expires: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires", b"expires"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires", b"expires", "media_objects", b"media_objects", "request_index", b"request_index"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchAllocateStorageResponse: _TypeAlias = BatchAllocateStorageResponse  # noqa: Y015
+
+@_typing.final
 class StartMultipartUploadRequest(_message.Message):
     """Request of StorageService.StartMultipartUpload."""
 

@@ -46,6 +46,11 @@ class StorageServiceStub:
                 request_serializer=tams_dot_v1_dot_storage__pb2.AllocateStorageRequest.SerializeToString,
                 response_deserializer=tams_dot_v1_dot_storage__pb2.AllocateStorageResponse.FromString,
                 _registered_method=True)
+        self.BatchAllocateStorage = channel.unary_stream(
+                '/tams.v1.StorageService/BatchAllocateStorage',
+                request_serializer=tams_dot_v1_dot_storage__pb2.BatchAllocateStorageRequest.SerializeToString,
+                response_deserializer=tams_dot_v1_dot_storage__pb2.BatchAllocateStorageResponse.FromString,
+                _registered_method=True)
         self.StartMultipartUpload = channel.unary_unary(
                 '/tams.v1.StorageService/StartMultipartUpload',
                 request_serializer=tams_dot_v1_dot_storage__pb2.StartMultipartUploadRequest.SerializeToString,
@@ -83,6 +88,15 @@ class StorageServiceServicer:
     def AllocateStorage(self, request, context):
         """Allocate new Objects for a Flow and stream their upload URLs in batches
         (POST /flows/{id}/storage).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchAllocateStorage(self, request, context):
+        """Several allocations for one Flow at once, all or none (seed guide POST
+        /flows/{id}/storage/batch): media and init Objects, or Objects on several backends,
+        in one call. Batches stream back tagged with the index of their request.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -128,6 +142,11 @@ def add_StorageServiceServicer_to_server(servicer, server):
                     servicer.AllocateStorage,
                     request_deserializer=tams_dot_v1_dot_storage__pb2.AllocateStorageRequest.FromString,
                     response_serializer=tams_dot_v1_dot_storage__pb2.AllocateStorageResponse.SerializeToString,
+            ),
+            'BatchAllocateStorage': grpc.unary_stream_rpc_method_handler(
+                    servicer.BatchAllocateStorage,
+                    request_deserializer=tams_dot_v1_dot_storage__pb2.BatchAllocateStorageRequest.FromString,
+                    response_serializer=tams_dot_v1_dot_storage__pb2.BatchAllocateStorageResponse.SerializeToString,
             ),
             'StartMultipartUpload': grpc.unary_unary_rpc_method_handler(
                     servicer.StartMultipartUpload,
@@ -206,6 +225,33 @@ class StorageService:
             '/tams.v1.StorageService/AllocateStorage',
             tams_dot_v1_dot_storage__pb2.AllocateStorageRequest.SerializeToString,
             tams_dot_v1_dot_storage__pb2.AllocateStorageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchAllocateStorage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tams.v1.StorageService/BatchAllocateStorage',
+            tams_dot_v1_dot_storage__pb2.BatchAllocateStorageRequest.SerializeToString,
+            tams_dot_v1_dot_storage__pb2.BatchAllocateStorageResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -41,6 +41,11 @@ class StorageServiceStub:
     """Allocate new Objects for a Flow and stream their upload URLs in batches
     (POST /flows/{id}/storage).
     """
+    BatchAllocateStorage: _grpc.UnaryStreamMultiCallable[_storage_pb2.BatchAllocateStorageRequest, _storage_pb2.BatchAllocateStorageResponse]
+    """Several allocations for one Flow at once, all or none (seed guide POST
+    /flows/{id}/storage/batch): media and init Objects, or Objects on several backends,
+    in one call. Batches stream back tagged with the index of their request.
+    """
     StartMultipartUpload: _grpc.UnaryUnaryMultiCallable[_storage_pb2.StartMultipartUploadRequest, _storage_pb2.StartMultipartUploadResponse]
     """Start a multipart upload of one allocated Object."""
     GetMultipartPartUrls: _grpc.UnaryUnaryMultiCallable[_storage_pb2.GetMultipartPartUrlsRequest, _storage_pb2.GetMultipartPartUrlsResponse]
@@ -62,6 +67,11 @@ class StorageServiceAsyncStub(StorageServiceStub):
     AllocateStorage: _aio.UnaryStreamMultiCallable[_storage_pb2.AllocateStorageRequest, _storage_pb2.AllocateStorageResponse]  # type: ignore[assignment]
     """Allocate new Objects for a Flow and stream their upload URLs in batches
     (POST /flows/{id}/storage).
+    """
+    BatchAllocateStorage: _aio.UnaryStreamMultiCallable[_storage_pb2.BatchAllocateStorageRequest, _storage_pb2.BatchAllocateStorageResponse]  # type: ignore[assignment]
+    """Several allocations for one Flow at once, all or none (seed guide POST
+    /flows/{id}/storage/batch): media and init Objects, or Objects on several backends,
+    in one call. Batches stream back tagged with the index of their request.
     """
     StartMultipartUpload: _aio.UnaryUnaryMultiCallable[_storage_pb2.StartMultipartUploadRequest, _storage_pb2.StartMultipartUploadResponse]  # type: ignore[assignment]
     """Start a multipart upload of one allocated Object."""
@@ -93,6 +103,17 @@ class StorageServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_abc.Iterator[_storage_pb2.AllocateStorageResponse], _abc.AsyncIterator[_storage_pb2.AllocateStorageResponse]]:
         """Allocate new Objects for a Flow and stream their upload URLs in batches
         (POST /flows/{id}/storage).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchAllocateStorage(
+        self,
+        request: _storage_pb2.BatchAllocateStorageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_storage_pb2.BatchAllocateStorageResponse], _abc.AsyncIterator[_storage_pb2.BatchAllocateStorageResponse]]:
+        """Several allocations for one Flow at once, all or none (seed guide POST
+        /flows/{id}/storage/batch): media and init Objects, or Objects on several backends,
+        in one call. Batches stream back tagged with the index of their request.
         """
 
     @_abc_1.abstractmethod

@@ -1,5 +1,6 @@
 """The TAMS usage guide's extensions (not in the official spec): creating Sources on
-their own and in batches, batches of Flows, soft-deleting a Source, and the
+their own and in batches, batches of Flows and of storage allocations, soft-deleting a
+Source, and the
 ``/analytics`` endpoints. Each is one gRPC call, like every other route."""
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tams.v1 import analytics_pb2, flows_pb2, sources_pb2
+from tams.v1 import analytics_pb2, flows_pb2, sources_pb2, storage_pb2
 from tams_server.gateway.body import json_body
+from tams_server.gateway.media_shapes import allocated_to_json, allocation_request_from_json
 from tams_server.gateway.query import BadRequest, Query
 from tams_server.gateway.shapes import (
     flow_from_json,
@@ -43,6 +45,8 @@ def _parse(item: Any, parse: Callable[[Mapping[str, Any]], Item], where: str) ->
         raise BadRequest(f"{where} must be a JSON object")
     try:
         return parse(item)
+    except BadRequest as error:
+        raise BadRequest(f"{where}: {error.summary}", error.error_type) from None
     except (json_format.ParseError, TypeError, ValueError) as error:
         raise BadRequest(f"{where} is not valid: {error}") from None
 
@@ -96,6 +100,25 @@ def extension_routes(stubs: Stubs) -> list[Route]:
         )
         return JSONResponse({"flows": [flow_to_json(f) for f in response.flows]}, status_code=201)
 
+    async def allocate_batch(request: Request) -> Response:
+        flow_id = request.path_params["flow_id"]
+        body = await json_body(request)
+        if not isinstance(body, Mapping) or not isinstance(body.get("requests"), list):
+            raise BadRequest('the body must be {"requests": [...]}')
+        requests = [
+            _parse(item, lambda data: allocation_request_from_json(data, flow_id), f"requests[{i}]")
+            for i, item in enumerate(body["requests"])
+        ]
+        call = stubs.storage.BatchAllocateStorage(
+            storage_pb2.BatchAllocateStorageRequest(flow_id=flow_id, requests=requests)
+        )
+        results: list[list[dict[str, Any]]] = [[] for _ in requests]
+        async for batch in call:
+            results[batch.request_index] += [allocated_to_json(o) for o in batch.media_objects]
+        return JSONResponse(
+            {"results": [{"media_objects": media} for media in results]}, status_code=201
+        )
+
     async def delete_source(request: Request) -> Response:
         query = Query(request.query_params)
         if query.has("soft_delete") and not query.boolean("soft_delete"):
@@ -139,6 +162,7 @@ def extension_routes(stubs: Stubs) -> list[Route]:
         Route("/sources/batch", create_sources, methods=["POST"]),
         Route("/sources/{source_id}", delete_source, methods=["DELETE"]),
         Route("/flows/batch", create_flows, methods=["POST"]),
+        Route("/flows/{flow_id}/storage/batch", allocate_batch, methods=["POST"]),
         Route("/analytics/flow-usage", flow_usage, methods=["GET"]),
         Route("/analytics/storage-usage", storage_usage, methods=["GET"]),
         Route("/analytics/time-range-analysis", time_range_analysis, methods=["GET"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -50,23 +50,28 @@ def object_key(flow_id: str, object_id: str, at_ns: int) -> str:
     return f"{flow_id}/{day:%Y/%m/%d}/{object_id}"
 
 
+@dataclass(frozen=True)
+class Allocation:
+    """Ids to allocate on one backend, uploaded with ``content_type`` (None: the
+    Flow's container)."""
+
+    object_ids: Sequence[str]
+    storage_id: str
+    content_type: str | None
+
+
 class ObjectStore:
     """Use cases on Objects, each one transaction."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def allocate(
-        self,
-        flow_id: str,
-        object_ids: Sequence[str],
-        *,
-        storage_id: str,
-        content_type: str | None,
-        lifetime_ns: int,
-    ) -> tuple[str, list[tuple[str, str]]]:
-        """Record new Objects for a Flow's uploads; returns the content type to upload
-        with and (object id, key) pairs. All or none: ALREADY_EXISTS names a taken id."""
+    async def allocate_groups(
+        self, flow_id: str, groups: Sequence[Allocation], *, lifetime_ns: int
+    ) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Record new Objects for a Flow's uploads, in groups (ids distinct across
+        groups); returns, per group, the content type to upload with and (object id,
+        key) pairs. All or none: ALREADY_EXISTS names a taken id."""
         now = now_ns()
         async with self._db.write() as conn:
             flow = (
@@ -80,16 +85,16 @@ class ObjectStore:
                 raise flow_not_found(flow_id)
             if flow.read_only:
                 raise flow_read_only(flow_id)
-            kind = content_type or flow.container
-            if kind is None:
+            if any(group.content_type is None for group in groups) and flow.container is None:
                 raise FailedPrecondition(
                     f"flow {flow_id} has no container, so its objects have no content type; "
                     "set the flow's container (or content_type, for init objects)",
                     reason=FLOW_HAS_NO_CONTAINER,
                     metadata={"flowId": flow_id},
                 )
+            every_id = [oid for group in groups for oid in group.object_ids]
             taken = await conn.scalar(
-                select(objects.c.id).where(objects.c.id.in_(object_ids)).limit(1)
+                select(objects.c.id).where(objects.c.id.in_(every_id)).limit(1)
             )
             if taken is not None:
                 raise AlreadyExists(
@@ -97,12 +102,17 @@ class ObjectStore:
                     reason=OBJECT_IDS_TAKEN,
                     metadata={"objectId": taken},
                 )
-            keyed = [(oid, object_key(flow_id, oid, now)) for oid in object_ids]
-            rows = [
-                (oid, flow_id, now, storage_id, key, kind, now + lifetime_ns) for oid, key in keyed
-            ]
+            allocated, rows = [], []
+            for group in groups:
+                kind = group.content_type or flow.container
+                keyed = [(oid, object_key(flow_id, oid, now)) for oid in group.object_ids]
+                rows += [
+                    (oid, flow_id, now, group.storage_id, key, kind, now + lifetime_ns)
+                    for oid, key in keyed
+                ]
+                allocated.append((kind, keyed))
             await insert_rows(conn, objects, _COLUMNS, rows)
-            return kind, keyed
+            return allocated
 
     async def expired(self, *, limit: int) -> list[str]:
         """Up to ``limit`` Objects past their expiry: allocations never used, and
