@@ -6,10 +6,14 @@ import asyncio
 import json
 import sys
 import tempfile
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import grpc
+
+from tams.v1 import common_pb2, flows_pb2, flows_pb2_grpc
 from tams_server.app import RunningServer, serve
 from tams_server.config import Config
 
@@ -59,3 +63,16 @@ async def server_process(
         finally:
             process.terminate()
             await process.wait()
+
+
+async def video_flow(channel: grpc.aio.Channel) -> str:
+    """A new video Flow (container video/mp2t) for a benchmark's Segments; its id."""
+    flow = flows_pb2.Flow(
+        id=str(uuid.uuid4()), source_id=str(uuid.uuid4()), format="urn:x-nmos:format:video",
+        codec="video/h264", container="video/mp2t",
+        video=flows_pb2.VideoEssenceParameters(
+            frame_width=1920, frame_height=1080, frame_rate=common_pb2.Rational(numerator=25)
+        ),
+    )  # fmt: skip
+    await flows_pb2_grpc.FlowServiceStub(channel).CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
+    return flow.id

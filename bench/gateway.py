@@ -33,11 +33,8 @@ from pathlib import Path
 
 import grpc
 
-from bench._common import report, server_process
+from bench._common import report, server_process, video_flow
 from tams.v1 import (
-    common_pb2,
-    flows_pb2,
-    flows_pb2_grpc,
     objects_pb2,
     segments_pb2,
     segments_pb2_grpc,
@@ -154,21 +151,14 @@ def _posts(run: str) -> Iterator[segments_pb2.SegmentPost]:
 
 
 async def _flow_with_segments(channel: grpc.aio.Channel) -> str:
-    flow = flows_pb2.Flow(
-        id=str(uuid.uuid4()), source_id=str(uuid.uuid4()), format="urn:x-nmos:format:video",
-        codec="video/h264", container="video/mp2t",
-        video=flows_pb2.VideoEssenceParameters(
-            frame_width=1920, frame_height=1080, frame_rate=common_pb2.Rational(numerator=25)
-        ),
-    )  # fmt: skip
-    await flows_pb2_grpc.FlowServiceStub(channel).CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
+    flow_id = await video_flow(channel)
     response = await segments_pb2_grpc.SegmentServiceStub(channel).RegisterSegments(
         segments_pb2.RegisterSegmentsRequest(
-            flow_id=flow.id, segments=list(_posts(uuid.uuid4().hex[:8]))
+            flow_id=flow_id, segments=list(_posts(uuid.uuid4().hex[:8]))
         )
     )
     assert response.registered_count == SEGMENTS, response.failed_segments[:2]
-    return flow.id
+    return flow_id
 
 
 def _grpc_target(

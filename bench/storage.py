@@ -19,9 +19,8 @@ import grpc
 import httpx
 from botocore.config import Config as BotoConfig
 
-from bench._common import report, server, server_process
+from bench._common import report, server, server_process, video_flow
 from tams.v1 import (
-    common_pb2,
     flows_pb2,
     flows_pb2_grpc,
     objects_pb2,
@@ -120,7 +119,7 @@ async def _listing(*, count: int, database_url: str | None) -> None:
             server_process(database_url, storage=(storage,)) as (target, pid),
             grpc.aio.insecure_channel(target) as channel,
         ):
-            flow_id = await _video_flow(channel)
+            flow_id = await video_flow(channel)
             object_ids = await _upload(channel, flow_id, count)
             posts = [
                 segments_pb2.SegmentPost(object_id=oid, timerange=f"[{i}:0_{i + 1}:0)")
@@ -177,18 +176,6 @@ def _cpu_s(pid: int) -> float:
     """CPU seconds (user and system) a process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def _video_flow(channel: grpc.aio.Channel) -> str:
-    flow = flows_pb2.Flow(
-        id=str(uuid.uuid4()), source_id=str(uuid.uuid4()), format="urn:x-nmos:format:video",
-        codec="video/h264", container="video/mp2t",
-        video=flows_pb2.VideoEssenceParameters(
-            frame_width=1920, frame_height=1080, frame_rate=common_pb2.Rational(numerator=25)
-        ),
-    )  # fmt: skip
-    await flows_pb2_grpc.FlowServiceStub(channel).CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
-    return flow.id
 
 
 async def _upload(channel: grpc.aio.Channel, flow_id: str, count: int) -> list[str]:
