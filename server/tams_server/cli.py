@@ -13,10 +13,18 @@ from pathlib import Path
 
 from tams_server.app import serve, serve_gateway
 from tams_server.config import DEFAULT_DATA_DIR, Config
+from tams_server.gateway.paging import LIST_SHAPES
 from tams_server.store.engine import Database
 from tams_server.store.migrate import migrate
 
 log = logging.getLogger("tams_server")
+
+
+def _list_shape(text: str) -> str:
+    """A ``--list-shape`` value, checked when the command line is read."""
+    if text not in LIST_SHAPES:
+        raise argparse.ArgumentTypeError(f"choose {' or '.join(LIST_SHAPES)}, not {text!r}")
+    return text
 
 
 # (flag, environment variable, type, default, help) of each command's options.
@@ -34,7 +42,7 @@ _SERVE_OPTIONS = (
     ("--http-port", "HTTP_PORT", int, "8000", "HTTP port (REST gateway), 0 = any free port"),
     ("--shutdown-grace", "SHUTDOWN_GRACE", float, "10",
      "seconds in-flight RPCs may run on after SIGTERM/SIGINT"),
-    ("--list-shape", "LIST_SHAPE", str, "spec",
+    ("--list-shape", "LIST_SHAPE", _list_shape, "spec",
      "REST list bodies: spec (bare arrays) or wrapped ({data, paging}, as the usage guide)"),
 )  # fmt: skip
 
@@ -44,7 +52,7 @@ _GATEWAY_OPTIONS = (
     ("--http-host", "HTTP_HOST", str, "127.0.0.1", "HTTP interface"),
     ("--http-port", "HTTP_PORT", int, "8000", "HTTP port (REST gateway), 0 = any free port"),
     ("--log-level", "LOG_LEVEL", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
-    ("--list-shape", "LIST_SHAPE", str, "spec",
+    ("--list-shape", "LIST_SHAPE", _list_shape, "spec",
      "REST list bodies: spec (bare arrays) or wrapped ({data, paging}, as the usage guide)"),
 )  # fmt: skip
 _COMMANDS = (
