@@ -1,6 +1,7 @@
 """Schemathesis against the official TAMS spec and the running gateway: no server
 errors, documented status codes, content types and response schemas, for every
-operation but webhooks (they come with the events work).
+operation but webhooks (they come with the events work); and malformed requests
+(negative mode) never get a server error.
 
 One deliberate deviation is written into the spec copy the run uses: a listing
 answers 400 to a `page` key it did not issue (the spec lists only 200 for some
@@ -45,15 +46,19 @@ def with_deviations(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-async def test_the_gateway_conforms_to_the_spec(running: RunningServer, tmp_path: Path) -> None:
+async def schemathesis(
+    running: RunningServer, tmp_path: Path, *, mode: str, checks: str, examples: int
+) -> str:
+    """Run schemathesis against the gateway; its output, after asserting it passed and
+    tested every operation."""
     # A copy beside the spec's own schema files, which it refers to by relative path.
     shutil.copytree(SPEC.parent, tmp_path / "spec")
     spec = tmp_path / "spec" / "tams.yaml"
     spec.write_text(yaml.safe_dump(with_deviations(yaml.safe_load(SPEC.read_text()))))
     command = [
         sys.executable, "-m", "schemathesis.cli", "run", str(spec), "--url", running.http_url,
-        "--checks", CHECKS, "--mode", "positive", "--phases", "examples,fuzzing",
-        "--max-examples", "15", "--seed", "7", "--workers", "1",
+        "--checks", checks, "--mode", mode, "--phases", "examples,fuzzing",
+        "--max-examples", str(examples), "--seed", "7", "--workers", "1",
         "--exclude-path-regex", "webhooks", "--suppress-health-check", "all",
     ]  # fmt: skip
     done = await asyncio.to_thread(
@@ -63,3 +68,21 @@ async def test_the_gateway_conforms_to_the_spec(running: RunningServer, tmp_path
     tested = re.search(r"Tested: (\d+)", done.stdout)
     assert tested is not None
     assert int(tested[1]) >= 75, done.stdout[-3000:]  # every operation ran, none errored
+    return done.stdout
+
+
+async def test_the_gateway_conforms_to_the_spec(running: RunningServer, tmp_path: Path) -> None:
+    await schemathesis(running, tmp_path, mode="positive", checks=CHECKS, examples=15)
+
+
+async def test_malformed_requests_never_get_a_server_error(
+    running: RunningServer, tmp_path: Path
+) -> None:
+    # Requests that break the spec's schemas (wrong types, bad formats, missing fields):
+    # each must be refused cleanly, never answered with a 5xx.
+    output = await schemathesis(
+        running, tmp_path, mode="negative", checks="not_a_server_error", examples=5
+    )
+    generated = re.search(r"(\d+) generated", output)
+    assert generated is not None
+    assert int(generated[1]) >= 300, output[-3000:]
