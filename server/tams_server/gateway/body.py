@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
+from google.protobuf import json_format
 from starlette.requests import Request
 
 from tams_server.gateway.query import BadRequest
@@ -29,3 +31,19 @@ async def json_body(request: Request) -> Any:
         return json.loads(b"".join(chunks))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise BadRequest(f"the body is not valid JSON: {error}") from None
+
+
+Parsed = TypeVar("Parsed")
+
+
+def parse_object(data: Any, parse: Callable[[Mapping[str, Any]], Parsed], where: str) -> Parsed:
+    """``parse`` of a JSON object; 400 naming ``where`` (``the body``,
+    ``flows[2]``...) when ``data`` is no object or ``parse`` refuses it."""
+    if not isinstance(data, Mapping):
+        raise BadRequest(f"{where} must be a JSON object")
+    try:
+        return parse(data)
+    except BadRequest as error:
+        raise BadRequest(f"{where}: {error.summary}", error.error_type) from None
+    except (json_format.ParseError, TypeError, ValueError) as error:
+        raise BadRequest(f"{where} is not valid: {error}") from None

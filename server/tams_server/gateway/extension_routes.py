@@ -1,7 +1,6 @@
 """The TAMS usage guide's extensions (not in the official spec): creating Sources on
 their own and in batches, batches of Flows and of storage allocations, soft-deleting a
-Source, and the
-``/analytics`` endpoints. Each is one gRPC call, like every other route."""
+Source, and the ``/analytics`` endpoints. Each is one gRPC call, like every other route."""
 
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tams.v1 import analytics_pb2, flows_pb2, sources_pb2, storage_pb2
-from tams_server.gateway.body import json_body
+from tams_server.gateway.body import json_body, parse_object
 from tams_server.gateway.media_shapes import allocated_to_json, allocation_request_from_json
 from tams_server.gateway.query import BadRequest, Query
 from tams_server.gateway.shapes import (
@@ -34,21 +33,7 @@ def _items(body: Any, key: str, parse: Callable[[Mapping[str, Any]], Item]) -> l
     """The ``key`` list of a batch body, each item parsed; 400 naming the bad one."""
     if not isinstance(body, Mapping) or not isinstance(body.get(key), list):
         raise BadRequest(f'the body must be {{"{key}": [...]}}')
-    parsed = []
-    for i, item in enumerate(body[key]):
-        parsed.append(_parse(item, parse, f"{key}[{i}]"))
-    return parsed
-
-
-def _parse(item: Any, parse: Callable[[Mapping[str, Any]], Item], where: str) -> Item:
-    if not isinstance(item, Mapping):
-        raise BadRequest(f"{where} must be a JSON object")
-    try:
-        return parse(item)
-    except BadRequest as error:
-        raise BadRequest(f"{where}: {error.summary}", error.error_type) from None
-    except (json_format.ParseError, TypeError, ValueError) as error:
-        raise BadRequest(f"{where} is not valid: {error}") from None
+    return [parse_object(item, parse, f"{key}[{i}]") for i, item in enumerate(body[key])]
 
 
 _INT64 = (FieldDescriptor.CPPTYPE_INT64, FieldDescriptor.CPPTYPE_UINT64)
@@ -77,7 +62,7 @@ def extension_routes(stubs: Stubs) -> list[Route]:
     """The usage guide's routes."""
 
     async def create_source(request: Request) -> Response:
-        source = _parse(await json_body(request), source_from_json, "the body")
+        source = parse_object(await json_body(request), source_from_json, "the body")
         response = await stubs.sources.CreateSource(sources_pb2.CreateSourceRequest(source=source))
         created = response.source
         return JSONResponse(
@@ -102,13 +87,10 @@ def extension_routes(stubs: Stubs) -> list[Route]:
 
     async def allocate_batch(request: Request) -> Response:
         flow_id = request.path_params["flow_id"]
-        body = await json_body(request)
-        if not isinstance(body, Mapping) or not isinstance(body.get("requests"), list):
-            raise BadRequest('the body must be {"requests": [...]}')
-        requests = [
-            _parse(item, lambda data: allocation_request_from_json(data, flow_id), f"requests[{i}]")
-            for i, item in enumerate(body["requests"])
-        ]
+        requests = _items(
+            await json_body(request), "requests",
+            lambda data: allocation_request_from_json(data, flow_id),
+        )  # fmt: skip
         call = stubs.storage.BatchAllocateStorage(
             storage_pb2.BatchAllocateStorageRequest(flow_id=flow_id, requests=requests)
         )

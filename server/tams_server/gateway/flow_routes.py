@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from google.protobuf import json_format
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tams.v1 import flows_pb2, sources_pb2
-from tams_server.gateway.body import json_body
+from tams_server.gateway.body import json_body, parse_object
 from tams_server.gateway.media_shapes import delete_request_to_json
 from tams_server.gateway.paging import ListShape, paging_headers
 from tams_server.gateway.query import BadRequest, Query, one_of
@@ -108,14 +107,9 @@ def flow_routes(stubs: Stubs, lists: ListShape) -> list[Route]:
     async def put_flow(request: Request) -> Response:
         flow_id = request.path_params["flow_id"]
         body = await json_body(request)
-        if not isinstance(body, Mapping):
-            raise BadRequest("the body must be a Flow object")
-        if body.get("id", flow_id) != flow_id:
+        if isinstance(body, Mapping) and body.get("id", flow_id) != flow_id:
             raise BadRequest(f"the body's id {body.get('id')!r} is not the path's {flow_id}")
-        try:
-            flow = flow_from_json({**body, "id": flow_id})
-        except (json_format.ParseError, TypeError, ValueError) as error:
-            raise BadRequest(f"not a valid Flow: {error}") from None
+        flow = parse_object(body, lambda data: flow_from_json({**data, "id": flow_id}), "the Flow")
         response = await stubs.flows.UpdateFlow(
             flows_pb2.UpdateFlowRequest(flow=flow, allow_missing=True)
         )

@@ -3,7 +3,6 @@ service and storage backends, from and to tams.v1 messages."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from google.protobuf import json_format
@@ -16,7 +15,7 @@ from tams.v1 import (
     service_info_pb2,
     storage_pb2,
 )
-from tams_server.gateway.query import BadRequest
+from tams_server.gateway.body import parse_object
 from tams_server.gateway.shapes import JsonObject, tags_to_json
 
 
@@ -58,22 +57,20 @@ def segment_to_json(segment: segments_pb2.Segment) -> JsonObject:
 
 def segment_post_from_json(data: Any, where: str) -> segments_pb2.SegmentPost:
     """A SegmentPost from TAMS ``flow-segment-post.json``; 400 when it is not one."""
-    if not isinstance(data, Mapping):
-        raise BadRequest(f"{where} must be a JSON object")
-    try:
-        return json_format.ParseDict(dict(data), segments_pb2.SegmentPost())
-    except json_format.ParseError as error:
-        raise BadRequest(f"{where}: {error}") from None
+    return parse_object(
+        data, lambda body: json_format.ParseDict(dict(body), segments_pb2.SegmentPost()), where
+    )
 
 
-def allocation_request_from_json(data: Any, flow_id: str) -> storage_pb2.AllocateStorageRequest:
+def allocation_request_from_json(
+    data: Any, flow_id: str, where: str = "the body"
+) -> storage_pb2.AllocateStorageRequest:
     """An AllocateStorage request from TAMS ``flow-storage-post.json``."""
-    if not isinstance(data, Mapping):
-        raise BadRequest("the body must be a JSON object")
-    try:
-        request = json_format.ParseDict(dict(data), storage_pb2.AllocateStorageRequest())
-    except json_format.ParseError as error:
-        raise BadRequest(str(error)) from None
+    request = parse_object(
+        data,
+        lambda body: json_format.ParseDict(dict(body), storage_pb2.AllocateStorageRequest()),
+        where,
+    )
     request.flow_id = flow_id
     return request
 

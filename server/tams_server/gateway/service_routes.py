@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from google.protobuf import json_format
+from collections.abc import Mapping
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tams.v1 import service_info_pb2, storage_pb2
-from tams_server.gateway.body import json_body
+from tams_server.gateway.body import json_body, parse_object
 from tams_server.gateway.media_shapes import backend_to_json, service_to_json
 from tams_server.gateway.paging import ListShape, paging_headers
 from tams_server.gateway.query import BadRequest, Query
@@ -90,15 +91,12 @@ def profile_routes(stubs: Stubs, lists: ListShape) -> list[Route]:
 
     async def create_profile(request: Request) -> Response:
         body = await json_body(request)
-        if not isinstance(body, dict):
-            raise BadRequest("the body must be a Profile object")
         profile_id = request.path_params["profile_id"]
-        if body.get("id", profile_id) != profile_id:
+        if isinstance(body, Mapping) and body.get("id", profile_id) != profile_id:
             raise BadRequest(f"the body's id {body.get('id')!r} is not the path's {profile_id}")
-        try:
-            profile = profile_from_json({**body, "id": profile_id})
-        except (json_format.ParseError, TypeError, ValueError) as error:
-            raise BadRequest(f"not a valid Profile: {error}") from None
+        profile = parse_object(
+            body, lambda data: profile_from_json({**data, "id": profile_id}), "the Profile"
+        )
         response = await stubs.service.CreateProfile(
             service_info_pb2.CreateProfileRequest(profile=profile)
         )
