@@ -105,11 +105,12 @@ class Database:
                 reason=CONCURRENT_CHANGE,
             ) from error
         except DBAPIError as error:
-            if _sqlstate(error) == _NUL_IN_TEXT:
+            state = _sqlstate(error)
+            if state == _NUL_IN_TEXT:
                 raise _text_refused() from error
             # PostgreSQL breaks a deadlock (40P01) by failing one side: that side may
             # retry, as after any lost race.
-            if _sqlstate(error) not in _RETRYABLE_STATES:
+            if state not in _RETRYABLE_STATES:
                 raise
             raise Aborted(
                 "a concurrent change conflicted with this request; retry it",

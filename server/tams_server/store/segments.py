@@ -108,9 +108,8 @@ class SegmentStore:
         """Store every candidate that overlaps neither a stored Segment nor an earlier
         candidate and may use its Objects (``domain.object_rules``; ``uploaded`` are
         the allocated Objects whose bytes were just found in their backend, with their
-        sizes); return the
-        count stored and the rejections. A missing Flow is NOT_FOUND and a read-only
-        one FLOW_READ_ONLY, for the whole call."""
+        sizes); return the count stored and the rejections. A missing Flow is
+        NOT_FOUND and a read-only one FLOW_READ_ONLY, for the whole call."""
         async with self._db.write() as conn:
             flow = await _writable_flow(conn, flow_id)
             if not candidates:
