@@ -72,19 +72,20 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
                 response.timerange = format_timerange(from_bounds(*asked))
             return response
         flow_id = check_uuid(request.flow_id, "flow_id")
-        first, last = await self._store.flow_window(flow_id)
+        flow = await self._store.flow_span(flow_id)
+        first, last = flow.start_ns, flow.end_ns
         # An open end of the asked range stops where the Flow's Segments stop.
         lo = asked[0] if asked[0] != INT64_MIN else (first if first is not None else asked[1])
         hi = asked[1] if asked[1] != INT64_MAX else (last if last is not None else lo)
         window = (lo, max(lo, hi)) if INT64_MIN < lo < INT64_MAX else (0, 0)
         response = pb.AnalyzeTimeRangeResponse(timerange=format_timerange(from_bounds(*window)))
-        _fill_durations(response, await self._store.durations(flow_id, window))
+        _fill_durations(response, await self._store.durations(flow, window))
         span = window[1] - window[0]
         if span <= 0:
             response.coverage = 0.0
             response.covered_duration = format_timestamp(0)
             return response
-        coverage = await self._store.coverage(flow_id, window, max_gaps=max_gaps)
+        coverage = await self._store.coverage(flow, window, max_gaps=max_gaps)
         response.coverage = coverage.covered_ns / span
         response.covered_duration = format_timestamp(coverage.covered_ns)
         response.gaps.extend(format_timerange(from_bounds(a, b)) for a, b in coverage.gaps)

@@ -24,6 +24,7 @@ from tams_server.domain.errors import FLOW_NOT_FOUND, NotFound
 from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
 from tams_server.store.schema import flows, object_instances, objects, segments
+from tams_server.store.segments import Window, overlapping
 
 _DAY_NS = 86_400 * 10**9
 _SECOND_NS = 10**9
@@ -64,6 +65,17 @@ class Durations:
     buckets: dict[str, int] = field(default_factory=dict)
     average_ns: int | None = None
     percentiles_ns: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FlowSpan:
+    """One Flow's extent (None without Segments) and its longest Segment, which
+    bounds every window query on its Segments (``store.segments.overlapping``)."""
+
+    id: str
+    start_ns: int | None
+    end_ns: int | None
+    max_segment_ns: int
 
 
 @dataclass
@@ -164,9 +176,9 @@ class AnalyticsStore:
             usage.by_format = {str(k): int(v) for k, v in by_format}
         return usage
 
-    async def durations(self, flow_id: str | None, window: tuple[int, int]) -> Durations:
+    async def durations(self, flow: FlowSpan | None, window: tuple[int, int]) -> Durations:
         """Durations of the live Segments (of one Flow, or all) overlapping ``window``."""
-        where = _overlapping(flow_id, window)
+        where = _overlapping(flow, window)
         duration = (segments.c.end_ns - segments.c.start_ns).label("duration")
         found = Durations()
         async with self._db.read() as conn:
@@ -191,30 +203,33 @@ class AnalyticsStore:
                 found.percentiles_ns[p] = int(value or 0)
         return found
 
-    async def flow_window(self, flow_id: str) -> tuple[int | None, int | None]:
-        """The Flow's extent (None, None without Segments); NOT_FOUND if unknown."""
+    async def flow_span(self, flow_id: str) -> FlowSpan:
+        """The Flow's extent and longest Segment; NOT_FOUND if unknown."""
         async with self._db.read() as conn:
             row = (
                 await conn.execute(
-                    select(flows.c.timerange_start_ns, flows.c.timerange_end_ns).where(
-                        flows.c.id == flow_id, flows.c.deleted_ns.is_(None)
-                    )
+                    select(
+                        flows.c.timerange_start_ns, flows.c.timerange_end_ns,
+                        flows.c.max_segment_ns,
+                    ).where(flows.c.id == flow_id, flows.c.deleted_ns.is_(None))
                 )
-            ).first()
+            ).first()  # fmt: skip
         if row is None:
             raise NotFound(f"flow {flow_id} not found", reason=FLOW_NOT_FOUND)
-        return row[0], row[1]
+        return FlowSpan(flow_id, row[0], row[1], row[2])
 
-    async def coverage(self, flow_id: str, window: tuple[int, int], *, max_gaps: int) -> Coverage:
+    async def coverage(self, flow: FlowSpan, window: tuple[int, int], *, max_gaps: int) -> Coverage:
         """What the Flow's Segments cover of ``window`` (finite bounds) and where the
         gaps are: the first ``max_gaps`` of them, and how many there are."""
         lo, hi = window
-        where = _overlapping(flow_id, window)
+        where = _overlapping(flow, window)
         low, high = literal(lo, BigInteger), literal(hi, BigInteger)
         start = case((segments.c.start_ns < low, low), else_=segments.c.start_ns)
         end = case((segments.c.end_ns > high, high), else_=segments.c.end_ns)
         async with self._db.read() as conn:
-            covered = await conn.scalar(select(func.sum(end - start)).where(*where))
+            covered, last_end = (
+                await conn.execute(select(func.sum(end - start), func.max(end)).where(*where))
+            ).one()
             # A gap ends where a Segment starts after the previous one's end (Segments
             # of a Flow never overlap, so the previous end is the furthest one); the
             # first Segment's previous end is the window's start.
@@ -232,7 +247,6 @@ class AnalyticsStore:
                 .limit(max_gaps)
             )
             gaps = [(int(a), int(b)) for a, b in listed]
-            last_end = await conn.scalar(select(func.max(end)).where(*where))
         tail = int(last_end) if last_end is not None else lo
         if tail < hi:  # the window goes on past the last Segment
             count += 1
@@ -254,10 +268,10 @@ async def _counts(
     return {"x".join(str(v) for v in row[:-1]): int(row[-1]) for row in rows}
 
 
-def _overlapping(flow_id: str | None, window: tuple[int, int]) -> list[ColumnElement[bool]]:
-    """Live Segments (of one Flow, or all) overlapping ``[lo, hi)``."""
+def _overlapping(flow: FlowSpan | None, window: tuple[int, int]) -> list[ColumnElement[bool]]:
+    """Live Segments (of one Flow, or all) overlapping ``[lo, hi)``; one Flow's by its
+    key, bounded by its longest Segment, as listings query them."""
     lo, hi = window
-    where = [segments.c.start_ns < hi, segments.c.end_ns > lo]
-    if flow_id is not None:
-        where.append(segments.c.flow_id == flow_id)
-    return where
+    if flow is not None:
+        return overlapping(segments.c, flow.id, Window(lo, hi), flow.max_segment_ns)
+    return [segments.c.start_ns < hi, segments.c.end_ns > lo]

@@ -206,11 +206,11 @@ class SegmentStore:
         live = select(
             *LISTED_COLUMNS, null().label("deleted_ns"), null().label("deleted_by"),
             literal(0).label("kind"), literal(0).label("seq"),
-        ).where(*_overlapping(segments.c, flow_id, window, max_segment))  # fmt: skip
+        ).where(*overlapping(segments.c, flow_id, window, max_segment))  # fmt: skip
         gone = select(
             *(d[col.name] for col in LISTED_COLUMNS), d.deleted_ns, d.deleted_by,
             literal(1).label("kind"), d.seq,
-        ).where(*_overlapping(d, flow_id, window, max_segment))  # fmt: skip
+        ).where(*overlapping(d, flow_id, window, max_segment))  # fmt: skip
         both = union_all(live, gone).subquery()
         key = tuple_(both.c.start_ns, both.c.kind, both.c.seq)
         stmt = select(both)
@@ -299,10 +299,10 @@ def _overlapping_window(
     flow_id: str, lo: int, hi: int, max_segment: int
 ) -> list[ColumnElement[bool]]:
     """Live Segments of the Flow that overlap ``[lo, hi)``."""
-    return _overlapping(c, flow_id, Window(lo, hi), max_segment)
+    return overlapping(c, flow_id, Window(lo, hi), max_segment)
 
 
-def _overlapping(
+def overlapping(
     columns: Any, flow_id: str, window: Window, max_segment: int
 ) -> list[ColumnElement[bool]]:
     """Segments (of the table whose ``columns`` are given) overlapping a window."""
