@@ -45,7 +45,9 @@ class Config:
     """Storage backends (``local:``, ``s3://BUCKET?endpoint=...&region=...``); the
     first is the default; none means ``local:``."""
     run_workers: bool = True
-    """Run background work (flow delete requests) in this process."""
+    """Run the background workers in this process: the deletion worker (flow delete
+    requests) and the object janitor (expired allocations, abandoned multipart uploads,
+    bytes no Segment uses any more). With several replicas, any number may run them."""
     list_shape: str = "spec"
     """REST list bodies: ``spec`` (bare arrays, as TAMS has them) or ``wrapped``
     (``{"data": [...], "paging": {...}}``, as the usage guide has them)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 from tams_server.domain.errors import INVALID_ID, MISSING_FIELD, InvalidArgument
 
@@ -27,8 +26,3 @@ def check_uuid(value: str, field: str) -> str:
             reason=INVALID_ID,
         )
     return value
-
-
-def new_uuid() -> str:
-    """A fresh random id that the TAMS pattern accepts (UUID version 4)."""
-    return str(uuid.uuid4())

@@ -94,11 +94,6 @@ class Flow:
     deleted_ns: int | None = None
     deleted_by: str | None = None
 
-    @property
-    def is_read_only(self) -> bool:
-        """Whether the Flow refuses writes (unset counts as false)."""
-        return bool(self.read_only)
-
 
 @dataclass(frozen=True, slots=True)
 class FlowDeleteRequest:

@@ -210,11 +210,6 @@ async def _select_row(
     return (await conn.execute(stmt)).first()
 
 
-async def load_source_rows(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[Source]:
-    """Sources from rows, with their derived collections."""
-    return await _load(conn, rows)
-
-
 async def _load(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[Source]:
     ids = [row.id for row in rows]
     collection = await collections.source_collections(conn, ids)
