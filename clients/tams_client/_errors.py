@@ -9,6 +9,8 @@ import grpc
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from tams.v1 import common_pb2
+
 
 class TamsClientError(Exception):
     """A call failed. ``reason`` is the stable machine-readable cause (e.g.
@@ -32,6 +34,15 @@ class TamsClientError(Exception):
         self.reason = reason
         self.metadata = metadata or {}
         self.field_violations = field_violations or []
+
+    @property
+    def error_reason(self) -> common_pb2.ErrorReason.ValueType:
+        """``reason`` as a ``tams.v1.ErrorReason`` to switch on; UNSPECIFIED when there
+        is none, or when the server knows a reason this client does not."""
+        try:
+            return common_pb2.ErrorReason.Value(f"ERROR_REASON_{self.reason}")
+        except ValueError:
+            return common_pb2.ERROR_REASON_UNSPECIFIED
 
 
 class InvalidArgumentError(TamsClientError):

@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -17,6 +18,267 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _ErrorReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ERROR_REASON_UNSPECIFIED: _ErrorReason.ValueType  # 0
+    """Not a reason; never sent."""
+    ERROR_REASON_INVALID_ARGUMENT: _ErrorReason.ValueType  # 1
+    """A field of the request is wrong (its BadRequest names the field)."""
+    ERROR_REASON_MISSING_FIELD: _ErrorReason.ValueType  # 2
+    """A required field is missing."""
+    ERROR_REASON_INVALID_ID: _ErrorReason.ValueType  # 3
+    """An id is not a lower-case UUID (versions 1-5) as TAMS requires."""
+    ERROR_REASON_INVALID_FORMAT: _ErrorReason.ValueType  # 4
+    """A format is not one of the TAMS format URNs."""
+    ERROR_REASON_INVALID_TEXT: _ErrorReason.ValueType  # 5
+    """A string holds a character the store refuses (NUL)."""
+    ERROR_REASON_INVALID_TIMERANGE: _ErrorReason.ValueType  # 6
+    """A timestamp or timerange does not follow the TAMS grammar, or lies beyond the
+    storable range.
+    """
+    ERROR_REASON_INVALID_PAGE_TOKEN: _ErrorReason.ValueType  # 7
+    """A page token was altered, or belongs to another query."""
+    ERROR_REASON_INVALID_UPDATE_MASK: _ErrorReason.ValueType  # 8
+    """An update mask is empty or names a property that cannot be updated."""
+    ERROR_REASON_BATCH_TOO_LARGE: _ErrorReason.ValueType  # 9
+    """A request carries more items than one call may."""
+    ERROR_REASON_SOURCE_NOT_FOUND: _ErrorReason.ValueType  # 10
+    """No such Source."""
+    ERROR_REASON_SOURCE_ALREADY_EXISTS: _ErrorReason.ValueType  # 11
+    """A Source with that id exists already."""
+    ERROR_REASON_SOURCE_DELETED: _ErrorReason.ValueType  # 12
+    """The Source is soft-deleted."""
+    ERROR_REASON_SOURCE_HAS_FLOWS: _ErrorReason.ValueType  # 13
+    """The Source still has Flows; delete them first."""
+    ERROR_REASON_FLOW_NOT_FOUND: _ErrorReason.ValueType  # 14
+    """No such Flow."""
+    ERROR_REASON_FLOW_ALREADY_EXISTS: _ErrorReason.ValueType  # 15
+    """A Flow with that id exists already."""
+    ERROR_REASON_FLOW_DELETED: _ErrorReason.ValueType  # 16
+    """The Flow is soft-deleted; its id cannot be reused."""
+    ERROR_REASON_FLOW_READ_ONLY: _ErrorReason.ValueType  # 17
+    """The Flow is read-only (REST: 403)."""
+    ERROR_REASON_FORMAT_MISMATCH: _ErrorReason.ValueType  # 18
+    """The Flow's format contradicts its Source's, or its essence parameters."""
+    ERROR_REASON_TAG_NOT_FOUND: _ErrorReason.ValueType  # 19
+    """The Source or Flow has no such tag."""
+    ERROR_REASON_COLLECTION_MEMBER_NOT_FOUND: _ErrorReason.ValueType  # 20
+    """A flow_collection names a Flow that does not exist."""
+    ERROR_REASON_FLOW_DELETE_REQUEST_NOT_FOUND: _ErrorReason.ValueType  # 21
+    """No such Flow delete request."""
+    ERROR_REASON_PROFILE_NOT_FOUND: _ErrorReason.ValueType  # 22
+    """No such Profile."""
+    ERROR_REASON_PROFILE_ALREADY_EXISTS: _ErrorReason.ValueType  # 23
+    """A Profile with that id exists already; Profiles cannot be changed."""
+    ERROR_REASON_PROFILE_CONFLICT: _ErrorReason.ValueType  # 24
+    """A Flow linked to a Profile gives a property the Profile supplies."""
+    ERROR_REASON_FLOW_HAS_PROFILE: _ErrorReason.ValueType  # 25
+    """The property is fixed by the Flow's Profile (REST DELETE of it: 403)."""
+    ERROR_REASON_SEGMENT_OVERLAP: _ErrorReason.ValueType  # 26
+    """The Segment overlaps another Segment of its Flow."""
+    ERROR_REASON_OBJECT_UNKNOWN: _ErrorReason.ValueType  # 27
+    """The Segment names an object this store does not know."""
+    ERROR_REASON_OBJECT_NOT_UPLOADED: _ErrorReason.ValueType  # 28
+    """The object was allocated but its bytes were never uploaded."""
+    ERROR_REASON_OBJECT_OF_ANOTHER_FLOW: _ErrorReason.ValueType  # 29
+    """The object was allocated for another Flow, where its first Segment must go."""
+    ERROR_REASON_OBJECT_KIND_MISMATCH: _ErrorReason.ValueType  # 30
+    """A media object is used as an init object, or the other way round."""
+    ERROR_REASON_OBJECT_TIMERANGE_MISMATCH: _ErrorReason.ValueType  # 31
+    """The Segment uses time outside its object's own timerange."""
+    ERROR_REASON_OBJECT_PROPERTY_MISMATCH: _ErrorReason.ValueType  # 32
+    """A Segment reusing an object changes the object's properties."""
+    ERROR_REASON_GET_URL_LABEL_TAKEN: _ErrorReason.ValueType  # 33
+    """A get_urls label is taken, by a storage backend or by another URL."""
+    ERROR_REASON_OBJECT_NOT_FOUND: _ErrorReason.ValueType  # 34
+    """No such object (or no Segment uses it yet)."""
+    ERROR_REASON_OBJECT_IDS_TAKEN: _ErrorReason.ValueType  # 35
+    """An object id to allocate is in use already."""
+    ERROR_REASON_FLOW_HAS_NO_CONTAINER: _ErrorReason.ValueType  # 36
+    """The Flow has no container, so its objects have no content type."""
+    ERROR_REASON_INSTANCE_EXISTS: _ErrorReason.ValueType  # 37
+    """The object has that instance (storage backend or label) already."""
+    ERROR_REASON_INSTANCE_NOT_FOUND: _ErrorReason.ValueType  # 38
+    """The object has no such instance."""
+    ERROR_REASON_LAST_INSTANCE: _ErrorReason.ValueType  # 39
+    """That is the object's last instance; it cannot be removed."""
+    ERROR_REASON_NO_CONTROLLED_COPY: _ErrorReason.ValueType  # 40
+    """The object has no copy in this service's storage to copy from."""
+    ERROR_REASON_UNKNOWN_STORAGE: _ErrorReason.ValueType  # 41
+    """No storage backend with that id."""
+    ERROR_REASON_STORAGE_NOT_CONFIGURED: _ErrorReason.ValueType  # 42
+    """The storage backend is no longer configured on this server."""
+    ERROR_REASON_STORAGE_UNAVAILABLE: _ErrorReason.ValueType  # 43
+    """The object store did not answer; retry later."""
+    ERROR_REASON_OBJECT_NOT_ALLOCATED: _ErrorReason.ValueType  # 44
+    """The object was not allocated on the Flow's storage."""
+    ERROR_REASON_OBJECT_IN_USE: _ErrorReason.ValueType  # 45
+    """The object is used by Segments already; its bytes are fixed."""
+    ERROR_REASON_MULTIPART_UPLOAD_NOT_FOUND: _ErrorReason.ValueType  # 46
+    """No such multipart upload, or it is gone."""
+    ERROR_REASON_MULTIPART_PART_MISSING: _ErrorReason.ValueType  # 47
+    """Parts were uploaded but are not in the list."""
+    ERROR_REASON_MULTIPART_PART_NOT_UPLOADED: _ErrorReason.ValueType  # 48
+    """Listed parts were never uploaded."""
+    ERROR_REASON_MULTIPART_PARTS_OUT_OF_ORDER: _ErrorReason.ValueType  # 49
+    """Parts are not listed in ascending order, each once."""
+    ERROR_REASON_MULTIPART_PART_TOO_SMALL: _ErrorReason.ValueType  # 50
+    """A part other than the last is below the object store's minimum size."""
+    ERROR_REASON_MULTIPART_ETAG_MISMATCH: _ErrorReason.ValueType  # 51
+    """A part's ETag is not the one its upload returned."""
+    ERROR_REASON_CONCURRENT_CHANGE: _ErrorReason.ValueType  # 52
+    """A concurrent change won; retrying the request may succeed."""
+    ERROR_REASON_PROPERTY_NOT_SET: _ErrorReason.ValueType  # 53
+    """REST only: the property asked for is not set."""
+    ERROR_REASON_BODY_TOO_LARGE: _ErrorReason.ValueType  # 54
+    """REST only: the request body is too large."""
+    ERROR_REASON_NOT_FOUND: _ErrorReason.ValueType  # 55
+    """REST only: no such path."""
+    ERROR_REASON_METHOD_NOT_ALLOWED: _ErrorReason.ValueType  # 56
+    """REST only: the path does not take that method."""
+    ERROR_REASON_HTTP_ERROR: _ErrorReason.ValueType  # 57
+    """REST only: another HTTP error."""
+    ERROR_REASON_INTERNAL: _ErrorReason.ValueType  # 58
+    """REST only: the service failed (gRPC callers get INTERNAL with a request id)."""
+
+class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
+    """Why a call (or one item of it) failed: the catalogue of the stable reasons the
+    service reports (AIP-193), for clients to switch on.
+
+    The reason travels as a string: `google.rpc.ErrorInfo.reason` of a failed call,
+    `ItemError.reason` of a refused item and the `type` of a REST error body carry the
+    value's name without the `ERROR_REASON_` prefix, e.g. `FLOW_NOT_FOUND` for
+    `ERROR_REASON_FLOW_NOT_FOUND`; `ErrorInfo.domain` is `tams.v1`. Dynamic parts of the
+    message are in `ErrorInfo.metadata` (lowerCamel keys). New reasons may be added:
+    treat one you do not know by its gRPC status code. No message field has this type.
+    """
+
+ERROR_REASON_UNSPECIFIED: ErrorReason.ValueType  # 0
+"""Not a reason; never sent."""
+ERROR_REASON_INVALID_ARGUMENT: ErrorReason.ValueType  # 1
+"""A field of the request is wrong (its BadRequest names the field)."""
+ERROR_REASON_MISSING_FIELD: ErrorReason.ValueType  # 2
+"""A required field is missing."""
+ERROR_REASON_INVALID_ID: ErrorReason.ValueType  # 3
+"""An id is not a lower-case UUID (versions 1-5) as TAMS requires."""
+ERROR_REASON_INVALID_FORMAT: ErrorReason.ValueType  # 4
+"""A format is not one of the TAMS format URNs."""
+ERROR_REASON_INVALID_TEXT: ErrorReason.ValueType  # 5
+"""A string holds a character the store refuses (NUL)."""
+ERROR_REASON_INVALID_TIMERANGE: ErrorReason.ValueType  # 6
+"""A timestamp or timerange does not follow the TAMS grammar, or lies beyond the
+storable range.
+"""
+ERROR_REASON_INVALID_PAGE_TOKEN: ErrorReason.ValueType  # 7
+"""A page token was altered, or belongs to another query."""
+ERROR_REASON_INVALID_UPDATE_MASK: ErrorReason.ValueType  # 8
+"""An update mask is empty or names a property that cannot be updated."""
+ERROR_REASON_BATCH_TOO_LARGE: ErrorReason.ValueType  # 9
+"""A request carries more items than one call may."""
+ERROR_REASON_SOURCE_NOT_FOUND: ErrorReason.ValueType  # 10
+"""No such Source."""
+ERROR_REASON_SOURCE_ALREADY_EXISTS: ErrorReason.ValueType  # 11
+"""A Source with that id exists already."""
+ERROR_REASON_SOURCE_DELETED: ErrorReason.ValueType  # 12
+"""The Source is soft-deleted."""
+ERROR_REASON_SOURCE_HAS_FLOWS: ErrorReason.ValueType  # 13
+"""The Source still has Flows; delete them first."""
+ERROR_REASON_FLOW_NOT_FOUND: ErrorReason.ValueType  # 14
+"""No such Flow."""
+ERROR_REASON_FLOW_ALREADY_EXISTS: ErrorReason.ValueType  # 15
+"""A Flow with that id exists already."""
+ERROR_REASON_FLOW_DELETED: ErrorReason.ValueType  # 16
+"""The Flow is soft-deleted; its id cannot be reused."""
+ERROR_REASON_FLOW_READ_ONLY: ErrorReason.ValueType  # 17
+"""The Flow is read-only (REST: 403)."""
+ERROR_REASON_FORMAT_MISMATCH: ErrorReason.ValueType  # 18
+"""The Flow's format contradicts its Source's, or its essence parameters."""
+ERROR_REASON_TAG_NOT_FOUND: ErrorReason.ValueType  # 19
+"""The Source or Flow has no such tag."""
+ERROR_REASON_COLLECTION_MEMBER_NOT_FOUND: ErrorReason.ValueType  # 20
+"""A flow_collection names a Flow that does not exist."""
+ERROR_REASON_FLOW_DELETE_REQUEST_NOT_FOUND: ErrorReason.ValueType  # 21
+"""No such Flow delete request."""
+ERROR_REASON_PROFILE_NOT_FOUND: ErrorReason.ValueType  # 22
+"""No such Profile."""
+ERROR_REASON_PROFILE_ALREADY_EXISTS: ErrorReason.ValueType  # 23
+"""A Profile with that id exists already; Profiles cannot be changed."""
+ERROR_REASON_PROFILE_CONFLICT: ErrorReason.ValueType  # 24
+"""A Flow linked to a Profile gives a property the Profile supplies."""
+ERROR_REASON_FLOW_HAS_PROFILE: ErrorReason.ValueType  # 25
+"""The property is fixed by the Flow's Profile (REST DELETE of it: 403)."""
+ERROR_REASON_SEGMENT_OVERLAP: ErrorReason.ValueType  # 26
+"""The Segment overlaps another Segment of its Flow."""
+ERROR_REASON_OBJECT_UNKNOWN: ErrorReason.ValueType  # 27
+"""The Segment names an object this store does not know."""
+ERROR_REASON_OBJECT_NOT_UPLOADED: ErrorReason.ValueType  # 28
+"""The object was allocated but its bytes were never uploaded."""
+ERROR_REASON_OBJECT_OF_ANOTHER_FLOW: ErrorReason.ValueType  # 29
+"""The object was allocated for another Flow, where its first Segment must go."""
+ERROR_REASON_OBJECT_KIND_MISMATCH: ErrorReason.ValueType  # 30
+"""A media object is used as an init object, or the other way round."""
+ERROR_REASON_OBJECT_TIMERANGE_MISMATCH: ErrorReason.ValueType  # 31
+"""The Segment uses time outside its object's own timerange."""
+ERROR_REASON_OBJECT_PROPERTY_MISMATCH: ErrorReason.ValueType  # 32
+"""A Segment reusing an object changes the object's properties."""
+ERROR_REASON_GET_URL_LABEL_TAKEN: ErrorReason.ValueType  # 33
+"""A get_urls label is taken, by a storage backend or by another URL."""
+ERROR_REASON_OBJECT_NOT_FOUND: ErrorReason.ValueType  # 34
+"""No such object (or no Segment uses it yet)."""
+ERROR_REASON_OBJECT_IDS_TAKEN: ErrorReason.ValueType  # 35
+"""An object id to allocate is in use already."""
+ERROR_REASON_FLOW_HAS_NO_CONTAINER: ErrorReason.ValueType  # 36
+"""The Flow has no container, so its objects have no content type."""
+ERROR_REASON_INSTANCE_EXISTS: ErrorReason.ValueType  # 37
+"""The object has that instance (storage backend or label) already."""
+ERROR_REASON_INSTANCE_NOT_FOUND: ErrorReason.ValueType  # 38
+"""The object has no such instance."""
+ERROR_REASON_LAST_INSTANCE: ErrorReason.ValueType  # 39
+"""That is the object's last instance; it cannot be removed."""
+ERROR_REASON_NO_CONTROLLED_COPY: ErrorReason.ValueType  # 40
+"""The object has no copy in this service's storage to copy from."""
+ERROR_REASON_UNKNOWN_STORAGE: ErrorReason.ValueType  # 41
+"""No storage backend with that id."""
+ERROR_REASON_STORAGE_NOT_CONFIGURED: ErrorReason.ValueType  # 42
+"""The storage backend is no longer configured on this server."""
+ERROR_REASON_STORAGE_UNAVAILABLE: ErrorReason.ValueType  # 43
+"""The object store did not answer; retry later."""
+ERROR_REASON_OBJECT_NOT_ALLOCATED: ErrorReason.ValueType  # 44
+"""The object was not allocated on the Flow's storage."""
+ERROR_REASON_OBJECT_IN_USE: ErrorReason.ValueType  # 45
+"""The object is used by Segments already; its bytes are fixed."""
+ERROR_REASON_MULTIPART_UPLOAD_NOT_FOUND: ErrorReason.ValueType  # 46
+"""No such multipart upload, or it is gone."""
+ERROR_REASON_MULTIPART_PART_MISSING: ErrorReason.ValueType  # 47
+"""Parts were uploaded but are not in the list."""
+ERROR_REASON_MULTIPART_PART_NOT_UPLOADED: ErrorReason.ValueType  # 48
+"""Listed parts were never uploaded."""
+ERROR_REASON_MULTIPART_PARTS_OUT_OF_ORDER: ErrorReason.ValueType  # 49
+"""Parts are not listed in ascending order, each once."""
+ERROR_REASON_MULTIPART_PART_TOO_SMALL: ErrorReason.ValueType  # 50
+"""A part other than the last is below the object store's minimum size."""
+ERROR_REASON_MULTIPART_ETAG_MISMATCH: ErrorReason.ValueType  # 51
+"""A part's ETag is not the one its upload returned."""
+ERROR_REASON_CONCURRENT_CHANGE: ErrorReason.ValueType  # 52
+"""A concurrent change won; retrying the request may succeed."""
+ERROR_REASON_PROPERTY_NOT_SET: ErrorReason.ValueType  # 53
+"""REST only: the property asked for is not set."""
+ERROR_REASON_BODY_TOO_LARGE: ErrorReason.ValueType  # 54
+"""REST only: the request body is too large."""
+ERROR_REASON_NOT_FOUND: ErrorReason.ValueType  # 55
+"""REST only: no such path."""
+ERROR_REASON_METHOD_NOT_ALLOWED: ErrorReason.ValueType  # 56
+"""REST only: the path does not take that method."""
+ERROR_REASON_HTTP_ERROR: ErrorReason.ValueType  # 57
+"""REST only: another HTTP error."""
+ERROR_REASON_INTERNAL: ErrorReason.ValueType  # 58
+"""REST only: the service failed (gRPC callers get INTERNAL with a request id)."""
+Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 @_typing.final
 class Rational(_message.Message):
@@ -442,7 +704,9 @@ class ItemError(_message.Message):
     code: _builtins.int
     """The canonical gRPC status code (google.rpc.Code), e.g. 3 = INVALID_ARGUMENT."""
     reason: _builtins.str
-    """Stable UPPER_SNAKE reason, e.g. `SEGMENT_OVERLAP`."""
+    """The reason: the name of an `ErrorReason` value without its prefix, e.g.
+    `SEGMENT_OVERLAP`.
+    """
     message: _builtins.str
     """Human-readable message."""
     @_builtins.property

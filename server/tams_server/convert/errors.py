@@ -32,7 +32,7 @@ def item_error(error: errors.TamsError) -> common_pb2.ItemError:
     reason and field violations a failed call would carry."""
     return common_pb2.ItemError(
         code=status_code_of(error).value[0],
-        reason=error.reason,
+        reason=error.reason.name,
         message=error.message,
         field_violations=[
             common_pb2.FieldViolation(field=v.field, description=v.description)

@@ -2,15 +2,96 @@
 the details a caller needs. One interceptor maps the categories to gRPC codes; the
 domain never imports grpc.
 
-Reasons are stable UPPER_SNAKE constants (AIP-193 ``ErrorInfo.reason``); every dynamic
-part of a message also goes into ``metadata`` (lowerCamel keys) so callers never parse
-message text.
+Reasons are the members of ``Reason``, the one catalogue of them (AIP-193
+``ErrorInfo.reason``); every dynamic part of a message also goes into ``metadata``
+(lowerCamel keys) so callers never parse message text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum, auto
+
+
+class Reason(StrEnum):
+    """Every stable reason the service reports, the server and its gateway alike.
+
+    The proto enum ``tams.v1.ErrorReason`` mirrors it value for value (there each name
+    has the ``ERROR_REASON_`` prefix), so clients can switch on it; a unit test keeps the
+    two equal. Each value is its own name: that string is what ``ErrorInfo.reason``,
+    ``ItemError.reason`` and the ``type`` of a REST error body carry.
+    """
+
+    @staticmethod
+    def _generate_next_value_(name: str, start: int, count: int, last_values: list[str]) -> str:
+        return name
+
+    # The request itself.
+    INVALID_ARGUMENT = auto()
+    MISSING_FIELD = auto()
+    INVALID_ID = auto()
+    INVALID_FORMAT = auto()
+    INVALID_TEXT = auto()
+    INVALID_TIMERANGE = auto()
+    INVALID_PAGE_TOKEN = auto()
+    INVALID_UPDATE_MASK = auto()
+    BATCH_TOO_LARGE = auto()
+    # Sources and Flows.
+    SOURCE_NOT_FOUND = auto()
+    SOURCE_ALREADY_EXISTS = auto()
+    SOURCE_DELETED = auto()
+    SOURCE_HAS_FLOWS = auto()
+    FLOW_NOT_FOUND = auto()
+    FLOW_ALREADY_EXISTS = auto()
+    FLOW_DELETED = auto()
+    FLOW_READ_ONLY = auto()
+    FORMAT_MISMATCH = auto()
+    TAG_NOT_FOUND = auto()
+    COLLECTION_MEMBER_NOT_FOUND = auto()
+    FLOW_DELETE_REQUEST_NOT_FOUND = auto()
+    # Profiles.
+    PROFILE_NOT_FOUND = auto()
+    PROFILE_ALREADY_EXISTS = auto()
+    PROFILE_CONFLICT = auto()
+    FLOW_HAS_PROFILE = auto()
+    # Segments and the media objects they name.
+    SEGMENT_OVERLAP = auto()
+    OBJECT_UNKNOWN = auto()
+    OBJECT_NOT_UPLOADED = auto()
+    OBJECT_OF_ANOTHER_FLOW = auto()
+    OBJECT_KIND_MISMATCH = auto()
+    OBJECT_TIMERANGE_MISMATCH = auto()
+    OBJECT_PROPERTY_MISMATCH = auto()
+    GET_URL_LABEL_TAKEN = auto()
+    OBJECT_NOT_FOUND = auto()
+    OBJECT_IDS_TAKEN = auto()
+    FLOW_HAS_NO_CONTAINER = auto()
+    INSTANCE_EXISTS = auto()
+    INSTANCE_NOT_FOUND = auto()
+    LAST_INSTANCE = auto()
+    NO_CONTROLLED_COPY = auto()
+    # Storage and multipart uploads.
+    UNKNOWN_STORAGE = auto()
+    STORAGE_NOT_CONFIGURED = auto()
+    STORAGE_UNAVAILABLE = auto()
+    OBJECT_NOT_ALLOCATED = auto()
+    OBJECT_IN_USE = auto()
+    MULTIPART_UPLOAD_NOT_FOUND = auto()
+    MULTIPART_PART_MISSING = auto()
+    MULTIPART_PART_NOT_UPLOADED = auto()
+    MULTIPART_PARTS_OUT_OF_ORDER = auto()
+    MULTIPART_PART_TOO_SMALL = auto()
+    MULTIPART_ETAG_MISMATCH = auto()
+    # Concurrency.
+    CONCURRENT_CHANGE = auto()
+    # Found by the REST gateway itself, before or instead of a call.
+    PROPERTY_NOT_SET = auto()
+    BODY_TOO_LARGE = auto()
+    NOT_FOUND = auto()
+    METHOD_NOT_ALLOWED = auto()
+    HTTP_ERROR = auto()
+    INTERNAL = auto()
 
 
 @dataclass(frozen=True)
@@ -28,7 +109,7 @@ class TamsError(Exception):
         self,
         message: str,
         *,
-        reason: str,
+        reason: Reason,
         metadata: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
@@ -44,7 +125,7 @@ class InvalidArgument(TamsError):
         self,
         message: str,
         *,
-        reason: str = "INVALID_ARGUMENT",
+        reason: Reason = Reason.INVALID_ARGUMENT,
         field_violations: Sequence[FieldViolation] = (),
         metadata: Mapping[str, str] | None = None,
     ) -> None:
@@ -53,7 +134,7 @@ class InvalidArgument(TamsError):
 
     @classmethod
     def for_field(
-        cls, field: str, description: str, *, reason: str = "INVALID_ARGUMENT"
+        cls, field: str, description: str, *, reason: Reason = Reason.INVALID_ARGUMENT
     ) -> InvalidArgument:
         """An error about a single field, its message built from the violation."""
         return cls(
@@ -89,31 +170,3 @@ class Aborted(TamsError):
 
 class Unavailable(TamsError):
     """A part the service depends on (an object store) did not answer; retry later."""
-
-
-# Stable reasons used across the service.
-FLOW_NOT_FOUND = "FLOW_NOT_FOUND"
-SOURCE_NOT_FOUND = "SOURCE_NOT_FOUND"
-TAG_NOT_FOUND = "TAG_NOT_FOUND"
-FLOW_ALREADY_EXISTS = "FLOW_ALREADY_EXISTS"
-SOURCE_ALREADY_EXISTS = "SOURCE_ALREADY_EXISTS"
-FLOW_READ_ONLY = "FLOW_READ_ONLY"
-FORMAT_MISMATCH = "FORMAT_MISMATCH"
-SOURCE_DELETED = "SOURCE_DELETED"
-FLOW_DELETED = "FLOW_DELETED"
-SOURCE_HAS_FLOWS = "SOURCE_HAS_FLOWS"
-COLLECTION_MEMBER_NOT_FOUND = "COLLECTION_MEMBER_NOT_FOUND"
-INVALID_PAGE_TOKEN = "INVALID_PAGE_TOKEN"
-INVALID_TIMERANGE = "INVALID_TIMERANGE"
-INVALID_ID = "INVALID_ID"
-INVALID_FORMAT = "INVALID_FORMAT"
-INVALID_TEXT = "INVALID_TEXT"
-MISSING_FIELD = "MISSING_FIELD"
-INVALID_UPDATE_MASK = "INVALID_UPDATE_MASK"
-BATCH_TOO_LARGE = "BATCH_TOO_LARGE"
-CONCURRENT_CHANGE = "CONCURRENT_CHANGE"
-PROFILE_NOT_FOUND = "PROFILE_NOT_FOUND"
-PROFILE_ALREADY_EXISTS = "PROFILE_ALREADY_EXISTS"
-FLOW_HAS_PROFILE = "FLOW_HAS_PROFILE"
-PROFILE_CONFLICT = "PROFILE_CONFLICT"
-STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"

@@ -12,13 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from tams_server.domain import formats
-from tams_server.domain.errors import (
-    FORMAT_MISMATCH,
-    MISSING_FIELD,
-    PROFILE_CONFLICT,
-    FieldViolation,
-    InvalidArgument,
-)
+from tams_server.domain.errors import FieldViolation, InvalidArgument, Reason
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.models import CollectionItem, Flow, JsonObject, Profile
 from tams_server.domain.tags import TagValue
@@ -50,9 +44,9 @@ class _Violations:
 
     def __init__(self) -> None:
         self.items: list[FieldViolation] = []
-        self.reasons: list[str] = []
+        self.reasons: list[Reason] = []
 
-    def add(self, field: str, description: str, reason: str | None = None) -> None:
+    def add(self, field: str, description: str, reason: Reason | None = None) -> None:
         self.items.append(FieldViolation(field, description))
         self.reasons.append(reason or _reason(description))
 
@@ -95,13 +89,15 @@ class _Violations:
             more = f" (and {len(self.items) - 1} more)" if len(self.items) > 1 else ""
             raise InvalidArgument(
                 f"invalid {what}: {first.field}: {first.description}{more}",
-                reason=self.reasons[0] if len(set(self.reasons)) == 1 else "INVALID_ARGUMENT",
+                reason=self.reasons[0] if len(set(self.reasons)) == 1 else Reason.INVALID_ARGUMENT,
                 field_violations=self.items,
             )
 
 
-def _reason(description: str) -> str:
-    return MISSING_FIELD if description.startswith("is required") else "INVALID_ARGUMENT"
+def _reason(description: str) -> Reason:
+    return (
+        Reason.MISSING_FIELD if description.startswith("is required") else Reason.INVALID_ARGUMENT
+    )
 
 
 def validate_flow(flow: Flow, *, essence_format: str | None, path: str = "flow") -> None:
@@ -119,7 +115,7 @@ def validate_flow(flow: Flow, *, essence_format: str | None, path: str = "flow")
         raise InvalidArgument(
             f"{path}.essence_parameters: parameters for {essence_format} do not fit a "
             f"{flow.format} Flow",
-            reason=FORMAT_MISMATCH,
+            reason=Reason.FORMAT_MISMATCH,
             field_violations=[
                 FieldViolation(
                     f"{path}.essence_parameters",
@@ -175,7 +171,7 @@ def _check_profile_link(flow: Flow, essence_format: str | None, path: str) -> No
     if given:
         raise InvalidArgument(
             f"{path}.{given[0]}: must not be given with profile_id; the Profile supplies it",
-            reason=PROFILE_CONFLICT,
+            reason=Reason.PROFILE_CONFLICT,
             field_violations=[
                 FieldViolation(f"{path}.{name}", "must not be given with profile_id")
                 for name in given
@@ -311,7 +307,7 @@ def _check_tags(v: _Violations, tags: dict[str, TagValue], path: str) -> None:
 def check_tag_name(name: str, field: str) -> str:
     """A tag name given on its own (set or delete one tag)."""
     if not name:
-        raise InvalidArgument.for_field(field, "is required", reason=MISSING_FIELD)
+        raise InvalidArgument.for_field(field, "is required", reason=Reason.MISSING_FIELD)
     return name
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from tams_server.domain.errors import FailedPrecondition, TamsError
+from tams_server.domain.errors import FailedPrecondition, Reason, TamsError
 from tams_server.domain.segments import Segment, stored_timerange
 from tams_server.domain.timerange import (
     TimeRange,
@@ -34,14 +34,6 @@ from tams_server.domain.timerange import (
 
 MEDIA = "media"
 INIT = "init"
-
-OBJECT_UNKNOWN = "OBJECT_UNKNOWN"
-OBJECT_NOT_UPLOADED = "OBJECT_NOT_UPLOADED"
-OBJECT_OF_ANOTHER_FLOW = "OBJECT_OF_ANOTHER_FLOW"
-OBJECT_KIND_MISMATCH = "OBJECT_KIND_MISMATCH"
-OBJECT_TIMERANGE_MISMATCH = "OBJECT_TIMERANGE_MISMATCH"
-OBJECT_PROPERTY_MISMATCH = "OBJECT_PROPERTY_MISMATCH"
-GET_URL_LABEL_TAKEN = "GET_URL_LABEL_TAKEN"
 
 
 @dataclass(slots=True)
@@ -137,7 +129,7 @@ class ObjectLedger:
             return FailedPrecondition(
                 f"object {object_id} is {_a(state.kind)} object and cannot be used as "
                 f"{_a(kind)} object",
-                reason=OBJECT_KIND_MISMATCH,
+                reason=Reason.OBJECT_KIND_MISMATCH,
                 metadata={"objectId": object_id, "kind": state.kind},
             )
         if state.registered:
@@ -146,14 +138,14 @@ class ObjectLedger:
             return FailedPrecondition(
                 f"object {object_id} was allocated for flow {state.first_flow_id}; its first "
                 "segment must be registered there (TAMS AppNote 0018)",
-                reason=OBJECT_OF_ANOTHER_FLOW,
+                reason=Reason.OBJECT_OF_ANOTHER_FLOW,
                 metadata={"objectId": object_id, "flowId": state.first_flow_id or ""},
             )
         if state.stored and not state.uploaded:
             return FailedPrecondition(
                 f"object {object_id} was allocated but its bytes are not in the store; "
                 "upload them to the put_url first",
-                reason=OBJECT_NOT_UPLOADED,
+                reason=Reason.OBJECT_NOT_UPLOADED,
                 metadata={"objectId": object_id},
             )
         return None
@@ -185,7 +177,7 @@ class ObjectLedger:
             return FailedPrecondition(
                 f"object {state.id} is in use already; a segment reusing it cannot change "
                 f"its {', '.join(changes)} (omit them on reuse)",
-                reason=OBJECT_PROPERTY_MISMATCH,
+                reason=Reason.OBJECT_PROPERTY_MISMATCH,
                 metadata={"objectId": state.id, "fields": ",".join(changes)},
             )
         if state.start_ns is None or state.end_ns is None:
@@ -203,13 +195,13 @@ class ObjectLedger:
                 return FailedPrecondition(
                     f"get_urls label {url.label!r} is the label of a storage backend; "
                     "uncontrolled URLs need labels of their own",
-                    reason=GET_URL_LABEL_TAKEN,
+                    reason=Reason.GET_URL_LABEL_TAKEN,
                     metadata={"objectId": state.id, "label": url.label},
                 )
             if known.get(url.label, url.url) != url.url:
                 return FailedPrecondition(
                     f"object {state.id} has another URL under the label {url.label!r}",
-                    reason=GET_URL_LABEL_TAKEN,
+                    reason=Reason.GET_URL_LABEL_TAKEN,
                     metadata={"objectId": state.id, "label": url.label},
                 )
         return None
@@ -239,7 +231,7 @@ def _unknown(object_id: str, field_name: str) -> FailedPrecondition:
     return FailedPrecondition(
         f"object {object_id} is not known to this store: allocate it on the flow's "
         "storage and upload it first, or give uncontrolled get_urls for an external object",
-        reason=OBJECT_UNKNOWN,
+        reason=Reason.OBJECT_UNKNOWN,
         metadata={"objectId": object_id, "field": field_name},
     )
 
@@ -248,7 +240,7 @@ def _outside(object_id: str, used: str, timerange: str) -> FailedPrecondition:
     return FailedPrecondition(
         f"the segment uses {used} of object {object_id}, outside the object's own "
         f"timerange {timerange} (timerange - ts_offset must lie within it)",
-        reason=OBJECT_TIMERANGE_MISMATCH,
+        reason=Reason.OBJECT_TIMERANGE_MISMATCH,
         metadata={"objectId": object_id, "used": used, "objectTimerange": timerange},
     )
 

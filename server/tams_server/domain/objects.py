@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tams_server.domain.errors import MISSING_FIELD, InvalidArgument
+from tams_server.domain.errors import InvalidArgument, Reason
 
 MAX_ALLOCATION = 10_000
 
@@ -14,7 +14,7 @@ def check_object_id(object_id: str, field: str) -> str:
     """An Object id is opaque and may hold ``/`` (TAMS), but it becomes part of a
     storage key: no empty, ``.`` or ``..`` segments, no backslash or NUL."""
     if not object_id:
-        raise InvalidArgument.for_field(field, "is required", reason=MISSING_FIELD)
+        raise InvalidArgument.for_field(field, "is required", reason=Reason.MISSING_FIELD)
     parts = object_id.split("/")
     if any(p in ("", ".", "..") or "\\" in p or "\x00" in p for p in parts):
         raise InvalidArgument.for_field(

@@ -13,10 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tams_server.domain.errors import (
-    MISSING_FIELD,
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
+    Reason,
     TamsError,
 )
 from tams_server.domain.timerange import (
@@ -27,7 +27,6 @@ from tams_server.domain.timerange import (
     to_bounds,
 )
 
-SEGMENT_OVERLAP = "SEGMENT_OVERLAP"
 MAX_SEGMENTS_PER_CALL = 10_000
 
 
@@ -99,7 +98,7 @@ def prepare(post: SegmentPost, *, path: str) -> Segment:
         missing = first.description.startswith("is required")
         raise InvalidArgument(
             f"{first.field}: {first.description}",
-            reason=MISSING_FIELD if missing else "INVALID_ARGUMENT",
+            reason=Reason.MISSING_FIELD if missing else Reason.INVALID_ARGUMENT,
             field_violations=violations,
         )
     return Segment(post, bounds[0], bounds[1])
@@ -208,7 +207,7 @@ def overlap_error(segment: Segment, other: str) -> FailedPrecondition:
     """The error of a Segment overlapping another one of its Flow."""
     return FailedPrecondition(
         f"timerange {segment.post.timerange} overlaps the segment at {other}",
-        reason=SEGMENT_OVERLAP,
+        reason=Reason.SEGMENT_OVERLAP,
         metadata={"timerange": segment.post.timerange, "conflictingTimerange": other},
     )
 

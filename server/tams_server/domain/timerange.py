@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from tams_server.domain.errors import INVALID_TIMERANGE, InvalidArgument
+from tams_server.domain.errors import InvalidArgument, Reason
 
 NS_PER_S: Final = 1_000_000_000
 INT64_MIN: Final = -(2**63)
@@ -170,7 +170,7 @@ def parse_timestamp(text: str, field: str = "timestamp") -> int:
     if match is None:
         raise InvalidArgument.for_field(
             field, f"{text!r} is not a TAMS timestamp like 10:0 or -1:500000000",
-            reason=INVALID_TIMERANGE,
+            reason=Reason.INVALID_TIMERANGE,
         )  # fmt: skip
     sign, seconds, nanoseconds = match.groups()
     value = int(seconds) * NS_PER_S + int(nanoseconds)
@@ -204,7 +204,7 @@ def parse_timerange(text: str, field: str = "timerange") -> TimeRange:
             raise InvalidArgument.for_field(
                 field,
                 f"{text!r} is not a TAMS timerange such as [10:0_20:0), _ or ()",
-                reason=INVALID_TIMERANGE,
+                reason=Reason.INVALID_TIMERANGE,
             )
         opener, start, separator, end, closer = match.groups()
         start_ns = None if start is None else _instant_ns(start, field)
@@ -237,7 +237,7 @@ def _iso_to_tai_ns(text: str, field: str) -> int:
         moment = datetime.fromisoformat(f"{minute}:{'59' if leap else second}{zone}")
     except ValueError:
         raise InvalidArgument.for_field(
-            field, f"{text!r} is not a valid date and time", reason=INVALID_TIMERANGE
+            field, f"{text!r} is not a valid date and time", reason=Reason.INVALID_TIMERANGE
         ) from None
     ns = (fraction or "").ljust(9, "0")
     return utc_datetime_to_tai_ns(moment) + int(ns) + (NS_PER_S if leap else 0)
@@ -294,7 +294,7 @@ def to_bounds(tr: TimeRange, field: str = "timerange") -> tuple[int, int]:
             raise InvalidArgument.for_field(
                 field,
                 f"{format_timerange(tr)} lies beyond the storable range (int64 nanoseconds)",
-                reason=INVALID_TIMERANGE,
+                reason=Reason.INVALID_TIMERANGE,
             )
     return (
         INT64_MIN if tr.start is None else tr.start,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tams_server.domain.errors import INVALID_UPDATE_MASK, FieldViolation, InvalidArgument
+from tams_server.domain.errors import FieldViolation, InvalidArgument, Reason
 
 MAX_BATCH = 1000
 
@@ -17,13 +17,13 @@ def check_update_paths(
     allowed = tuple(allowed)
     if not paths:
         raise InvalidArgument.for_field(
-            field, f"name at least one of {', '.join(allowed)}", reason=INVALID_UPDATE_MASK
+            field, f"name at least one of {', '.join(allowed)}", reason=Reason.INVALID_UPDATE_MASK
         )
     unknown = [path for path in paths if path not in allowed]
     if unknown:
         raise InvalidArgument(
             f"{field}: {unknown[0]!r} cannot be updated; updatable: {', '.join(allowed)}",
-            reason=INVALID_UPDATE_MASK,
+            reason=Reason.INVALID_UPDATE_MASK,
             field_violations=[
                 FieldViolation(field, f"{path!r} is not an updatable property") for path in unknown
             ],
@@ -44,7 +44,7 @@ def check_batch(items: Sequence[Any], ids: Sequence[str], *, field: str) -> None
         raise InvalidArgument.for_field(
             field,
             f"holds {len(items)} items; at most {MAX_BATCH} per call",
-            reason="BATCH_TOO_LARGE",
+            reason=Reason.BATCH_TOO_LARGE,
         )
     seen: dict[str, int] = {}
     for index, item_id in enumerate(ids):

@@ -12,9 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from tams.v1 import common_pb2
 from tams_server.gateway.body import MAX_BODY_BYTES, BodyTooLarge
 from tams_server.gateway.docs import docs_routes
-from tams_server.gateway.errors import error_response, rpc_error_response
+from tams_server.gateway.errors import error_response, http_error_response, rpc_error_response
 from tams_server.gateway.extension_routes import extension_routes
 from tams_server.gateway.flow_routes import flow_routes
 from tams_server.gateway.paging import SPEC_LISTS, ListShape
@@ -46,7 +47,7 @@ def http_app(routes: Sequence[BaseRoute]) -> Starlette:
 
     async def on_rpc_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, grpc.aio.AioRpcError)
-        return rpc_error_response(error)
+        return rpc_error_response(error, request.method)
 
     async def on_bad_request(request: Request, error: Exception) -> Response:
         assert isinstance(error, BadRequest)
@@ -54,13 +55,14 @@ def http_app(routes: Sequence[BaseRoute]) -> Starlette:
 
     async def on_too_large(request: Request, error: Exception) -> Response:
         return error_response(
-            413, "BODY_TOO_LARGE", f"bodies are limited to {MAX_BODY_BYTES} bytes"
+            413,
+            common_pb2.ERROR_REASON_BODY_TOO_LARGE,
+            f"bodies are limited to {MAX_BODY_BYTES} bytes",
         )
 
     async def on_http(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
-        kind = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(error.status_code, "HTTP_ERROR")
-        return error_response(error.status_code, kind, str(error.detail))
+        return http_error_response(error.status_code, str(error.detail))
 
     return Starlette(
         routes=list(routes),

@@ -1,4 +1,4 @@
-"""gRPC errors -> TAMS HTTP answers: one table, and the error body.
+"""gRPC errors -> TAMS HTTP answers: the status tables, and the error body.
 
 The spec answers only 200/201/202/204/400/403/404: conflicts with stored state are
 400, a read-only Flow is 403. Where it is silent (methods, body size, an unavailable
@@ -9,13 +9,20 @@ store) the usual HTTP codes apply. The body has the shape of the spec's
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TypeAlias
 
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from starlette.responses import JSONResponse
 
-# One gRPC code -> one HTTP status; reasons listed in REASON_STATUS take precedence.
+from tams.v1 import common_pb2
+
+# A value of tams.v1.ErrorReason; ErrorInfo.reason carries its name without the prefix.
+ErrorReason: TypeAlias = common_pb2.ErrorReason.ValueType
+_PREFIX = "ERROR_REASON_"
+
+# One gRPC code -> one HTTP status; reasons in REASON_STATUS take precedence.
 HTTP_STATUS: dict[grpc.StatusCode, int] = {
     grpc.StatusCode.INVALID_ARGUMENT: 400,
     grpc.StatusCode.FAILED_PRECONDITION: 400,
@@ -30,9 +37,29 @@ HTTP_STATUS: dict[grpc.StatusCode, int] = {
     grpc.StatusCode.UNAVAILABLE: 503,
     grpc.StatusCode.DEADLINE_EXCEEDED: 504,
 }
-REASON_STATUS: dict[str, int] = {
-    "FLOW_READ_ONLY": 403,  # TAMS: writes to a read-only Flow are 403
+# Reasons whose HTTP status is not their gRPC code's, keyed by (reason, HTTP method);
+# the method None stands for every method. The one place a reason overrides HTTP_STATUS.
+REASON_STATUS: dict[tuple[ErrorReason, str | None], int] = {
+    # TAMS: writes to a read-only Flow are 403.
+    (common_pb2.ERROR_REASON_FLOW_READ_ONLY, None): 403,
+    # The spec documents no 400 for the property DELETEs (the only DELETEs that can meet
+    # this reason): a property the Flow's Profile fixes cannot be removed, which is a
+    # refusal to modify (403). A PUT of it stays 400, as the spec says.
+    (common_pb2.ERROR_REASON_FLOW_HAS_PROFILE, "DELETE"): 403,
 }
+
+
+def reason_named(name: str) -> ErrorReason:
+    """The reason ``ErrorInfo.reason`` names (UNSPECIFIED for none, or an unknown one)."""
+    try:
+        return common_pb2.ErrorReason.Value(_PREFIX + name)
+    except ValueError:
+        return common_pb2.ERROR_REASON_UNSPECIFIED
+
+
+def reason_status(reason: ErrorReason, http_method: str) -> int | None:
+    """The HTTP status REASON_STATUS gives ``reason`` for this method, if any."""
+    return REASON_STATUS.get((reason, http_method)) or REASON_STATUS.get((reason, None))
 
 
 def now_iso() -> str:
@@ -40,10 +67,29 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def error_response(status: int, error_type: str, summary: str) -> JSONResponse:
+def error_response(status: int, reason: ErrorReason, summary: str) -> JSONResponse:
+    """The answer to an error the gateway finds itself: its ``type`` is the reason's
+    name without the prefix, as ``ErrorInfo.reason`` carries it."""
+    return _error_body(status, common_pb2.ErrorReason.Name(reason).removeprefix(_PREFIX), summary)
+
+
+def _error_body(status: int, error_type: str, summary: str) -> JSONResponse:
     """A TAMS error body (``error.json``)."""
     body = {"type": error_type, "summary": summary, "time": now_iso()}
     return JSONResponse(body, status_code=status)
+
+
+# The reasons of Starlette's own HTTP errors (no such path, ...), by status.
+_HTTP_ERROR_REASONS: dict[int, ErrorReason] = {
+    404: common_pb2.ERROR_REASON_NOT_FOUND,
+    405: common_pb2.ERROR_REASON_METHOD_NOT_ALLOWED,
+}
+
+
+def http_error_response(status: int, detail: str) -> JSONResponse:
+    """The answer to an HTTP error of the web framework itself."""
+    reason = _HTTP_ERROR_REASONS.get(status, common_pb2.ERROR_REASON_HTTP_ERROR)
+    return error_response(status, reason, detail)
 
 
 # Ids the gateway takes from the path: one the server calls malformed names no
@@ -67,10 +113,10 @@ def details_of(error: grpc.aio.AioRpcError) -> tuple[str, list[str]]:
     return reason, fields
 
 
-def rpc_error_response(error: grpc.aio.AioRpcError) -> JSONResponse:
-    """The HTTP answer to a failed call."""
+def rpc_error_response(error: grpc.aio.AioRpcError, http_method: str) -> JSONResponse:
+    """The HTTP answer to a failed call made for a request with ``http_method``."""
     reason, fields = details_of(error)
-    status = REASON_STATUS.get(reason) or HTTP_STATUS.get(error.code(), 500)
+    status = reason_status(reason_named(reason), http_method) or HTTP_STATUS.get(error.code(), 500)
     if (
         error.code() == grpc.StatusCode.INVALID_ARGUMENT
         and fields
@@ -78,5 +124,5 @@ def rpc_error_response(error: grpc.aio.AioRpcError) -> JSONResponse:
     ):
         status = 404
     if status == 500:
-        return error_response(500, "INTERNAL", "internal error")
-    return error_response(status, reason or error.code().name, error.details() or "")
+        return error_response(500, common_pb2.ERROR_REASON_INTERNAL, "internal error")
+    return _error_body(status, reason or error.code().name, error.details() or "")

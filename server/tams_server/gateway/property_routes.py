@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import grpc
 from google.protobuf import field_mask_pb2, json_format
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,7 +14,7 @@ from starlette.routing import Route
 
 from tams.v1 import common_pb2, flows_pb2, sources_pb2
 from tams_server.gateway.body import json_body
-from tams_server.gateway.errors import details_of, error_response
+from tams_server.gateway.errors import error_response
 from tams_server.gateway.query import BadRequest
 from tams_server.gateway.shapes import JsonObject, flow_from_json, flow_to_json, source_to_json
 from tams_server.gateway.stubs import Stubs
@@ -123,7 +122,7 @@ def _tag_reads(kind: str, read: Reader) -> list[Route]:
         tags = (await read(request.path_params["id"])).get("tags", {})
         name = request.path_params["name"]
         if name not in tags:
-            return error_response(404, "TAG_NOT_FOUND", f"no tag {name!r}")
+            return error_response(404, common_pb2.ERROR_REASON_TAG_NOT_FOUND, f"no tag {name!r}")
         return JSONResponse(tags[name])
 
     return [
@@ -147,7 +146,9 @@ def _property(
         if name == "read_only":
             return JSONResponse(resource.get(name, False))
         if name not in resource:
-            return error_response(404, "PROPERTY_NOT_SET", f"{name} is not set")
+            return error_response(
+                404, common_pb2.ERROR_REASON_PROPERTY_NOT_SET, f"{name} is not set"
+            )
         return JSONResponse(resource[name])
 
     async def put(request: Request) -> Response:
@@ -158,14 +159,7 @@ def _property(
         return Response(status_code=204)
 
     async def delete(request: Request) -> Response:
-        try:
-            await update(request.path_params["id"], name, None)
-        except grpc.aio.AioRpcError as error:
-            # The spec documents no 400 for these DELETEs: a property that the Flow's
-            # Profile fixes cannot be removed, which is a refusal to modify (403).
-            if details_of(error)[0] != "FLOW_HAS_PROFILE":
-                raise
-            return error_response(403, "FLOW_HAS_PROFILE", error.details() or "")
+        await update(request.path_params["id"], name, None)
         return Response(status_code=204)
 
     routes = [Route(path, get, methods=["GET"]), Route(path, put, methods=["PUT"])]

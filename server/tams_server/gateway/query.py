@@ -15,7 +15,11 @@ MAX_PAGE_SIZE = 1000
 class BadRequest(Exception):
     """A request the gateway can refuse before calling the server (400)."""
 
-    def __init__(self, summary: str, error_type: str = "INVALID_ARGUMENT") -> None:
+    def __init__(
+        self,
+        summary: str,
+        error_type: common_pb2.ErrorReason.ValueType = common_pb2.ERROR_REASON_INVALID_ARGUMENT,
+    ) -> None:
         super().__init__(summary)
         self.summary = summary
         self.error_type = error_type

@@ -7,13 +7,11 @@ No authenticator is configured yet (a later issue brings bearer, basic and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
-
-import grpc
-from grpc_interceptor.server import AsyncServerInterceptor
+from collections.abc import Sequence
+from typing import Protocol
 
 from tams_server.domain.principal import current_principal
+from tams_server.interceptors.stream_aware import Context, StreamAwareInterceptor
 
 EXEMPT_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
@@ -26,23 +24,13 @@ class Authenticator(Protocol):
         ...
 
 
-class AuthInterceptor(AsyncServerInterceptor):
+class AuthInterceptor(StreamAwareInterceptor):
     """Innermost interceptor: authenticates and sets the principal."""
 
     def __init__(self, authenticator: Authenticator | None = None) -> None:
         self._authenticator = authenticator
 
-    async def intercept(
-        self,
-        method: Callable[[Any, Any], Any],
-        request_or_iterator: Any,
-        context: grpc.aio.ServicerContext[Any, Any],
-        method_name: str,
-    ) -> Any:
+    async def before(self, context: Context, method_name: str) -> None:
         if self._authenticator is not None and not method_name.startswith(EXEMPT_SERVICES):
             metadata = tuple(context.invocation_metadata() or ())
             current_principal.set(await self._authenticator.authenticate(metadata))
-        response = method(request_or_iterator, context)
-        if hasattr(response, "__aiter__"):
-            return response
-        return await response

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, NoReturn
 
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
-from grpc_interceptor.server import AsyncServerInterceptor
 from grpc_status import rpc_status
 
 from tams_server.convert.errors import status_code_of
 from tams_server.domain import errors
 from tams_server.interceptors.request_context import REQUEST_ID_KEY, request_id
+from tams_server.interceptors.stream_aware import Context, StreamAwareInterceptor
 
 log = logging.getLogger("tams_server.errors")
 
@@ -33,7 +33,7 @@ def rich_status(error: errors.TamsError) -> status_pb2.Status:
     """The ``google.rpc.Status`` describing ``error``."""
     status = status_pb2.Status(code=status_code_of(error).value[0], message=error.message)
     info = error_details_pb2.ErrorInfo(
-        reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata
+        reason=error.reason.name, domain=ERROR_DOMAIN, metadata=error.metadata
     )
     details = [info]
     if isinstance(error, errors.InvalidArgument) and error.field_violations:
@@ -54,26 +54,19 @@ def rich_status(error: errors.TamsError) -> status_pb2.Status:
     return status
 
 
-class ErrorStatusInterceptor(AsyncServerInterceptor):
+class ErrorStatusInterceptor(StreamAwareInterceptor):
     """Maps exceptions raised by handlers (and inner interceptors) to statuses."""
 
-    async def intercept(
-        self,
-        method: Callable[[Any, Any], Any],
-        request_or_iterator: Any,
-        context: grpc.aio.ServicerContext[Any, Any],
-        method_name: str,
+    async def around_unary(
+        self, response: Awaitable[Any], context: Context, method_name: str
     ) -> Any:
         try:
-            response = method(request_or_iterator, context)
-            if hasattr(response, "__aiter__"):
-                return self._guard_stream(response, context)
             return await response
         except Exception as error:
             await self._abort(error, context)
 
-    async def _guard_stream(
-        self, responses: AsyncIterator[Any], context: grpc.aio.ServicerContext[Any, Any]
+    async def around_stream(
+        self, responses: AsyncIterator[Any], context: Context, method_name: str
     ) -> AsyncIterator[Any]:
         try:
             async for response in responses:
@@ -81,9 +74,7 @@ class ErrorStatusInterceptor(AsyncServerInterceptor):
         except Exception as error:
             await self._abort(error, context)
 
-    async def _abort(
-        self, error: Exception, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> NoReturn:
+    async def _abort(self, error: Exception, context: Context) -> NoReturn:
         if isinstance(error, grpc.aio.AbortError | asyncio.CancelledError):
             raise error
         trailers = ((REQUEST_ID_KEY, request_id.get()),)

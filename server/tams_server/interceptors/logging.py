@@ -7,89 +7,77 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import grpc
-from grpc_interceptor.server import AsyncServerInterceptor
 
 from tams_server.interceptors.request_context import REQUEST_ID_KEY, request_id
+from tams_server.interceptors.stream_aware import Context, StreamAwareInterceptor
 
 log = logging.getLogger("tams_server.rpc")
 
 
-class RequestLogInterceptor(AsyncServerInterceptor):
+class RequestLogInterceptor(StreamAwareInterceptor):
     """Outermost interceptor: times each RPC to its last streamed message."""
 
-    async def intercept(
-        self,
-        method: Callable[[Any, Any], Any],
-        request_or_iterator: Any,
-        context: grpc.aio.ServicerContext[Any, Any],
-        method_name: str,
+    async def around_unary(
+        self, response: Awaitable[Any], context: Context, method_name: str
     ) -> Any:
-        rid = _incoming_request_id(context) or uuid.uuid4().hex
-        request_id.set(rid)
-        started = time.perf_counter()
-        response = method(request_or_iterator, context)
-        if hasattr(response, "__aiter__"):
-            return self._logged_stream(response, context, method_name, rid, started)
+        call = _LoggedCall(context, method_name)
         try:
             result = await response
         except BaseException:
-            _log(method_name, context, rid, started, messages_out=0, failed=True)
+            call.log(messages_out=0, failed=True)
             raise
-        context.set_trailing_metadata(((REQUEST_ID_KEY, rid),))
-        _log(method_name, context, rid, started, messages_out=1, failed=False)
+        call.log(messages_out=1, failed=False)
         return result
 
-    async def _logged_stream(
-        self,
-        responses: AsyncIterator[Any],
-        context: grpc.aio.ServicerContext[Any, Any],
-        method_name: str,
-        rid: str,
-        started: float,
+    async def around_stream(
+        self, responses: AsyncIterator[Any], context: Context, method_name: str
     ) -> AsyncIterator[Any]:
-        request_id.set(rid)
+        call = _LoggedCall(context, method_name)
         count = 0
         try:
             async for response in responses:
                 count += 1
                 yield response
         except BaseException:
-            _log(method_name, context, rid, started, messages_out=count, failed=True)
+            call.log(messages_out=count, failed=True)
             raise
-        context.set_trailing_metadata(((REQUEST_ID_KEY, rid),))
-        _log(method_name, context, rid, started, messages_out=count, failed=False)
+        call.log(messages_out=count, failed=False)
 
 
-def _incoming_request_id(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
+class _LoggedCall:
+    """One RPC from its start: its request id is set for the handlers to see."""
+
+    def __init__(self, context: Context, method: str) -> None:
+        self.context, self.method = context, method
+        self.rid = _incoming_request_id(context) or uuid.uuid4().hex
+        request_id.set(self.rid)
+        self.started = time.perf_counter()
+
+    def log(self, *, messages_out: int, failed: bool) -> None:
+        """The RPC's log line; a call that did not fail also returns its request id."""
+        if not failed:
+            self.context.set_trailing_metadata(((REQUEST_ID_KEY, self.rid),))
+        code: grpc.StatusCode | None = self.context.code()
+        if code is None:
+            code = grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK
+        line = {
+            "method": self.method,
+            "code": code.name,
+            "duration_ms": round((time.perf_counter() - self.started) * 1000, 3),
+            "messages_out": messages_out,
+            "peer": self.context.peer(),
+            "request_id": self.rid,
+        }
+        level = logging.WARNING if code == grpc.StatusCode.INTERNAL else logging.INFO
+        log.log(level, json.dumps(line))
+
+
+def _incoming_request_id(context: Context) -> str | None:
     for key, value in context.invocation_metadata() or ():
         if key == REQUEST_ID_KEY and isinstance(value, str) and 0 < len(value) <= 128:
             return value
     return None
-
-
-def _log(
-    method: str,
-    context: grpc.aio.ServicerContext[Any, Any],
-    rid: str,
-    started: float,
-    *,
-    messages_out: int,
-    failed: bool,
-) -> None:
-    code: grpc.StatusCode | None = context.code()
-    if code is None:
-        code = grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK
-    name = code.name
-    line = {
-        "method": method,
-        "code": name,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-        "messages_out": messages_out,
-        "peer": context.peer(),
-        "request_id": rid,
-    }
-    log.log(logging.WARNING if name == "INTERNAL" else logging.INFO, json.dumps(line))

@@ -16,14 +16,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from tams_server.domain.errors import FailedPrecondition, NotFound
+from tams_server.domain.errors import FailedPrecondition, NotFound, Reason
 from tams_server.objects.local import LocalObjectStore
 
 UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
-MULTIPART_PART_MISSING = "MULTIPART_PART_MISSING"
-MULTIPART_PART_NOT_UPLOADED = "MULTIPART_PART_NOT_UPLOADED"
-MULTIPART_ETAG_MISMATCH = "MULTIPART_ETAG_MISMATCH"
-MULTIPART_UPLOAD_NOT_FOUND = "MULTIPART_UPLOAD_NOT_FOUND"
 
 
 class LocalMultipart:
@@ -61,21 +57,21 @@ class LocalMultipart:
 
 def _assemble(folder: Path, target: Path, parts: Sequence[tuple[int, str]]) -> str:
     if not folder.is_dir():
-        raise NotFound("the multipart upload is gone", reason=MULTIPART_UPLOAD_NOT_FOUND)
+        raise NotFound("the multipart upload is gone", reason=Reason.MULTIPART_UPLOAD_NOT_FOUND)
     uploaded = {int(p.name): p for p in folder.iterdir() if p.name.isdigit()}
     listed = [number for number, _ in parts]
     missing = sorted(set(uploaded) - set(listed))
     if missing:
         raise FailedPrecondition(
             f"parts {missing} were uploaded but are not in the list; list every part",
-            reason=MULTIPART_PART_MISSING,
+            reason=Reason.MULTIPART_PART_MISSING,
             metadata={"partNumbers": ",".join(map(str, missing))},
         )
     absent = [number for number in listed if number not in uploaded]
     if absent:
         raise FailedPrecondition(
             f"parts {absent} were never uploaded",
-            reason=MULTIPART_PART_NOT_UPLOADED,
+            reason=Reason.MULTIPART_PART_NOT_UPLOADED,
             metadata={"partNumbers": ",".join(map(str, absent))},
         )
     digests = []
@@ -84,7 +80,7 @@ def _assemble(folder: Path, target: Path, parts: Sequence[tuple[int, str]]) -> s
         if etag.strip('"') != digest:
             raise FailedPrecondition(
                 f"the ETag of part {number} is not the one its upload returned",
-                reason=MULTIPART_ETAG_MISMATCH,
+                reason=Reason.MULTIPART_ETAG_MISMATCH,
                 metadata={"partNumber": str(number)},
             )
         digests.append(bytes.fromhex(digest))

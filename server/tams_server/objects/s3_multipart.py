@@ -9,19 +9,11 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from tams_server.domain.errors import FailedPrecondition, NotFound
-from tams_server.objects.local_multipart import (
-    MULTIPART_ETAG_MISMATCH,
-    MULTIPART_PART_MISSING,
-    MULTIPART_PART_NOT_UPLOADED,
-    MULTIPART_UPLOAD_NOT_FOUND,
-)
+from tams_server.domain.errors import FailedPrecondition, NotFound, Reason
 from tams_server.objects.s3_presign import S3Presigner
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
-
-MULTIPART_PART_TOO_SMALL = "MULTIPART_PART_TOO_SMALL"
 
 
 class S3Multipart:
@@ -61,21 +53,21 @@ class S3Multipart:
         if missing:
             raise FailedPrecondition(
                 f"parts {missing} were uploaded but are not in the list; list every part",
-                reason=MULTIPART_PART_MISSING,
+                reason=Reason.MULTIPART_PART_MISSING,
                 metadata={"partNumbers": ",".join(map(str, missing))},
             )
         absent = sorted(listed - set(held))
         if absent:
             raise FailedPrecondition(
                 f"parts {absent} were never uploaded",
-                reason=MULTIPART_PART_NOT_UPLOADED,
+                reason=Reason.MULTIPART_PART_NOT_UPLOADED,
                 metadata={"partNumbers": ",".join(map(str, absent))},
             )
         for number, etag in parts:
             if etag.strip('"') != held[number].strip('"'):
                 raise FailedPrecondition(
                     f"the ETag of part {number} is not the one its upload returned",
-                    reason=MULTIPART_ETAG_MISMATCH,
+                    reason=Reason.MULTIPART_ETAG_MISMATCH,
                     metadata={"partNumber": str(number)},
                 )
         try:
@@ -124,13 +116,14 @@ def _refusal(error: ClientError) -> Exception:
     """S3's refusal of a multipart call as a service error."""
     code = _code(error)
     if code == "NoSuchUpload":
-        return NotFound("the multipart upload is gone", reason=MULTIPART_UPLOAD_NOT_FOUND)
+        return NotFound("the multipart upload is gone", reason=Reason.MULTIPART_UPLOAD_NOT_FOUND)
     if code == "EntityTooSmall":
         return FailedPrecondition(
-            "every part but the last must be at least 5 MiB (S3)", reason=MULTIPART_PART_TOO_SMALL
+            "every part but the last must be at least 5 MiB (S3)",
+            reason=Reason.MULTIPART_PART_TOO_SMALL,
         )
     if code in ("InvalidPart", "InvalidPartOrder"):
         return FailedPrecondition(
-            f"S3 refused the part list: {code}", reason=MULTIPART_ETAG_MISMATCH
+            f"S3 refused the part list: {code}", reason=Reason.MULTIPART_ETAG_MISMATCH
         )
     return error

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tams_server.domain.errors import STORAGE_UNAVAILABLE, Unavailable
+from tams_server.domain.errors import Reason, Unavailable
 from tams_server.domain.storage import StorageBackend
 from tams_server.objects.local import LocalObjectStore
 from tams_server.objects.s3_presign import Credentials, S3Presigner
@@ -115,7 +115,7 @@ class ObjectUrls:
                 except httpx.HTTPError as error:
                     raise Unavailable(
                         f"could not check the uploaded objects in their store: {error}",
-                        reason=STORAGE_UNAVAILABLE,
+                        reason=Reason.STORAGE_UNAVAILABLE,
                     ) from error
         return found
 
@@ -145,7 +145,7 @@ class ObjectUrls:
         except httpx.HTTPError as error:
             raise Unavailable(
                 f"could not copy object bytes from {source.label} to {target.label}: {error}",
-                reason=STORAGE_UNAVAILABLE,
+                reason=Reason.STORAGE_UNAVAILABLE,
             ) from error
 
     async def delete(self, backend: StorageBackend, key: str) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from google.protobuf import timestamp_pb2
 
 from tams.v1 import storage_pb2
-from tams_server.domain.errors import MISSING_FIELD, FailedPrecondition, InvalidArgument
+from tams_server.domain.errors import FailedPrecondition, InvalidArgument, Reason
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.objects import check_object_id
 from tams_server.domain.storage import StorageBackend
@@ -20,8 +20,6 @@ from tams_server.objects.multipart import Multipart
 from tams_server.store.multipart import MultipartStore
 
 MAX_PARTS = 10_000
-MULTIPART_PARTS_OUT_OF_ORDER = "MULTIPART_PARTS_OUT_OF_ORDER"
-STORAGE_NOT_CONFIGURED = "STORAGE_NOT_CONFIGURED"
 
 
 class MultipartCalls:
@@ -95,12 +93,12 @@ class MultipartCalls:
                     f"parts[{index}].part_number",
                     f"{part.part_number} follows {previous}: list parts in ascending part "
                     "order, each once",
-                    reason=MULTIPART_PARTS_OUT_OF_ORDER,
+                    reason=Reason.MULTIPART_PARTS_OUT_OF_ORDER,
                 )
             previous = part.part_number
             if not part.etag:
                 raise InvalidArgument.for_field(
-                    f"parts[{index}].etag", "is required", reason=MISSING_FIELD
+                    f"parts[{index}].etag", "is required", reason=Reason.MISSING_FIELD
                 )
         upload = await self._uploads.find(request.upload_id, request.flow_id, request.object_id)
         etag = await self._multipart.complete(
@@ -126,7 +124,7 @@ class MultipartCalls:
         if backend is None:
             raise FailedPrecondition(
                 f"storage backend {storage_id} is no longer configured on this server",
-                reason=STORAGE_NOT_CONFIGURED,
+                reason=Reason.STORAGE_NOT_CONFIGURED,
                 metadata={"storageId": storage_id},
             )
         return backend
@@ -134,10 +132,10 @@ class MultipartCalls:
 
 def _check_parts_given(parts: Sequence[object]) -> None:
     if not parts:
-        raise InvalidArgument.for_field("parts", "is required", reason=MISSING_FIELD)
+        raise InvalidArgument.for_field("parts", "is required", reason=Reason.MISSING_FIELD)
     if len(parts) > MAX_PARTS:
         raise InvalidArgument.for_field(
-            "parts", f"holds {len(parts)}; at most {MAX_PARTS}", reason="BATCH_TOO_LARGE"
+            "parts", f"holds {len(parts)}; at most {MAX_PARTS}", reason=Reason.BATCH_TOO_LARGE
         )
 
 
@@ -149,7 +147,7 @@ def _check_part_number(number: int, field: str) -> None:
 def _check_md5(value: str, field: str) -> None:
     """RFC 1864: the base64 of the 16-byte MD5 digest."""
     if not value:
-        raise InvalidArgument.for_field(field, "is required", reason=MISSING_FIELD)
+        raise InvalidArgument.for_field(field, "is required", reason=Reason.MISSING_FIELD)
     try:
         digest = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):

@@ -10,7 +10,7 @@ from tams.v1 import objects_pb2, objects_pb2_grpc
 from tams_server.convert.common import tag_filters_to_domain
 from tams_server.convert.get_urls import GetUrlMaker, UrlFilters, filters_to_domain
 from tams_server.convert.objects import object_to_proto
-from tams_server.domain.errors import MISSING_FIELD, InvalidArgument
+from tams_server.domain.errors import InvalidArgument, Reason
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.objects import check_object_id
 from tams_server.domain.storage import StorageBackend
@@ -71,7 +71,7 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
             for field, value in (("url", url), ("label", label)):
                 if not value:
                     raise InvalidArgument.for_field(
-                        f"uncontrolled.{field}", "is required", reason=MISSING_FIELD
+                        f"uncontrolled.{field}", "is required", reason=Reason.MISSING_FIELD
                     )
             if any(b.label == label for b in self._backends.values()):
                 raise InvalidArgument.for_field(
@@ -90,7 +90,7 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
                 raise
         else:
             raise InvalidArgument.for_field(
-                "instance", "give storage_id or uncontrolled", reason=MISSING_FIELD
+                "instance", "give storage_id or uncontrolled", reason=Reason.MISSING_FIELD
             )
         record, flow_ids, init = await self._store.get(
             object_id, flow_filters=(), after=None, limit=100
@@ -105,7 +105,7 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
         which = request.WhichOneof("instance")
         if which == "label":
             if not request.label:
-                raise InvalidArgument.for_field("label", "is required", reason=MISSING_FIELD)
+                raise InvalidArgument.for_field("label", "is required", reason=Reason.MISSING_FIELD)
             await self._store.remove(object_id, label=request.label)
         elif which == "storage_id":
             backend = self._backend(request.storage_id)
@@ -114,7 +114,7 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
                 await self._urls.delete(backend, removed[1])
         else:
             raise InvalidArgument.for_field(
-                "instance", "give storage_id or label", reason=MISSING_FIELD
+                "instance", "give storage_id or label", reason=Reason.MISSING_FIELD
             )
         return objects_pb2.DeleteObjectInstanceResponse()
 
@@ -123,7 +123,7 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
         backend = self._backends.get(storage_id)
         if backend is None:
             raise InvalidArgument.for_field(
-                "storage_id", f"no storage backend {storage_id} here", reason="UNKNOWN_STORAGE"
+                "storage_id", f"no storage backend {storage_id} here", reason=Reason.UNKNOWN_STORAGE
             )
         return backend
 

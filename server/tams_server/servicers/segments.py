@@ -17,7 +17,7 @@ from tams_server.convert.segments import (
     fill_segments_with_deleted,
     post_to_domain,
 )
-from tams_server.domain.errors import MISSING_FIELD, InvalidArgument
+from tams_server.domain.errors import InvalidArgument, Reason
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.objects import ObjectLocation
 from tams_server.domain.principal import principal
@@ -166,7 +166,7 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
             raise InvalidArgument.for_field(
                 "segments",
                 f"holds {len(request.segments)}; at most {MAX_SEGMENTS_PER_CALL} per call",
-                reason="BATCH_TOO_LARGE",
+                reason=Reason.BATCH_TOO_LARGE,
             )
         count, rejections = await self._register(request.flow_id, request.segments, 0)
         return segments_pb2.RegisterSegmentsResponse(
@@ -213,7 +213,7 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
             if pending is not None and not pending.done():
                 pending.cancel()  # the call failed: roll the batch in flight back
         if not flow_id:
-            raise InvalidArgument.for_field("flow_id", "is required", reason=MISSING_FIELD)
+            raise InvalidArgument.for_field("flow_id", "is required", reason=Reason.MISSING_FIELD)
         return segments_pb2.StreamRegisterSegmentsResponse(
             failed_segments=failed, registered_count=total
         )

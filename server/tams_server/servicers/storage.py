@@ -14,7 +14,7 @@ from google.protobuf import timestamp_pb2
 from tams.v1 import storage_pb2, storage_pb2_grpc
 from tams_server.convert.common import tag_filters_to_domain
 from tams_server.convert.storage import backend_to_proto
-from tams_server.domain.errors import MISSING_FIELD, InvalidArgument
+from tams_server.domain.errors import InvalidArgument, Reason
 from tams_server.domain.flows import MIME_TYPE
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.objects import MAX_ALLOCATION, check_object_id
@@ -101,7 +101,7 @@ class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
         if not 1 <= len(request.requests) <= MAX_BATCH_REQUESTS:
             raise InvalidArgument.for_field(
                 "requests", f"holds {len(request.requests)}; give 1 to {MAX_BATCH_REQUESTS}",
-                reason="BATCH_TOO_LARGE" if request.requests else MISSING_FIELD,
+                reason=Reason.BATCH_TOO_LARGE if request.requests else Reason.MISSING_FIELD,
             )  # fmt: skip
         checked = []
         for index, item in enumerate(request.requests):
@@ -167,7 +167,7 @@ class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
         raise InvalidArgument.for_field(
             f"{where}storage_id",
             f"no storage backend {request.storage_id} here",
-            reason="UNKNOWN_STORAGE",
+            reason=Reason.UNKNOWN_STORAGE,
         )
 
     async def StartMultipartUpload(
@@ -199,7 +199,7 @@ def _object_ids(request: storage_pb2.AllocateStorageRequest, where: str) -> list
         raise InvalidArgument.for_field(f"{where}limit", "give limit or object_ids, not both")
     if not request.HasField("limit") and not given:
         raise InvalidArgument.for_field(
-            f"{where}limit", "give limit (new ids) or object_ids", reason=MISSING_FIELD
+            f"{where}limit", "give limit (new ids) or object_ids", reason=Reason.MISSING_FIELD
         )
     if request.HasField("limit"):
         if not 1 <= request.limit <= MAX_ALLOCATION:
@@ -211,7 +211,7 @@ def _object_ids(request: storage_pb2.AllocateStorageRequest, where: str) -> list
         raise InvalidArgument.for_field(
             f"{where}object_ids",
             f"holds {len(given)}; at most {MAX_ALLOCATION}",
-            reason="BATCH_TOO_LARGE",
+            reason=Reason.BATCH_TOO_LARGE,
         )
     seen: set[str] = set()
     for index, object_id in enumerate(given):
@@ -228,7 +228,7 @@ def _check_distinct(allocations: Sequence[Allocation]) -> None:
     if total > MAX_ALLOCATION:
         raise InvalidArgument.for_field(
             "requests", f"ask for {total} objects; at most {MAX_ALLOCATION} in all",
-            reason="BATCH_TOO_LARGE",
+            reason=Reason.BATCH_TOO_LARGE,
         )  # fmt: skip
     seen: set[str] = set()
     for index, allocation in enumerate(allocations):

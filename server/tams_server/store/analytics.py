@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tams_server.domain.errors import FLOW_NOT_FOUND, NotFound
+from tams_server.domain.errors import NotFound, Reason
 from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
 from tams_server.store.schema import flows, object_instances, objects, segments
@@ -215,7 +215,7 @@ class AnalyticsStore:
                 )
             ).first()  # fmt: skip
         if row is None:
-            raise NotFound(f"flow {flow_id} not found", reason=FLOW_NOT_FOUND)
+            raise NotFound(f"flow {flow_id} not found", reason=Reason.FLOW_NOT_FOUND)
         return FlowSpan(flow_id, row[0], row[1], row[2])
 
     async def coverage(self, flow: FlowSpan, window: tuple[int, int], *, max_gaps: int) -> Coverage:

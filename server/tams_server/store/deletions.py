@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tams_server.domain.errors import NotFound
+from tams_server.domain.errors import NotFound, Reason
 from tams_server.domain.models import FlowDeleteRequest
 from tams_server.domain.queries import Page
 from tams_server.domain.timerange import format_timerange, from_bounds
@@ -26,7 +26,6 @@ from tams_server.store.releases import delete_segments_releasing
 from tams_server.store.schema import deleted_segments, flows, segments, sources
 from tams_server.store.schema import flow_delete_requests as requests
 
-REQUEST_NOT_FOUND = "FLOW_DELETE_REQUEST_NOT_FOUND"
 FINISHED_KEPT_NS = 3600 * 10**9  # a finished request stays readable for an hour
 LEASE_NS = 60 * 10**9
 IN_PROGRESS = ("created", "started")
@@ -240,7 +239,7 @@ async def _load(conn: AsyncConnection, request_id: str) -> FlowDeleteRequest:
     if row is None or (row.expiry_ns is not None and row.expiry_ns < now_ns()):
         raise NotFound(
             f"flow delete request {request_id} not found",
-            reason=REQUEST_NOT_FOUND,
+            reason=Reason.FLOW_DELETE_REQUEST_NOT_FOUND,
             metadata={"requestId": request_id},
         )
     return _request(row)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from tams_server.domain.errors import CONCURRENT_CHANGE, INVALID_TEXT, Aborted, InvalidArgument
+from tams_server.domain.errors import Aborted, InvalidArgument, Reason
 
 _BEGIN_OPTION = "tams_sqlite_begin"
 # PostgreSQL's deadlock_detected and serialization_failure: a lost race, retryable.
@@ -41,7 +41,9 @@ def _sqlstate(error: BaseException) -> str | None:
 
 
 def _text_refused() -> InvalidArgument:
-    return InvalidArgument("text must not contain NUL characters (U+0000)", reason=INVALID_TEXT)
+    return InvalidArgument(
+        "text must not contain NUL characters (U+0000)", reason=Reason.INVALID_TEXT
+    )
 
 
 class Database:
@@ -102,7 +104,7 @@ class Database:
         except IntegrityError as error:
             raise Aborted(
                 "a concurrent change conflicted with this request; retry it",
-                reason=CONCURRENT_CHANGE,
+                reason=Reason.CONCURRENT_CHANGE,
             ) from error
         except DBAPIError as error:
             state = _sqlstate(error)
@@ -114,7 +116,7 @@ class Database:
                 raise
             raise Aborted(
                 "a concurrent change conflicted with this request; retry it",
-                reason=CONCURRENT_CHANGE,
+                reason=Reason.CONCURRENT_CHANGE,
             ) from error
 
     async def dispose(self) -> None:

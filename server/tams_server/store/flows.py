@@ -12,22 +12,7 @@ from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tams_server.domain.errors import (
-    COLLECTION_MEMBER_NOT_FOUND,
-    FLOW_ALREADY_EXISTS,
-    FLOW_DELETED,
-    FLOW_HAS_PROFILE,
-    FLOW_NOT_FOUND,
-    FLOW_READ_ONLY,
-    FORMAT_MISMATCH,
-    PROFILE_NOT_FOUND,
-    SOURCE_DELETED,
-    TAG_NOT_FOUND,
-    Aborted,
-    AlreadyExists,
-    FailedPrecondition,
-    NotFound,
-)
+from tams_server.domain.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Reason
 from tams_server.domain.flows import essence_summary, with_technical_metadata
 from tams_server.domain.models import Flow, FlowDeleteRequest
 from tams_server.domain.queries import FlowQuery, Page
@@ -179,7 +164,7 @@ class FlowStore:
             if row.profile_id and "avg_bit_rate" in changes:
                 raise FailedPrecondition(
                     f"flow {flow_id} takes avg_bit_rate from profile {row.profile_id}",
-                    reason=FLOW_HAS_PROFILE,
+                    reason=Reason.FLOW_HAS_PROFILE,
                     metadata={"flowId": flow_id, "profileId": row.profile_id},
                 )
             await self._apply(conn, row, dict(changes), actor=actor)
@@ -202,7 +187,7 @@ class FlowStore:
             if name not in tags:
                 raise NotFound(
                     f"flow {flow_id} has no tag {name!r}",
-                    reason=TAG_NOT_FOUND,
+                    reason=Reason.TAG_NOT_FOUND,
                     metadata={"flowId": flow_id, "tag": name},
                 )
             del tags[name]
@@ -294,7 +279,7 @@ class FlowStore:
 def flow_not_found(flow_id: str) -> NotFound:
     """The NOT_FOUND error for an unknown Flow."""
     return NotFound(
-        f"flow {flow_id} not found", reason=FLOW_NOT_FOUND, metadata={"flowId": flow_id}
+        f"flow {flow_id} not found", reason=Reason.FLOW_NOT_FOUND, metadata={"flowId": flow_id}
     )
 
 
@@ -302,7 +287,7 @@ def flow_read_only(flow_id: str) -> FailedPrecondition:
     """The error for a write to a read-only Flow (TAMS answers 403)."""
     return FailedPrecondition(
         f"flow {flow_id} is read-only; set read_only to false first",
-        reason=FLOW_READ_ONLY,
+        reason=Reason.FLOW_READ_ONLY,
         metadata={"flowId": flow_id},
     )
 
@@ -337,7 +322,7 @@ async def _with_profiles(conn: AsyncConnection, new_flows: Sequence[Flow]) -> li
         except NotFound as error:
             raise FailedPrecondition(
                 f"flow {flow.id} names profile {flow.profile_id}, which does not exist",
-                reason=PROFILE_NOT_FOUND,
+                reason=Reason.PROFILE_NOT_FOUND,
                 metadata={"flowId": flow.id, "profileId": flow.profile_id},
             ) from error
         metadata = profile.flow_metadata
@@ -345,7 +330,7 @@ async def _with_profiles(conn: AsyncConnection, new_flows: Sequence[Flow]) -> li
             raise FailedPrecondition(
                 f"flow format {flow.format} contradicts the format {metadata['format']} of "
                 f"profile {profile.id}",
-                reason=FORMAT_MISMATCH,
+                reason=Reason.FORMAT_MISMATCH,
                 metadata={"profileId": profile.id, "profileFormat": metadata["format"]},
             )
         result.append(with_technical_metadata(flow, metadata))
@@ -354,14 +339,16 @@ async def _with_profiles(conn: AsyncConnection, new_flows: Sequence[Flow]) -> li
 
 def _flow_exists(flow_id: str) -> AlreadyExists:
     return AlreadyExists(
-        f"flow {flow_id} already exists", reason=FLOW_ALREADY_EXISTS, metadata={"flowId": flow_id}
+        f"flow {flow_id} already exists",
+        reason=Reason.FLOW_ALREADY_EXISTS,
+        metadata={"flowId": flow_id},
     )
 
 
 def _flow_deleted(flow_id: str) -> FailedPrecondition:
     return FailedPrecondition(
         f"flow {flow_id} is soft-deleted; its id cannot be reused",
-        reason=FLOW_DELETED,
+        reason=Reason.FLOW_DELETED,
         metadata={"flowId": flow_id},
     )
 
@@ -398,14 +385,14 @@ async def _ensure_sources(
         if source.deleted_ns is not None:
             raise FailedPrecondition(
                 f"source {flow.source_id} is soft-deleted; flows cannot be added to it",
-                reason=SOURCE_DELETED,
+                reason=Reason.SOURCE_DELETED,
                 metadata={"sourceId": flow.source_id},
             )
         if source.format != flow.format:
             raise FailedPrecondition(
                 f"flow format {flow.format} contradicts the format {source.format} of its "
                 f"source {flow.source_id}",
-                reason=FORMAT_MISMATCH,
+                reason=Reason.FORMAT_MISMATCH,
                 metadata={
                     "sourceId": flow.source_id,
                     "sourceFormat": source.format,
@@ -431,7 +418,7 @@ async def _check_members(conn: AsyncConnection, collectors: Sequence[Flow]) -> N
             if item.id not in found:
                 raise FailedPrecondition(
                     f"flow_collection of flow {flow.id} names flow {item.id}, which does not exist",
-                    reason=COLLECTION_MEMBER_NOT_FOUND,
+                    reason=Reason.COLLECTION_MEMBER_NOT_FOUND,
                     metadata={"flowId": flow.id, "memberId": item.id},
                 )
 

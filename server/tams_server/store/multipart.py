@@ -7,15 +7,11 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from tams_server.domain.errors import FailedPrecondition, NotFound
+from tams_server.domain.errors import FailedPrecondition, NotFound, Reason
 from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
 from tams_server.store.flows import flow_not_found, flow_read_only
 from tams_server.store.schema import flows, multipart_uploads, objects
-
-OBJECT_NOT_ALLOCATED = "OBJECT_NOT_ALLOCATED"
-OBJECT_IN_USE = "OBJECT_IN_USE"
-MULTIPART_UPLOAD_NOT_FOUND = "MULTIPART_UPLOAD_NOT_FOUND"
 
 
 class MultipartStore:
@@ -44,13 +40,13 @@ class MultipartStore:
             if row is None or row.first_flow_id != flow_id or row.storage_id is None:
                 raise FailedPrecondition(
                     f"object {object_id} was not allocated on flow {flow_id}'s storage",
-                    reason=OBJECT_NOT_ALLOCATED,
+                    reason=Reason.OBJECT_NOT_ALLOCATED,
                     metadata={"objectId": object_id, "flowId": flow_id},
                 )
             if row.registered_ns is not None:
                 raise FailedPrecondition(
                     f"object {object_id} is used by segments already; its bytes are fixed",
-                    reason=OBJECT_IN_USE,
+                    reason=Reason.OBJECT_IN_USE,
                     metadata={"objectId": object_id},
                 )
             return row.storage_id, row.storage_key, row.content_type
@@ -94,7 +90,7 @@ class MultipartStore:
         if row is None:
             raise NotFound(
                 f"no multipart upload {upload_id!r} of object {object_id} on flow {flow_id}",
-                reason=MULTIPART_UPLOAD_NOT_FOUND,
+                reason=Reason.MULTIPART_UPLOAD_NOT_FOUND,
                 metadata={"uploadId": upload_id},
             )
         return row

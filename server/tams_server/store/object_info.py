@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tams_server.domain.errors import FailedPrecondition, NotFound
+from tams_server.domain.errors import FailedPrecondition, NotFound, Reason
 from tams_server.domain.objects import ObjectLocation
 from tams_server.domain.tags import TagFilter
 from tams_server.store.clock import now_ns
@@ -19,12 +19,6 @@ from tams_server.store.engine import Database
 from tams_server.store.objects import read_locations
 from tams_server.store.schema import flow_tags, flows, object_instances, objects, segments
 from tams_server.store.tags import tag_filter_clauses
-
-OBJECT_NOT_FOUND = "OBJECT_NOT_FOUND"
-INSTANCE_EXISTS = "INSTANCE_EXISTS"
-INSTANCE_NOT_FOUND = "INSTANCE_NOT_FOUND"
-LAST_INSTANCE = "LAST_INSTANCE"
-NO_CONTROLLED_COPY = "NO_CONTROLLED_COPY"
 
 
 @dataclass(frozen=True)
@@ -95,7 +89,7 @@ class ObjectInfoStore:
             if any(sid == storage_id for sid, _ in held):
                 raise FailedPrecondition(
                     f"object {object_id} has a copy on storage backend {storage_id} already",
-                    reason=INSTANCE_EXISTS,
+                    reason=Reason.INSTANCE_EXISTS,
                     metadata={"objectId": object_id, "storageId": storage_id},
                 )
             for sid, key in held:
@@ -104,7 +98,7 @@ class ObjectInfoStore:
             raise FailedPrecondition(
                 f"object {object_id} has no copy in this service's storage to copy from; "
                 "only its uncontrolled URLs are known",
-                reason=NO_CONTROLLED_COPY,
+                reason=Reason.NO_CONTROLLED_COPY,
                 metadata={"objectId": object_id},
             )
 
@@ -124,7 +118,7 @@ class ObjectInfoStore:
             ):
                 raise FailedPrecondition(
                     f"object {object_id} has a copy on storage backend {storage_id} already",
-                    reason=INSTANCE_EXISTS,
+                    reason=Reason.INSTANCE_EXISTS,
                     metadata={"objectId": object_id, "storageId": storage_id},
                 )
             await conn.execute(
@@ -147,7 +141,7 @@ class ObjectInfoStore:
             if any(u["label"] == label for u in urls):
                 raise FailedPrecondition(
                     f"object {object_id} has an instance labelled {label!r} already",
-                    reason=INSTANCE_EXISTS,
+                    reason=Reason.INSTANCE_EXISTS,
                     metadata={"objectId": object_id, "label": label},
                 )
             urls.append({"url": url, "label": label})
@@ -223,7 +217,7 @@ def _keep_one(object_id: str, instances: int) -> None:
         raise FailedPrecondition(
             f"that is the last instance of object {object_id}; to remove the object, "
             "delete the segments that use it",
-            reason=LAST_INSTANCE,
+            reason=Reason.LAST_INSTANCE,
             metadata={"objectId": object_id},
         )
 
@@ -231,7 +225,7 @@ def _keep_one(object_id: str, instances: int) -> None:
 def _no_instance(object_id: str, key: str, value: str) -> NotFound:
     return NotFound(
         f"object {object_id} has no instance with {key} {value!r}",
-        reason=INSTANCE_NOT_FOUND,
+        reason=Reason.INSTANCE_NOT_FOUND,
         metadata={"objectId": object_id, key: value},
     )
 
@@ -251,7 +245,7 @@ async def _record(conn: AsyncConnection, object_id: str, *, lock: bool = False) 
     if row is None:
         raise NotFound(
             f"object {object_id} does not exist (or no segment uses it yet)",
-            reason=OBJECT_NOT_FOUND,
+            reason=Reason.OBJECT_NOT_FOUND,
             metadata={"objectId": object_id},
         )
     location = (await read_locations(conn, [object_id]))[object_id]

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tams_server.domain.errors import AlreadyExists, FailedPrecondition
+from tams_server.domain.errors import AlreadyExists, FailedPrecondition, Reason
 from tams_server.domain.object_rules import ObjectState
 from tams_server.domain.objects import ObjectLocation
 from tams_server.store.clock import now_ns
@@ -35,8 +35,6 @@ from tams_server.store.schema import (
     segments,
 )
 
-OBJECT_IDS_TAKEN = "OBJECT_IDS_TAKEN"
-FLOW_HAS_NO_CONTAINER = "FLOW_HAS_NO_CONTAINER"
 _COLUMNS = (
     "id", "first_flow_id", "created_ns", "storage_id", "storage_key", "content_type",
     "expires_ns",
@@ -89,7 +87,7 @@ class ObjectStore:
                 raise FailedPrecondition(
                     f"flow {flow_id} has no container, so its objects have no content type; "
                     "set the flow's container (or content_type, for init objects)",
-                    reason=FLOW_HAS_NO_CONTAINER,
+                    reason=Reason.FLOW_HAS_NO_CONTAINER,
                     metadata={"flowId": flow_id},
                 )
             every_id = [oid for group in groups for oid in group.object_ids]
@@ -99,7 +97,7 @@ class ObjectStore:
             if taken is not None:
                 raise AlreadyExists(
                     f"object id {taken!r} is in use already",
-                    reason=OBJECT_IDS_TAKEN,
+                    reason=Reason.OBJECT_IDS_TAKEN,
                     metadata={"objectId": taken},
                 )
             allocated, rows = [], []

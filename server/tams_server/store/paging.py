@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Select, case, func, tuple_
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tams_server.domain.errors import INVALID_PAGE_TOKEN, InvalidArgument
+from tams_server.domain.errors import InvalidArgument, Reason
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -75,7 +75,7 @@ class PageTokenCodec:
 
 
 def _bad_token(field: str, description: str) -> InvalidArgument:
-    return InvalidArgument.for_field(field, description, reason=INVALID_PAGE_TOKEN)
+    return InvalidArgument.for_field(field, description, reason=Reason.INVALID_PAGE_TOKEN)
 
 
 def fingerprint(*parts: Any) -> str:

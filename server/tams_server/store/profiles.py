@@ -8,12 +8,7 @@ from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tams_server.domain.errors import (
-    PROFILE_ALREADY_EXISTS,
-    PROFILE_NOT_FOUND,
-    AlreadyExists,
-    NotFound,
-)
+from tams_server.domain.errors import AlreadyExists, NotFound, Reason
 from tams_server.domain.models import Profile
 from tams_server.domain.queries import Page
 from tams_server.domain.tags import tags_from_json, tags_to_json
@@ -42,7 +37,7 @@ class ProfileStore:
             if taken is not None:
                 raise AlreadyExists(
                     f"profile {profile.id} already exists; profiles cannot be changed",
-                    reason=PROFILE_ALREADY_EXISTS,
+                    reason=Reason.PROFILE_ALREADY_EXISTS,
                     metadata={"profileId": profile.id},
                 )
             await conn.execute(
@@ -93,7 +88,7 @@ async def load_profile(conn: AsyncConnection, profile_id: str) -> Profile:
     if row is None:
         raise NotFound(
             f"profile {profile_id} not found",
-            reason=PROFILE_NOT_FOUND,
+            reason=Reason.PROFILE_NOT_FOUND,
             metadata={"profileId": profile_id},
         )
     return _profile(row)

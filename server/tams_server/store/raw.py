@@ -18,7 +18,7 @@ from sqlalchemy import Select, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tams_server.domain.errors import CONCURRENT_CHANGE, Aborted
+from tams_server.domain.errors import Aborted, Reason
 
 
 async def fetch_all(
@@ -78,5 +78,5 @@ async def insert_rows(
     except (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError) as error:
         raise Aborted(
             "a concurrent change conflicted with this request; retry it",
-            reason=CONCURRENT_CHANGE,
+            reason=Reason.CONCURRENT_CHANGE,
         ) from error

@@ -9,15 +9,7 @@ from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tams_server.domain.errors import (
-    SOURCE_ALREADY_EXISTS,
-    SOURCE_HAS_FLOWS,
-    SOURCE_NOT_FOUND,
-    TAG_NOT_FOUND,
-    AlreadyExists,
-    FailedPrecondition,
-    NotFound,
-)
+from tams_server.domain.errors import AlreadyExists, FailedPrecondition, NotFound, Reason
 from tams_server.domain.models import Source
 from tams_server.domain.queries import Page, SourceQuery
 from tams_server.domain.tags import TagValue, tags_from_json, tags_to_json
@@ -76,7 +68,7 @@ class SourceStore:
             if taken is not None:
                 raise AlreadyExists(
                     f"source {taken} already exists",
-                    reason=SOURCE_ALREADY_EXISTS,
+                    reason=Reason.SOURCE_ALREADY_EXISTS,
                     metadata={"sourceId": taken},
                 )
             for source in new_sources:
@@ -113,7 +105,7 @@ class SourceStore:
             if name not in tags:
                 raise NotFound(
                     f"source {source_id} has no tag {name!r}",
-                    reason=TAG_NOT_FOUND,
+                    reason=Reason.TAG_NOT_FOUND,
                     metadata={"sourceId": source_id, "tag": name},
                 )
             del tags[name]
@@ -133,7 +125,7 @@ class SourceStore:
                 raise FailedPrecondition(
                     f"source {source_id} is still rendered by {flow_count} flow(s); "
                     "delete them first",
-                    reason=SOURCE_HAS_FLOWS,
+                    reason=Reason.SOURCE_HAS_FLOWS,
                     metadata={"sourceId": source_id, "flowCount": str(flow_count)},
                 )
             await conn.execute(
@@ -158,7 +150,9 @@ class SourceStore:
 def source_not_found(source_id: str) -> NotFound:
     """The NOT_FOUND error for an unknown Source."""
     return NotFound(
-        f"source {source_id} not found", reason=SOURCE_NOT_FOUND, metadata={"sourceId": source_id}
+        f"source {source_id} not found",
+        reason=Reason.SOURCE_NOT_FOUND,
+        metadata={"sourceId": source_id},
     )
 
 
