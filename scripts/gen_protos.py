@@ -6,6 +6,7 @@ this and fails when the tree changes.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -23,6 +24,10 @@ def main() -> int:
     OUT.mkdir(exist_ok=True)
     sources = sorted(str(p.relative_to(PROTOS)) for p in (PROTOS / "tams" / "v1").glob("*.proto"))
     well_known = Path(protoc.__file__).parent / "_proto"
+    # protoc finds its mypy plugins on PATH: put this interpreter's scripts folder (the
+    # venv's bin/) first, so the command works without an activated venv.
+    scripts = str(Path(sys.executable).parent)
+    os.environ["PATH"] = os.pathsep.join([scripts, os.environ.get("PATH", "")])
     code = protoc.main(
         [
             "grpc_tools.protoc",
