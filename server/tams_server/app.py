@@ -66,7 +66,7 @@ from tams_server.store.flows import FlowStore
 from tams_server.store.migrate import migrate
 from tams_server.store.multipart import MultipartStore
 from tams_server.store.object_info import ObjectInfoStore
-from tams_server.store.objects import ObjectStore
+from tams_server.store.objects import ObjectRecordStore
 from tams_server.store.paging import PageTokenCodec
 from tams_server.store.profiles import ProfileStore
 from tams_server.store.segments import SegmentStore
@@ -188,8 +188,8 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
             _in_background(
                 stack, "object-janitor",
                 ObjectJanitor(
-                    ObjectStore(database), urls, backends, MultipartStore(database), multipart,
-                    interval_s=config.janitor_interval_s,
+                    ObjectRecordStore(database), urls, backends, MultipartStore(database),
+                    multipart, interval_s=config.janitor_interval_s,
                 ),
             )  # fmt: skip
         # The REST gateway calls this server over gRPC, like any other client.
@@ -262,7 +262,7 @@ def _add_servicers(
         SegmentServicer(
             SegmentStore(database, inline_delete_limit=limit),
             tokens,
-            ObjectStore(database),
+            ObjectRecordStore(database),
             urls,
             backends,
             url_lifetime_s=config.object_timeout_s,
@@ -273,7 +273,7 @@ def _add_servicers(
         StorageServicer(
             backends,
             tokens,
-            ObjectStore(database),
+            ObjectRecordStore(database),
             urls,
             MultipartCalls(
                 {b.id: b for b in backends},
