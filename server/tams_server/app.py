@@ -37,7 +37,8 @@ from tams.v1 import (
 )
 from tams_server.background import DeletionWorker, ObjectJanitor
 from tams_server.config import Config
-from tams_server.domain.storage import StorageBackend, parse_backends
+from tams_server.config.storage import parse_storage
+from tams_server.domain.storage import StorageBackend
 from tams_server.gateway.app import gateway_routes, http_app
 from tams_server.gateway.paging import ListShape
 from tams_server.http.multipart import multipart_routes
@@ -46,9 +47,11 @@ from tams_server.http.server import bind, http_server
 from tams_server.interceptors.auth import AuthInterceptor
 from tams_server.interceptors.errors import ErrorStatusInterceptor
 from tams_server.interceptors.logging import RequestLogInterceptor
+from tams_server.objects.backend import open_backends
 from tams_server.objects.local import LocalObjectStore
+from tams_server.objects.local_backend import LocalBackend
 from tams_server.objects.local_multipart import LocalMultipart
-from tams_server.objects.multipart import Multipart, open_multipart
+from tams_server.objects.multipart import Multipart
 from tams_server.objects.urls import ObjectUrls
 from tams_server.servicers.analytics import AnalyticsServicer
 from tams_server.servicers.deletions import FlowDeleteRequestServicer
@@ -145,10 +148,14 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
         sock, http_url = bind(config.http_host, config.http_port)
         stack.callback(sock.close)
         objects = LocalObjectStore(config.data_dir / "objects", http_url, url_secret)
-        backends = parse_backends(config.storage)
-        urls = ObjectUrls(backends, objects)
         local_parts = LocalMultipart(objects, config.data_dir / "multipart")
-        multipart = await open_multipart(stack, backends, urls, local_parts)
+        storage = parse_storage(config.storage)
+        backends = storage.backends
+        implementations = await open_backends(
+            stack, backends, storage.buckets, LocalBackend(objects, local_parts)
+        )
+        urls = ObjectUrls(implementations)
+        multipart = Multipart(implementations)
 
         server = grpc.aio.server(
             interceptors=[RequestLogInterceptor(), ErrorStatusInterceptor(), AuthInterceptor()],
