@@ -204,9 +204,12 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
         routes = [
             *object_routes(objects),
             *multipart_routes(objects, local_parts),
-            *gateway_routes(gateway_channel, lists=ListShape.named(config.list_shape)),
+            *gateway_routes(),
         ]
-        await stack.enter_async_context(http_server(http_app(routes), sock))
+        lists = ListShape.named(config.list_shape)
+        await stack.enter_async_context(
+            http_server(http_app(routes, gateway_channel, lists=lists), sock)
+        )
         yield RunningServer(
             grpc_target=target, http_url=http_url, objects=objects, health=health_servicer,
             config=config,
@@ -225,7 +228,7 @@ async def serve_gateway(
         sock, http_url = bind(host, port)
         stack.callback(sock.close)
         await stack.enter_async_context(
-            http_server(http_app(gateway_routes(channel, lists=lists)), sock)
+            http_server(http_app(gateway_routes(), channel, lists=lists), sock)
         )
         yield http_url
 

@@ -1,4 +1,5 @@
-"""gRPC errors -> TAMS HTTP answers: one table, and the error body.
+"""gRPC errors -> TAMS HTTP answers: one table (with its per-operation exceptions),
+and the error body.
 
 The spec answers only 200/201/202/204/400/403/404: conflicts with stored state are
 400, a read-only Flow is 403. Where it is silent (methods, body size, an unavailable
@@ -8,11 +9,13 @@ store) the usual HTTP codes apply. The body has the shape of the spec's
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 # One gRPC code -> one HTTP status; reasons listed in REASON_STATUS take precedence.
@@ -32,6 +35,13 @@ HTTP_STATUS: dict[grpc.StatusCode, int] = {
 }
 REASON_STATUS: dict[str, int] = {
     "FLOW_READ_ONLY": 403,  # TAMS: writes to a read-only Flow are 403
+}
+# Where one operation (named by its handler) answers a reason otherwise; these take
+# precedence over REASON_STATUS.
+OPERATION_REASON_STATUS: dict[str, dict[str, int]] = {
+    # The spec documents no 400 for property DELETEs: a property that the Flow's
+    # Profile fixes cannot be removed, which is a refusal to modify (403).
+    "delete_property": {"FLOW_HAS_PROFILE": 403},
 }
 
 
@@ -67,10 +77,22 @@ def details_of(error: grpc.aio.AioRpcError) -> tuple[str, list[str]]:
     return reason, fields
 
 
-def rpc_error_response(error: grpc.aio.AioRpcError) -> JSONResponse:
-    """The HTTP answer to a failed call."""
+def operation_of(request: Request) -> str:
+    """The name of the handler a request was routed to ("" before routing)."""
+    handler = request.scope.get("endpoint")
+    while isinstance(handler, functools.partial):
+        handler = handler.func
+    return str(getattr(handler, "__name__", ""))
+
+
+def rpc_error_response(error: grpc.aio.AioRpcError, operation: str = "") -> JSONResponse:
+    """The HTTP answer to a failed call made by ``operation`` (a handler's name)."""
     reason, fields = details_of(error)
-    status = REASON_STATUS.get(reason) or HTTP_STATUS.get(error.code(), 500)
+    status = (
+        OPERATION_REASON_STATUS.get(operation, {}).get(reason)
+        or REASON_STATUS.get(reason)
+        or HTTP_STATUS.get(error.code(), 500)
+    )
     if (
         error.code() == grpc.StatusCode.INVALID_ARGUMENT
         and fields
