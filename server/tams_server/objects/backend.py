@@ -1,20 +1,25 @@
-"""What every backend does with Objects' bytes, and the one place that picks the
-implementation of each configured backend."""
+"""What every backend does with Objects' bytes: URLs to them, presence checks,
+deletion and multipart uploads."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from contextlib import AsyncExitStack
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-from tams_server.domain.storage import StorageBackend
-from tams_server.objects.local_backend import LocalBackend
-from tams_server.objects.s3 import S3Bucket, open_s3_backend
+
+@dataclass(frozen=True)
+class Upload:
+    """One multipart upload: this service's id of it, the backend's own (None when
+    the backend has none), and the key of the Object it makes."""
+
+    id: str
+    backend_id: str | None
+    key: str
 
 
 class Backend(Protocol):
-    """Where one configured backend keeps bytes. ``upload_id`` is this service's id of
-    a multipart upload, ``backend_upload_id`` the backend's own (None if it has none)."""
+    """Where one configured backend keeps bytes."""
 
     def url(self, method: str, key: str, *, expires_s: int, at: float | None = None) -> str:
         """A URL that lets its holder ``method`` (GET, PUT, HEAD, DELETE) ``key``, for
@@ -35,43 +40,15 @@ class Backend(Protocol):
         ...
 
     def part_url(
-        self,
-        upload_id: str,
-        backend_upload_id: str | None,
-        key: str,
-        part_number: int,
-        content_md5: str,
-        *,
-        expires_s: int,
+        self, upload: Upload, part_number: int, content_md5: str, *, expires_s: int
     ) -> str:
         """A URL that takes one part, with exactly this Content-MD5."""
         ...
 
-    async def complete_upload(
-        self,
-        upload_id: str,
-        backend_upload_id: str | None,
-        key: str,
-        parts: Sequence[tuple[int, str]],
-    ) -> str:
+    async def complete_upload(self, upload: Upload, parts: Sequence[tuple[int, str]]) -> str:
         """Assemble the Object from the parts; returns its ETag."""
         ...
 
-    async def abort_upload(self, upload_id: str, backend_upload_id: str | None, key: str) -> None:
+    async def abort_upload(self, upload: Upload) -> None:
         """Discard the parts."""
         ...
-
-
-async def open_backends(
-    stack: AsyncExitStack,
-    backends: Sequence[StorageBackend],
-    buckets: Mapping[str, S3Bucket],
-    local: LocalBackend,
-) -> dict[str, Backend]:
-    """The implementation of each backend, by id: S3 for those with a bucket (their
-    clients open until ``stack`` closes), the local files for the others."""
-    opened: dict[str, Backend] = {}
-    for backend in backends:
-        bucket = buckets.get(backend.id)
-        opened[backend.id] = local if bucket is None else await open_s3_backend(stack, bucket)
-    return opened

@@ -9,6 +9,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from tams_server.objects.backend import Upload
 from tams_server.objects.local import LocalObjectStore
 from tams_server.objects.local_multipart import LocalMultipart
 
@@ -42,31 +43,18 @@ class LocalBackend:
         await self._uploads.start(upload_id)
 
     def part_url(
-        self,
-        upload_id: str,
-        backend_upload_id: str | None,
-        key: str,
-        part_number: int,
-        content_md5: str,
-        *,
-        expires_s: int,
+        self, upload: Upload, part_number: int, content_md5: str, *, expires_s: int
     ) -> str:
         """The signed URL of one part."""
-        return self._uploads.part_url(upload_id, part_number, content_md5, expires_s)
+        return self._uploads.part_url(upload.id, part_number, content_md5, expires_s)
 
-    async def complete_upload(
-        self,
-        upload_id: str,
-        backend_upload_id: str | None,
-        key: str,
-        parts: Sequence[tuple[int, str]],
-    ) -> str:
+    async def complete_upload(self, upload: Upload, parts: Sequence[tuple[int, str]]) -> str:
         """Assemble the parts into the Object's file."""
-        return await self._uploads.complete(upload_id, key, parts)
+        return await self._uploads.complete(upload.id, upload.key, parts)
 
-    async def abort_upload(self, upload_id: str, backend_upload_id: str | None, key: str) -> None:
+    async def abort_upload(self, upload: Upload) -> None:
         """Drop the parts."""
-        await self._uploads.abort(upload_id)
+        await self._uploads.abort(upload.id)
 
 
 def _file_size(path: Path) -> int | None:

@@ -1,11 +1,12 @@
-"""Multipart uploads on whichever backend holds the Object."""
+"""Multipart uploads on whichever backend holds the Object, as the services call
+them (by backend description and upload ids)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 from tams_server.domain.storage import StorageBackend
-from tams_server.objects.backend import Backend
+from tams_server.objects.backend import Backend, Upload
 
 
 class Multipart:
@@ -32,8 +33,9 @@ class Multipart:
         expires_s: int,
     ) -> str:
         """A URL that takes one part, with exactly this Content-MD5."""
+        upload = Upload(upload_id, backend_upload_id, key)
         return self._backends[backend.id].part_url(
-            upload_id, backend_upload_id, key, part_number, content_md5, expires_s=expires_s
+            upload, part_number, content_md5, expires_s=expires_s
         )
 
     async def complete(
@@ -45,12 +47,12 @@ class Multipart:
         parts: Sequence[tuple[int, str]],
     ) -> str:
         """Assemble the Object from the parts; returns its ETag."""
-        return await self._backends[backend.id].complete_upload(
-            upload_id, backend_upload_id, key, parts
-        )
+        upload = Upload(upload_id, backend_upload_id, key)
+        return await self._backends[backend.id].complete_upload(upload, parts)
 
     async def abort(
         self, backend: StorageBackend, upload_id: str, backend_upload_id: str | None, key: str
     ) -> None:
         """Discard the parts."""
-        await self._backends[backend.id].abort_upload(upload_id, backend_upload_id, key)
+        upload = Upload(upload_id, backend_upload_id, key)
+        await self._backends[backend.id].abort_upload(upload)

@@ -15,6 +15,7 @@ import httpx
 from aiobotocore.config import AioConfig
 
 from tams_server.domain.errors import STORAGE_UNAVAILABLE, Unavailable
+from tams_server.objects.backend import Upload
 from tams_server.objects.s3_multipart import S3Multipart
 from tams_server.objects.s3_presign import Credentials, S3Presigner
 
@@ -102,31 +103,20 @@ class S3Backend:
         return await self._multipart.start(key, content_type)
 
     def part_url(
-        self,
-        upload_id: str,
-        backend_upload_id: str | None,
-        key: str,
-        part_number: int,
-        content_md5: str,
-        *,
-        expires_s: int,
+        self, upload: Upload, part_number: int, content_md5: str, *, expires_s: int
     ) -> str:
         """The presigned UploadPart URL of one part."""
-        assert backend_upload_id is not None
-        return self._multipart.part_url(key, backend_upload_id, part_number, content_md5, expires_s)
+        assert upload.backend_id is not None
+        return self._multipart.part_url(
+            upload.key, upload.backend_id, part_number, content_md5, expires_s
+        )
 
-    async def complete_upload(
-        self,
-        upload_id: str,
-        backend_upload_id: str | None,
-        key: str,
-        parts: Sequence[tuple[int, str]],
-    ) -> str:
+    async def complete_upload(self, upload: Upload, parts: Sequence[tuple[int, str]]) -> str:
         """Complete S3's upload, once the list is checked against S3's parts."""
-        assert backend_upload_id is not None
-        return await self._multipart.complete(key, backend_upload_id, parts)
+        assert upload.backend_id is not None
+        return await self._multipart.complete(upload.key, upload.backend_id, parts)
 
-    async def abort_upload(self, upload_id: str, backend_upload_id: str | None, key: str) -> None:
+    async def abort_upload(self, upload: Upload) -> None:
         """Abort S3's upload (if it got as far as having one)."""
-        if backend_upload_id is not None:
-            await self._multipart.abort(key, backend_upload_id)
+        if upload.backend_id is not None:
+            await self._multipart.abort(upload.key, upload.backend_id)
