@@ -37,7 +37,8 @@ from tams.v1 import (
 )
 from tams_server.background import DeletionWorker, ObjectJanitor
 from tams_server.config import Config
-from tams_server.domain.storage import StorageBackend, parse_backends
+from tams_server.config.storage import parse_storage
+from tams_server.domain.storage import StorageBackend
 from tams_server.gateway.app import gateway_routes, http_app
 from tams_server.gateway.paging import ListShape
 from tams_server.http.multipart import multipart_routes
@@ -46,9 +47,11 @@ from tams_server.http.server import bind, http_server
 from tams_server.interceptors.auth import AuthInterceptor
 from tams_server.interceptors.errors import ErrorStatusInterceptor
 from tams_server.interceptors.logging import RequestLogInterceptor
+from tams_server.objects.backends import open_backends
 from tams_server.objects.local import LocalObjectStore
+from tams_server.objects.local_backend import LocalBackend
 from tams_server.objects.local_multipart import LocalMultipart
-from tams_server.objects.multipart import Multipart, open_multipart
+from tams_server.objects.multipart import Multipart
 from tams_server.objects.urls import ObjectUrls
 from tams_server.servicers.analytics import AnalyticsServicer
 from tams_server.servicers.deletions import FlowDeleteRequestServicer
@@ -66,7 +69,7 @@ from tams_server.store.flows import FlowStore
 from tams_server.store.migrate import migrate
 from tams_server.store.multipart import MultipartStore
 from tams_server.store.object_info import ObjectInfoStore
-from tams_server.store.objects import ObjectStore
+from tams_server.store.objects import ObjectRecordStore
 from tams_server.store.paging import PageTokenCodec
 from tams_server.store.profiles import ProfileStore
 from tams_server.store.segments import SegmentStore
@@ -145,10 +148,14 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
         sock, http_url = bind(config.http_host, config.http_port)
         stack.callback(sock.close)
         objects = LocalObjectStore(config.data_dir / "objects", http_url, url_secret)
-        backends = parse_backends(config.storage)
-        urls = ObjectUrls(backends, objects)
         local_parts = LocalMultipart(objects, config.data_dir / "multipart")
-        multipart = await open_multipart(stack, backends, urls, local_parts)
+        storage = parse_storage(config.storage)
+        backends = storage.backends
+        implementations = await open_backends(
+            stack, backends, storage.buckets, LocalBackend(objects, local_parts)
+        )
+        urls = ObjectUrls(implementations)
+        multipart = Multipart(implementations)
 
         server = grpc.aio.server(
             interceptors=[RequestLogInterceptor(), ErrorStatusInterceptor(), AuthInterceptor()],
@@ -188,8 +195,8 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
             _in_background(
                 stack, "object-janitor",
                 ObjectJanitor(
-                    ObjectStore(database), urls, backends, MultipartStore(database), multipart,
-                    interval_s=config.janitor_interval_s,
+                    ObjectRecordStore(database), urls, backends, MultipartStore(database),
+                    multipart, interval_s=config.janitor_interval_s,
                 ),
             )  # fmt: skip
         # The REST gateway calls this server over gRPC, like any other client.
@@ -197,9 +204,12 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
         routes = [
             *object_routes(objects),
             *multipart_routes(objects, local_parts),
-            *gateway_routes(gateway_channel, lists=ListShape.named(config.list_shape)),
+            *gateway_routes(),
         ]
-        await stack.enter_async_context(http_server(http_app(routes), sock))
+        lists = ListShape.named(config.list_shape)
+        await stack.enter_async_context(
+            http_server(http_app(routes, gateway_channel, lists=lists), sock)
+        )
         yield RunningServer(
             grpc_target=target, http_url=http_url, objects=objects, health=health_servicer,
             config=config,
@@ -218,7 +228,7 @@ async def serve_gateway(
         sock, http_url = bind(host, port)
         stack.callback(sock.close)
         await stack.enter_async_context(
-            http_server(http_app(gateway_routes(channel, lists=lists)), sock)
+            http_server(http_app(gateway_routes(), channel, lists=lists), sock)
         )
         yield http_url
 
@@ -262,7 +272,7 @@ def _add_servicers(
         SegmentServicer(
             SegmentStore(database, inline_delete_limit=limit),
             tokens,
-            ObjectStore(database),
+            ObjectRecordStore(database),
             urls,
             backends,
             url_lifetime_s=config.object_timeout_s,
@@ -273,7 +283,7 @@ def _add_servicers(
         StorageServicer(
             backends,
             tokens,
-            ObjectStore(database),
+            ObjectRecordStore(database),
             urls,
             MultipartCalls(
                 {b.id: b for b in backends},

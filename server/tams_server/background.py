@@ -15,7 +15,7 @@ from tams_server.objects.urls import ObjectUrls
 from tams_server.store.clock import now_ns
 from tams_server.store.deletions import DeletionStore
 from tams_server.store.multipart import MultipartStore
-from tams_server.store.objects import ObjectStore
+from tams_server.store.objects import ObjectRecordStore
 
 log = logging.getLogger("tams_server.background")
 
@@ -62,7 +62,7 @@ class ObjectJanitor:
 
     def __init__(
         self,
-        store: ObjectStore,
+        store: ObjectRecordStore,
         urls: ObjectUrls,
         backends: Sequence[StorageBackend],
         uploads: MultipartStore,

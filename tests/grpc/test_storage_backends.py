@@ -12,8 +12,8 @@ from helpers.status import failure
 from tams.v1 import common_pb2, storage_pb2, storage_pb2_grpc
 from tams_server.app import serve
 from tams_server.config import Config
+from tams_server.config.storage import parse_storage
 from tams_server.domain.errors import InvalidArgument
-from tams_server.domain.storage import parse_backends
 
 
 async def test_default_is_one_local_backend(channel: grpc.aio.Channel) -> None:
@@ -69,10 +69,13 @@ async def test_configured_backends_page_by_label(stub: storage_pb2_grpc.StorageS
 
 
 def test_backend_ids_are_stable_and_configuration_is_checked() -> None:
-    assert parse_backends(("local:",))[0].id == parse_backends(("local:?label=x",))[0].id
+    assert (
+        parse_storage(("local:",)).backends[0].id
+        == parse_storage(("local:?label=x",)).backends[0].id
+    )
     with pytest.raises(InvalidArgument):
-        parse_backends(("ftp://nope",))
+        parse_storage(("ftp://nope",))
     with pytest.raises(InvalidArgument):
-        parse_backends(("local:?default=true", "s3://b?default=true"))
+        parse_storage(("local:?default=true", "s3://b?default=true"))
     with pytest.raises(InvalidArgument):
-        parse_backends(("local:", "local:?label=again"))
+        parse_storage(("local:", "local:?label=again"))

@@ -217,8 +217,8 @@ async def test_the_documented_operations_are_the_served_ones(
         app = http_app([
             *object_routes(objects),
             *multipart_routes(objects, LocalMultipart(objects, tmp_path / "parts")),
-            *gateway_routes(channel),
-        ])  # fmt: skip
+            *gateway_routes(),
+        ], channel)  # fmt: skip
     served = served_operations(app.routes)
     documented = documented_operations(document)
     assert ("GET", "/flows/{}/segments") in served

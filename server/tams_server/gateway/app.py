@@ -16,34 +16,49 @@ from tams.v1 import common_pb2
 from tams_server.gateway.body import MAX_BODY_BYTES, BodyTooLarge
 from tams_server.gateway.docs import docs_routes
 from tams_server.gateway.errors import error_response, http_error_response, rpc_error_response
-from tams_server.gateway.extension_routes import extension_routes
-from tams_server.gateway.flow_routes import flow_routes
 from tams_server.gateway.paging import SPEC_LISTS, ListShape
-from tams_server.gateway.property_routes import property_routes
 from tams_server.gateway.query import BadRequest
-from tams_server.gateway.segment_routes import segment_routes
-from tams_server.gateway.service_routes import profile_routes, service_routes
+from tams_server.gateway.routes import (
+    analytics,
+    delete_requests,
+    flows,
+    objects,
+    profiles,
+    properties,
+    segments,
+    service,
+    sources,
+    storage,
+    tags,
+)
 from tams_server.gateway.stubs import Stubs
 
 
-def gateway_routes(channel: grpc.aio.Channel, *, lists: ListShape = SPEC_LISTS) -> list[BaseRoute]:
-    """Every route of the TAMS API the gateway serves, calling the server on
-    ``channel``; list bodies shaped as ``lists`` says."""
-    stubs = Stubs.over(channel)
+def gateway_routes() -> list[BaseRoute]:
+    """Every route of the TAMS API the gateway serves (their handlers call the server
+    through the stubs ``http_app`` puts on the application's state)."""
     return [
-        *service_routes(stubs, lists),
-        *profile_routes(stubs, lists),
-        *extension_routes(stubs),
-        *flow_routes(stubs, lists),
-        *property_routes(stubs),
-        *segment_routes(stubs, lists),
+        *service.ROUTES,
+        *profiles.ROUTES,
+        *sources.ROUTES,
+        *flows.ROUTES,
+        *properties.ROUTES,
+        *tags.ROUTES,
+        *segments.ROUTES,
+        *storage.ROUTES,
+        *objects.ROUTES,
+        *delete_requests.ROUTES,
+        *analytics.ROUTES,
         *docs_routes(),
     ]
 
 
-def http_app(routes: Sequence[BaseRoute]) -> Starlette:
-    """The ASGI app of the server's HTTP side: these routes, with errors answered as
-    TAMS error bodies."""
+def http_app(
+    routes: Sequence[BaseRoute], channel: grpc.aio.Channel, *, lists: ListShape = SPEC_LISTS
+) -> Starlette:
+    """The ASGI app of the server's HTTP side: these routes, the gateway's calling the
+    server on ``channel`` and shaping list bodies as ``lists`` says, with errors
+    answered as TAMS error bodies."""
 
     async def on_rpc_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, grpc.aio.AioRpcError)
@@ -64,7 +79,7 @@ def http_app(routes: Sequence[BaseRoute]) -> Starlette:
         assert isinstance(error, HTTPException)
         return http_error_response(error.status_code, str(error.detail))
 
-    return Starlette(
+    app = Starlette(
         routes=list(routes),
         exception_handlers={
             grpc.aio.AioRpcError: on_rpc_error,
@@ -73,3 +88,6 @@ def http_app(routes: Sequence[BaseRoute]) -> Starlette:
             HTTPException: on_http,
         },
     )
+    app.state.stubs = Stubs.over(channel)
+    app.state.lists = lists
+    return app

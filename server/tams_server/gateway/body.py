@@ -47,3 +47,11 @@ def parse_object(data: Any, parse: Callable[[Mapping[str, Any]], Parsed], where:
         raise BadRequest(f"{where}: {error.summary}", error.error_type) from None
     except (json_format.ParseError, TypeError, ValueError) as error:
         raise BadRequest(f"{where} is not valid: {error}") from None
+
+
+def batch_items(body: Any, key: str, parse: Callable[[Mapping[str, Any]], Parsed]) -> list[Parsed]:
+    """The ``key`` list of a batch body (``{"flows": [...]}``), each item parsed; 400
+    naming the bad one."""
+    if not isinstance(body, Mapping) or not isinstance(body.get(key), list):
+        raise BadRequest(f'the body must be {{"{key}": [...]}}')
+    return [parse_object(item, parse, f"{key}[{i}]") for i, item in enumerate(body[key])]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 LIST_SHAPES = ("spec", "wrapped")
 
@@ -62,3 +62,31 @@ def paging_headers(
         headers["Link"] = f'<{url}>; rel="next"'
         headers["X-Paging-NextKey"] = next_token
     return headers
+
+
+class Page(Protocol):
+    """A list call's response: where the next page starts, and the size used."""
+
+    @property
+    def next_page_token(self) -> str: ...
+
+    @property
+    def page_size(self) -> int: ...
+
+
+def list_response(
+    request: Request,
+    page: Page,
+    items: list[Any],
+    *,
+    reverse_order: bool | None = None,
+    timerange: str | None = None,
+) -> Response:
+    """One page of a listing (``items``, the JSON of ``page``'s), with its paging
+    headers, shaped as the application's list shape says."""
+    headers = paging_headers(
+        request, next_token=page.next_page_token, limit=page.page_size, count=len(items),
+        reverse_order=reverse_order, timerange=timerange,
+    )  # fmt: skip
+    lists: ListShape = request.app.state.lists
+    return lists.respond(items, headers)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 from starlette.datastructures import QueryParams
 
 from tams.v1 import common_pb2
 
+Chosen = TypeVar("Chosen")
 INT32_MAX = 2**31 - 1
 MAX_PAGE_SIZE = 1000
 
@@ -79,6 +81,12 @@ class Query:
                 entry = filters.setdefault(name, common_pb2.TagFilter(name=name))
                 entry.exists = self.boolean(key)
         return list(filters.values())
+
+    def choice(self, name: str, choices: Mapping[str, Chosen], default: Chosen) -> Chosen:
+        """What ``choices`` gives for the parameter (``sort_by=label``, say);
+        ``default`` when absent, 400 for a name it does not list."""
+        value = one_of(self.text(name), list(choices), name)
+        return default if value is None else choices[value]
 
     def paging(self) -> tuple[int, str]:
         """(page size, page token) from ``limit`` and ``page``. TAMS lets a service

@@ -1,10 +1,12 @@
-"""The gRPC stubs the gateway calls, over one channel."""
+"""The gRPC stubs the gateway calls, over one channel, kept on the application's
+state (``http_app`` puts them there) for every handler to reach."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import grpc
+from starlette.requests import Request
 
 from tams.v1 import (
     analytics_pb2_grpc,
@@ -44,3 +46,9 @@ class Stubs:
             flow_delete_requests_pb2_grpc.FlowDeleteRequestServiceStub(channel),
             analytics_pb2_grpc.AnalyticsServiceStub(channel),
         )
+
+
+def stubs_of(request: Request) -> Stubs:
+    """The stubs of the application serving ``request``."""
+    stubs: Stubs = request.app.state.stubs
+    return stubs

@@ -19,7 +19,7 @@ import hmac
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -30,11 +30,12 @@ _UNRESERVED = "-_.~"
 
 @dataclass(frozen=True)
 class Credentials:
-    """An access key pair, and a session token for temporary credentials."""
+    """An access key pair, and a session token for temporary credentials (the secret
+    parts kept out of ``repr``, so out of logs)."""
 
     access_key: str
-    secret_key: str
-    session_token: str | None = None
+    secret_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import stat
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
 from tams_server.domain.errors import Reason, Unavailable
 from tams_server.domain.storage import StorageBackend
-from tams_server.objects.local import LocalObjectStore
-from tams_server.objects.s3_presign import Credentials, S3Presigner
+from tams_server.objects.backend import Backend
 
 # Download URLs are stable for a minute and cached (see ObjectUrls.download).
 _STABLE_S = 60
 _DOWNLOADS_CACHED = 50_000
-_HEAD_CONCURRENCY = 16
-_HEAD_TIMEOUT_S = 10.0
 _COPY_TIMEOUT = httpx.Timeout(60.0)
 _COPY_URL_S = 3600
 
@@ -35,27 +29,12 @@ class UploadUrl:
 
 
 class ObjectUrls:
-    """Signs URLs for every configured backend (presigners built once, keys cached)."""
+    """Signs URLs for every configured backend (download URLs cached), checks and
+    copies bytes: the backends' implementations, reached through their descriptions."""
 
-    def __init__(self, backends: Sequence[StorageBackend], local: LocalObjectStore) -> None:
-        self._local = local
-        self._backends = {backend.id: backend for backend in backends}
+    def __init__(self, backends: Mapping[str, Backend]) -> None:
+        self._backends = backends
         self._downloads: dict[tuple[str, str], tuple[int, int, str]] = {}
-        self._s3: dict[str, tuple[S3Presigner, str]] = {}
-        for backend in backends:
-            if backend.kind == "s3":
-                # parse_backends sets endpoint, region and bucket on every S3 backend
-                credentials = Credentials(
-                    backend.access_key or "", backend.secret_key or "", backend.session_token
-                )
-                presigner = S3Presigner(
-                    backend.endpoint_url or "", backend.region or "", credentials
-                )
-                self._s3[backend.id] = (presigner, backend.bucket or "")
-
-    def presigner(self, backend: StorageBackend) -> tuple[S3Presigner, str]:
-        """The presigner and bucket of an S3 backend."""
-        return self._s3[backend.id]
 
     def upload(
         self, backend: StorageBackend, key: str, content_type: str, *, expires_s: int
@@ -85,38 +64,13 @@ class ObjectUrls:
         """Of ``objects`` (id, storage id, key), the ids whose bytes are in their
         backend, with their size when the backend tells it: a file check for the local
         backend, HEAD requests (a few at a time) for S3."""
-        found: dict[str, int | None] = {}
-        remote = []
+        by_backend: dict[str, list[tuple[str, str]]] = {}
         for object_id, storage_id, key in objects:
-            backend = self._backends.get(storage_id)
-            if backend is None:
-                continue
-            if backend.kind == "s3":
-                remote.append((object_id, self._sign("HEAD", backend, key, 60)))
-                continue
-            size = await asyncio.to_thread(_file_size, self._local.path_of(key))
-            if size is not None:
-                found[object_id] = size
-        if remote:
-            limit = asyncio.Semaphore(_HEAD_CONCURRENCY)
-            async with httpx.AsyncClient(timeout=_HEAD_TIMEOUT_S) as http:
-
-                async def head(object_id: str, url: str) -> None:
-                    async with limit:
-                        response = await http.head(url)
-                    if response.status_code == 200:
-                        length = response.headers.get("content-length", "")
-                        found[object_id] = int(length) if length.isdigit() else None
-                    elif response.status_code != 404:
-                        response.raise_for_status()
-
-                try:
-                    await asyncio.gather(*(head(object_id, url) for object_id, url in remote))
-                except httpx.HTTPError as error:
-                    raise Unavailable(
-                        f"could not check the uploaded objects in their store: {error}",
-                        reason=Reason.STORAGE_UNAVAILABLE,
-                    ) from error
+            if storage_id in self._backends:
+                by_backend.setdefault(storage_id, []).append((object_id, key))
+        found: dict[str, int | None] = {}
+        for storage_id, keyed in by_backend.items():
+            found.update(await self._backends[storage_id].sizes(keyed))
         return found
 
     async def copy(
@@ -150,14 +104,7 @@ class ObjectUrls:
 
     async def delete(self, backend: StorageBackend, key: str) -> None:
         """Delete the bytes of ``key`` (nothing there is fine)."""
-        if backend.kind == "s3":
-            async with httpx.AsyncClient() as http:
-                response = await http.delete(self._sign("DELETE", backend, key, 60))
-            if response.status_code not in (200, 204, 404):
-                response.raise_for_status()
-            return
-        path = self._local.path_of(key)
-        await asyncio.to_thread(path.unlink, missing_ok=True)
+        await self._backends[backend.id].delete(key)
 
     def _sign(
         self,
@@ -168,16 +115,4 @@ class ObjectUrls:
         *,
         at: float | None = None,
     ) -> str:
-        if backend.kind == "s3":
-            presigner, bucket = self._s3[backend.id]
-            return presigner.url(method, bucket, key, expires_s=expires_s, now=at)
-        return self._local.url(method, key, expires_s=expires_s, now=at)
-
-
-def _file_size(path: Path) -> int | None:
-    """The size of a regular file, or None when there is none at ``path``."""
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return info.st_size if stat.S_ISREG(info.st_mode) else None
+        return self._backends[backend.id].url(method, key, expires_s=expires_s, at=at)

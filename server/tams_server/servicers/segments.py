@@ -25,7 +25,7 @@ from tams_server.domain.segments import MAX_SEGMENTS_PER_CALL, Rejection, Segmen
 from tams_server.domain.storage import StorageBackend
 from tams_server.domain.timerange import TimeRange, format_timerange, parse_timerange, to_bounds
 from tams_server.objects.urls import ObjectUrls
-from tams_server.store.objects import ObjectStore
+from tams_server.store.objects import ObjectRecordStore
 from tams_server.store.paging import PageTokenCodec, fingerprint, page_size
 from tams_server.store.segments import (
     LISTED_COLUMNS,
@@ -50,7 +50,7 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         self,
         store: SegmentStore,
         tokens: PageTokenCodec,
-        objects: ObjectStore,
+        objects: ObjectRecordStore,
         urls: ObjectUrls,
         backends: Sequence[StorageBackend],
         *,

@@ -22,7 +22,7 @@ from tams_server.domain.storage import StorageBackend
 from tams_server.domain.tags import TagFilter, tag_matches
 from tams_server.objects.urls import ObjectUrls
 from tams_server.servicers.multipart import MultipartCalls
-from tams_server.store.objects import Allocation, ObjectStore
+from tams_server.store.objects import Allocation, ObjectRecordStore
 from tams_server.store.paging import PageTokenCodec, fingerprint, page_size
 
 Context = grpc.aio.ServicerContext[object, object]
@@ -38,7 +38,7 @@ class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
         self,
         backends: Sequence[StorageBackend],
         tokens: PageTokenCodec,
-        objects: ObjectStore,
+        objects: ObjectRecordStore,
         urls: ObjectUrls,
         multipart: MultipartCalls,
         *,

@@ -58,8 +58,9 @@ class Allocation:
     content_type: str | None
 
 
-class ObjectStore:
-    """Use cases on Objects, each one transaction."""
+class ObjectRecordStore:
+    """The records of Objects (where their bytes are, their state and expiry), not the
+    bytes themselves (those are ``tams_server.objects``'): each method one transaction."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
