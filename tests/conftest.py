@@ -20,6 +20,8 @@ import grpc
 import pytest
 from botocore.config import Config as BotoConfig
 
+from helpers.objects import new_flow
+from helpers.servers import own_server
 from tams.v1 import flows_pb2_grpc, segments_pb2_grpc, service_info_pb2_grpc, sources_pb2_grpc
 from tams_server.app import RunningServer, serve
 from tams_server.config import Config
@@ -103,6 +105,12 @@ def segments(channel: grpc.aio.Channel) -> segments_pb2_grpc.SegmentServiceStub:
     return segments_pb2_grpc.SegmentServiceStub(channel)
 
 
+@pytest.fixture
+async def flow_id(flows: flows_pb2_grpc.FlowServiceStub) -> str:
+    """A new video Flow (container video/mp2t) for this test."""
+    return await new_flow(flows)
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """A real S3-compatible endpoint over HTTP: moto's standalone server on a free
@@ -121,11 +129,9 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-async def two_backends(
-    tmp_path: Path, database_url: str, s3_endpoint: str
-) -> AsyncIterator[RunningServer]:
-    """A server whose default backend is an S3 bucket (tagged tier=hot), with the local
-    backend (tier=cold) beside it."""
+def s3_backend(s3_endpoint: str) -> str:
+    """The storage setting of a new, empty bucket on ``s3_endpoint`` (region
+    ``S3_REGION``, access key ``k``, secret ``s``)."""
     bucket = f"media-{uuid.uuid4().hex[:10]}"
     s3 = boto3.client(
         "s3", endpoint_url=s3_endpoint, region_name=S3_REGION, aws_access_key_id="k",
@@ -133,14 +139,15 @@ async def two_backends(
         config=BotoConfig(signature_version="s3v4", s3={"addressing_style": "path"}),
     )  # fmt: skip
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": S3_REGION})
-    config = Config(
-        grpc_port=0, http_port=0, data_dir=tmp_path, database_url=database_url,
-        run_workers=False,
-        storage=(
-            f"s3://{bucket}?endpoint={s3_endpoint}&region={S3_REGION}&access_key=k&secret_key=s"
-            "&label=cloud&tag.tier=hot",
-            "local:?tag.tier=cold",
-        ),
-    )  # fmt: skip
-    async with serve(config) as running:
-        yield running
+    return f"s3://{bucket}?endpoint={s3_endpoint}&region={S3_REGION}&access_key=k&secret_key=s"
+
+
+@pytest.fixture
+async def two_backends(
+    tmp_path: Path, database_url: str, s3_backend: str
+) -> AsyncIterator[RunningServer]:
+    """A server whose default backend is an S3 bucket (tagged tier=hot), with the local
+    backend (tier=cold) beside it."""
+    storage = (f"{s3_backend}&label=cloud&tag.tier=hot", "local:?tag.tier=cold")
+    async with own_server(tmp_path, database_url, run_workers=False, storage=storage) as stubs:
+        yield stubs.running

@@ -7,22 +7,20 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import boto3
 import grpc
 import httpx
 import pytest
-from botocore.config import Config as BotoConfig
 
+from conftest import S3_REGION
 from helpers.factories import new_id, video_flow
 from helpers.objects import allocate, new_flow
+from helpers.servers import own_server
 from helpers.status import failure
 from tams.v1 import flows_pb2, flows_pb2_grpc, storage_pb2, storage_pb2_grpc
-from tams_server.app import RunningServer, serve
-from tams_server.config import Config
+from tams_server.app import RunningServer
 from tams_server.objects.s3_presign import Credentials, S3Presigner
 
 StorageStub = storage_pb2_grpc.StorageServiceStub
-REGION = "eu-west-2"
 
 
 @pytest.fixture(scope="session")
@@ -118,24 +116,11 @@ async def test_flow_state_is_checked(
 
 @pytest.fixture
 async def s3_server(
-    tmp_path: Path, database_url: str, s3_endpoint: str
+    tmp_path: Path, database_url: str, s3_backend: str
 ) -> AsyncIterator[RunningServer]:
-    bucket = f"media-{uuid.uuid4().hex[:10]}"
-    client = boto3.client(
-        "s3", endpoint_url=s3_endpoint, region_name="eu-west-2", aws_access_key_id="k",
-        aws_secret_access_key="s",
-        config=BotoConfig(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )  # fmt: skip
-    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-    config = Config(
-        grpc_port=0, http_port=0, data_dir=tmp_path, database_url=database_url,
-        run_workers=False,
-        storage=(
-            f"s3://{bucket}?endpoint={s3_endpoint}&region=eu-west-2&access_key=k&secret_key=s",
-        ),
-    )  # fmt: skip
-    async with serve(config) as running:
-        yield running
+    storage = (s3_backend,)
+    async with own_server(tmp_path, database_url, run_workers=False, storage=storage) as stubs:
+        yield stubs.running
 
 
 async def test_s3_allocation_uploads_to_the_bucket(s3_server: RunningServer) -> None:
@@ -152,7 +137,7 @@ async def test_s3_allocation_uploads_to_the_bucket(s3_server: RunningServer) -> 
         path = httpx.URL(allocated.put_url.url).path  # /{bucket}/{flow}/{y}/{m}/{d}/{object}
         bucket, key = path.lstrip("/").split("/", 1)
         presigner = S3Presigner(
-            f"{http_origin(allocated.put_url.url)}", REGION, Credentials("k", "s")
+            f"{http_origin(allocated.put_url.url)}", S3_REGION, Credentials("k", "s")
         )
         got = await http.get(presigner.url("GET", bucket, key, expires_s=60))
         assert got.content == body

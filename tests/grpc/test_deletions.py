@@ -4,27 +4,17 @@ worker; a server that stops mid-way leaves a request the next one finishes."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import grpc
 
 from helpers.factories import video_flow
 from helpers.objects import external_post
+from helpers.servers import Stubs, own_server
 from helpers.status import failure
 from tams.v1 import flow_delete_requests_pb2 as fdr
-from tams.v1 import (
-    flow_delete_requests_pb2_grpc,
-    flows_pb2,
-    flows_pb2_grpc,
-    segments_pb2,
-    segments_pb2_grpc,
-    sources_pb2,
-    sources_pb2_grpc,
-)
-from tams_server.app import serve
-from tams_server.config import Config
+from tams.v1 import flows_pb2, segments_pb2, sources_pb2
 from tams_server.store.deletions import DeletionStore
 from tams_server.store.engine import Database
 from tams_server.store.paging import PageTokenCodec
@@ -33,23 +23,13 @@ INLINE_LIMIT = 10
 DONE = fdr.FLOW_DELETE_REQUEST_STATUS_DONE
 
 
-class Stubs:
-    def __init__(self, channel: grpc.aio.Channel) -> None:
-        self.flows = flows_pb2_grpc.FlowServiceStub(channel)
-        self.segments = segments_pb2_grpc.SegmentServiceStub(channel)
-        self.sources = sources_pb2_grpc.SourceServiceStub(channel)
-        self.requests = flow_delete_requests_pb2_grpc.FlowDeleteRequestServiceStub(channel)
-
-
-@asynccontextmanager
-async def small_server(tmp_path: Path, database_url: str, *, workers: bool) -> AsyncIterator[Stubs]:
-    config = Config(
-        grpc_port=0, http_port=0, data_dir=tmp_path, database_url=database_url,
-        inline_delete_limit=INLINE_LIMIT, delete_batch_size=4, delete_lease_s=0.5,
-        run_workers=workers, shutdown_grace_s=2.0,
+def small_server(
+    tmp_path: Path, database_url: str, *, workers: bool
+) -> AbstractAsyncContextManager[Stubs]:
+    return own_server(
+        tmp_path, database_url, inline_delete_limit=INLINE_LIMIT, delete_batch_size=4,
+        delete_lease_s=0.5, run_workers=workers,
     )  # fmt: skip
-    async with serve(config) as running, grpc.aio.insecure_channel(running.grpc_target) as ch:
-        yield Stubs(ch)
 
 
 async def flow_with_segments(stubs: Stubs, count: int) -> flows_pb2.Flow:
@@ -66,7 +46,7 @@ async def wait_done(stubs: Stubs, request_id: str) -> fdr.FlowDeleteRequest:
     """Poll the request (a condition, with a deadline) until the worker finishes it."""
     async with asyncio.timeout(30):
         while True:
-            got = await stubs.requests.GetFlowDeleteRequest(
+            got = await stubs.delete_requests.GetFlowDeleteRequest(
                 fdr.GetFlowDeleteRequestRequest(request_id=request_id)
             )
             if got.delete_request.status == DONE:
@@ -113,7 +93,9 @@ async def test_large_flow_deletion_runs_in_the_background(
             stubs.sources.GetSource(sources_pb2.GetSourceRequest(source_id=flow.source_id))
         )
         assert source.code == grpc.StatusCode.NOT_FOUND
-        listed = await stubs.requests.ListFlowDeleteRequests(fdr.ListFlowDeleteRequestsRequest())
+        listed = await stubs.delete_requests.ListFlowDeleteRequests(
+            fdr.ListFlowDeleteRequestsRequest()
+        )
         assert request.id in {r.id for r in listed.delete_requests}
 
 
@@ -174,7 +156,7 @@ async def test_a_restart_resumes_an_unfinished_deletion(tmp_path: Path, database
 async def test_unknown_request(tmp_path: Path, database_url: str) -> None:
     async with small_server(tmp_path, database_url, workers=False) as stubs:
         result = await failure(
-            stubs.requests.GetFlowDeleteRequest(
+            stubs.delete_requests.GetFlowDeleteRequest(
                 fdr.GetFlowDeleteRequestRequest(request_id="0f1d0a52-8c35-4d8e-9c6f-52a1d9f0b4e1")
             )
         )

@@ -5,7 +5,6 @@ and leaves no Object behind."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import uuid
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from helpers.factories import video_flow
+from helpers.servers import gone, own_server
 from helpers.status import failure
 from tams.v1 import (
     flows_pb2,
@@ -25,8 +25,7 @@ from tams.v1 import (
     storage_pb2,
     storage_pb2_grpc,
 )
-from tams_server.app import RunningServer, serve
-from tams_server.config import Config
+from tams_server.app import RunningServer
 
 StorageStub = storage_pb2_grpc.StorageServiceStub
 MIB = 1 << 20
@@ -269,18 +268,14 @@ async def test_upload_requests_are_checked(channel: grpc.aio.Channel) -> None:
 
 
 async def test_abandoned_uploads_are_aborted(tmp_path: Path, database_url: str) -> None:
-    config = Config(
-        grpc_port=0, http_port=0, data_dir=tmp_path, database_url=database_url,
-        object_timeout_s=1, janitor_interval_s=0.1, shutdown_grace_s=2.0,
-    )  # fmt: skip
-    async with serve(config) as running, grpc.aio.insecure_channel(running.grpc_target) as ch:
-        upload = await Upload.begin(ch)
+    async with own_server(
+        tmp_path, database_url, object_timeout_s=1, janitor_interval_s=0.1
+    ) as stubs:
+        upload = await Upload.begin(stubs.channel)
         await upload.put({1: b"abandoned"})
         parts = tmp_path / "multipart" / upload.upload_id
         assert parts.is_dir()
-        async with asyncio.timeout(20):
-            while await asyncio.to_thread(parts.exists):  # noqa: ASYNC110 - the folder is the witness
-                await asyncio.sleep(0.05)
+        await gone(parts)
         assert (await failure(upload.complete([(1, '"x"')]))).code == grpc.StatusCode.NOT_FOUND
 
 

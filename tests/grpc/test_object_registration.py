@@ -6,30 +6,15 @@ from __future__ import annotations
 
 import grpc
 import httpx
-import pytest
 
 from helpers.factories import new_id, video_flow
 from helpers.objects import external_post, external_urls, upload_objects
+from helpers.segments import register
 from tams.v1 import flows_pb2, flows_pb2_grpc, segments_pb2, segments_pb2_grpc, storage_pb2
 from tams.v1 import storage_pb2_grpc as storage_grpc
 
 SegmentStub = segments_pb2_grpc.SegmentServiceStub
 FAILED_PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION.value[0]
-
-
-@pytest.fixture
-async def flow_id(flows: flows_pb2_grpc.FlowServiceStub) -> str:
-    flow = video_flow()
-    await flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
-    return flow.id
-
-
-async def register(
-    stub: SegmentStub, flow_id: str, *posts: segments_pb2.SegmentPost
-) -> segments_pb2.RegisterSegmentsResponse:
-    return await stub.RegisterSegments(
-        segments_pb2.RegisterSegmentsRequest(flow_id=flow_id, segments=posts)
-    )
 
 
 async def refusal(stub: SegmentStub, flow_id: str, post: segments_pb2.SegmentPost) -> str:

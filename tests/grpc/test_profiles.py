@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import grpc
 from google.protobuf import field_mask_pb2
 
 from helpers.factories import new_id, unique_tag, video_flow
+from helpers.spec import EXAMPLES
 from helpers.status import failure
 from tams.v1 import flows_pb2, flows_pb2_grpc, service_info_pb2, service_info_pb2_grpc
 from tams_server.gateway.shapes import (
@@ -21,7 +21,6 @@ from tams_server.gateway.shapes import (
     profile_to_json,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "tams-spec" / "examples"
 ProfileStub = service_info_pb2_grpc.ServiceInfoServiceStub
 TECHNICAL = {
     "format",

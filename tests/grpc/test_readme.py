@@ -7,6 +7,7 @@ import re
 import runpy
 import shlex
 import subprocess
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ async def test_python_examples_run(
 
 
 async def test_buf_curl_examples_run(grpc_target: str) -> None:
-    buf = README.parent / "tools" / "node_modules" / ".bin" / "buf"
+    buf = Path(sysconfig.get_path("scripts")) / "buf"  # PyPI's buf-bin, a dev extra
     commands = [
         line for block in _blocks("sh") for line in block.split("\n") if line.startswith("buf curl")
     ]

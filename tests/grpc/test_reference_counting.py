@@ -4,59 +4,27 @@ or through a flow delete request, hands the Objects to the background janitor.""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
 import httpx
 import pytest
 
-from helpers.factories import video_flow
-from tams.v1 import (
-    flows_pb2,
-    flows_pb2_grpc,
-    segments_pb2,
-    segments_pb2_grpc,
-    storage_pb2,
-    storage_pb2_grpc,
-)
-from tams_server.app import RunningServer, serve
-from tams_server.config import Config
+from helpers.objects import new_flow
+from helpers.servers import Stubs, gone, own_server
+from tams.v1 import flows_pb2, segments_pb2, storage_pb2
 
 INLINE_LIMIT = 5
-
-
-@dataclass
-class Stubs:
-    running: RunningServer
-    flows: flows_pb2_grpc.FlowServiceStub
-    segments: segments_pb2_grpc.SegmentServiceStub
-    storage: storage_pb2_grpc.StorageServiceStub
 
 
 @pytest.fixture
 async def stubs(tmp_path: Path, database_url: str) -> AsyncIterator[Stubs]:
     """A server whose janitor and deletion worker run often."""
-    config = Config(
-        grpc_port=0, http_port=0, data_dir=tmp_path, database_url=database_url,
-        janitor_interval_s=0.1, inline_delete_limit=INLINE_LIMIT, delete_batch_size=2,
-        shutdown_grace_s=2.0,
-    )  # fmt: skip
-    async with serve(config) as running, grpc.aio.insecure_channel(running.grpc_target) as ch:
-        yield Stubs(
-            running,
-            flows_pb2_grpc.FlowServiceStub(ch),
-            segments_pb2_grpc.SegmentServiceStub(ch),
-            storage_pb2_grpc.StorageServiceStub(ch),
-        )
-
-
-async def new_flow(stubs: Stubs) -> str:
-    flow = video_flow()
-    await stubs.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
-    return flow.id
+    async with own_server(
+        tmp_path, database_url, janitor_interval_s=0.1, inline_delete_limit=INLINE_LIMIT,
+        delete_batch_size=2,
+    ) as stubs:  # fmt: skip
+        yield stubs
 
 
 async def uploaded(stubs: Stubs, flow_id: str, count: int) -> list[tuple[str, Path]]:
@@ -71,8 +39,7 @@ async def uploaded(stubs: Stubs, flow_id: str, count: int) -> list[tuple[str, Pa
                 (
                     await http.put(item.put_url.url, content=item.object_id.encode())
                 ).raise_for_status()
-                key = httpx.URL(item.put_url.url).path.split("/_objects/", 1)[1]
-                found.append((item.object_id, stubs.running.objects.path_of(key)))
+                found.append((item.object_id, stubs.object_file(item.put_url.url)))
     return found
 
 
@@ -83,16 +50,9 @@ async def register(stubs: Stubs, flow_id: str, *posts: segments_pb2.SegmentPost)
     assert list(response.failed_segments) == []
 
 
-async def gone(path: Path) -> None:
-    """Wait (with a deadline) until the janitor has deleted ``path``."""
-    async with asyncio.timeout(20):
-        while await asyncio.to_thread(path.exists):  # noqa: ASYNC110 - the file is the witness
-            await asyncio.sleep(0.05)
-
-
 async def released_later(stubs: Stubs) -> Path:
     """Register and delete a Segment of a new Object; returns the Object's file."""
-    flow_id = await new_flow(stubs)
+    flow_id = await new_flow(stubs.flows)
     [(object_id, path)] = await uploaded(stubs, flow_id, 1)
     await register(
         stubs, flow_id, segments_pb2.SegmentPost(object_id=object_id, timerange="[0:0_1:0)")
@@ -102,7 +62,7 @@ async def released_later(stubs: Stubs) -> Path:
 
 
 async def test_bytes_shared_by_two_flows_survive_the_deletion_of_one(stubs: Stubs) -> None:
-    first, second = await new_flow(stubs), await new_flow(stubs)
+    first, second = await new_flow(stubs.flows), await new_flow(stubs.flows)
     [(shared, shared_file), (own, own_file)] = await uploaded(stubs, first, 2)
     await register(
         stubs, first,
@@ -129,7 +89,7 @@ async def test_bytes_shared_by_two_flows_survive_the_deletion_of_one(stubs: Stub
 
 
 async def test_a_flow_deleted_in_the_background_releases_its_objects(stubs: Stubs) -> None:
-    flow_id = await new_flow(stubs)
+    flow_id = await new_flow(stubs.flows)
     objects = await uploaded(stubs, flow_id, INLINE_LIMIT * 2)
     await register(
         stubs, flow_id,
@@ -145,7 +105,7 @@ async def test_a_flow_deleted_in_the_background_releases_its_objects(stubs: Stub
 
 
 async def test_soft_deleted_segments_keep_their_objects(stubs: Stubs) -> None:
-    flow_id = await new_flow(stubs)
+    flow_id = await new_flow(stubs.flows)
     [(kept, kept_file), (dropped, dropped_file)] = await uploaded(stubs, flow_id, 2)
     await register(
         stubs, flow_id,

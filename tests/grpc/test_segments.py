@@ -11,6 +11,7 @@ from google.protobuf import field_mask_pb2
 
 from helpers.factories import new_id, video_flow
 from helpers.objects import external_urls, upload_objects
+from helpers.segments import register
 from helpers.status import failure
 from tams.v1 import flows_pb2, flows_pb2_grpc, segments_pb2, segments_pb2_grpc
 
@@ -28,21 +29,6 @@ def post(
 
 def seconds(start: int, end: int) -> str:
     return f"[{start}:0_{end}:0)"
-
-
-@pytest.fixture
-async def flow_id(flows: flows_pb2_grpc.FlowServiceStub) -> str:
-    flow = video_flow()
-    await flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
-    return flow.id
-
-
-async def register(
-    stub: SegmentStub, flow_id: str, *posts: segments_pb2.SegmentPost
-) -> segments_pb2.RegisterSegmentsResponse:
-    return await stub.RegisterSegments(
-        segments_pb2.RegisterSegmentsRequest(flow_id=flow_id, segments=posts)
-    )
 
 
 async def listed(stub: SegmentStub, flow_id: str, **kwargs: object) -> list[str]:

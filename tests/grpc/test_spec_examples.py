@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from helpers.factories import video_flow
+from helpers.spec import EXAMPLES
 from tams.v1 import flows_pb2, flows_pb2_grpc, sources_pb2, sources_pb2_grpc
 from tams_server.gateway.shapes import (
     FLOW_READ_ONLY_FIELDS,
@@ -27,7 +27,6 @@ from tams_server.gateway.shapes import (
     source_to_json,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "tams-spec" / "examples"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # Fields the server sets itself, so they cannot round-trip byte for byte.
 _SERVER_SET = {"metadata_version", "updated_by"}

@@ -8,10 +8,9 @@ from pathlib import Path
 import grpc
 import pytest
 
+from helpers.servers import own_server
 from helpers.status import failure
 from tams.v1 import common_pb2, storage_pb2, storage_pb2_grpc
-from tams_server.app import serve
-from tams_server.config import Config
 from tams_server.config.storage import parse_storage
 from tams_server.domain.errors import InvalidArgument
 
@@ -30,17 +29,13 @@ async def test_default_is_one_local_backend(channel: grpc.aio.Channel) -> None:
 async def stub(
     tmp_path: Path, database_url: str
 ) -> AsyncIterator[storage_pb2_grpc.StorageServiceStub]:
-    config = Config(
-        grpc_port=0, http_port=0, data_dir=tmp_path, database_url=database_url,
-        run_workers=False,
-        storage=(
-            "local:?label=archive",
-            "s3://media?endpoint=http://127.0.0.1:9000&region=eu-west-2&label=cloud&default=true",
-            "s3://proxies?region=us-east-1&label=proxies",
-        ),
-    )  # fmt: skip
-    async with serve(config) as running, grpc.aio.insecure_channel(running.grpc_target) as ch:
-        yield storage_pb2_grpc.StorageServiceStub(ch)
+    backends = (
+        "local:?label=archive",
+        "s3://media?endpoint=http://127.0.0.1:9000&region=eu-west-2&label=cloud&default=true",
+        "s3://proxies?region=us-east-1&label=proxies",
+    )
+    async with own_server(tmp_path, database_url, run_workers=False, storage=backends) as stubs:
+        yield stubs.storage
 
 
 async def test_configured_backends_page_by_label(stub: storage_pb2_grpc.StorageServiceStub) -> None:

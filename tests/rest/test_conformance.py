@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
+from helpers.spec import SPEC_FILE, SPEC_FOLDER
 from tams_server.app import RunningServer
 
-SPEC = Path(__file__).resolve().parents[3] / "shared/tams-spec/TimeAddressableMediaStore.yaml"
 CHECKS = ",".join((
     "not_a_server_error", "status_code_conformance", "content_type_conformance",
     "response_schema_conformance",
@@ -52,9 +52,9 @@ async def schemathesis(
     """Run schemathesis against the gateway; its output, after asserting it passed and
     tested every operation."""
     # A copy beside the spec's own schema files, which it refers to by relative path.
-    shutil.copytree(SPEC.parent, tmp_path / "spec")
+    shutil.copytree(SPEC_FOLDER, tmp_path / "spec")
     spec = tmp_path / "spec" / "tams.yaml"
-    spec.write_text(yaml.safe_dump(with_deviations(yaml.safe_load(SPEC.read_text()))))
+    spec.write_text(yaml.safe_dump(with_deviations(yaml.safe_load(SPEC_FILE.read_text()))))
     command = [
         sys.executable, "-m", "schemathesis.cli", "run", str(spec), "--url", running.http_url,
         "--checks", checks, "--mode", mode, "--phases", "examples,fuzzing",

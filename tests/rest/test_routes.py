@@ -5,22 +5,19 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 
 import pytest
 import yaml
 from starlette.routing import Match
 
+from helpers.spec import SPEC_FILE
 from tams_server.gateway.app import gateway_routes
 
-SPEC = (
-    Path(__file__).resolve().parents[3] / "shared" / "tams-spec" / "TimeAddressableMediaStore.yaml"
-)
 METHODS = ("get", "head", "put", "post", "delete")
 
 
 def spec_operations() -> list[tuple[str, str]]:
-    spec = yaml.safe_load(SPEC.read_text())
+    spec = yaml.safe_load(SPEC_FILE.read_text())
     return [
         (method.upper(), path)
         for path, operations in spec["paths"].items()
