@@ -67,12 +67,10 @@ class Cursor(Generic[Page]):
         self._listing = listing
         self._token = ""
         self._attempts = self._policy.start(self._timeout)
-        self._pages_since_open = 0
         self.done = False
 
     def request(self) -> Message:
         """The request that lists from the next page on."""
-        self._pages_since_open = 0
         return self._listing.request_at(self._token)
 
     def timeout(self) -> float | None:
@@ -82,15 +80,15 @@ class Cursor(Generic[Page]):
     def advance(self, page: Page) -> Page:
         """``page`` received: the listing goes on from its token, if any."""
         self._token = page.next_page_token
-        self._pages_since_open += 1
         self.done = not self._token
         self._attempts = self._policy.start(self._timeout)
         return page
 
     def closed(self) -> None:
-        """The call or stream ended without an error; one that sent nothing ends the
-        listing (a server that never sends a page must not be asked forever)."""
-        if not self._pages_since_open:
+        """The call or stream ended without an error. A stream that ends has sent
+        every page (its last may carry a token still: the server could not tell it
+        was the last); a unary call has answered one page."""
+        if self._streamed:
             self.done = True
 
     def pause_or_raise(self, error: grpc.RpcError) -> float:
