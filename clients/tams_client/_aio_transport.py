@@ -9,19 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import grpc
 from google.protobuf.message import Message
 
-from tams_client._calls import (
-    Call,
-    ClientStream,
-    Listing,
-    Method,
-    Page,
-    Result,
-    Rpc,
-    Settings,
-    Upload,
-    read_result,
-    serialize,
-)
+from tams_client import _calls
+from tams_client._calls import Listing, Method, Page, Result, Rpc, Settings
 from tams_client._errors import error_from_rpc
 from tams_client._pagers import AsyncPager, Cursor
 
@@ -47,9 +36,9 @@ class AioTransport:
 
     async def run(self, method: Method[Result]) -> Result:
         """The method's result; idempotent calls retried as the policy says."""
-        if isinstance(method, Upload):
+        if isinstance(method, _calls.Upload):
             return await method.work(self._client)
-        if isinstance(method, ClientStream):
+        if isinstance(method, _calls.ClientStream):
             return await self._client_stream(method)
         timeout, policy = self.settings.resolve(method.options)
         attempts = policy.start(timeout, idempotent=method.idempotent)
@@ -64,9 +53,9 @@ class AioTransport:
         """The listing's pager; every iteration lists afresh."""
         return AsyncPager(lambda: self._pages(listing), listing.items)
 
-    async def _client_stream(self, call: ClientStream[Result]) -> Result:
+    async def _client_stream(self, call: _calls.ClientStream[Result]) -> Result:
         attempt_timeout, _ = self.settings.resolve(call.options, streaming=True)
-        send = self._channel.stream_unary(call.rpc.path, serialize, call.rpc.deserialize)
+        send = self._channel.stream_unary(call.rpc.path, _calls.serialize, call.rpc.deserialize)
         try:
             reply: Result = await send(
                 call.requests, timeout=attempt_timeout, metadata=self.settings.metadata
@@ -75,9 +64,11 @@ class AioTransport:
             raise error_from_rpc(error) from None
         return reply
 
-    async def _attempt(self, call: Call[Any, Result], attempt_timeout: float | None) -> Result:
+    async def _attempt(
+        self, call: _calls.Call[Any, Result], attempt_timeout: float | None
+    ) -> Result:
         replies = [reply async for reply in self._open(call.rpc, call.request, attempt_timeout)]
-        return read_result(call, replies)
+        return _calls.read_result(call, replies)
 
     async def _pages(self, listing: Listing[Page, Any]) -> AsyncIterator[Page]:
         cursor = Cursor(listing, self.settings)
@@ -95,9 +86,9 @@ class AioTransport:
         """The replies to ``request``: one, or a server stream's."""
         metadata = self.settings.metadata
         if rpc.server_streaming:
-            stream = self._channel.unary_stream(rpc.path, serialize, rpc.deserialize)
+            stream = self._channel.unary_stream(rpc.path, _calls.serialize, rpc.deserialize)
             async for reply in stream(request, timeout=attempt_timeout, metadata=metadata):
                 yield reply
         else:
-            unary = self._channel.unary_unary(rpc.path, serialize, rpc.deserialize)
+            unary = self._channel.unary_unary(rpc.path, _calls.serialize, rpc.deserialize)
             yield await unary(request, timeout=attempt_timeout, metadata=metadata)

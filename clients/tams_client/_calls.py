@@ -81,14 +81,17 @@ class Rpc(Generic[Reply]):
     deserialize: Callable[[bytes], Reply]
 
 
-def rpc(reply_type: type[AnyMessage], service: str, method: str) -> Rpc[AnyMessage]:
-    """The method ``service.method`` of ``reply_type``'s proto file; checked against
-    the descriptors, so a typo fails at import."""
-    found = reply_type.DESCRIPTOR.file.services_by_name[service].methods_by_name[method]
-    if found.output_type is not reply_type.DESCRIPTOR:
-        raise TypeError(f"{found.full_name} answers {found.output_type.full_name}")
-    return Rpc(f"/{found.containing_service.full_name}/{method}", found.server_streaming,
-               reply_type.FromString)  # fmt: skip
+def rpc(reply_type: type[AnyMessage]) -> Rpc[AnyMessage]:
+    """The one method of the services in ``reply_type``'s proto file that answers
+    ``reply_type``; looked up in the descriptors, so a mistake fails at import."""
+    [found] = [
+        method
+        for service in reply_type.DESCRIPTOR.file.services_by_name.values()
+        for method in service.methods
+        if method.output_type is reply_type.DESCRIPTOR
+    ]
+    path = f"/{found.containing_service.full_name}/{found.name}"
+    return Rpc(path, found.server_streaming, reply_type.FromString)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 Item = TypeVar("Item")
+AsyncOut = TypeVar("AsyncOut")
+SyncOut = TypeVar("SyncOut")
 TransportT = TypeVar("TransportT", covariant=True)
 
 
@@ -28,54 +30,41 @@ class HasTransport(Protocol[TransportT]):
     def _transport(self) -> TransportT: ...
 
 
-class unary(Generic[P, Result]):
-    """A method answering one result: awaitable on AsyncTamsClient, blocking on
-    TamsClient."""
+class ClientMethod(Generic[P, AsyncOut, SyncOut]):
+    """A description bound to either client: on AsyncTamsClient it answers
+    ``AsyncOut``, on TamsClient ``SyncOut``; ``runner`` picks the transport's way of
+    running it."""
 
-    def __init__(self, build: Callable[P, Method[Result]]) -> None:
+    def __init__(self, build: Callable[P, Any], runner: Callable[[Any], Callable[[Any], Any]]):
         self._build = build
+        self._runner = runner
         self.__doc__ = build.__doc__
 
     @overload
     def __get__(self, client: None, owner: type) -> Self: ...
     @overload
-    def __get__(
-        self, client: HasTransport[AioTransport], owner: type
-    ) -> Callable[P, Awaitable[Result]]: ...
+    def __get__(self, client: HasTransport[AioTransport], owner: type) -> Callable[P, AsyncOut]: ...
     @overload
-    def __get__(self, client: HasTransport[SyncTransport], owner: type) -> Callable[P, Result]: ...
+    def __get__(self, client: HasTransport[SyncTransport], owner: type) -> Callable[P, SyncOut]: ...
     def __get__(self, client: HasTransport[Any] | None, owner: type) -> Any:
         if client is None:
             return self
-        return _bound(self._build, client._transport.run)
+        build, run = self._build, self._runner(client._transport)
+
+        @functools.wraps(build)
+        def method(*args: Any, **kwargs: Any) -> Any:
+            return run(build(*args, **kwargs))
+
+        return method
 
 
-class listing(Generic[P, Item, Page]):
-    """A method answering a pager: AsyncPager on AsyncTamsClient, Pager on TamsClient."""
-
-    def __init__(self, build: Callable[P, Listing[Page, Item]]) -> None:
-        self._build = build
-        self.__doc__ = build.__doc__
-
-    @overload
-    def __get__(self, client: None, owner: type) -> Self: ...
-    @overload
-    def __get__(
-        self, client: HasTransport[AioTransport], owner: type
-    ) -> Callable[P, AsyncPager[Item, Page]]: ...
-    @overload
-    def __get__(
-        self, client: HasTransport[SyncTransport], owner: type
-    ) -> Callable[P, Pager[Item, Page]]: ...
-    def __get__(self, client: HasTransport[Any] | None, owner: type) -> Any:
-        if client is None:
-            return self
-        return _bound(self._build, client._transport.pager)
+def unary(build: Callable[P, Method[Result]]) -> ClientMethod[P, Awaitable[Result], Result]:
+    """A method answering one result: awaitable, or blocking."""
+    return ClientMethod(build, lambda transport: transport.run)
 
 
-def _bound(build: Callable[P, Any], run: Callable[[Any], Any]) -> Callable[P, Any]:
-    @functools.wraps(build)
-    def method(*args: P.args, **kwargs: P.kwargs) -> Any:
-        return run(build(*args, **kwargs))
-
-    return method
+def listing(
+    build: Callable[P, Listing[Page, Item]],
+) -> ClientMethod[P, AsyncPager[Item, Page], Pager[Item, Page]]:
+    """A method answering a pager: AsyncPager, or Pager."""
+    return ClientMethod(build, lambda transport: transport.pager)

@@ -12,21 +12,27 @@ from google.protobuf.message import Message
 from tams_client._calls import Listing, Page, Settings
 
 Item = TypeVar("Item")
+Opened = TypeVar("Opened")
 
 
-class AsyncPager(Generic[Item, Page]):
-    """``async for item in pager`` fetches pages as needed; ``pager.pages()`` yields
-    whole replies (with ``next_page_token``, to resume later with ``page_token=``)."""
+class _Paged(Generic[Opened, Item, Page]):
+    """A listing, paged as it is read: ``pages()`` opens it afresh."""
 
     def __init__(
-        self, pages: Callable[[], AsyncIterator[Page]], items: Callable[[Page], Sequence[Item]]
+        self, pages: Callable[[], Opened], items: Callable[[Page], Sequence[Item]]
     ) -> None:
         self._pages = pages
         self._items = items
 
-    def pages(self) -> AsyncIterator[Page]:
-        """Every page, in order."""
+    def pages(self) -> Opened:
+        """Every page (reply) in order, with ``next_page_token`` to resume later from
+        with ``page_token=``."""
         return self._pages()
+
+
+class AsyncPager(_Paged[AsyncIterator[Page], Item, Page], Generic[Item, Page]):
+    """``async for item in pager`` fetches pages as needed; ``pager.pages()`` yields
+    whole replies."""
 
     async def __aiter__(self) -> AsyncIterator[Item]:
         async for page in self._pages():
@@ -38,18 +44,8 @@ AsyncStreamPager = AsyncPager
 """The pager of a streamed listing (the same class: only the transport differs)."""
 
 
-class Pager(Generic[Item, Page]):
+class Pager(_Paged[Iterator[Page], Item, Page], Generic[Item, Page]):
     """The blocking AsyncPager: ``for item in pager``, ``pager.pages()``."""
-
-    def __init__(
-        self, pages: Callable[[], Iterator[Page]], items: Callable[[Page], Sequence[Item]]
-    ) -> None:
-        self._pages = pages
-        self._items = items
-
-    def pages(self) -> Iterator[Page]:
-        """Every page, in order."""
-        return self._pages()
 
     def __iter__(self) -> Iterator[Item]:
         for page in self._pages():

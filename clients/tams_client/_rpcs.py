@@ -9,37 +9,33 @@ from tams.v1 import sources_pb2 as so
 from tams.v1 import storage_pb2 as st
 from tams_client._calls import rpc
 
-GET_SERVICE = rpc(si.GetServiceResponse, "ServiceInfoService", "GetService")
+GET_SERVICE = rpc(si.GetServiceResponse)
 
-GET_SOURCE = rpc(so.GetSourceResponse, "SourceService", "GetSource")
-LIST_SOURCES = rpc(so.ListSourcesResponse, "SourceService", "ListSources")
-CREATE_SOURCE = rpc(so.CreateSourceResponse, "SourceService", "CreateSource")
-BATCH_CREATE_SOURCES = rpc(so.BatchCreateSourcesResponse, "SourceService", "BatchCreateSources")
-UPDATE_SOURCE = rpc(so.UpdateSourceResponse, "SourceService", "UpdateSource")
-SET_SOURCE_TAG = rpc(so.SetSourceTagResponse, "SourceService", "SetSourceTag")
-DELETE_SOURCE_TAG = rpc(so.DeleteSourceTagResponse, "SourceService", "DeleteSourceTag")
-DELETE_SOURCE = rpc(so.DeleteSourceResponse, "SourceService", "DeleteSource")
+GET_SOURCE = rpc(so.GetSourceResponse)
+LIST_SOURCES = rpc(so.ListSourcesResponse)
+CREATE_SOURCE = rpc(so.CreateSourceResponse)
+BATCH_CREATE_SOURCES = rpc(so.BatchCreateSourcesResponse)
+UPDATE_SOURCE = rpc(so.UpdateSourceResponse)
+SET_SOURCE_TAG = rpc(so.SetSourceTagResponse)
+DELETE_SOURCE_TAG = rpc(so.DeleteSourceTagResponse)
+DELETE_SOURCE = rpc(so.DeleteSourceResponse)
 
-GET_FLOW = rpc(f.GetFlowResponse, "FlowService", "GetFlow")
-LIST_FLOWS = rpc(f.ListFlowsResponse, "FlowService", "ListFlows")
-CREATE_FLOW = rpc(f.CreateFlowResponse, "FlowService", "CreateFlow")
-BATCH_CREATE_FLOWS = rpc(f.BatchCreateFlowsResponse, "FlowService", "BatchCreateFlows")
-UPDATE_FLOW = rpc(f.UpdateFlowResponse, "FlowService", "UpdateFlow")
-SET_FLOW_TAG = rpc(f.SetFlowTagResponse, "FlowService", "SetFlowTag")
-DELETE_FLOW_TAG = rpc(f.DeleteFlowTagResponse, "FlowService", "DeleteFlowTag")
-DELETE_FLOW = rpc(f.DeleteFlowResponse, "FlowService", "DeleteFlow")
+GET_FLOW = rpc(f.GetFlowResponse)
+LIST_FLOWS = rpc(f.ListFlowsResponse)
+CREATE_FLOW = rpc(f.CreateFlowResponse)
+BATCH_CREATE_FLOWS = rpc(f.BatchCreateFlowsResponse)
+UPDATE_FLOW = rpc(f.UpdateFlowResponse)
+SET_FLOW_TAG = rpc(f.SetFlowTagResponse)
+DELETE_FLOW_TAG = rpc(f.DeleteFlowTagResponse)
+DELETE_FLOW = rpc(f.DeleteFlowResponse)
 
-STREAM_SEGMENTS = rpc(sg.StreamSegmentsResponse, "SegmentService", "StreamSegments")
-REGISTER_SEGMENTS = rpc(sg.RegisterSegmentsResponse, "SegmentService", "RegisterSegments")
-STREAM_REGISTER_SEGMENTS = rpc(
-    sg.StreamRegisterSegmentsResponse, "SegmentService", "StreamRegisterSegments"
-)
-DELETE_SEGMENTS = rpc(sg.DeleteSegmentsResponse, "SegmentService", "DeleteSegments")
+STREAM_SEGMENTS = rpc(sg.StreamSegmentsResponse)
+REGISTER_SEGMENTS = rpc(sg.RegisterSegmentsResponse)
+STREAM_REGISTER_SEGMENTS = rpc(sg.StreamRegisterSegmentsResponse)
+DELETE_SEGMENTS = rpc(sg.DeleteSegmentsResponse)
 
-ALLOCATE_STORAGE = rpc(st.AllocateStorageResponse, "StorageService", "AllocateStorage")
-START_MULTIPART = rpc(st.StartMultipartUploadResponse, "StorageService", "StartMultipartUpload")
-PART_URLS = rpc(st.GetMultipartPartUrlsResponse, "StorageService", "GetMultipartPartUrls")
-COMPLETE_MULTIPART = rpc(
-    st.CompleteMultipartUploadResponse, "StorageService", "CompleteMultipartUpload"
-)
-ABORT_MULTIPART = rpc(st.AbortMultipartUploadResponse, "StorageService", "AbortMultipartUpload")
+ALLOCATE_STORAGE = rpc(st.AllocateStorageResponse)
+START_MULTIPART = rpc(st.StartMultipartUploadResponse)
+PART_URLS = rpc(st.GetMultipartPartUrlsResponse)
+COMPLETE_MULTIPART = rpc(st.CompleteMultipartUploadResponse)
+ABORT_MULTIPART = rpc(st.AbortMultipartUploadResponse)

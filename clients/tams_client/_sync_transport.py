@@ -10,18 +10,8 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.message import Message
 
-from tams_client._calls import (
-    ClientStream,
-    Listing,
-    Method,
-    Page,
-    Result,
-    Rpc,
-    Settings,
-    Upload,
-    read_result,
-    serialize,
-)
+from tams_client import _calls
+from tams_client._calls import Listing, Method, Page, Result, Rpc, Settings
 from tams_client._errors import error_from_rpc
 from tams_client._loop_thread import LoopThread
 from tams_client._pagers import Cursor, Pager
@@ -44,9 +34,9 @@ class SyncTransport:
 
     def run(self, method: Method[Result]) -> Result:
         """The method's result; idempotent calls retried as the policy says."""
-        if isinstance(method, Upload):
+        if isinstance(method, _calls.Upload):
             return self._uploads.run(method.work)
-        if isinstance(method, ClientStream):
+        if isinstance(method, _calls.ClientStream):
             return self._client_stream(method)
         timeout, policy = self.settings.resolve(method.options)
         attempts = policy.start(timeout, idempotent=method.idempotent)
@@ -56,17 +46,17 @@ class SyncTransport:
             except grpc.RpcError as error:
                 time.sleep(attempts.pause_or_raise(error))
             else:
-                return read_result(method, replies)
+                return _calls.read_result(method, replies)
 
     def pager(self, listing: Listing[Page, Item]) -> Pager[Item, Page]:
         """The listing's pager; every iteration lists afresh."""
         return Pager(lambda: self._pages(listing), listing.items)
 
-    def _client_stream(self, call: ClientStream[Result]) -> Result:
+    def _client_stream(self, call: _calls.ClientStream[Result]) -> Result:
         if isinstance(call.requests, AsyncIterator):
             raise TypeError("TamsClient streams a plain iterable; AsyncTamsClient takes both")
         timeout, _ = self.settings.resolve(call.options, streaming=True)
-        send = self._channel.stream_unary(call.rpc.path, serialize, call.rpc.deserialize)
+        send = self._channel.stream_unary(call.rpc.path, _calls.serialize, call.rpc.deserialize)
         try:
             reply: Result = send(call.requests, timeout=timeout, metadata=self.settings.metadata)
         except grpc.RpcError as error:
@@ -87,7 +77,7 @@ class SyncTransport:
         """The replies to ``request``: one, or a server stream's."""
         metadata = self.settings.metadata
         if rpc.server_streaming:
-            stream = self._channel.unary_stream(rpc.path, serialize, rpc.deserialize)
+            stream = self._channel.unary_stream(rpc.path, _calls.serialize, rpc.deserialize)
             responses: Iterator[Reply] = stream(request, timeout=timeout, metadata=metadata)
             try:
                 yield from responses
@@ -95,5 +85,5 @@ class SyncTransport:
                 if isinstance(responses, grpc.Future):
                     responses.cancel()
         else:
-            unary = self._channel.unary_unary(rpc.path, serialize, rpc.deserialize)
+            unary = self._channel.unary_unary(rpc.path, _calls.serialize, rpc.deserialize)
             yield unary(request, timeout=timeout, metadata=metadata)
