@@ -34,6 +34,8 @@ from tams_client import (
 from tams_server.app import serve
 from tams_server.config import Config
 
+Context = grpc.aio.ServicerContext[Any, Any]
+Handler = Callable[[Any, Context], Any]
 FAST = RetryPolicy(attempts=4, initial_backoff_s=0.01, max_backoff_s=0.02)
 
 
@@ -61,33 +63,25 @@ class Faults(AsyncServerInterceptor):
         self.calls.clear()
         self.requests.clear()
 
-    async def intercept(
-        self,
-        method: Callable[[Any, Any], Any],
-        request_or_iterator: Any,
-        context: grpc.aio.ServicerContext[Any, Any],
-        method_name: str,
-    ) -> Any:
-        name = method_name.rsplit("/", 1)[-1]
+    async def intercept(self, method: Handler, request: Any, context: Context, path: str) -> Any:
+        name = path.rsplit("/", 1)[-1]
         self.calls[name] += 1
-        self.requests[name].append(request_or_iterator)
+        self.requests[name].append(request)
         rule = self.rules.get(name)
         if rule is None or rule.times <= 0 or self.calls[name] <= rule.skip:
-            return await _passed_on(method(request_or_iterator, context))
+            return await _passed_on(method(request, context))
         rule.times -= 1
         await asyncio.sleep(rule.hold_s)
         if not rule.after_messages:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "injected failure")
-        return _cut(method(request_or_iterator, context), context, rule.after_messages)
+        return _cut(method(request, context), context, rule.after_messages)
 
 
 async def _passed_on(response: Any) -> Any:
     return response if hasattr(response, "__aiter__") else await response
 
 
-async def _cut(
-    responses: AsyncIterator[Any], context: grpc.aio.ServicerContext[Any, Any], after: int
-) -> AsyncIterator[Any]:
+async def _cut(responses: AsyncIterator[Any], context: Context, after: int) -> AsyncIterator[Any]:
     sent = 0
     async for response in responses:
         yield response
