@@ -11,12 +11,22 @@ from grpc_status import rpc_status
 
 from tams.v1 import common_pb2
 
+ERRORS_BY_CODE: dict[grpc.StatusCode, type[TamsClientError]] = {}
+"""The exception class of each status code that has its own."""
+
 
 class TamsClientError(Exception):
     """A call failed. ``reason`` is the stable machine-readable cause (e.g.
     ``FLOW_READ_ONLY``); ``field_violations`` lists (field, description) pairs."""
 
     code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
+
+    def __init_subclass__(cls, *, code: grpc.StatusCode | None = None, **kwargs: Any) -> None:
+        """A subclass given a ``code`` is the exception of that code."""
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+            ERRORS_BY_CODE[code] = cls
 
     def __init__(
         self,
@@ -45,88 +55,48 @@ class TamsClientError(Exception):
             return common_pb2.ERROR_REASON_UNSPECIFIED
 
 
-class InvalidArgumentError(TamsClientError):
-    """The request was malformed (INVALID_ARGUMENT)."""
-
-    code = grpc.StatusCode.INVALID_ARGUMENT
+class InvalidArgumentError(TamsClientError, code=grpc.StatusCode.INVALID_ARGUMENT):
+    """The request was malformed."""
 
 
-class NotFoundError(TamsClientError):
-    """The resource does not exist (NOT_FOUND)."""
-
-    code = grpc.StatusCode.NOT_FOUND
+class NotFoundError(TamsClientError, code=grpc.StatusCode.NOT_FOUND):
+    """The resource does not exist."""
 
 
-class AlreadyExistsError(TamsClientError):
-    """The id is taken (ALREADY_EXISTS)."""
-
-    code = grpc.StatusCode.ALREADY_EXISTS
+class AlreadyExistsError(TamsClientError, code=grpc.StatusCode.ALREADY_EXISTS):
+    """The id is taken."""
 
 
-class FailedPreconditionError(TamsClientError):
-    """The current state refuses the request (FAILED_PRECONDITION)."""
-
-    code = grpc.StatusCode.FAILED_PRECONDITION
+class FailedPreconditionError(TamsClientError, code=grpc.StatusCode.FAILED_PRECONDITION):
+    """The current state refuses the request."""
 
 
-class PermissionDeniedError(TamsClientError):
-    """The caller may not do this (PERMISSION_DENIED)."""
-
-    code = grpc.StatusCode.PERMISSION_DENIED
+class PermissionDeniedError(TamsClientError, code=grpc.StatusCode.PERMISSION_DENIED):
+    """The caller may not do this."""
 
 
-class UnauthenticatedError(TamsClientError):
-    """The caller is not authenticated (UNAUTHENTICATED)."""
-
-    code = grpc.StatusCode.UNAUTHENTICATED
+class UnauthenticatedError(TamsClientError, code=grpc.StatusCode.UNAUTHENTICATED):
+    """The caller is not authenticated."""
 
 
-class AbortedError(TamsClientError):
-    """A concurrent change won; retrying may succeed (ABORTED)."""
-
-    code = grpc.StatusCode.ABORTED
+class AbortedError(TamsClientError, code=grpc.StatusCode.ABORTED):
+    """A concurrent change won; retrying may succeed."""
 
 
-class UnavailableError(TamsClientError):
-    """The service cannot be reached now (UNAVAILABLE)."""
-
-    code = grpc.StatusCode.UNAVAILABLE
+class UnavailableError(TamsClientError, code=grpc.StatusCode.UNAVAILABLE):
+    """The service cannot be reached now."""
 
 
-class DeadlineExceededError(TamsClientError):
-    """The call ran out of time (DEADLINE_EXCEEDED)."""
-
-    code = grpc.StatusCode.DEADLINE_EXCEEDED
+class DeadlineExceededError(TamsClientError, code=grpc.StatusCode.DEADLINE_EXCEEDED):
+    """The call ran out of time."""
 
 
-class InternalError(TamsClientError):
-    """The service failed (INTERNAL)."""
-
-    code = grpc.StatusCode.INTERNAL
+class InternalError(TamsClientError, code=grpc.StatusCode.INTERNAL):
+    """The service failed."""
 
 
-class UnimplementedError(TamsClientError):
-    """The service does not offer this method yet (UNIMPLEMENTED)."""
-
-    code = grpc.StatusCode.UNIMPLEMENTED
-
-
-ERRORS_BY_CODE: dict[grpc.StatusCode, type[TamsClientError]] = {
-    cls.code: cls
-    for cls in (
-        InvalidArgumentError,
-        NotFoundError,
-        AlreadyExistsError,
-        FailedPreconditionError,
-        PermissionDeniedError,
-        UnauthenticatedError,
-        AbortedError,
-        UnavailableError,
-        DeadlineExceededError,
-        InternalError,
-        UnimplementedError,
-    )
-}
+class UnimplementedError(TamsClientError, code=grpc.StatusCode.UNIMPLEMENTED):
+    """The service does not offer this method yet."""
 
 
 def error_from_status(

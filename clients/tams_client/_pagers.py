@@ -1,134 +1,93 @@
-"""Auto-paging listings: iterate items, or whole pages with ``.pages()``."""
+"""Auto-paging listings: iterate items, or whole pages with ``.pages()``; and the
+cursor both clients page with, resuming where a failure stopped them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from typing import Generic, Protocol, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Generic, TypeVar
+
+import grpc
+from google.protobuf.message import Message
+
+from tams_client._calls import Listing, Page, Settings
 
 Item = TypeVar("Item")
+Opened = TypeVar("Opened")
 
 
-class PageResponse(Protocol):
-    """A listing response: one page and the token of the next."""
-
-    @property
-    def next_page_token(self) -> str: ...
-
-
-Page = TypeVar("Page", bound=PageResponse)
-
-
-class AsyncPager(Generic[Item, Page]):
-    """``async for item in pager`` fetches pages as needed; ``pager.pages()`` yields
-    whole responses (with ``next_page_token`` to resume later)."""
+class _Paged(Generic[Opened, Item, Page]):
+    """A listing, paged as it is read: ``pages()`` opens it afresh."""
 
     def __init__(
-        self,
-        fetch: Callable[[str], Awaitable[Page]],
-        items: Callable[[Page], Sequence[Item]],
-        *,
-        page_token: str = "",
+        self, pages: Callable[[], Opened], items: Callable[[Page], Sequence[Item]]
     ) -> None:
-        self._fetch = fetch
+        self._pages = pages
         self._items = items
-        self._first_token = page_token
 
-    async def pages(self) -> AsyncIterator[Page]:
-        """Every page, in order."""
-        token = self._first_token
-        while True:
-            page = await self._fetch(token)
-            yield page
-            token = page.next_page_token
-            if not token:
-                return
+    def pages(self) -> Opened:
+        """Every page (reply) in order, with ``next_page_token`` to resume later from
+        with ``page_token=``."""
+        return self._pages()
 
-    def __aiter__(self) -> AsyncIterator[Item]:
-        return self._each()
 
-    async def _each(self) -> AsyncIterator[Item]:
-        async for page in self.pages():
+class AsyncPager(_Paged[AsyncIterator[Page], Item, Page], Generic[Item, Page]):
+    """``async for item in pager`` fetches pages as needed; ``pager.pages()`` yields
+    whole replies."""
+
+    async def __aiter__(self) -> AsyncIterator[Item]:
+        async for page in self._pages():
             for item in self._items(page):
                 yield item
 
 
-class Pager(Generic[Item, Page]):
-    """The synchronous twin of AsyncPager."""
+AsyncStreamPager = AsyncPager
+"""The pager of a streamed listing (the same class: only the transport differs)."""
 
-    def __init__(
-        self,
-        fetch: Callable[[str], Page],
-        items: Callable[[Page], Sequence[Item]],
-        *,
-        page_token: str = "",
-    ) -> None:
-        self._fetch = fetch
-        self._items = items
-        self._first_token = page_token
 
-    def pages(self) -> Iterator[Page]:
-        """Every page, in order."""
-        token = self._first_token
-        while True:
-            page = self._fetch(token)
-            yield page
-            token = page.next_page_token
-            if not token:
-                return
+class Pager(_Paged[Iterator[Page], Item, Page], Generic[Item, Page]):
+    """The blocking AsyncPager: ``for item in pager``, ``pager.pages()``."""
 
     def __iter__(self) -> Iterator[Item]:
-        for page in self.pages():
+        for page in self._pages():
             yield from self._items(page)
 
 
-class StreamPage(Protocol):
-    """One message of a streamed listing."""
+class Cursor(Generic[Page]):
+    """Where a listing has got to: the request of the next page, and the retries of
+    reaching it. A failure that may be retried reopens the listing from the last page
+    received, so no page is lost or repeated; each page received renews the retries."""
 
-    @property
-    def next_page_token(self) -> str: ...
+    def __init__(self, listing: Listing[Page, object], settings: Settings) -> None:
+        self._streamed = listing.rpc.server_streaming
+        self._timeout, self._policy = settings.resolve(listing.options, streaming=self._streamed)
+        self._listing = listing
+        self._token = ""
+        self._attempts = self._policy.start(self._timeout)
+        self.done = False
 
+    def request(self) -> Message:
+        """The request that lists from the next page on."""
+        return self._listing.request_at(self._token)
 
-StreamPageT = TypeVar("StreamPageT", bound=StreamPage)
+    def timeout(self) -> float | None:
+        """The next attempt's timeout."""
+        return self._attempts.timeout(capped=not self._streamed)
 
+    def advance(self, page: Page) -> Page:
+        """``page`` received: the listing goes on from its token, if any."""
+        self._token = page.next_page_token
+        self.done = not self._token
+        self._attempts = self._policy.start(self._timeout)
+        return page
 
-class AsyncStreamPager(Generic[Item, StreamPageT]):
-    """A server-streamed listing: ``async for item in pager`` or ``pager.pages()``.
-    When the connection drops (UNAVAILABLE), the stream is opened again from the last
-    page's token, so nothing is lost or repeated."""
+    def closed(self) -> None:
+        """The call or stream ended without an error. A stream that ends has sent
+        every page (its last may carry a token still: the server could not tell it
+        was the last); a unary call has answered one page."""
+        if self._streamed:
+            self.done = True
 
-    def __init__(
-        self,
-        open_stream: Callable[[str], AsyncIterator[StreamPageT]],
-        items: Callable[[StreamPageT], Sequence[Item]],
-        *,
-        resume_on: Callable[[BaseException], bool],
-        max_resumes: int = 5,
-    ) -> None:
-        self._open = open_stream
-        self._items = items
-        self._resume_on = resume_on
-        self._max_resumes = max_resumes
-
-    async def pages(self) -> AsyncIterator[StreamPageT]:
-        """Every page (message), in order."""
-        token, resumes = "", 0
-        while True:
-            try:
-                async for page in self._open(token):
-                    yield page
-                    token = page.next_page_token
-                    if not token:
-                        return
-                return
-            except Exception as error:
-                if not token or resumes >= self._max_resumes or not self._resume_on(error):
-                    raise
-                resumes += 1
-
-    def __aiter__(self) -> AsyncIterator[Item]:
-        return self._each()
-
-    async def _each(self) -> AsyncIterator[Item]:
-        async for page in self.pages():
-            for item in self._items(page):
-                yield item
+    def pause_or_raise(self, error: grpc.RpcError) -> float:
+        """The pause before reopening the listing after ``error``, or its
+        TamsClientError."""
+        return self._attempts.pause_or_raise(error)

@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from tams.v1 import segments_pb2, storage_pb2
+from tams_client._calls import Options
 from tams_client._content import MIB, Content, Payload, bytes_payload, payload, read_parts
 from tams_client._errors import TamsClientError
 
@@ -87,11 +88,18 @@ class HttpUploadError(Exception):
 
 @dataclass
 class _Run:
-    """One upload call's HTTP client, progress and callback."""
+    """One upload call's HTTP client, progress and callback, and the options of its
+    API calls."""
 
     session: httpx.AsyncClient
     state: Progress
     progress: ProgressCallback | None
+    options: Options
+
+    @property
+    def call_options(self) -> dict[str, Any]:
+        """The keyword arguments that give an API call these options."""
+        return {"timeout": self.options.timeout, "retry": self.options.retry}
 
     def sent(self, size: int = 0, segments: int = 0) -> None:
         self.state.bytes_sent += size
@@ -109,6 +117,7 @@ async def upload_segments(
     batch_size: int,
     progress: ProgressCallback | None,
     http: httpx.AsyncClient | None,
+    options: Options,
 ) -> UploadResult:
     """See ``AsyncTamsClient.upload_segments``."""
     _check_positive(concurrency=concurrency, batch_size=batch_size)
@@ -116,11 +125,13 @@ async def upload_segments(
     result = UploadResult()
     limit = asyncio.Semaphore(concurrency)
     async with _http(http) as session:
-        run = _Run(session, Progress(segments_total=len(items)), progress)
+        run = _Run(session, Progress(segments_total=len(items)), progress, options)
         for first in range(0, len(items), batch_size):
             batch = list(enumerate(items[first : first + batch_size], start=first))
             try:
-                allocated = await client.allocate_storage(flow_id, count=len(batch))
+                allocated = await client.allocate_storage(
+                    flow_id, count=len(batch), **run.call_options
+                )
                 errors = await asyncio.gather(
                     *(_send_segment(run, limit, item.content, target) for (_, item), target
                       in zip(batch, allocated, strict=True))
@@ -134,7 +145,7 @@ async def upload_segments(
                             UploadFailure(index, item.timerange, "UPLOAD_FAILED", error)
                         )
                 if posts:
-                    await _register(client, flow_id, posts, result)
+                    await _register(client, run, flow_id, posts, result)
             except TamsClientError as error:
                 # The API failed: what is registered stays reported, the rest fails.
                 # Earlier batches are accounted for; nothing of this one is registered.
@@ -174,14 +185,17 @@ async def upload_object(
     content_type: str | None,
     progress: ProgressCallback | None,
     http: httpx.AsyncClient | None,
+    options: Options,
 ) -> str:
     """See ``AsyncTamsClient.upload_object``."""
     if part_size < MIN_PART_SIZE:
         raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes (S3's minimum)")
     _check_positive(concurrency=concurrency)
-    [target] = await client.allocate_storage(flow_id, count=1, content_type=content_type)
     async with _http(http) as session:
-        run = _Run(session, Progress(segments_total=1), progress)
+        run = _Run(session, Progress(segments_total=1), progress, options)
+        [target] = await client.allocate_storage(
+            flow_id, count=1, content_type=content_type, **run.call_options
+        )
         parts = read_parts(content, part_size)
         try:
             # Two parts read tell a single PUT from a multipart upload, whatever the
@@ -210,13 +224,15 @@ async def _multipart(
     concurrency: int,
 ) -> None:
     """Start, send every part, complete; abort on any failure (or cancellation)."""
-    upload_id = await client.start_multipart_upload(flow_id, object_id)
+    upload_id = await client.start_multipart_upload(flow_id, object_id, **run.call_options)
     try:
         etags = await _send_parts(client, run, flow_id, object_id, upload_id, parts, concurrency)
-        await client.complete_multipart_upload(flow_id, object_id, upload_id, etags)
+        await client.complete_multipart_upload(
+            flow_id, object_id, upload_id, etags, **run.call_options
+        )
     except BaseException as error:
         try:
-            await client.abort_multipart_upload(flow_id, object_id, upload_id)
+            await client.abort_multipart_upload(flow_id, object_id, upload_id, **run.call_options)
         except Exception as abort_error:  # the first failure is the one to report
             error.add_note(
                 f"aborting multipart upload {upload_id} failed too ({abort_error}); "
@@ -244,7 +260,7 @@ async def _send_parts(
         try:
             body = await bytes_payload(data)
             urls = await client.get_multipart_part_urls(
-                flow_id, object_id, upload_id, [(number, body.md5)]
+                flow_id, object_id, upload_id, [(number, body.md5)], **run.call_options
             )
             etags[number] = await put(run, urls[number], body)
         finally:
@@ -301,11 +317,14 @@ async def put(run: _Run, request: storage_pb2.HttpRequest, body: Payload) -> str
 
 async def _register(
     client: AsyncTamsClient,
+    run: _Run,
     flow_id: str,
     posts: Sequence[tuple[int, segments_pb2.SegmentPost]],
     result: UploadResult,
 ) -> None:
-    response = await client.register_segments(flow_id, [post for _, post in posts])
+    response = await client.register_segments(
+        flow_id, [post for _, post in posts], **run.call_options
+    )
     refused = {f.index: f for f in response.failed_segments}
     for position, (index, post) in enumerate(posts):
         failed = refused.get(position)

@@ -133,9 +133,12 @@ class RunningServer:
 
 
 @asynccontextmanager
-async def serve(config: Config) -> AsyncIterator[RunningServer]:
+async def serve(
+    config: Config, *, extra_interceptors: Sequence[grpc.aio.ServerInterceptor] = ()
+) -> AsyncIterator[RunningServer]:
     """Run the service until the block exits, then shut down gracefully: health turns
-    NOT_SERVING first, in-flight RPCs get ``config.shutdown_grace_s`` to finish."""
+    NOT_SERVING first, in-flight RPCs get ``config.shutdown_grace_s`` to finish.
+    ``extra_interceptors`` run outermost (tests inject failures with them)."""
     async with AsyncExitStack() as stack:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         database = Database.connect(config.effective_database_url)
@@ -158,7 +161,12 @@ async def serve(config: Config) -> AsyncIterator[RunningServer]:
         multipart = Multipart(implementations)
 
         server = grpc.aio.server(
-            interceptors=[RequestLogInterceptor(), ErrorStatusInterceptor(), AuthInterceptor()],
+            interceptors=[
+                *extra_interceptors,
+                RequestLogInterceptor(),
+                ErrorStatusInterceptor(),
+                AuthInterceptor(),
+            ],
             options=[
                 ("grpc.so_reuseport", 0),
                 ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),

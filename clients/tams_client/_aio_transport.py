@@ -1,0 +1,94 @@
+"""How AsyncTamsClient makes calls: a grpc.aio channel, retries awaited."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import grpc
+from google.protobuf.message import Message
+
+from tams_client import _calls
+from tams_client._calls import Listing, Method, Page, Result, Rpc, Settings
+from tams_client._errors import error_from_rpc
+from tams_client._pagers import AsyncPager, Cursor
+
+if TYPE_CHECKING:
+    from tams_client._async_client import AsyncTamsClient
+
+Item = TypeVar("Item")
+Reply = TypeVar("Reply")
+
+
+class AioTransport:
+    """Runs call descriptions over one grpc.aio channel, for ``client``."""
+
+    def __init__(
+        self, channel: grpc.aio.Channel, settings: Settings, client: AsyncTamsClient
+    ) -> None:
+        self._channel = channel
+        self._client = client
+        self.settings = settings
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def run(self, method: Method[Result]) -> Result:
+        """The method's result; idempotent calls retried as the policy says."""
+        if isinstance(method, _calls.Upload):
+            return await method.work(self._client)
+        if isinstance(method, _calls.ClientStream):
+            return await self._client_stream(method)
+        timeout, policy = self.settings.resolve(method.options)
+        attempts = policy.start(timeout, idempotent=method.idempotent)
+        while True:
+            try:
+                return await self._attempt(method, attempts.timeout())
+            except grpc.RpcError as error:
+                pause = attempts.pause_or_raise(error)
+            await asyncio.sleep(pause)
+
+    def pager(self, listing: Listing[Page, Item]) -> AsyncPager[Item, Page]:
+        """The listing's pager; every iteration lists afresh."""
+        return AsyncPager(lambda: self._pages(listing), listing.items)
+
+    async def _client_stream(self, call: _calls.ClientStream[Result]) -> Result:
+        attempt_timeout, _ = self.settings.resolve(call.options, streaming=True)
+        send = self._channel.stream_unary(call.rpc.path, _calls.serialize, call.rpc.deserialize)
+        try:
+            reply: Result = await send(
+                call.requests, timeout=attempt_timeout, metadata=self.settings.metadata
+            )
+        except grpc.RpcError as error:
+            raise error_from_rpc(error) from None
+        return reply
+
+    async def _attempt(
+        self, call: _calls.Call[Any, Result], attempt_timeout: float | None
+    ) -> Result:
+        replies = [reply async for reply in self._open(call.rpc, call.request, attempt_timeout)]
+        return _calls.read_result(call, replies)
+
+    async def _pages(self, listing: Listing[Page, Any]) -> AsyncIterator[Page]:
+        cursor = Cursor(listing, self.settings)
+        while not cursor.done:
+            try:
+                async for page in self._open(listing.rpc, cursor.request(), cursor.timeout()):
+                    yield cursor.advance(page)
+                cursor.closed()
+            except grpc.RpcError as error:
+                await asyncio.sleep(cursor.pause_or_raise(error))
+
+    async def _open(
+        self, rpc: Rpc[Reply], request: Message, attempt_timeout: float | None
+    ) -> AsyncIterator[Reply]:
+        """The replies to ``request``: one, or a server stream's."""
+        metadata = self.settings.metadata
+        if rpc.server_streaming:
+            stream = self._channel.unary_stream(rpc.path, _calls.serialize, rpc.deserialize)
+            async for reply in stream(request, timeout=attempt_timeout, metadata=metadata):
+                yield reply
+        else:
+            unary = self._channel.unary_unary(rpc.path, _calls.serialize, rpc.deserialize)
+            yield await unary(request, timeout=attempt_timeout, metadata=metadata)

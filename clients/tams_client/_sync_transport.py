@@ -1,0 +1,89 @@
+"""How TamsClient makes calls: a blocking grpc channel, retries slept; uploads (asyncio
+on the HTTP side) on the client's LoopThread."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf.message import Message
+
+from tams_client import _calls
+from tams_client._calls import Listing, Method, Page, Result, Rpc, Settings
+from tams_client._errors import error_from_rpc
+from tams_client._loop_thread import LoopThread
+from tams_client._pagers import Cursor, Pager
+
+Item = TypeVar("Item")
+Reply = TypeVar("Reply")
+
+
+class SyncTransport:
+    """Runs call descriptions over one blocking grpc channel (thread-safe)."""
+
+    def __init__(self, channel: grpc.Channel, settings: Settings, uploads: LoopThread) -> None:
+        self._channel = channel
+        self._uploads = uploads
+        self.settings = settings
+
+    def close(self) -> None:
+        self._uploads.close()
+        self._channel.close()
+
+    def run(self, method: Method[Result]) -> Result:
+        """The method's result; idempotent calls retried as the policy says."""
+        if isinstance(method, _calls.Upload):
+            return self._uploads.run(method.work)
+        if isinstance(method, _calls.ClientStream):
+            return self._client_stream(method)
+        timeout, policy = self.settings.resolve(method.options)
+        attempts = policy.start(timeout, idempotent=method.idempotent)
+        while True:
+            try:
+                replies = list(self._open(method.rpc, method.request, attempts.timeout()))
+            except grpc.RpcError as error:
+                time.sleep(attempts.pause_or_raise(error))
+            else:
+                return _calls.read_result(method, replies)
+
+    def pager(self, listing: Listing[Page, Item]) -> Pager[Item, Page]:
+        """The listing's pager; every iteration lists afresh."""
+        return Pager(lambda: self._pages(listing), listing.items)
+
+    def _client_stream(self, call: _calls.ClientStream[Result]) -> Result:
+        if isinstance(call.requests, AsyncIterator):
+            raise TypeError("TamsClient streams a plain iterable; AsyncTamsClient takes both")
+        timeout, _ = self.settings.resolve(call.options, streaming=True)
+        send = self._channel.stream_unary(call.rpc.path, _calls.serialize, call.rpc.deserialize)
+        try:
+            reply: Result = send(call.requests, timeout=timeout, metadata=self.settings.metadata)
+        except grpc.RpcError as error:
+            raise error_from_rpc(error) from None
+        return reply
+
+    def _pages(self, listing: Listing[Page, Any]) -> Iterator[Page]:
+        cursor = Cursor(listing, self.settings)
+        while not cursor.done:
+            try:
+                for page in self._open(listing.rpc, cursor.request(), cursor.timeout()):
+                    yield cursor.advance(page)
+                cursor.closed()
+            except grpc.RpcError as error:
+                time.sleep(cursor.pause_or_raise(error))
+
+    def _open(self, rpc: Rpc[Reply], request: Message, timeout: float | None) -> Iterator[Reply]:
+        """The replies to ``request``: one, or a server stream's."""
+        metadata = self.settings.metadata
+        if rpc.server_streaming:
+            stream = self._channel.unary_stream(rpc.path, _calls.serialize, rpc.deserialize)
+            responses: Iterator[Reply] = stream(request, timeout=timeout, metadata=metadata)
+            try:
+                yield from responses
+            finally:  # the caller stopped reading: end the stream
+                if isinstance(responses, grpc.Future):
+                    responses.cancel()
+        else:
+            unary = self._channel.unary_unary(rpc.path, _calls.serialize, rpc.deserialize)
+            yield unary(request, timeout=timeout, metadata=metadata)
