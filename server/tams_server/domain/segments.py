@@ -11,6 +11,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from tams_server.domain.errors import (
     MISSING_FIELD,
@@ -37,6 +38,39 @@ class UncontrolledUrl:
 
     url: str
     label: str
+
+
+class ListedSegment(NamedTuple):
+    """A Segment as a listing reads it (``store.segments`` selects these columns in
+    this order), and where its Object's bytes are when the listing asked for that:
+    ``extra_instances`` 0 means the row says it all; None (not asked, or no such
+    Object) or more than 0 (further copies) that the Object must be looked up. The
+    uncontrolled URLs come as the driver returns them: JSON text from SQLite, decoded
+    from PostgreSQL. Readers unpack it whole: the streaming path builds one message
+    per Segment from it."""
+
+    start_ns: int
+    end_ns: int
+    timerange: str
+    object_id: str
+    ts_offset: str | None
+    last_duration: str | None
+    object_timerange: str | None
+    sample_offset: int | None
+    sample_count: int | None
+    key_frame_count: int | None
+    init_object_id: str | None
+    storage_id: str | None
+    storage_key: str | None
+    uncontrolled_urls: str | list[dict[str, str]] | None
+    extra_instances: int | None
+
+
+class Deletion(NamedTuple):
+    """When and by whom a soft-deleted Segment was deleted."""
+
+    deleted_ns: int
+    deleted_by: str | None
 
 
 # SegmentPost and Segment are made for every Segment of every registration: plain
