@@ -352,6 +352,40 @@ async def test_soft_delete_keeps_segments_aside(segments: SegmentStub, flow_id: 
     assert result.reason == "INVALID_PAGE_TOKEN"  # a show_deleted token fits no other listing
 
 
+async def test_show_deleted_listings_keep_the_urls_of_live_segments(
+    segments: SegmentStub, flow_id: str, channel: grpc.aio.Channel
+) -> None:
+    """A show_deleted listing asked for get_urls gives live and deleted Segments alike
+    their URLs and storage path (live ones once lost them: the width of a deleted
+    listing's row was taken for that of a row carrying its Object's place)."""
+    uploaded = await upload_objects(channel, flow_id, 3)
+    await register(
+        segments, flow_id,
+        *(post(seconds(i, i + 1), object_id, get_urls=[]) for i, object_id in enumerate(uploaded)),
+    )  # fmt: skip
+    await segments.DeleteSegments(
+        segments_pb2.DeleteSegmentsRequest(flow_id=flow_id, timerange="[1:0_2:0)", soft_delete=True)
+    )
+
+    def described(listed: list[segments_pb2.Segment]) -> list[tuple[str, bool, int, bool]]:
+        return [
+            (s.object_id, s.HasField("deleted"), len(s.get_urls), bool(s.storage_path))
+            for s in listed
+        ]
+
+    expected = [
+        (uploaded[0], False, 1, True), (uploaded[1], True, 1, True), (uploaded[2], False, 1, True)
+    ]  # fmt: skip
+    shown = await segments.ListSegments(
+        segments_pb2.ListSegmentsRequest(flow_id=flow_id, show_deleted=True)
+    )
+    assert described(list(shown.segments)) == expected
+    streamed = segments.StreamSegments(
+        segments_pb2.StreamSegmentsRequest(flow_id=flow_id, show_deleted=True, page_size=2)
+    )
+    assert described([s async for m in streamed for s in m.segments]) == expected
+
+
 async def test_stream_register_errors(segments: SegmentStub, flow_id: str) -> None:
     async def changing() -> AsyncIterator[segments_pb2.StreamRegisterSegmentsRequest]:
         yield segments_pb2.StreamRegisterSegmentsRequest(
