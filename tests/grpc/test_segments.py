@@ -12,7 +12,7 @@ from google.protobuf import field_mask_pb2
 from helpers.factories import new_id, video_flow
 from helpers.objects import external_urls, upload_objects
 from helpers.status import failure
-from tams.v1 import flows_pb2, flows_pb2_grpc, segments_pb2, segments_pb2_grpc
+from tams.v1 import flows_pb2, flows_pb2_grpc, objects_pb2, segments_pb2, segments_pb2_grpc
 
 SegmentStub = segments_pb2_grpc.SegmentServiceStub
 
@@ -85,6 +85,14 @@ async def test_register_and_list(
         segments_pb2.ListSegmentsRequest(flow_id=flow_id, include_object_timerange=True)
     )
     assert with_object_range.segments[0].object_timerange == "[-1:0_9:0)"
+    without_urls = await segments.ListSegments(
+        segments_pb2.ListSegmentsRequest(
+            flow_id=flow_id, include_object_timerange=True,
+            get_url_options=objects_pb2.GetUrlOptions(accept_get_urls_set=True),
+        )
+    )  # fmt: skip
+    assert [s.object_timerange for s in without_urls.segments] == ["[-1:0_9:0)", "[10:0_20:0)"]
+    assert not without_urls.segments[0].get_urls
 
 
 async def test_overlaps_are_refused_with_the_conflict_named(

@@ -67,6 +67,8 @@ def fill_segments(
             segment.key_frame_count = key_frame_count
         if init_object_id is not None:
             segment.init_object.object_id = init_object_id
+        if include_object_timerange:
+            segment.object_timerange = object_timerange or _object_timerange(timerange, ts_offset)
         if urls is None:
             continue
         if init_object_id is not None:
@@ -81,8 +83,6 @@ def fill_segments(
             key = place.storage_key if place is not None else None
         if key is not None:
             segment.storage_path = key
-        if include_object_timerange:
-            segment.object_timerange = object_timerange or _object_timerange(timerange, ts_offset)
     if deletions:
         _mark_deleted(target[first:], deletions)
 

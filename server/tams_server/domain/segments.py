@@ -40,30 +40,24 @@ class UncontrolledUrl:
     label: str
 
 
-class ListedSegment(NamedTuple):
-    """A Segment as a listing reads it (``store.segments`` selects these columns in
-    this order), and where its Object's bytes are when the listing asked for that:
-    ``extra_instances`` 0 means the row says it all; None (not asked, or no such
-    Object) or more than 0 (further copies) that the Object must be looked up. The
-    uncontrolled URLs come as the driver returns them: JSON text from SQLite, decoded
-    from PostgreSQL. Readers unpack it whole: the streaming path builds one message
-    per Segment from it."""
-
-    start_ns: int
-    end_ns: int
-    timerange: str
-    object_id: str
-    ts_offset: str | None
-    last_duration: str | None
-    object_timerange: str | None
-    sample_offset: int | None
-    sample_count: int | None
-    key_frame_count: int | None
-    init_object_id: str | None
-    storage_id: str | None
-    storage_key: str | None
-    uncontrolled_urls: str | list[dict[str, str]] | None
-    extra_instances: int | None
+# A Segment as a listing reads it, and where its Object's bytes are when the listing
+# asked for that: the parts named by ``LISTED_SEGMENT_FIELDS``, in that order
+# (``store.segments`` selects its columns by these names). ``extra_instances`` 0 means
+# the row says where the Object is, all of it; None (not asked, or no such Object) or
+# more than 0 (further copies) that the Object must be looked up. The uncontrolled URLs
+# come as the driver returns them: JSON text from SQLite, decoded from PostgreSQL.
+# The rows are the driver's own (a tuple, an asyncpg Record): a stream reads millions,
+# and building an object for each costs a quarter of the server's time per Segment.
+# Readers unpack them whole, which the type checker holds to this shape.
+ListedSegment = tuple[
+    int, int, str, str, str | None, str | None, str | None, int | None, int | None, int | None,
+    str | None, str | None, str | None, str | list[dict[str, str]] | None, int | None,
+]  # fmt: skip
+LISTED_SEGMENT_FIELDS = (
+    "start_ns", "end_ns", "timerange", "object_id", "ts_offset", "last_duration",
+    "object_timerange", "sample_offset", "sample_count", "key_frame_count", "init_object_id",
+    "storage_id", "storage_key", "uncontrolled_urls", "extra_instances",
+)  # fmt: skip
 
 
 class Deletion(NamedTuple):

@@ -235,7 +235,5 @@ def _bounds(text: str, field: str) -> tuple[int, int]:
 
 def _covered(page: SegmentPage) -> str:
     """The timerange a page covers (TAMS X-Paging-Timerange)."""
-    if not page.segments:
-        return "()"
-    start = min(segment.start_ns for segment in page.segments)
-    return format_timerange(TimeRange(start, max(segment.end_ns for segment in page.segments)))
+    bounds = page.bounds
+    return "()" if bounds is None else format_timerange(TimeRange(*bounds))

@@ -13,7 +13,7 @@ import asyncio
 import functools
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -40,6 +40,7 @@ from tams_server.domain.models import FlowDeleteRequest
 from tams_server.domain.object_rules import ObjectLedger
 from tams_server.domain.objects import ObjectLocation
 from tams_server.domain.segments import (
+    LISTED_SEGMENT_FIELDS,
     Deletion,
     ListedSegment,
     Rejection,
@@ -68,16 +69,19 @@ Places = Mapping[str, ObjectLocation]
 
 # A listing row: the columns of ``ListedSegment``, in its order; a ``show_deleted``
 # listing's rows go on with ``_DELETION`` and the (kind, seq) of their key.
-_SEGMENT_NAMES = ListedSegment._fields[: ListedSegment._fields.index("init_object_id") + 1]
+_FIELDS = LISTED_SEGMENT_FIELDS
+_SEGMENT_NAMES = _FIELDS[: _FIELDS.index("init_object_id") + 1]
 _OBJECT_COLUMNS = (
     objects.c.storage_id, objects.c.storage_key, objects.c.get_urls, objects.c.extra_instances
 )  # fmt: skip
 _NO_OBJECT = tuple(null().label(col.name) for col in _OBJECT_COLUMNS)
-_WIDTH = len(ListedSegment._fields)
+_WIDTH = len(_FIELDS)
 _DELETION = ("deleted_ns", "deleted_by")
 _KIND, _SEQ = _WIDTH + len(_DELETION), _WIDTH + len(_DELETION) + 1
-_INIT_OBJECT = ListedSegment._fields.index("init_object_id")
-_EXTRA_INSTANCES = ListedSegment._fields.index("extra_instances")
+_START = _FIELDS.index("start_ns")
+_OBJECT_ID = _FIELDS.index("object_id")
+_INIT_OBJECT = _FIELDS.index("init_object_id")
+_EXTRA_INSTANCES = _FIELDS.index("extra_instances")
 
 
 # PostgreSQL: walk the (flow_id, start_ns) key in order whatever the statistics say.
@@ -125,6 +129,13 @@ class SegmentPage:
     deletions: Sequence[Deletion | None]
     places: Places
     next_page_token: str
+
+    @property
+    def bounds(self) -> tuple[int, int] | None:
+        """The earliest start and latest end of the page's Segments; None if empty."""
+        if not self.segments:
+            return None
+        return min(s[0] for s in self.segments), max(s[1] for s in self.segments)  # start, end
 
 
 class SegmentStore:
@@ -260,7 +271,7 @@ class SegmentStore:
         key_width = 3 if listing.show_deleted else 1  # see _key_of
         if len(after) != key_width or not all(isinstance(part, int) for part in after):
             raise InvalidArgument.for_field("page_token", "is not a segment page token")
-        return pager, [int(part) for part in after if part is not None]
+        return pager, [part for part in after if isinstance(part, int)]
 
     async def _listable(self, listing: Listing) -> int | None:
         """The Flow's longest Segment, which bounds the listing's scan; None when the
@@ -284,7 +295,7 @@ class SegmentStore:
             if not listing.with_objects or not rows:
                 return rows, {}
             wanted = {row[_INIT_OBJECT] for row in rows if row[_INIT_OBJECT] is not None}
-            wanted.update(row[3] for row in rows if row[_EXTRA_INSTANCES] != 0)
+            wanted.update(row[_OBJECT_ID] for row in rows if row[_EXTRA_INSTANCES] != 0)
             return rows, await read_locations(conn, wanted) if wanted else {}
 
     async def delete(
@@ -387,15 +398,15 @@ def _key_of(listing: Listing) -> Callable[[Sequence[Any]], list[int]]:
     """The keyset key of a listing's rows: the start, and with deleted Segments in the
     listing also (kind, seq), since those may share a start."""
     if listing.show_deleted:
-        return lambda row: [row[0], row[_KIND], row[_SEQ]]
-    return lambda row: [row[0]]
+        return lambda row: [row[_START], row[_KIND], row[_SEQ]]
+    return lambda row: [row[_START]]
 
 
 def _page(listing: Listing, rows: Rows, places: Places, token: str) -> SegmentPage:
     if not listing.show_deleted:
-        return SegmentPage(list(map(ListedSegment._make, rows)), (), places, token)
+        return SegmentPage(cast(Sequence[ListedSegment], rows), (), places, token)
     return SegmentPage(
-        [ListedSegment._make(row[:_WIDTH]) for row in rows],
+        [cast(ListedSegment, tuple(row[:_WIDTH])) for row in rows],
         [Deletion(row[_WIDTH], row[_WIDTH + 1]) if row[_KIND] else None for row in rows],
         places,
         token,
