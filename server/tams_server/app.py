@@ -278,8 +278,7 @@ def _add_servicers(
     )
     segments_pb2_grpc.add_SegmentServiceServicer_to_server(
         SegmentServicer(
-            SegmentStore(database, inline_delete_limit=limit),
-            tokens,
+            SegmentStore(database, tokens, inline_delete_limit=limit),
             ObjectRecordStore(database),
             urls,
             backends,
@@ -305,10 +304,9 @@ def _add_servicers(
     )
     objects_pb2_grpc.add_ObjectServiceServicer_to_server(
         ObjectServicer(
-            ObjectInfoStore(database),
+            ObjectInfoStore(database, tokens),
             urls,
             backends,
-            tokens,
             url_lifetime_s=config.object_timeout_s,
         ),
         server,

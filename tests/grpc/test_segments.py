@@ -13,7 +13,7 @@ from helpers.factories import new_id, video_flow
 from helpers.objects import external_urls, upload_objects
 from helpers.segments import register
 from helpers.status import failure
-from tams.v1 import flows_pb2, flows_pb2_grpc, segments_pb2, segments_pb2_grpc
+from tams.v1 import flows_pb2, flows_pb2_grpc, objects_pb2, segments_pb2, segments_pb2_grpc
 
 SegmentStub = segments_pb2_grpc.SegmentServiceStub
 
@@ -71,6 +71,14 @@ async def test_register_and_list(
         segments_pb2.ListSegmentsRequest(flow_id=flow_id, include_object_timerange=True)
     )
     assert with_object_range.segments[0].object_timerange == "[-1:0_9:0)"
+    without_urls = await segments.ListSegments(
+        segments_pb2.ListSegmentsRequest(
+            flow_id=flow_id, include_object_timerange=True,
+            get_url_options=objects_pb2.GetUrlOptions(accept_get_urls_set=True),
+        )
+    )  # fmt: skip
+    assert [s.object_timerange for s in without_urls.segments] == ["[-1:0_9:0)", "[10:0_20:0)"]
+    assert not without_urls.segments[0].get_urls
 
 
 async def test_overlaps_are_refused_with_the_conflict_named(
@@ -336,6 +344,40 @@ async def test_soft_delete_keeps_segments_aside(segments: SegmentStub, flow_id: 
         )
     )
     assert result.reason == "INVALID_PAGE_TOKEN"  # a show_deleted token fits no other listing
+
+
+async def test_show_deleted_listings_keep_the_urls_of_live_segments(
+    segments: SegmentStub, flow_id: str, channel: grpc.aio.Channel
+) -> None:
+    """A show_deleted listing asked for get_urls gives live and deleted Segments alike
+    their URLs and storage path (live ones once lost them: the width of a deleted
+    listing's row was taken for that of a row carrying its Object's place)."""
+    uploaded = await upload_objects(channel, flow_id, 3)
+    await register(
+        segments, flow_id,
+        *(post(seconds(i, i + 1), object_id, get_urls=[]) for i, object_id in enumerate(uploaded)),
+    )  # fmt: skip
+    await segments.DeleteSegments(
+        segments_pb2.DeleteSegmentsRequest(flow_id=flow_id, timerange="[1:0_2:0)", soft_delete=True)
+    )
+
+    def described(listed: list[segments_pb2.Segment]) -> list[tuple[str, bool, int, bool]]:
+        return [
+            (s.object_id, s.HasField("deleted"), len(s.get_urls), bool(s.storage_path))
+            for s in listed
+        ]
+
+    expected = [
+        (uploaded[0], False, 1, True), (uploaded[1], True, 1, True), (uploaded[2], False, 1, True)
+    ]  # fmt: skip
+    shown = await segments.ListSegments(
+        segments_pb2.ListSegmentsRequest(flow_id=flow_id, show_deleted=True)
+    )
+    assert described(list(shown.segments)) == expected
+    streamed = segments.StreamSegments(
+        segments_pb2.StreamSegmentsRequest(flow_id=flow_id, show_deleted=True, page_size=2)
+    )
+    assert described([s async for m in streamed for s in m.segments]) == expected
 
 
 async def test_stream_register_errors(segments: SegmentStub, flow_id: str) -> None:

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tams.v1 import objects_pb2
-from tams_server.convert.get_urls import GetUrlMaker
+from tams_server.convert.get_urls import GetUrlWriter
 from tams_server.domain.object_rules import MEDIA
-from tams_server.domain.objects import ObjectLocation
-from tams_server.store.object_info import ObjectRecord
+from tams_server.domain.objects import ObjectLocation, ObjectRecord
 
 
 def object_to_proto(
     record: ObjectRecord,
     flow_ids: Sequence[str],
-    urls: GetUrlMaker | None,
+    urls: GetUrlWriter | None,
     init: ObjectLocation | None,
 ) -> objects_pb2.Object:
     """An Object message: ``timerange`` only for media Objects (TAMS: MUST for media,

@@ -9,9 +9,15 @@ from typing import Any
 
 from tams.v1 import segments_pb2
 from tams_server.convert.errors import item_error
-from tams_server.convert.get_urls import GetUrlMaker
+from tams_server.convert.get_urls import GetUrlWriter
 from tams_server.domain.objects import ObjectLocation
-from tams_server.domain.segments import Rejection, SegmentPost, UncontrolledUrl
+from tams_server.domain.segments import (
+    Deletion,
+    ListedSegment,
+    Rejection,
+    SegmentPost,
+    UncontrolledUrl,
+)
 from tams_server.domain.timerange import format_timerange, parse_timerange, parse_timestamp
 
 
@@ -27,27 +33,27 @@ def post_to_domain(message: segments_pb2.SegmentPost) -> SegmentPost:
     return post
 
 
-# Index of the first of ``store.segments.OBJECT_COLUMNS`` in a listing row that has them.
-_WITH_OBJECT = 12
-
-
 def fill_segments(
     target: Any,
-    rows: Iterable[Sequence[Any]],
+    segments: Iterable[ListedSegment],
     *,
     include_object_timerange: bool,
-    urls: GetUrlMaker | None = None,
+    urls: GetUrlWriter | None = None,
     places: Mapping[str, ObjectLocation] | None = None,
+    deletions: Sequence[Deletion | None] = (),
 ) -> None:
-    """Append Segment messages built from rows of ``store.segments.LISTED_COLUMNS`` to
-    a repeated field, with the ``get_urls`` that ``urls`` makes from ``places`` (where
-    the Objects are). ``target.add`` builds each message in place: making Segments
-    first and copying them in costs twice as much, per Segment of every stream."""
+    """Append Segment messages built from listed Segments to a repeated field, with
+    the ``get_urls`` that ``urls`` writes from the rows or ``places`` (where the other
+    Objects are), and the ``deletions`` of a ``show_deleted`` listing (one for each
+    Segment, None for a live one). ``target.add`` builds each message in place: making
+    Segments first and copying them in costs twice as much, per Segment of every
+    stream."""
+    first = len(target)
     add = target.add
     places = places or {}
-    for row in rows:
-        (_, _, timerange, object_id, ts_offset, last_duration, object_timerange,
-         sample_offset, sample_count, key_frame_count, init_object_id, *_) = row  # fmt: skip
+    for (_, _, timerange, object_id, ts_offset, last_duration, object_timerange, sample_offset,
+         sample_count, key_frame_count, init_object_id, storage_id, key, uncontrolled,
+         extra_instances) in segments:  # fmt: skip
         segment = add(object_id=object_id, timerange=timerange)
         if ts_offset is not None:
             segment.ts_offset = ts_offset
@@ -61,14 +67,14 @@ def fill_segments(
             segment.key_frame_count = key_frame_count
         if init_object_id is not None:
             segment.init_object.object_id = init_object_id
+        if include_object_timerange:
+            segment.object_timerange = object_timerange or _object_timerange(timerange, ts_offset)
         if urls is None:
             continue
         if init_object_id is not None:
             urls.fill(segment.init_object.get_urls, places.get(init_object_id))
-        if len(row) > _WITH_OBJECT and not row[_WITH_OBJECT + 3]:
-            # The row carries where its Object is, and the Object has no further copies.
-            storage_id, key, uncontrolled = row[_WITH_OBJECT : _WITH_OBJECT + 3]
-            if isinstance(uncontrolled, str):  # JSON text, as the raw read path returns it
+        if extra_instances == 0:  # the row says where its Object is, all of it
+            if isinstance(uncontrolled, str):
                 uncontrolled = json.loads(uncontrolled)
             urls.add(segment.get_urls, storage_id, key, (), uncontrolled or ())
         else:
@@ -77,8 +83,8 @@ def fill_segments(
             key = place.storage_key if place is not None else None
         if key is not None:
             segment.storage_path = key
-        if include_object_timerange:
-            segment.object_timerange = object_timerange or _object_timerange(timerange, ts_offset)
+    if deletions:
+        _mark_deleted(target[first:], deletions)
 
 
 def _object_timerange(timerange: str, ts_offset: str | None) -> str:
@@ -106,24 +112,10 @@ def failed_segments(
     ]
 
 
-def fill_segments_with_deleted(
-    target: Any,
-    rows: Sequence[Sequence[Any]],
-    *,
-    include_object_timerange: bool,
-    urls: GetUrlMaker | None = None,
-    places: Mapping[str, ObjectLocation] | None = None,
-) -> None:
-    """``fill_segments`` for rows of live and soft-deleted Segments together, which end
-    with ``deleted_ns, deleted_by`` (see ``SegmentStore.page_with_deleted``)."""
-    first = len(target)
-    fill_segments(
-        target, (row[:12] for row in rows), include_object_timerange=include_object_timerange,
-        urls=urls, places=places,
-    )  # fmt: skip
-    for segment, row in zip(target[first:], rows, strict=True):
-        deleted_ns, deleted_by = row[12], row[13]
-        if deleted_ns is not None:
-            segment.deleted.FromNanoseconds(deleted_ns)
-            if deleted_by is not None:
-                segment.deleted_by = deleted_by
+def _mark_deleted(added: Sequence[Any], deletions: Sequence[Deletion | None]) -> None:
+    """Mark the soft-deleted Segments among those just added (AIP-164)."""
+    for segment, deletion in zip(added, deletions, strict=True):
+        if deletion is not None:
+            segment.deleted.FromNanoseconds(deletion.deleted_ns)
+            if deletion.deleted_by is not None:
+                segment.deleted_by = deletion.deleted_by

@@ -1,4 +1,5 @@
-"""Rules for Object ids and uploads."""
+"""Objects: rules for their ids and uploads, where their bytes are, which of their
+URLs a request wants."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tams_server.domain.errors import InvalidArgument, Reason
+from tams_server.domain.tags import TagFilter
 
 MAX_ALLOCATION = 10_000
 
@@ -32,3 +34,35 @@ class ObjectLocation:
     storage_key: str | None
     copies: Sequence[tuple[str, str]] = ()
     uncontrolled: Sequence[dict[str, str]] = ()
+
+
+@dataclass(frozen=True)
+class ObjectRecord:
+    """A registered Object: its properties and where its bytes are."""
+
+    id: str
+    first_flow_id: str | None
+    content_type: str | None
+    kind: str | None
+    timerange: str | None
+    key_frame_count: int | None
+    init_object_id: str | None
+    location: ObjectLocation
+
+
+@dataclass(frozen=True)
+class UrlFilters:
+    """Which ``get_urls`` a request lets through (TAMS ``accept_get_urls``,
+    ``accept_storage_ids``, ``presigned``, ``verbose_storage``,
+    ``storage_backend_tag.*``). ``labels``/``storage_ids`` None: no filter."""
+
+    labels: frozenset[str] | None = None
+    storage_ids: frozenset[str] | None = None
+    presigned: bool | None = None
+    verbose: bool = False
+    backend_tags: tuple[TagFilter, ...] = ()
+
+    @property
+    def none_wanted(self) -> bool:
+        """``accept_get_urls=`` (given, empty): no URLs at all, so none are signed."""
+        return self.labels is not None and not self.labels

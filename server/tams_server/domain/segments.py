@@ -11,6 +11,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from tams_server.domain.errors import (
     FailedPrecondition,
@@ -36,6 +37,33 @@ class UncontrolledUrl:
 
     url: str
     label: str
+
+
+# A Segment as a listing reads it, and where its Object's bytes are when the listing
+# asked for that: the parts named by ``LISTED_SEGMENT_FIELDS``, in that order
+# (``store.segments`` selects its columns by these names). ``extra_instances`` 0 means
+# the row says where the Object is, all of it; None (not asked, or no such Object) or
+# more than 0 (further copies) that the Object must be looked up. The uncontrolled URLs
+# come as the driver returns them: JSON text from SQLite, decoded from PostgreSQL.
+# The rows are the driver's own (a tuple, an asyncpg Record): a stream reads millions,
+# and building an object for each costs a quarter of the server's time per Segment.
+# Readers unpack them whole, which the type checker holds to this shape.
+ListedSegment = tuple[
+    int, int, str, str, str | None, str | None, str | None, int | None, int | None, int | None,
+    str | None, str | None, str | None, str | list[dict[str, str]] | None, int | None,
+]  # fmt: skip
+LISTED_SEGMENT_FIELDS = (
+    "start_ns", "end_ns", "timerange", "object_id", "ts_offset", "last_duration",
+    "object_timerange", "sample_offset", "sample_count", "key_frame_count", "init_object_id",
+    "storage_id", "storage_key", "uncontrolled_urls", "extra_instances",
+)  # fmt: skip
+
+
+class Deletion(NamedTuple):
+    """When and by whom a soft-deleted Segment was deleted."""
+
+    deleted_ns: int
+    deleted_by: str | None
 
 
 # SegmentPost and Segment are made for every Segment of every registration: plain

@@ -8,15 +8,16 @@ import grpc
 
 from tams.v1 import objects_pb2, objects_pb2_grpc
 from tams_server.convert.common import tag_filters_to_domain
-from tams_server.convert.get_urls import GetUrlMaker, UrlFilters, filters_to_domain
+from tams_server.convert.get_urls import GetUrlWriter, filters_to_domain
 from tams_server.convert.objects import object_to_proto
 from tams_server.domain.errors import InvalidArgument, Reason
 from tams_server.domain.ids import check_uuid
-from tams_server.domain.objects import check_object_id
+from tams_server.domain.objects import UrlFilters, check_object_id
 from tams_server.domain.storage import StorageBackend
+from tams_server.objects.get_urls import GetUrlMaker
 from tams_server.objects.urls import ObjectUrls
 from tams_server.store.object_info import ObjectInfoStore
-from tams_server.store.paging import PageTokenCodec, fingerprint, page_size
+from tams_server.store.paging import page_size
 
 Context = grpc.aio.ServicerContext[object, object]
 
@@ -29,14 +30,12 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
         store: ObjectInfoStore,
         urls: ObjectUrls,
         backends: Sequence[StorageBackend],
-        tokens: PageTokenCodec,
         *,
         url_lifetime_s: int,
     ) -> None:
         self._store = store
         self._urls = urls
         self._backends = {backend.id: backend for backend in backends}
-        self._tokens = tokens
         self._url_lifetime_s = url_lifetime_s
 
     async def GetObject(
@@ -45,21 +44,12 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
         check_object_id(request.object_id, "object_id")
         filters = filters_to_domain(request.get_url_options, "get_url_options")
         flow_filters = tag_filters_to_domain(request.flow_tags)
-        size = page_size(request.page_size)
-        print_ = fingerprint("object-flows", request.object_id, flow_filters)
-        after = None
-        if request.page_token:
-            [last] = self._tokens.decode(request.page_token, print_)
-            after = str(last)
-        record, flow_ids, init = await self._store.get(
-            request.object_id, flow_filters=flow_filters, after=after, limit=size + 1
-        )
-        token = ""
-        if len(flow_ids) > size:
-            flow_ids = flow_ids[:size]
-            token = self._tokens.encode([flow_ids[-1]], print_)
-        message = object_to_proto(record, flow_ids, self._url_maker(filters), init)
-        return objects_pb2.GetObjectResponse(object=message, next_page_token=token)
+        record, flows, init = await self._store.get(
+            request.object_id, flow_filters=flow_filters,
+            page_size=page_size(request.page_size), page_token=request.page_token,
+        )  # fmt: skip
+        message = object_to_proto(record, flows.items, self._url_writer(filters), init)
+        return objects_pb2.GetObjectResponse(object=message, next_page_token=flows.next_page_token)
 
     async def AddObjectInstance(
         self, request: objects_pb2.AddObjectInstanceRequest, context: Context
@@ -92,10 +82,8 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
             raise InvalidArgument.for_field(
                 "instance", "give storage_id or uncontrolled", reason=Reason.MISSING_FIELD
             )
-        record, flow_ids, init = await self._store.get(
-            object_id, flow_filters=(), after=None, limit=100
-        )
-        message = object_to_proto(record, flow_ids, self._url_maker(UrlFilters()), init)
+        record, flows, init = await self._store.get(object_id)
+        message = object_to_proto(record, flows.items, self._url_writer(UrlFilters()), init)
         return objects_pb2.AddObjectInstanceResponse(object=message)
 
     async def DeleteObjectInstance(
@@ -127,9 +115,11 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
             )
         return backend
 
-    def _url_maker(self, filters: UrlFilters) -> GetUrlMaker | None:
+    def _url_writer(self, filters: UrlFilters) -> GetUrlWriter | None:
         if filters.none_wanted:
             return None
-        return GetUrlMaker(
-            self._urls, self._backends.values(), filters, expires_s=self._url_lifetime_s
+        return GetUrlWriter(
+            GetUrlMaker(
+                self._urls, self._backends.values(), filters, expires_s=self._url_lifetime_s
+            )
         )

@@ -23,7 +23,7 @@ from tams_server.domain.tags import TagFilter, tag_matches
 from tams_server.objects.urls import ObjectUrls
 from tams_server.servicers.multipart import MultipartCalls
 from tams_server.store.objects import Allocation, ObjectRecordStore
-from tams_server.store.paging import PageTokenCodec, fingerprint, page_size
+from tams_server.store.paging import Pager, PageTokenCodec, fingerprint, page_size
 
 Context = grpc.aio.ServicerContext[object, object]
 
@@ -60,23 +60,23 @@ class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
             key=lambda b: (b.label, b.id),
             reverse=request.reverse_order,
         )
-        size = page_size(request.page_size)
-        print_ = fingerprint("storage-backends", filters, request.reverse_order)
-        if request.page_token:
-            label, backend_id = self._tokens.decode(request.page_token, print_)
-            after = (str(label), str(backend_id))
+        pager = Pager(
+            self._tokens,
+            fingerprint("storage-backends", filters, request.reverse_order),
+            page_size(request.page_size),
+        )
+        after = pager.resume(request.page_token)
+        if after is not None:
+            last = tuple(str(part) for part in after)
             chosen = [
                 b for b in chosen
-                if ((b.label, b.id) < after if request.reverse_order else (b.label, b.id) > after)
+                if ((b.label, b.id) < last if request.reverse_order else (b.label, b.id) > last)
             ]  # fmt: skip
-        page = chosen[:size]
-        token = ""
-        if len(chosen) > size:
-            token = self._tokens.encode([page[-1].label, page[-1].id], print_)
+        page, token = pager.cut(chosen[: pager.limit], lambda b: [b.label, b.id])
         return storage_pb2.ListStorageBackendsResponse(
             storage_backends=[backend_to_proto(b) for b in page],
             next_page_token=token,
-            page_size=size,
+            page_size=pager.size,
         )
 
     async def AllocateStorage(

@@ -5,48 +5,43 @@ on other backends, and uncontrolled URLs (ADR 0038, 0042)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tams_server.domain.errors import FailedPrecondition, NotFound, Reason
-from tams_server.domain.objects import ObjectLocation
+from tams_server.domain.objects import ObjectLocation, ObjectRecord
+from tams_server.domain.queries import Page
 from tams_server.domain.tags import TagFilter
 from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
 from tams_server.store.objects import read_locations
+from tams_server.store.paging import DEFAULT_PAGE_SIZE, Pager, PageTokenCodec, fingerprint
 from tams_server.store.schema import flow_tags, flows, object_instances, objects, segments
 from tams_server.store.tags import tag_filter_clauses
-
-
-@dataclass(frozen=True)
-class ObjectRecord:
-    """A registered Object: its properties and where its bytes are."""
-
-    id: str
-    first_flow_id: str | None
-    content_type: str | None
-    kind: str | None
-    timerange: str | None
-    key_frame_count: int | None
-    init_object_id: str | None
-    location: ObjectLocation
 
 
 class ObjectInfoStore:
     """Reads of Objects and changes of their instances, each one transaction."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, tokens: PageTokenCodec) -> None:
         self._db = database
+        self._tokens = tokens
 
     async def get(
-        self, object_id: str, *, flow_filters: Sequence[TagFilter], after: str | None, limit: int
-    ) -> tuple[ObjectRecord, list[str], ObjectLocation | None]:
-        """The Object, up to ``limit`` ids of the live Flows using it (after ``after``,
-        in id order) and where its init Object is. Allocated Objects that no Segment
-        used yet are NOT_FOUND (TAMS)."""
+        self,
+        object_id: str,
+        *,
+        flow_filters: Sequence[TagFilter] = (),
+        page_size: int = DEFAULT_PAGE_SIZE,
+        page_token: str = "",
+    ) -> tuple[ObjectRecord, Page[str], ObjectLocation | None]:
+        """The Object, a page of the ids of the live Flows using it (in id order) and
+        where its init Object is. Allocated Objects that no Segment used yet are
+        NOT_FOUND (TAMS)."""
+        pager = Pager(self._tokens, fingerprint("object-flows", object_id, flow_filters), page_size)
+        after = pager.resume(page_token)
         async with self._db.read() as conn:
             record = await _record(conn, object_id)
             using = union(
@@ -65,17 +60,17 @@ class ObjectInfoStore:
                     *tag_filter_clauses(flow_tags, "flow_id", flows.c.id, flow_filters),
                 )
                 .order_by(using.c.flow_id)
-                .limit(limit)
+                .limit(pager.limit)
             )
             if after is not None:
-                stmt = stmt.where(using.c.flow_id > after)
-            flow_ids = list(await conn.scalars(stmt))
+                stmt = stmt.where(using.c.flow_id > str(after[0]))
+            flow_ids, token = pager.cut(list(await conn.scalars(stmt)), lambda flow_id: [flow_id])
             init = None
             if record.init_object_id is not None:
                 init = (await read_locations(conn, [record.init_object_id])).get(
                     record.init_object_id
                 )
-            return record, flow_ids, init
+            return record, Page(list(flow_ids), token, page_size), init
 
     async def check_copy(self, object_id: str, storage_id: str) -> tuple[str, str, str | None]:
         """Where to copy from to make a copy on ``storage_id``: (storage id, key) of an

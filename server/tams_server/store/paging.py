@@ -15,9 +15,9 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, func, tuple_
 from sqlalchemy.engine import Row
@@ -30,6 +30,7 @@ MAX_PAGE_SIZE = 1000
 _SIGNATURE_BYTES = 16
 
 KeyValue = int | str | None
+T = TypeVar("T")
 
 
 def page_size(requested: int, *, field: str = "page_size", default: int = DEFAULT_PAGE_SIZE,
@@ -123,6 +124,41 @@ def tams_order(
     return SortSpec((date, unique), descending=not reverse)
 
 
+@dataclass(frozen=True)
+class Pager:
+    """Keyset paging of one listing: its page size and the signed tokens of its query
+    (``fingerprint``). A page is read with ``limit`` (one more than it holds, so the
+    extra item tells whether another page follows) and ``cut`` to size with the token
+    of the next page."""
+
+    tokens: PageTokenCodec
+    fingerprint: str
+    size: int
+
+    @property
+    def limit(self) -> int:
+        """How many items to read for one page."""
+        return self.size + 1
+
+    def resume(self, page_token: str) -> list[KeyValue] | None:
+        """The key to read after (None: from the start), from a request's token."""
+        return self.tokens.decode(page_token, self.fingerprint) if page_token else None
+
+    def next_token(self, last_key: Sequence[KeyValue]) -> str:
+        """The token of the page after the item with ``last_key``."""
+        return self.tokens.encode(last_key, self.fingerprint)
+
+    def cut(
+        self, items: Sequence[T], key: Callable[[T], Sequence[KeyValue]]
+    ) -> tuple[Sequence[T], str]:
+        """The page among ``items`` (read with ``limit``) and the token of the next
+        page ("" on the last)."""
+        if len(items) <= self.size:
+            return items, ""
+        page = items[: self.size]
+        return page, self.next_token(key(page[-1]))
+
+
 async def read_page(
     conn: AsyncConnection,
     query: Select[Any],
@@ -135,11 +171,12 @@ async def read_page(
 ) -> tuple[list[Row[Any]], str]:
     """One page of ``query`` in ``sort`` order after ``page_token``, and the token of
     the next page ("" on the last)."""
+    pager = Pager(tokens, query_fingerprint, page_size)
     stmt = query.add_columns(*sort.keys).order_by(*sort.order_by())
-    if page_token:
-        stmt = stmt.where(sort.after(tokens.decode(page_token, query_fingerprint)))
-    rows = list(await conn.execute(stmt.limit(page_size + 1)))
-    if len(rows) <= page_size:
-        return rows, ""
-    last_key = list(rows[page_size - 1][-len(sort.keys) :])
-    return rows[:page_size], tokens.encode(last_key, query_fingerprint)
+    after = pager.resume(page_token)
+    if after is not None:
+        stmt = stmt.where(sort.after(after))
+    rows = list(await conn.execute(stmt.limit(pager.limit)))
+    width = len(sort.keys)
+    page, token = pager.cut(rows, lambda row: list(row[-width:]))
+    return list(page), token

@@ -8,6 +8,8 @@ Alembic migrations in ``migrations/`` create and evolve these tables.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -153,30 +155,35 @@ profiles = Table(
     Column("created_ns", BigInteger, nullable=False),
 )
 
+
+def _segment_columns() -> list[Column[Any]]:
+    """The columns of a Segment wherever it is kept, live or soft-deleted, after its
+    Flow and start (fresh objects: a Column belongs to one table)."""
+    return [
+        Column("end_ns", BigInteger, nullable=False),
+        Column("timerange", Text, nullable=False),
+        Column("object_id", Text, nullable=False),
+        Column("ts_offset", Text),
+        Column("last_duration", Text),
+        Column("object_timerange", Text),
+        Column("sample_offset", BigInteger),
+        Column("sample_count", BigInteger),
+        Column("key_frame_count", Integer),
+        Column("init_object_id", Text),
+        Column("created_ns", BigInteger, nullable=False),
+    ]
+
+
 # Segments of live Flows, clustered by (flow, start): a window query is one index range
 # scan. Ranges are half-open [start_ns, end_ns); segments of a Flow never overlap
-# (PostgreSQL: the exclusion constraint below; SQLite: checked inside the serialised
-# write transaction).
+# (PostgreSQL: the exclusion constraint of migration 0003; SQLite: checked inside the
+# serialised write transaction).
 segments = Table(
     "segments",
     metadata,
     Column("flow_id", ID, ForeignKey("flows.id"), primary_key=True),
     Column("start_ns", BigInteger, primary_key=True),
-    Column("end_ns", BigInteger, nullable=False),
-    Column("timerange", Text, nullable=False),
-    Column("object_id", Text, nullable=False),
-    Column("ts_offset", Text),
-    Column("last_duration", Text),
-    Column("object_timerange", Text),
-    Column("sample_offset", BigInteger),
-    Column("sample_count", BigInteger),
-    Column("key_frame_count", Integer),
-    Column("init_object_id", Text),
-    # Unused since 0007 (always NULL): uncontrolled URLs belong to the Object (TAMS
-    # ADR 0038, objects.get_urls). Listing rows keep the column's place until a
-    # migration drops it.
-    Column("get_urls", JSON(none_as_null=True)),
-    Column("created_ns", BigInteger, nullable=False),
+    *_segment_columns(),
     Index(None, "object_id"),
     Index(None, "init_object_id"),
     sqlite_with_rowid=False,
@@ -282,18 +289,7 @@ deleted_segments = Table(
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     Column("flow_id", ID, nullable=False),
     Column("start_ns", BigInteger, nullable=False),
-    Column("end_ns", BigInteger, nullable=False),
-    Column("timerange", Text, nullable=False),
-    Column("object_id", Text, nullable=False),
-    Column("ts_offset", Text),
-    Column("last_duration", Text),
-    Column("object_timerange", Text),
-    Column("sample_offset", BigInteger),
-    Column("sample_count", BigInteger),
-    Column("key_frame_count", Integer),
-    Column("init_object_id", Text),
-    Column("get_urls", JSON(none_as_null=True)),
-    Column("created_ns", BigInteger, nullable=False),
+    *_segment_columns(),
     Column("deleted_ns", BigInteger, nullable=False),
     Column("deleted_by", Text),
     Index(None, "flow_id", "start_ns"),

@@ -9,21 +9,24 @@ place in the Flow (design decision 4), never ``end_ns > x`` alone.
 
 from __future__ import annotations
 
+import asyncio
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
-    BindParameter,
     ColumnElement,
+    FromClause,
+    Label,
     Select,
     Text,
     bindparam,
     delete,
     insert,
     literal,
+    literal_column,
     null,
     select,
     tuple_,
@@ -32,9 +35,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tams_server.domain.errors import InvalidArgument
 from tams_server.domain.models import FlowDeleteRequest
 from tams_server.domain.object_rules import ObjectLedger
+from tams_server.domain.objects import ObjectLocation
 from tams_server.domain.segments import (
+    LISTED_SEGMENT_FIELDS,
+    Deletion,
+    ListedSegment,
     Rejection,
     Segment,
     Timeline,
@@ -49,28 +57,31 @@ from tams_server.store.deletions import count_covered, covered, create_request
 from tams_server.store.engine import Database
 from tams_server.store.extent import refresh_extent
 from tams_server.store.flows import flow_not_found, flow_read_only
-from tams_server.store.objects import read_states, save_states
+from tams_server.store.objects import read_locations, read_states, save_states
+from tams_server.store.paging import Pager, PageTokenCodec, fingerprint
 from tams_server.store.raw import fetch_all, insert_rows
 from tams_server.store.releases import delete_segments_releasing
 from tams_server.store.schema import deleted_segments, flows, objects, segments
 
 c = segments.c
+Rows = Sequence[Sequence[Any]]
+Places = Mapping[str, ObjectLocation]
 
-# The columns a listing returns, in the order `SegmentRow` reads them.
-LISTED_COLUMNS = (
-    c.start_ns,
-    c.end_ns,
-    c.timerange,
-    c.object_id,
-    c.ts_offset,
-    c.last_duration,
-    c.object_timerange,
-    c.sample_offset,
-    c.sample_count,
-    c.key_frame_count,
-    c.init_object_id,
-    c.get_urls,
-)
+# A listing row: the columns of ``ListedSegment``, in its order; a ``show_deleted``
+# listing's rows go on with ``_DELETION`` and the (kind, seq) of their key.
+_FIELDS = LISTED_SEGMENT_FIELDS
+_SEGMENT_NAMES = _FIELDS[: _FIELDS.index("init_object_id") + 1]
+_OBJECT_COLUMNS = (
+    objects.c.storage_id, objects.c.storage_key, objects.c.get_urls, objects.c.extra_instances
+)  # fmt: skip
+_NO_OBJECT = tuple(null().label(col.name) for col in _OBJECT_COLUMNS)
+_WIDTH = len(_FIELDS)
+_DELETION = ("deleted_ns", "deleted_by")
+_KIND, _SEQ = _WIDTH + len(_DELETION), _WIDTH + len(_DELETION) + 1
+_START = _FIELDS.index("start_ns")
+_OBJECT_ID = _FIELDS.index("object_id")
+_INIT_OBJECT = _FIELDS.index("init_object_id")
+_EXTRA_INSTANCES = _FIELDS.index("extra_instances")
 
 
 # PostgreSQL: walk the (flow_id, start_ns) key in order whatever the statistics say.
@@ -90,11 +101,51 @@ class Window:
     reverse: bool = False
 
 
+@dataclass(frozen=True)
+class Listing:
+    """A listing of one Flow's Segments: which window, with the soft-deleted ones
+    (AIP-164 ``show_deleted``) or not, with where their Objects are (for get_urls) or
+    not."""
+
+    flow_id: str
+    window: Window
+    show_deleted: bool = False
+    with_objects: bool = False
+
+    @property
+    def fingerprint(self) -> str:
+        """What a page token of this listing is bound to."""
+        return fingerprint("segments", self.flow_id, self.window, self.show_deleted)
+
+
+@dataclass(frozen=True)
+class SegmentPage:
+    """One page of a listing: its Segments in order, their deletions (``show_deleted``
+    listings: one for each Segment, None for a live one; otherwise empty), where the
+    Objects the rows do not locate are, and the token of the next page ("" for
+    none)."""
+
+    segments: Sequence[ListedSegment]
+    deletions: Sequence[Deletion | None]
+    places: Places
+    next_page_token: str
+
+    @property
+    def bounds(self) -> tuple[int, int] | None:
+        """The earliest start and latest end of the page's Segments; None if empty."""
+        if not self.segments:
+            return None
+        return min(s[0] for s in self.segments), max(s[1] for s in self.segments)  # start, end
+
+
 class SegmentStore:
     """Use cases on Segments, each one transaction."""
 
-    def __init__(self, database: Database, *, inline_delete_limit: int) -> None:
+    def __init__(
+        self, database: Database, tokens: PageTokenCodec, *, inline_delete_limit: int
+    ) -> None:
         self._db = database
+        self._tokens = tokens
         self._inline_limit = inline_delete_limit
 
     async def register(
@@ -158,69 +209,94 @@ class SegmentStore:
             )
             return value
 
-    async def page(
-        self,
-        flow_id: str,
-        window: Window,
-        *,
-        after_start: int | None,
-        limit: int,
-        max_segment: int | None = None,
-        with_objects: bool = False,
-    ) -> Sequence[Sequence[Any]]:
-        """Up to ``limit`` Segments of ``window`` after the key ``after_start``, in
-        order; a Flow that does not exist has none. A streaming caller passes the
-        ``max_segment`` it read once, and each page is then a single statement.
-        ``with_objects`` adds ``OBJECT_COLUMNS`` to each row."""
-        if window.start_ns >= window.end_ns:
-            return []  # the window is never
+    async def page(self, listing: Listing, *, page_size: int, page_token: str) -> SegmentPage:
+        """One page of a listing after ``page_token``; a Flow that does not exist has
+        no Segments."""
+        pager, after = self._pager(listing, page_size, page_token)
+        max_segment = await self._listable(listing)
         if max_segment is None:
-            max_segment = await self.max_segment(flow_id)
-            if max_segment is None:
-                return []
-        stmt, params = _listing(flow_id, window, max_segment, after_start, limit, with_objects)
-        if self._db.is_sqlite:
-            async with self._db.read(snapshot=False) as conn:
-                return await fetch_all(conn, stmt, params)
-        async with self._db.read() as conn:
-            await conn.exec_driver_sql(_KEY_ORDER_ONLY)
-            return await fetch_all(conn, stmt, params)
+            return SegmentPage((), (), {}, "")
+        rows, places = await self._read(listing, max_segment, after, pager.limit)
+        rows, token = pager.cut(rows, _key_of(listing))
+        return _page(listing, rows, places, token)
 
-    async def page_with_deleted(
-        self,
-        flow_id: str,
-        window: Window,
-        *,
-        after_key: Sequence[int] | None,
-        limit: int,
-    ) -> Sequence[Sequence[Any]]:
-        """Like ``page``, live and soft-deleted Segments together (AIP-164
-        ``show_deleted``). Rows end with ``deleted_ns, deleted_by, kind, seq``; the
-        key is ``(start_ns, kind, seq)``, since deleted Segments may share a start."""
-        if window.start_ns >= window.end_ns:
-            return []
-        max_segment = await self.max_segment(flow_id)
+    async def pages(
+        self, listing: Listing, *, page_size: int, page_token: str, limit: int | None
+    ) -> AsyncIterator[SegmentPage]:
+        """Every page of a listing after ``page_token``, up to ``limit`` Segments in
+        all (None: no limit); each but the last carries the token that resumes after
+        it. The next page is read while the caller handles this one: the database works
+        on it while a page is converted and sent, instead of each waiting for the
+        other."""
+        pager, after = self._pager(listing, page_size, page_token)
+        max_segment = await self._listable(listing)
         if max_segment is None:
-            return []
-        d = deleted_segments.c
-        live = select(
-            *LISTED_COLUMNS, null().label("deleted_ns"), null().label("deleted_by"),
-            literal(0).label("kind"), literal(0).label("seq"),
-        ).where(*overlapping(segments.c, flow_id, window, max_segment))  # fmt: skip
-        gone = select(
-            *(d[col.name] for col in LISTED_COLUMNS), d.deleted_ns, d.deleted_by,
-            literal(1).label("kind"), d.seq,
-        ).where(*overlapping(d, flow_id, window, max_segment))  # fmt: skip
-        both = union_all(live, gone).subquery()
-        key = tuple_(both.c.start_ns, both.c.kind, both.c.seq)
-        stmt = select(both)
-        if after_key is not None:
-            after = tuple_(*after_key)
-            stmt = stmt.where(key < after if window.reverse else key > after)
-        order = [both.c.start_ns, both.c.kind, both.c.seq]
-        stmt = stmt.order_by(*(col.desc() for col in order) if window.reverse else order)
-        async with self._db.read() as conn:
-            return list(await conn.execute(stmt.limit(limit)))
+            return
+        key_of = _key_of(listing)
+        remaining = limit
+
+        def want() -> int:
+            return page_size if remaining is None else min(page_size, remaining)
+
+        asked = want()
+        pending = asyncio.ensure_future(self._read(listing, max_segment, after, asked))
+        try:
+            while True:
+                rows, places = await pending
+                if not rows:
+                    return
+                if remaining is not None:
+                    remaining -= len(rows)
+                done = len(rows) < asked or remaining == 0
+                token = ""
+                if not done:
+                    last = key_of(rows[-1])
+                    asked = want()
+                    pending = asyncio.ensure_future(self._read(listing, max_segment, last, asked))
+                    token = pager.next_token(last)
+                yield _page(listing, rows, places, token)
+                if done:
+                    return
+        finally:
+            pending.cancel()
+
+    def _pager(
+        self, listing: Listing, page_size: int, page_token: str
+    ) -> tuple[Pager, list[int] | None]:
+        """The listing's pager, and the key its page token resumes after."""
+        pager = Pager(self._tokens, listing.fingerprint, page_size)
+        after = pager.resume(page_token)
+        if after is None:
+            return pager, None
+        key_width = 3 if listing.show_deleted else 1  # see _key_of
+        if len(after) != key_width or not all(isinstance(part, int) for part in after):
+            raise InvalidArgument.for_field("page_token", "is not a segment page token")
+        return pager, [part for part in after if isinstance(part, int)]
+
+    async def _listable(self, listing: Listing) -> int | None:
+        """The Flow's longest Segment, which bounds the listing's scan; None when the
+        listing has nothing (an empty window, no such Flow)."""
+        if listing.window.start_ns >= listing.window.end_ns:
+            return None
+        return await self.max_segment(listing.flow_id)
+
+    async def _read(
+        self, listing: Listing, max_segment: int, after: list[int] | None, limit: int
+    ) -> tuple[Rows, Places]:
+        """Up to ``limit`` rows of a listing after the key ``after``, each page one
+        statement; with ``with_objects`` also where the Objects the rows do not locate
+        are (init Objects, Objects with further copies)."""
+        stmt, params = _listing(listing, max_segment, after, limit)
+        snapshot = not self._db.is_sqlite
+        async with self._db.read(snapshot=snapshot) as conn:
+            if snapshot:
+                await conn.exec_driver_sql(_KEY_ORDER_ONLY)
+            rows = await fetch_all(conn, stmt, params)
+            if not listing.with_objects or not rows:
+                return rows, {}
+            wanted = {row[_INIT_OBJECT] for row in rows if row[_INIT_OBJECT] is not None}
+            wanted.update(row[_OBJECT_ID] for row in rows if row[_EXTRA_INSTANCES] != 0)
+            return rows, await read_locations(conn, wanted) if wanted else {}
 
     async def delete(
         self,
@@ -318,72 +394,122 @@ def overlapping(
     return conditions
 
 
-# With ``with_objects``, a listing row goes on with where its Object's bytes are.
-OBJECT_COLUMNS = (
-    objects.c.storage_id, objects.c.storage_key, objects.c.get_urls, objects.c.extra_instances
-)  # fmt: skip
+def _key_of(listing: Listing) -> Callable[[Sequence[Any]], list[int]]:
+    """The keyset key of a listing's rows: the start, and with deleted Segments in the
+    listing also (kind, seq), since those may share a start."""
+    if listing.show_deleted:
+        return lambda row: [row[_START], row[_KIND], row[_SEQ]]
+    return lambda row: [row[_START]]
+
+
+def _page(listing: Listing, rows: Rows, places: Places, token: str) -> SegmentPage:
+    if not listing.show_deleted:
+        return SegmentPage(cast(Sequence[ListedSegment], rows), (), places, token)
+    return SegmentPage(
+        [cast(ListedSegment, tuple(row[:_WIDTH])) for row in rows],
+        [Deletion(row[_WIDTH], row[_WIDTH + 1]) if row[_KIND] else None for row in rows],
+        places,
+        token,
+    )
+
+
+def _window_conditions(
+    columns: Any, *, bounded_start: bool, by_object: bool
+) -> list[ColumnElement[bool]]:
+    """``overlapping`` with bind parameters, for statements built once per shape."""
+    conditions = [
+        columns.flow_id == bindparam("flow_id"),
+        columns.start_ns < bindparam("hi"),
+        columns.end_ns > bindparam("lo"),
+    ]
+    if bounded_start:
+        conditions.append(columns.start_ns >= bindparam("earliest_start"))
+    if by_object:
+        conditions.append(columns.object_id == bindparam("object_id"))
+    return conditions
 
 
 @functools.cache
 def _listing_statement(
-    *, bounded_start: bool, by_object: bool, after: bool, reverse: bool, with_objects: bool
+    *,
+    bounded_start: bool,
+    by_object: bool,
+    after: bool,
+    reverse: bool,
+    with_objects: bool,
+    show_deleted: bool,
 ) -> Select[Any]:
     """The listing query of one shape, with bind parameters: built once per shape so
     that ``raw.fetch_all`` compiles it once per engine."""
-    conditions = [
-        c.flow_id == bindparam("flow_id"),
-        c.start_ns < bindparam("hi"),
-        c.end_ns > bindparam("lo"),
-    ]
-    if bounded_start:
-        conditions.append(c.start_ns >= bindparam("earliest_start"))
-    if by_object:
-        conditions.append(c.object_id == bindparam("object_id"))
-    if after:
-        key: BindParameter[int] = bindparam("after")
-        conditions.append(c.start_ns < key if reverse else c.start_ns > key)
-    order = c.start_ns.desc() if reverse else c.start_ns.asc()
-    stmt = select(*LISTED_COLUMNS)
+    where = functools.partial(_window_conditions, bounded_start=bounded_start, by_object=by_object)
+    source: FromClause
+    if show_deleted:
+        d = deleted_segments.c
+        live = select(
+            *(c[name] for name in _SEGMENT_NAMES), null().label("deleted_ns"),
+            null().label("deleted_by"), _number(0, "kind"), _number(0, "seq"),
+        ).where(*where(c))  # fmt: skip
+        gone = select(
+            *(d[name] for name in _SEGMENT_NAMES), d.deleted_ns, d.deleted_by,
+            _number(1, "kind"), d.seq,
+        ).where(*where(d))  # fmt: skip
+        both = union_all(live, gone).subquery()
+        source, columns, conditions = both, both.c, []
+        key = [both.c.start_ns, both.c.kind, both.c.seq]
+        tail = [*(both.c[name] for name in _DELETION), both.c.kind, both.c.seq]
+    else:
+        source, columns, conditions = segments, c, where(c)
+        key, tail = [c.start_ns], []
+    listed: list[ColumnElement[Any]] = [columns[name] for name in _SEGMENT_NAMES]
     if with_objects:
-        stmt = select(*LISTED_COLUMNS, *OBJECT_COLUMNS).select_from(
-            segments.outerjoin(objects, objects.c.id == c.object_id)
-        )
-    return stmt.where(*conditions).order_by(order).limit(bindparam("limit"))
+        listed += _OBJECT_COLUMNS
+        source = source.outerjoin(objects, objects.c.id == columns.object_id)
+    else:
+        listed += _NO_OBJECT
+    if after:
+        marks = [bindparam(f"after_{i}", type_=BigInteger) for i in range(len(key))]
+        later, mark = (key[0], marks[0]) if len(key) == 1 else (tuple_(*key), tuple_(*marks))
+        conditions.append(later < mark if reverse else later > mark)
+    order = [col.desc() if reverse else col.asc() for col in key]
+    stmt = select(*listed, *tail).select_from(source).where(*conditions)
+    return stmt.order_by(*order).limit(bindparam("limit"))
+
+
+def _number(value: int, name: str) -> Label[int]:
+    """A constant column (no bind parameter: the statement is compiled once)."""
+    return literal_column(str(value), BigInteger).label(name)
 
 
 def _listing(
-    flow_id: str,
-    window: Window,
-    max_segment: int,
-    after_start: int | None,
-    limit: int,
-    with_objects: bool,
+    listing: Listing, max_segment: int, after: Sequence[int] | None, limit: int
 ) -> tuple[Select[Any], dict[str, Any]]:
     """The listing query for a window, and its parameters."""
+    window = listing.window
     bounded = window.start_ns != INT64_MIN
     stmt = _listing_statement(
         bounded_start=bounded,
         by_object=window.object_id is not None,
-        after=after_start is not None,
+        after=after is not None,
         reverse=window.reverse,
-        with_objects=with_objects,
+        with_objects=listing.with_objects,
+        show_deleted=listing.show_deleted,
     )
     params = {
-        "flow_id": flow_id,
+        "flow_id": listing.flow_id,
         "hi": window.end_ns,
         "lo": window.start_ns,
         "earliest_start": max(window.start_ns - max_segment, INT64_MIN) if bounded else None,
         "object_id": window.object_id,
-        "after": after_start,
         "limit": limit,
     }
+    params.update({f"after_{i}": part for i, part in enumerate(after or ())})
     return stmt, params
 
 
 _INSERTED_COLUMNS = (
     "flow_id", "start_ns", "end_ns", "timerange", "object_id", "ts_offset", "last_duration",
     "object_timerange", "sample_offset", "sample_count", "key_frame_count", "init_object_id",
-    "get_urls", "created_ns",
+    "created_ns",
 )  # fmt: skip
 
 
@@ -394,7 +520,7 @@ async def _insert(conn: AsyncConnection, flow: Any, accepted: Sequence[Segment],
         rows.append((
             flow.id, s.start_ns, s.end_ns, stored_timerange(p, s.start_ns, s.end_ns),
             p.object_id, p.ts_offset, p.last_duration, p.object_timerange, p.sample_offset,
-            p.sample_count, p.key_frame_count, p.init_object_id, None, now,
+            p.sample_count, p.key_frame_count, p.init_object_id, now,
         ))  # fmt: skip
     await insert_rows(conn, segments, _INSERTED_COLUMNS, rows)
     lo, hi = window_of(accepted)

@@ -1,0 +1,53 @@
+"""Migrations that reshape existing tables go down and up again on both engines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from conftest import postgresql_url
+from tams_server.store.engine import Database
+from tams_server.store.migrate import alembic_config, migrate
+
+SEGMENT_TABLES = ("segments", "deleted_segments")
+
+
+def _to(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    if revision == "head":
+        command.upgrade(config, revision)
+    else:
+        command.downgrade(config, revision)
+
+
+def _columns(connection: Connection, table: str) -> set[str]:
+    return {column["name"] for column in inspect(connection).get_columns(table)}
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+async def test_segments_lose_their_unused_get_urls(engine: str, tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'tams.db'}" if engine == "sqlite" else postgresql_url()
+    database = Database.connect(url)
+    try:
+        await migrate(database)
+        async with database.engine.begin() as conn:
+            for table in SEGMENT_TABLES:
+                assert "get_urls" not in await conn.run_sync(_columns, table)
+            await conn.run_sync(_to, "0008")
+            for table in SEGMENT_TABLES:
+                assert "get_urls" in await conn.run_sync(_columns, table)
+            await conn.run_sync(_to, "head")
+            for table in SEGMENT_TABLES:
+                assert "get_urls" not in await conn.run_sync(_columns, table)
+            if engine == "sqlite":  # dropped in place: still clustered by (flow, start)
+                created = await conn.scalar(
+                    text("SELECT sql FROM sqlite_master WHERE name = 'segments'")
+                )
+                assert "WITHOUT ROWID" in created
+    finally:
+        await database.dispose()
