@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tams_server.domain.errors import InvalidArgument
+from tams_server.domain.errors import FailedPrecondition, InvalidArgument
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.objects import ObjectLocation
 from tams_server.domain.storage import StorageBackend
 from tams_server.objects.urls import ObjectUrls
-from tams_server.store.object_info import ObjectInfoStore, ObjectRecord
+from tams_server.store.object_info import INSTANCE_EXISTS, ObjectInfoStore, ObjectRecord
 from tams_server.store.objects import ObjectStore
 
 ObjectView = tuple[ObjectRecord, list[str], ObjectLocation | None]
@@ -34,14 +34,17 @@ class ObjectInstances:
 
     async def add_copy(self, object_id: str, storage_id: str) -> ObjectView:
         """Copy the bytes to the backend ``storage_id`` and record the copy; the copy
-        is deleted again if it cannot be recorded. Returns the Object as it is now."""
+        is deleted again if it cannot be recorded, unless a copy there was recorded
+        meanwhile (a concurrent call): those bytes, at the same key, are that copy's.
+        Returns the Object as it is now."""
         target = self._backend(storage_id)
         source_id, key, content_type = await self._store.check_copy(object_id, target.id)
         await self._urls.copy(self._backends[source_id], target, key, content_type=content_type)
         try:
             await self._store.add_copy(object_id, target.id, key)
-        except BaseException:
-            await self._urls.delete(target, key)  # leave no stray copy behind
+        except BaseException as error:
+            if not (isinstance(error, FailedPrecondition) and error.reason == INSTANCE_EXISTS):
+                await self._urls.delete(target, key)  # leave no stray copy behind
             raise
         return await self._view(object_id)
 
