@@ -3,7 +3,8 @@ URLs, and multipart uploads."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import itertools
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import grpc
@@ -14,6 +15,7 @@ from tams_server.convert.common import tag_filters_to_domain
 from tams_server.convert.storage import backend_to_proto
 from tams_server.domain.storage import StorageBackend
 from tams_server.domain.tags import TagFilter, tag_matches
+from tams_server.objects.urls import UploadUrl
 from tams_server.store.paging import PageTokenCodec, fingerprint, page_size
 from tams_server.usecases.multipart import MultipartUploads
 from tams_server.usecases.storage import StorageAllocation, StorageRequest, Uploads
@@ -71,9 +73,9 @@ class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
     ) -> AsyncIterator[storage_pb2.AllocateStorageResponse]:
         uploads, expires_ns = await self._allocation.allocate(_storage_request(request))
         expires = _timestamp(expires_ns)
-        for first in range(0, len(uploads), ALLOCATION_BATCH):
+        for batch in _batches(uploads):
             response = storage_pb2.AllocateStorageResponse(expires=expires)
-            _add_uploads(response.media_objects, uploads[first : first + ALLOCATION_BATCH])
+            _add_uploads(response.media_objects, batch)
             yield response
 
     async def BatchAllocateStorage(
@@ -84,11 +86,11 @@ class StorageServicer(storage_pb2_grpc.StorageServiceServicer):
         )
         expires = _timestamp(expires_ns)
         for index, uploads in enumerate(allocated):
-            for first in range(0, len(uploads), ALLOCATION_BATCH):
+            for batch in _batches(uploads):
                 response = storage_pb2.BatchAllocateStorageResponse(
                     request_index=index, expires=expires
                 )
-                _add_uploads(response.media_objects, uploads[first : first + ALLOCATION_BATCH])
+                _add_uploads(response.media_objects, batch)
                 yield response
 
     async def StartMultipartUpload(
@@ -142,7 +144,13 @@ def _storage_request(request: storage_pb2.AllocateStorageRequest) -> StorageRequ
     )
 
 
-def _add_uploads(target: Any, uploads: Uploads) -> None:
+def _batches(uploads: Uploads) -> Iterator[list[tuple[str, UploadUrl]]]:
+    """``uploads`` in lists of ``ALLOCATION_BATCH``, one per response message."""
+    while batch := list(itertools.islice(uploads, ALLOCATION_BATCH)):
+        yield batch
+
+
+def _add_uploads(target: Any, uploads: Sequence[tuple[str, UploadUrl]]) -> None:
     """Append an AllocatedObject with its upload URL for each (id, URL)."""
     for object_id, upload in uploads:
         target.add(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from tams_server.domain.errors import MISSING_FIELD, InvalidArgument
@@ -32,9 +32,10 @@ class StorageRequest:
     object_ids: Sequence[str] = ()
 
 
-Uploads = list[tuple[str, UploadUrl]]
+Uploads = Iterator[tuple[str, UploadUrl]]
 """The Objects allocated for one request: (object id, URL to upload it to), in the
-order the ids were given or made."""
+order the ids were given or made. Each URL is signed as it is read, so that a stream's
+first message need not wait for the last URL."""
 
 
 class StorageAllocation:
@@ -84,19 +85,22 @@ class StorageAllocation:
     async def _allocate(
         self, flow_id: str, checked: Sequence[tuple[StorageBackend, Allocation]]
     ) -> tuple[list[Uploads], int]:
-        """Record the Objects, then sign an upload URL for each."""
+        """Record the Objects; their upload URLs follow."""
         groups = await self._objects.allocate_groups(
             flow_id, [allocation for _, allocation in checked], lifetime_ns=self._timeout_s * 10**9
         )
         expires_ns = time.time_ns() + self._timeout_s * 10**9
         uploads = [
-            [
-                (object_id, self._urls.upload(backend, key, kind, expires_s=self._timeout_s))
-                for object_id, key in keyed
-            ]
+            self._signed(backend, kind, keyed)
             for (backend, _), (kind, keyed) in zip(checked, groups, strict=True)
         ]
         return uploads, expires_ns
+
+    def _signed(
+        self, backend: StorageBackend, kind: str, keyed: Sequence[tuple[str, str]]
+    ) -> Uploads:
+        for object_id, key in keyed:
+            yield object_id, self._urls.upload(backend, key, kind, expires_s=self._timeout_s)
 
     def _check(self, request: StorageRequest, where: str) -> tuple[StorageBackend, Allocation]:
         """The backend and ids one request asks for; refused fields are named after
