@@ -56,7 +56,6 @@ from tams_server.objects.urls import ObjectUrls
 from tams_server.servicers.analytics import AnalyticsServicer
 from tams_server.servicers.deletions import FlowDeleteRequestServicer
 from tams_server.servicers.flows import FlowServicer
-from tams_server.servicers.multipart import MultipartCalls
 from tams_server.servicers.objects import ObjectServicer
 from tams_server.servicers.segments import SegmentServicer
 from tams_server.servicers.service_info import ServiceInfoServicer
@@ -76,6 +75,10 @@ from tams_server.store.segments import SegmentStore
 from tams_server.store.service_info import ServiceInfoStore
 from tams_server.store.settings import OBJECT_URL_SECRET, get_or_create_secret
 from tams_server.store.sources import SourceStore
+from tams_server.usecases.multipart import MultipartUploads
+from tams_server.usecases.objects import ObjectInstances, UnusedObjects
+from tams_server.usecases.segments import SegmentWrites
+from tams_server.usecases.storage import StorageAllocation
 
 log = logging.getLogger("tams_server")
 
@@ -203,8 +206,9 @@ async def serve(
             _in_background(
                 stack, "object-janitor",
                 ObjectJanitor(
-                    ObjectRecordStore(database), urls, backends, MultipartStore(database),
-                    multipart, interval_s=config.janitor_interval_s,
+                    UnusedObjects(ObjectRecordStore(database), urls, backends),
+                    _multipart_uploads(database, config, backends, multipart),
+                    interval_s=config.janitor_interval_s,
                 ),
             )  # fmt: skip
         # The REST gateway calls this server over gRPC, like any other client.
@@ -276,10 +280,11 @@ def _add_servicers(
     flows_pb2_grpc.add_FlowServiceServicer_to_server(
         FlowServicer(FlowStore(database, tokens, inline_delete_limit=limit)), server
     )
+    segment_store = SegmentStore(database, tokens, inline_delete_limit=limit)
     segments_pb2_grpc.add_SegmentServiceServicer_to_server(
         SegmentServicer(
-            SegmentStore(database, tokens, inline_delete_limit=limit),
-            ObjectRecordStore(database),
+            segment_store,
+            SegmentWrites(segment_store, ObjectRecordStore(database), urls, backends),
             urls,
             backends,
             url_lifetime_s=config.object_timeout_s,
@@ -290,21 +295,21 @@ def _add_servicers(
         StorageServicer(
             backends,
             tokens,
-            ObjectRecordStore(database),
-            urls,
-            MultipartCalls(
-                {b.id: b for b in backends},
-                MultipartStore(database),
-                multipart,
-                lifetime_s=config.object_timeout_s,
+            StorageAllocation(
+                backends,
+                ObjectRecordStore(database),
+                urls,
+                object_timeout_s=config.object_timeout_s,
             ),
-            object_timeout_s=config.object_timeout_s,
+            _multipart_uploads(database, config, backends, multipart),
         ),
         server,
     )
+    object_info = ObjectInfoStore(database, tokens)
     objects_pb2_grpc.add_ObjectServiceServicer_to_server(
         ObjectServicer(
-            ObjectInfoStore(database, tokens),
+            object_info,
+            ObjectInstances(object_info, urls, backends),
             urls,
             backends,
             url_lifetime_s=config.object_timeout_s,
@@ -324,4 +329,15 @@ def _add_servicers(
             object_timeout_s=config.object_timeout_s,
         ),
         server,
+    )
+
+
+def _multipart_uploads(
+    database: Database, config: Config, backends: Sequence[StorageBackend], multipart: Multipart
+) -> MultipartUploads:
+    return MultipartUploads(
+        {b.id: b for b in backends},
+        MultipartStore(database),
+        multipart,
+        lifetime_s=config.object_timeout_s,
     )

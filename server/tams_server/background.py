@@ -6,16 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
 
 from tams_server.domain.errors import TamsError
-from tams_server.domain.storage import StorageBackend
-from tams_server.objects.multipart import Multipart
-from tams_server.objects.urls import ObjectUrls
 from tams_server.store.clock import now_ns
 from tams_server.store.deletions import DeletionStore
-from tams_server.store.multipart import MultipartStore
-from tams_server.store.objects import ObjectRecordStore
+from tams_server.usecases.multipart import MultipartUploads
+from tams_server.usecases.objects import UnusedObjects
 
 log = logging.getLogger("tams_server.background")
 
@@ -55,26 +51,14 @@ class DeletionWorker:
 
 
 class ObjectJanitor:
-    """Deletes Objects no Segment uses: allocations that expired unused, and Objects
-    whose last Segment was deleted (reference counting). The record goes first, then
-    the bytes of every copy, so a crash leaves at worst stray bytes, never a record of
-    bytes that are gone."""
+    """Removes, every ``interval_s``, the Objects no Segment uses and the multipart
+    uploads left unfinished past their expiry."""
 
     def __init__(
-        self,
-        store: ObjectRecordStore,
-        urls: ObjectUrls,
-        backends: Sequence[StorageBackend],
-        uploads: MultipartStore,
-        multipart: Multipart,
-        *,
-        interval_s: float,
+        self, objects: UnusedObjects, uploads: MultipartUploads, *, interval_s: float
     ) -> None:
-        self._store = store
-        self._urls = urls
+        self._objects = objects
         self._uploads = uploads
-        self._multipart = multipart
-        self._backends = {backend.id: backend for backend in backends}
         self._interval_s = interval_s
         self._stop = asyncio.Event()
 
@@ -89,26 +73,9 @@ class ObjectJanitor:
                 await asyncio.wait_for(self._stop.wait(), self._interval_s)
 
     async def sweep(self, batch: int = 500) -> int:
-        """One pass; returns how many Objects went. Multipart uploads left unfinished
-        past their expiry are aborted too."""
-        for upload in await self._uploads.expired(limit=batch):
-            backend = self._backends.get(upload.storage_id)
-            if backend is not None:
-                await self._multipart.abort(
-                    backend, upload.id, upload.backend_upload_id, upload.storage_key
-                )
-            await self._uploads.forget(upload.id)
-        removed = 0
-        for object_id in await self._store.expired(limit=batch):
-            places = await self._store.forget_if_unused(object_id)
-            if places is None:
-                continue
-            for storage_id, key in places:
-                backend = self._backends.get(storage_id)
-                if backend is not None:
-                    await self._urls.delete(backend, key)
-            removed += 1
-        return removed
+        """One pass; returns how many Objects went."""
+        await self._uploads.abort_expired(limit=batch)
+        return await self._objects.remove(limit=batch)
 
     def stop(self) -> None:
         """Ask the janitor to stop."""

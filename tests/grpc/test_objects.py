@@ -4,6 +4,7 @@ by the service) and removed, never the last one."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import grpc
@@ -193,3 +194,27 @@ async def test_copies_on_another_backend(two_backends: RunningServer) -> None:
         last = await failure(stub.DeleteObjectInstance(remove(ids["local"])))
         assert (last.code, last.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "LAST_INSTANCE")
         assert await body_of(left.get_urls[0].url) == body
+
+
+async def test_a_copy_made_twice_at_once_is_kept(two_backends: RunningServer) -> None:
+    """Two calls copy the Object to the same backend at once: one records its copy, the
+    other is refused, and the refused one's undo leaves the recorded copy's bytes."""
+    async with grpc.aio.insecure_channel(two_backends.grpc_target) as channel:
+        stub = ObjectStub(channel)
+        backends = await storage_pb2_grpc.StorageServiceStub(channel).ListStorageBackends(
+            storage_pb2.ListStorageBackendsRequest()
+        )
+        local = next(b.id for b in backends.storage_backends if b.label == "local")
+        flow_id = await new_flow(channel)
+        body = uuid.uuid4().bytes * 100
+        [object_id] = await upload_objects(channel, flow_id, body=body)  # to S3, the default
+        await register(channel, flow_id, object_id=object_id, timerange="[0:0_1:0)")
+        request = objects_pb2.AddObjectInstanceRequest(object_id=object_id, storage_id=local)
+        outcomes = await asyncio.gather(
+            stub.AddObjectInstance(request), stub.AddObjectInstance(request),
+            return_exceptions=True,
+        )  # fmt: skip
+        [refused] = [o for o in outcomes if isinstance(o, grpc.aio.AioRpcError)]
+        assert refused.code() == grpc.StatusCode.FAILED_PRECONDITION
+        urls = {u.label: u.url for u in (await get(stub, object_id)).object.get_urls}
+        assert await body_of(urls["local"]) == body

@@ -11,13 +11,13 @@ from tams_server.convert.common import tag_filters_to_domain
 from tams_server.convert.get_urls import GetUrlWriter, filters_to_domain
 from tams_server.convert.objects import object_to_proto
 from tams_server.domain.errors import InvalidArgument, Reason
-from tams_server.domain.ids import check_uuid
 from tams_server.domain.objects import UrlFilters, check_object_id
 from tams_server.domain.storage import StorageBackend
 from tams_server.objects.get_urls import GetUrlMaker
 from tams_server.objects.urls import ObjectUrls
 from tams_server.store.object_info import ObjectInfoStore
 from tams_server.store.paging import page_size
+from tams_server.usecases.objects import ObjectInstances
 
 Context = grpc.aio.ServicerContext[object, object]
 
@@ -28,12 +28,14 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
     def __init__(
         self,
         store: ObjectInfoStore,
+        instances: ObjectInstances,
         urls: ObjectUrls,
         backends: Sequence[StorageBackend],
         *,
         url_lifetime_s: int,
     ) -> None:
         self._store = store
+        self._instances = instances
         self._urls = urls
         self._backends = {backend.id: backend for backend in backends}
         self._url_lifetime_s = url_lifetime_s
@@ -63,27 +65,14 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
                     raise InvalidArgument.for_field(
                         f"uncontrolled.{field}", "is required", reason=Reason.MISSING_FIELD
                     )
-            if any(b.label == label for b in self._backends.values()):
-                raise InvalidArgument.for_field(
-                    "uncontrolled.label",
-                    f"{label!r} is the label of a storage backend; choose another",
-                )
-            await self._store.add_uncontrolled(object_id, url, label)
+            record, flow_ids, init = await self._instances.add_uncontrolled(object_id, url, label)
         elif which == "storage_id":
-            target = self._backend(request.storage_id)
-            source_id, key, content_type = await self._store.check_copy(object_id, target.id)
-            await self._urls.copy(self._backends[source_id], target, key, content_type=content_type)
-            try:
-                await self._store.add_copy(object_id, target.id, key)
-            except BaseException:
-                await self._urls.delete(target, key)  # leave no stray copy behind
-                raise
+            record, flow_ids, init = await self._instances.add_copy(object_id, request.storage_id)
         else:
             raise InvalidArgument.for_field(
                 "instance", "give storage_id or uncontrolled", reason=Reason.MISSING_FIELD
             )
-        record, flows, init = await self._store.get(object_id)
-        message = object_to_proto(record, flows.items, self._url_writer(UrlFilters()), init)
+        message = object_to_proto(record, flow_ids, self._url_writer(UrlFilters()), init)
         return objects_pb2.AddObjectInstanceResponse(object=message)
 
     async def DeleteObjectInstance(
@@ -96,24 +85,12 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
                 raise InvalidArgument.for_field("label", "is required", reason=Reason.MISSING_FIELD)
             await self._store.remove(object_id, label=request.label)
         elif which == "storage_id":
-            backend = self._backend(request.storage_id)
-            removed = await self._store.remove(object_id, storage_id=backend.id)
-            if removed is not None:
-                await self._urls.delete(backend, removed[1])
+            await self._instances.remove_copy(object_id, request.storage_id)
         else:
             raise InvalidArgument.for_field(
                 "instance", "give storage_id or label", reason=Reason.MISSING_FIELD
             )
         return objects_pb2.DeleteObjectInstanceResponse()
-
-    def _backend(self, storage_id: str) -> StorageBackend:
-        check_uuid(storage_id, "storage_id")
-        backend = self._backends.get(storage_id)
-        if backend is None:
-            raise InvalidArgument.for_field(
-                "storage_id", f"no storage backend {storage_id} here", reason=Reason.UNKNOWN_STORAGE
-            )
-        return backend
 
     def _url_writer(self, filters: UrlFilters) -> GetUrlWriter | None:
         if filters.none_wanted:

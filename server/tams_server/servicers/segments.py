@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -12,17 +11,17 @@ from tams.v1 import segments_pb2, segments_pb2_grpc
 from tams_server.convert.deletions import delete_request_to_proto
 from tams_server.convert.get_urls import GetUrlWriter, filters_to_domain
 from tams_server.convert.segments import failed_segments, fill_segments, post_to_domain
-from tams_server.domain.errors import InvalidArgument, Reason
+from tams_server.domain.errors import InvalidArgument
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.principal import principal
-from tams_server.domain.segments import MAX_SEGMENTS_PER_CALL, Rejection, Segment, prepare
 from tams_server.domain.storage import StorageBackend
 from tams_server.domain.timerange import TimeRange, format_timerange, parse_timerange, to_bounds
 from tams_server.objects.get_urls import GetUrlMaker
 from tams_server.objects.urls import ObjectUrls
-from tams_server.store.objects import ObjectRecordStore
 from tams_server.store.paging import page_size
-from tams_server.store.segments import Listing, SegmentPage, SegmentStore, Window, objects_of
+from tams_server.store.segments import Listing, SegmentPage, SegmentStore, Window
+from tams_server.usecases.caller import Caller
+from tams_server.usecases.segments import PostBatch, SegmentWrites
 
 Context = grpc.aio.ServicerContext[object, object]
 ListingRequest = segments_pb2.ListSegmentsRequest | segments_pb2.StreamSegmentsRequest
@@ -37,17 +36,16 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
     def __init__(
         self,
         store: SegmentStore,
-        objects: ObjectRecordStore,
+        writes: SegmentWrites,
         urls: ObjectUrls,
         backends: Sequence[StorageBackend],
         *,
         url_lifetime_s: int,
     ) -> None:
         self._store = store
-        self._objects = objects
+        self._writes = writes
         self._urls = urls
         self._backends = tuple(backends)
-        self._backend_labels = frozenset(b.label for b in backends if b.label)
         self._url_lifetime_s = url_lifetime_s
 
     async def ListSegments(
@@ -85,16 +83,11 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
     async def RegisterSegments(
         self, request: segments_pb2.RegisterSegmentsRequest, context: Context
     ) -> segments_pb2.RegisterSegmentsResponse:
-        check_uuid(request.flow_id, "flow_id")
-        if len(request.segments) > MAX_SEGMENTS_PER_CALL:
-            raise InvalidArgument.for_field(
-                "segments",
-                f"holds {len(request.segments)}; at most {MAX_SEGMENTS_PER_CALL} per call",
-                reason=Reason.BATCH_TOO_LARGE,
-            )
-        count, rejections = await self._register(request.flow_id, request.segments, 0)
+        posts = [post_to_domain(message) for message in request.segments]
+        registered = await self._writes.register(request.flow_id, posts)
         return segments_pb2.RegisterSegmentsResponse(
-            failed_segments=failed_segments(rejections), registered_count=count
+            failed_segments=failed_segments(registered.rejections),
+            registered_count=registered.count,
         )
 
     async def StreamRegisterSegments(
@@ -102,44 +95,10 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         request_iterator: AsyncIterator[segments_pb2.StreamRegisterSegmentsRequest],
         context: Context,
     ) -> segments_pb2.StreamRegisterSegmentsResponse:
-        flow_id = ""
-        total, seen = 0, 0
-        failed: list[segments_pb2.FailedSegment] = []
-        # While the store writes one batch, the next is received and checked.
-        pending: asyncio.Future[tuple[int, list[Rejection]]] | None = None
-        pending_rejections: list[Rejection] = []
-        pending_offset = 0
-
-        async def settle() -> None:
-            nonlocal total, failed
-            assert pending is not None
-            count, refused = await pending
-            total += count
-            failed += failed_segments(pending_rejections + refused, index_offset=pending_offset)
-
-        try:
-            async for message in request_iterator:
-                if not flow_id:
-                    flow_id = check_uuid(message.flow_id, "flow_id")
-                elif message.flow_id and message.flow_id != flow_id:
-                    raise InvalidArgument.for_field(
-                        "flow_id", f"changed from {flow_id} to {message.flow_id} in the stream"
-                    )
-                candidates, rejections = _check(message.segments, seen)
-                if pending is not None:
-                    await settle()
-                pending = asyncio.ensure_future(self._store_checked(flow_id, candidates))
-                pending_rejections, pending_offset = rejections, seen
-                seen += len(message.segments)
-            if pending is not None:
-                await settle()
-        finally:
-            if pending is not None and not pending.done():
-                pending.cancel()  # the call failed: roll the batch in flight back
-        if not flow_id:
-            raise InvalidArgument.for_field("flow_id", "is required", reason=Reason.MISSING_FIELD)
+        registered = await self._writes.register_stream(_post_batches(request_iterator))
         return segments_pb2.StreamRegisterSegmentsResponse(
-            failed_segments=failed, registered_count=total
+            failed_segments=failed_segments(registered.rejections),
+            registered_count=registered.count,
         )
 
     async def DeleteSegments(
@@ -148,33 +107,15 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         check_uuid(request.flow_id, "flow_id")
         start, end = _bounds(request.timerange, "timerange")
         object_id = request.object_id if request.HasField("object_id") else None
-        deleted_by = request.deleted_by if request.HasField("deleted_by") else principal()
-        deleted, pending = await self._store.delete(
-            request.flow_id, start, end, object_id, actor=deleted_by, soft=request.soft_delete
-        )
+        deleted_by = request.deleted_by if request.HasField("deleted_by") else None
+        deleted, pending = await self._writes.delete(
+            request.flow_id, start, end, object_id, soft=request.soft_delete,
+            deleted_by=deleted_by, caller=Caller(principal()),
+        )  # fmt: skip
         response = segments_pb2.DeleteSegmentsResponse(deleted_count=deleted)
         if pending is not None:
             response.delete_request.CopyFrom(delete_request_to_proto(pending))
         return response
-
-    async def _register(
-        self, flow_id: str, posts: Sequence[segments_pb2.SegmentPost], first_index: int
-    ) -> tuple[int, list[Rejection]]:
-        """Check each post (a bad one is refused, the others go on), then store."""
-        candidates, rejections = _check(posts, first_index)
-        count, refused = await self._store_checked(flow_id, candidates)
-        return count, rejections + refused
-
-    async def _store_checked(
-        self, flow_id: str, candidates: Sequence[tuple[int, Segment]]
-    ) -> tuple[int, list[Rejection]]:
-        """Look in the backends for allocated Objects not yet seen there (outside the
-        write transaction: that is network I/O), then store."""
-        unverified = await self._objects.unverified(objects_of(candidates))
-        uploaded = await self._urls.present(unverified) if unverified else {}
-        return await self._store.register(
-            flow_id, candidates, uploaded=uploaded, backend_labels=self._backend_labels
-        )
 
     def _url_writer(self, request: ListingRequest) -> GetUrlWriter | None:
         """What writes the listing's get_urls; None when it asks for none."""
@@ -209,20 +150,13 @@ def _fill(
     )  # fmt: skip
 
 
-def _check(
-    posts: Sequence[segments_pb2.SegmentPost], first_index: int
-) -> tuple[list[tuple[int, Segment]], list[Rejection]]:
-    """The posts that pass the rules (with their index in this batch), and why the
-    others do not."""
-    candidates: list[tuple[int, Segment]] = []
-    rejections: list[Rejection] = []
-    for index, message in enumerate(posts):
-        post = post_to_domain(message)
-        try:
-            candidates.append((index, prepare(post, path=f"segments[{first_index + index}]")))
-        except InvalidArgument as error:
-            rejections.append(Rejection(index, post.object_id, post.timerange, error))
-    return candidates, rejections
+async def _post_batches(
+    messages: AsyncIterator[segments_pb2.StreamRegisterSegmentsRequest],
+) -> AsyncIterator[PostBatch]:
+    """The messages of a registration stream as domain batches, each converted as it
+    arrives."""
+    async for message in messages:
+        yield PostBatch(message.flow_id, [post_to_domain(post) for post in message.segments])
 
 
 def _bounds(text: str, field: str) -> tuple[int, int]:

@@ -1,6 +1,7 @@
-"""The multipart calls of tams.v1.StorageService: start an upload of an allocated
-Object, get part URLs (each bound to the part's Content-MD5), complete with the ETags
-in part order, abort. ``StorageServicer`` hands these calls here."""
+"""Multipart uploads of allocated Objects: start, part URLs (each bound to the part's
+Content-MD5), completion with the ETags in part order, abort, and the abort of uploads
+left unfinished. Each spans the upload records (``MultipartStore``) and the backend's
+own multipart upload (``Multipart``)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,8 @@ import base64
 import binascii
 import uuid
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from google.protobuf import timestamp_pb2
-
-from tams.v1 import storage_pb2
 from tams_server.domain.errors import FailedPrecondition, InvalidArgument, Reason
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.objects import check_object_id
@@ -22,8 +21,8 @@ from tams_server.store.multipart import MultipartStore
 MAX_PARTS = 10_000
 
 
-class MultipartCalls:
-    """Multipart uploads over gRPC."""
+class MultipartUploads:
+    """Multipart uploads, whichever backend holds the Object."""
 
     def __init__(
         self,
@@ -38,11 +37,11 @@ class MultipartCalls:
         self._multipart = multipart
         self._lifetime_s = lifetime_s
 
-    async def start(
-        self, request: storage_pb2.StartMultipartUploadRequest
-    ) -> storage_pb2.StartMultipartUploadResponse:
-        flow_id = check_uuid(request.flow_id, "flow_id")
-        object_id = check_object_id(request.object_id, "object_id")
+    async def start(self, flow_id: str, object_id: str) -> tuple[str, int]:
+        """Begin an upload of an allocated Object; returns the upload id and when the
+        upload expires (ns). The backend's upload is aborted if it cannot be recorded."""
+        check_uuid(flow_id, "flow_id")
+        check_object_id(object_id, "object_id")
         storage_id, key, content_type = await self._uploads.target(flow_id, object_id)
         backend = self._backend(storage_id)
         upload_id = uuid.uuid4().hex
@@ -56,68 +55,78 @@ class MultipartCalls:
         except BaseException:
             await self._multipart.abort(backend, upload_id, backend_upload_id, key)
             raise
-        expires = timestamp_pb2.Timestamp()
-        expires.FromNanoseconds(expires_ns)
-        return storage_pb2.StartMultipartUploadResponse(upload_id=upload_id, expires=expires)
+        return upload_id, expires_ns
 
     async def part_urls(
-        self, request: storage_pb2.GetMultipartPartUrlsRequest
-    ) -> storage_pb2.GetMultipartPartUrlsResponse:
-        _check_parts_given(request.parts)
-        for index, part in enumerate(request.parts):
-            _check_part_number(part.part_number, f"parts[{index}].part_number")
-            _check_md5(part.content_md5, f"parts[{index}].content_md5")
-        upload = await self._uploads.find(request.upload_id, request.flow_id, request.object_id)
+        self, upload_id: str, flow_id: str, object_id: str, parts: Sequence[tuple[int, str]]
+    ) -> list[str]:
+        """A URL for each (part number, Content-MD5) of ``parts``, in their order; each
+        takes exactly that part, with exactly that Content-MD5."""
+        _check_parts_given(parts)
+        for index, (number, content_md5) in enumerate(parts):
+            _check_part_number(number, f"parts[{index}].part_number")
+            _check_md5(content_md5, f"parts[{index}].content_md5")
+        upload = await self._uploads.find(upload_id, flow_id, object_id)
         backend = self._backend(upload.storage_id)
-        response = storage_pb2.GetMultipartPartUrlsResponse()
-        for part in request.parts:
+        urls = []
+        for number, content_md5 in parts:
             url = self._multipart.part_url(
                 backend, upload.id, upload.backend_upload_id, upload.storage_key,
-                part.part_number, part.content_md5, expires_s=self._lifetime_s,
+                number, content_md5, expires_s=self._lifetime_s,
             )  # fmt: skip
-            response.parts.add(
-                part_number=part.part_number,
-                put_url=storage_pb2.HttpRequest(url=url, headers={"Content-MD5": part.content_md5}),
-            )
-        return response
+            urls.append(url)
+        return urls
 
     async def complete(
-        self, request: storage_pb2.CompleteMultipartUploadRequest
-    ) -> storage_pb2.CompleteMultipartUploadResponse:
-        _check_parts_given(request.parts)
+        self, upload_id: str, flow_id: str, object_id: str, parts: Sequence[tuple[int, str]]
+    ) -> str:
+        """Assemble the Object from its (part number, ETag) ``parts``, listed in
+        ascending part order; returns the Object's ETag."""
+        _check_parts_given(parts)
         previous = 0
-        for index, part in enumerate(request.parts):
-            _check_part_number(part.part_number, f"parts[{index}].part_number")
-            if part.part_number <= previous:
+        for index, (number, etag) in enumerate(parts):
+            _check_part_number(number, f"parts[{index}].part_number")
+            if number <= previous:
                 raise InvalidArgument.for_field(
                     f"parts[{index}].part_number",
-                    f"{part.part_number} follows {previous}: list parts in ascending part "
-                    "order, each once",
+                    f"{number} follows {previous}: list parts in ascending part order, each once",
                     reason=Reason.MULTIPART_PARTS_OUT_OF_ORDER,
                 )
-            previous = part.part_number
-            if not part.etag:
+            previous = number
+            if not etag:
                 raise InvalidArgument.for_field(
                     f"parts[{index}].etag", "is required", reason=Reason.MISSING_FIELD
                 )
-        upload = await self._uploads.find(request.upload_id, request.flow_id, request.object_id)
+        upload = await self._uploads.find(upload_id, flow_id, object_id)
         etag = await self._multipart.complete(
             self._backend(upload.storage_id), upload.id, upload.backend_upload_id,
-            upload.storage_key, [(p.part_number, p.etag) for p in request.parts],
+            upload.storage_key, parts,
         )  # fmt: skip
         await self._uploads.forget(upload.id)
-        return storage_pb2.CompleteMultipartUploadResponse(etag=etag)
+        return etag
 
-    async def abort(
-        self, request: storage_pb2.AbortMultipartUploadRequest
-    ) -> storage_pb2.AbortMultipartUploadResponse:
-        upload = await self._uploads.find(request.upload_id, request.flow_id, request.object_id)
+    async def abort(self, upload_id: str, flow_id: str, object_id: str) -> None:
+        """Discard an upload and its parts."""
+        upload = await self._uploads.find(upload_id, flow_id, object_id)
+        await self._discard(self._backend(upload.storage_id), upload)
+
+    async def abort_expired(self, *, limit: int) -> None:
+        """Abort up to ``limit`` uploads left unfinished past their expiry. One on a
+        backend no longer configured has nothing left to abort: only its record goes."""
+        for upload in await self._uploads.expired(limit=limit):
+            backend = self._backends.get(upload.storage_id)
+            if backend is None:
+                await self._uploads.forget(upload.id)
+            else:
+                await self._discard(backend, upload)
+
+    async def _discard(self, backend: StorageBackend, upload: Any) -> None:
+        """Abort the backend's upload, then forget the record (a record row of
+        ``MultipartStore``)."""
         await self._multipart.abort(
-            self._backend(upload.storage_id), upload.id, upload.backend_upload_id,
-            upload.storage_key,
-        )  # fmt: skip
+            backend, upload.id, upload.backend_upload_id, upload.storage_key
+        )
         await self._uploads.forget(upload.id)
-        return storage_pb2.AbortMultipartUploadResponse()
 
     def _backend(self, storage_id: str) -> StorageBackend:
         backend = self._backends.get(storage_id)

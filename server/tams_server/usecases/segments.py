@@ -1,0 +1,158 @@
+"""Writes of Segments: registration (the rules, the backends asked about uploaded
+Objects, then one write transaction per batch) and deletion."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable, Sequence
+from dataclasses import dataclass, field
+
+from tams_server.domain.errors import InvalidArgument, Reason
+from tams_server.domain.ids import check_uuid
+from tams_server.domain.models import FlowDeleteRequest
+from tams_server.domain.segments import (
+    MAX_SEGMENTS_PER_CALL,
+    Rejection,
+    Segment,
+    SegmentPost,
+    prepare,
+)
+from tams_server.domain.storage import StorageBackend
+from tams_server.objects.urls import ObjectUrls
+from tams_server.store.objects import ObjectRecordStore
+from tams_server.store.segments import SegmentStore, objects_of
+from tams_server.usecases.caller import Caller
+
+Candidates = list[tuple[int, Segment]]
+
+
+@dataclass(frozen=True)
+class PostBatch:
+    """One message of a registration stream: its Flow (empty: the stream's) and posts."""
+
+    flow_id: str
+    posts: Sequence[SegmentPost]
+
+
+@dataclass
+class Registered:
+    """What a registration stored: how many Segments, and the posts refused (their
+    ``index`` counts from the first post of the call)."""
+
+    count: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def add(self, count: int, rejections: Sequence[Rejection]) -> None:
+        self.count += count
+        self.rejections += rejections
+
+
+class SegmentWrites:
+    """Registers and deletes Segments."""
+
+    def __init__(
+        self,
+        store: SegmentStore,
+        objects: ObjectRecordStore,
+        urls: ObjectUrls,
+        backends: Sequence[StorageBackend],
+    ) -> None:
+        self._store = store
+        self._objects = objects
+        self._urls = urls
+        self._backend_labels = frozenset(b.label for b in backends if b.label)
+
+    async def register(self, flow_id: str, posts: Sequence[SegmentPost]) -> Registered:
+        """Check each post (a bad one is refused, the others go on), then store them
+        in one transaction."""
+        check_uuid(flow_id, "flow_id")
+        if len(posts) > MAX_SEGMENTS_PER_CALL:
+            raise InvalidArgument.for_field(
+                "segments",
+                f"holds {len(posts)}; at most {MAX_SEGMENTS_PER_CALL} per call",
+                reason=Reason.BATCH_TOO_LARGE,
+            )
+        candidates, rejections = _check(posts, 0)
+        registered = Registered(rejections=rejections)
+        registered.add(*await self._store_checked(flow_id, candidates))
+        return registered
+
+    async def register_stream(self, batches: AsyncIterable[PostBatch]) -> Registered:
+        """Register batch after batch, each in its own transaction, all on the Flow the
+        first batch names. While the store writes one batch, the next is received and
+        checked; when the call fails, the batch in flight is rolled back."""
+        flow_id = ""
+        seen = 0
+        registered = Registered()
+        pending: asyncio.Future[tuple[int, list[Rejection]]] | None = None
+        try:
+            async for batch in batches:
+                if not flow_id:
+                    flow_id = check_uuid(batch.flow_id, "flow_id")
+                elif batch.flow_id and batch.flow_id != flow_id:
+                    raise InvalidArgument.for_field(
+                        "flow_id", f"changed from {flow_id} to {batch.flow_id} in the stream"
+                    )
+                candidates, rejections = _check(batch.posts, seen)
+                if pending is not None:
+                    registered.add(*await pending)
+                pending = asyncio.ensure_future(self._store_checked(flow_id, candidates))
+                registered.rejections += rejections
+                seen += len(batch.posts)
+            if pending is not None:
+                registered.add(*await pending)
+        finally:
+            if pending is not None and not pending.done():
+                pending.cancel()
+        if not flow_id:
+            raise InvalidArgument.for_field("flow_id", "is required", reason=Reason.MISSING_FIELD)
+        return registered
+
+    async def delete(
+        self,
+        flow_id: str,
+        start_ns: int,
+        end_ns: int,
+        object_id: str | None,
+        *,
+        soft: bool,
+        deleted_by: str | None,
+        caller: Caller,
+    ) -> tuple[int, FlowDeleteRequest | None]:
+        """Delete the Segments wholly inside ``[start_ns, end_ns)`` (see
+        ``SegmentStore.delete``), recorded as deleted by ``deleted_by`` or else the
+        caller.
+
+        Events: the "segments deleted" event goes to ``SegmentStore.delete``, to be
+        written in its write transaction."""
+        return await self._store.delete(
+            flow_id, start_ns, end_ns, object_id, actor=caller.actor(deleted_by), soft=soft
+        )
+
+    async def _store_checked(
+        self, flow_id: str, candidates: Candidates
+    ) -> tuple[int, list[Rejection]]:
+        """Look in the backends for allocated Objects not yet seen there (outside the
+        write transaction: that is network I/O), then store.
+
+        Events: the "segments added" event of the Segments stored goes to
+        ``SegmentStore.register``, to be written in its write transaction."""
+        unverified = await self._objects.unverified(objects_of(candidates))
+        uploaded = await self._urls.present(unverified) if unverified else {}
+        return await self._store.register(
+            flow_id, candidates, uploaded=uploaded, backend_labels=self._backend_labels
+        )
+
+
+def _check(posts: Sequence[SegmentPost], first_index: int) -> tuple[Candidates, list[Rejection]]:
+    """The posts that pass the rules and why the others do not, each with its index in
+    the call (``first_index`` is that of ``posts[0]``)."""
+    candidates: Candidates = []
+    rejections: list[Rejection] = []
+    for offset, post in enumerate(posts):
+        index = first_index + offset
+        try:
+            candidates.append((index, prepare(post, path=f"segments[{index}]")))
+        except InvalidArgument as error:
+            rejections.append(Rejection(index, post.object_id, post.timerange, error))
+    return candidates, rejections
