@@ -115,8 +115,8 @@ IMPLEMENTED_SERVICES = tuple(
     )
 )
 
-# Large listings stream in pages of a few hundred items; allow messages well above
-# the 4 MiB default for big batches of registrations.
+# Segment listings stream in pages of up to 5,000 (with get_urls, a few MiB) and
+# registrations come in big batches: allow messages well above the 4 MiB default.
 _MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 

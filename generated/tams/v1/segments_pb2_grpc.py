@@ -77,8 +77,8 @@ class SegmentServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def StreamSegments(self, request, context):
-        """Every matching Segment, streamed in pages of hundreds; memory stays flat however
-        long the Flow is.
+        """Every matching Segment, streamed in pages (2,000 Segments by default, `page_size`
+        up to 5,000); memory stays flat however long the Flow is.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -40,8 +40,8 @@ class SegmentServiceStub:
     no Segments: the answer is an empty page, not NOT_FOUND.
     """
     StreamSegments: _grpc.UnaryStreamMultiCallable[_segments_pb2.StreamSegmentsRequest, _segments_pb2.StreamSegmentsResponse]
-    """Every matching Segment, streamed in pages of hundreds; memory stays flat however
-    long the Flow is.
+    """Every matching Segment, streamed in pages (2,000 Segments by default, `page_size`
+    up to 5,000); memory stays flat however long the Flow is.
     """
     RegisterSegments: _grpc.UnaryUnaryMultiCallable[_segments_pb2.RegisterSegmentsRequest, _segments_pb2.RegisterSegmentsResponse]
     """Register Segments (POST /flows/{id}/segments): each is stored or reported in
@@ -66,8 +66,8 @@ class SegmentServiceAsyncStub(SegmentServiceStub):
     no Segments: the answer is an empty page, not NOT_FOUND.
     """
     StreamSegments: _aio.UnaryStreamMultiCallable[_segments_pb2.StreamSegmentsRequest, _segments_pb2.StreamSegmentsResponse]  # type: ignore[assignment]
-    """Every matching Segment, streamed in pages of hundreds; memory stays flat however
-    long the Flow is.
+    """Every matching Segment, streamed in pages (2,000 Segments by default, `page_size`
+    up to 5,000); memory stays flat however long the Flow is.
     """
     RegisterSegments: _aio.UnaryUnaryMultiCallable[_segments_pb2.RegisterSegmentsRequest, _segments_pb2.RegisterSegmentsResponse]  # type: ignore[assignment]
     """Register Segments (POST /flows/{id}/segments): each is stored or reported in
@@ -101,8 +101,8 @@ class SegmentServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _segments_pb2.StreamSegmentsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_segments_pb2.StreamSegmentsResponse], _abc.AsyncIterator[_segments_pb2.StreamSegmentsResponse]]:
-        """Every matching Segment, streamed in pages of hundreds; memory stays flat however
-        long the Flow is.
+        """Every matching Segment, streamed in pages (2,000 Segments by default, `page_size`
+        up to 5,000); memory stays flat however long the Flow is.
         """
 
     @_abc_1.abstractmethod
