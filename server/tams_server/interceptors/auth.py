@@ -10,17 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from tams_server.domain.principal import current_principal
+from tams_server.domain.principal import Principal, current_principal
 from tams_server.interceptors.stream_aware import Context, StreamAwareInterceptor
 
 EXEMPT_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
 class Authenticator(Protocol):
-    """Turns call metadata into a principal name, or raises ``Unauthenticated``."""
+    """Turns call metadata into a principal, or raises ``Unauthenticated``."""
 
-    async def authenticate(self, metadata: Sequence[tuple[str, str | bytes]]) -> str | None:
-        """The principal's name (None = anonymous)."""
+    async def authenticate(self, metadata: Sequence[tuple[str, str | bytes]]) -> Principal | None:
+        """The principal (None = anonymous)."""
         ...
 
 
