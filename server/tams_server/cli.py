@@ -28,38 +28,38 @@ def _list_shape(text: str) -> str:
 
 
 # (flag, environment variable, type, default, help) of each command's options.
-_COMMON_OPTIONS = (
+_LOG_OPTIONS = (
+    ("--log-level", "LOG_LEVEL", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
+)  # fmt: skip
+_DATABASE_OPTIONS = (
     ("--data-dir", "DATA_DIR", Path, str(DEFAULT_DATA_DIR),
      "folder of the embedded database and local objects"),
     ("--database-url", "DATABASE_URL", str, None,
      "postgresql+asyncpg://user@host/db; default: SQLite in the data folder"),
-    ("--log-level", "LOG_LEVEL", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
 )  # fmt: skip
-_SERVE_OPTIONS = (
+# The REST side, which `serve` runs next to gRPC and `gateway` runs alone.
+_HTTP_OPTIONS = (
+    ("--http-host", "HTTP_HOST", str, "127.0.0.1", "HTTP interface"),
+    ("--http-port", "HTTP_PORT", int, "8000", "HTTP port (REST gateway), 0 = any free port"),
+    ("--list-shape", "LIST_SHAPE", _list_shape, "spec",
+     "REST list bodies: spec (bare arrays) or wrapped ({data, paging}, as the usage guide)"),
+)  # fmt: skip
+_GRPC_SERVER_OPTIONS = (
     ("--grpc-host", "GRPC_HOST", str, "127.0.0.1", "gRPC interface"),
     ("--grpc-port", "GRPC_PORT", int, "50051", "gRPC port, 0 = any free port"),
-    ("--http-host", "HTTP_HOST", str, "127.0.0.1", "HTTP interface"),
-    ("--http-port", "HTTP_PORT", int, "8000", "HTTP port (REST gateway), 0 = any free port"),
     ("--shutdown-grace", "SHUTDOWN_GRACE", float, "10",
      "seconds in-flight RPCs may run on after SIGTERM/SIGINT"),
-    ("--list-shape", "LIST_SHAPE", _list_shape, "spec",
-     "REST list bodies: spec (bare arrays) or wrapped ({data, paging}, as the usage guide)"),
 )  # fmt: skip
-
-
-_GATEWAY_OPTIONS = (
+_GRPC_CLIENT_OPTIONS = (
     ("--grpc-target", "GRPC_TARGET", str, "127.0.0.1:50051", "the gRPC server to call"),
-    ("--http-host", "HTTP_HOST", str, "127.0.0.1", "HTTP interface"),
-    ("--http-port", "HTTP_PORT", int, "8000", "HTTP port (REST gateway), 0 = any free port"),
-    ("--log-level", "LOG_LEVEL", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
-    ("--list-shape", "LIST_SHAPE", _list_shape, "spec",
-     "REST list bodies: spec (bare arrays) or wrapped ({data, paging}, as the usage guide)"),
 )  # fmt: skip
 _COMMANDS = (
-    ("serve", "run the server", _COMMON_OPTIONS + _SERVE_OPTIONS),
-    ("migrate", "apply schema migrations", _COMMON_OPTIONS),
-    ("gateway", "run only the REST gateway, against a remote gRPC server", _GATEWAY_OPTIONS),
-)
+    ("serve", "run the server",
+     _DATABASE_OPTIONS + _LOG_OPTIONS + _GRPC_SERVER_OPTIONS + _HTTP_OPTIONS),
+    ("migrate", "apply schema migrations", _DATABASE_OPTIONS + _LOG_OPTIONS),
+    ("gateway", "run only the REST gateway, against a remote gRPC server",
+     _GRPC_CLIENT_OPTIONS + _HTTP_OPTIONS + _LOG_OPTIONS),
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -230,11 +230,7 @@ def _check_video(v: _Violations, codec: str | None, essence: JsonObject, path: s
     v.rational(essence, "aspect_ratio", path, both_required=True)
     v.rational(essence, "pixel_aspect_ratio", path, both_required=True)
     v.rational(essence, "frame_rate", path, both_required=False)
-    unc = essence.get("unc_parameters")
-    if unc is not None:
-        if not unc.get("unc_type"):
-            v.add(f"{path}.unc_parameters.unc_type", "is required")
-        v.one_of(unc, "unc_type", _VIDEO_UNC_TYPES, f"{path}.unc_parameters")
+    unc = _check_unc_parameters(v, essence, _VIDEO_UNC_TYPES, path)
     avc = essence.get("avc_parameters")
     if avc is not None:
         for key in ("profile", "level", "flags"):
@@ -256,16 +252,25 @@ def _check_audio(v: _Violations, codec: str | None, essence: JsonObject, path: s
     v.positive(essence, "sample_rate", path, required=True)
     v.positive(essence, "channels", path, required=True)
     v.positive(essence, "bit_depth", path)
-    unc = essence.get("unc_parameters")
-    if unc is not None:
-        if not unc.get("unc_type"):
-            v.add(f"{path}.unc_parameters.unc_type", "is required")
-        v.one_of(unc, "unc_type", _AUDIO_UNC_TYPES, f"{path}.unc_parameters")
+    _check_unc_parameters(v, essence, _AUDIO_UNC_TYPES, path)
     bit_depth = essence.get("bit_depth")
     if codec == "audio/x-raw-int" and bit_depth is None:
         v.add(f"{path}.bit_depth", "is required for codec audio/x-raw-int")
     if codec == "audio/x-raw-float" and bit_depth not in (32, 64):
         v.add(f"{path}.bit_depth", "must be 32 or 64 for codec audio/x-raw-float")
+
+
+def _check_unc_parameters(
+    v: _Violations, essence: JsonObject, unc_types: Iterable[str], path: str
+) -> JsonObject | None:
+    """Checks the essence's ``unc_parameters``, if given, and returns them (None: not
+    given)."""
+    unc: JsonObject | None = essence.get("unc_parameters")
+    if unc is not None:
+        if not unc.get("unc_type"):
+            v.add(f"{path}.unc_parameters.unc_type", "is required")
+        v.one_of(unc, "unc_type", unc_types, f"{path}.unc_parameters")
+    return unc
 
 
 def _check_container_mapping(v: _Violations, mapping: JsonObject, path: str) -> None:

@@ -83,15 +83,7 @@ async def flows_collected_by(
     conn: AsyncConnection, flow_ids: Collection[str]
 ) -> dict[str, tuple[str, ...]]:
     """For each Flow in ``flow_ids``, the live Flows that collect it."""
-    if not flow_ids:
-        return {}
-    query, collector, _member = _live_pairs()
-    rows = await conn.execute(
-        query.add_columns(items.c.member_id, items.c.collector_id)
-        .where(items.c.member_id.in_(flow_ids))
-        .order_by(items.c.member_id, collector.c.created_ns, collector.c.id)
-    )
-    return _group_distinct(rows)
+    return await _collected_by(conn, items.c.member_id, items.c.collector_id, flow_ids)
 
 
 async def source_collections(
@@ -117,18 +109,26 @@ async def sources_collected_by(
     conn: AsyncConnection, source_ids: Collection[str]
 ) -> dict[str, tuple[str, ...]]:
     """For each Source, the Sources whose Flows collect one of its Flows."""
-    if not source_ids:
+    _query, collector, member = _live_pairs()
+    return await _collected_by(conn, member.c.source_id, collector.c.source_id, source_ids)
+
+
+async def _collected_by(
+    conn: AsyncConnection,
+    collected: ColumnElement[Any],
+    collecting: ColumnElement[Any],
+    ids: Collection[str],
+) -> dict[str, tuple[str, ...]]:
+    """For each of ``ids`` (values of ``collected``, a column of the live collection
+    pairs), the distinct values of ``collecting`` next to it, oldest collector first."""
+    if not ids:
         return {}
-    query, collector, member = _live_pairs()
+    query, collector, _member = _live_pairs()
     rows = await conn.execute(
-        query.add_columns(member.c.source_id, collector.c.source_id)
-        .where(member.c.source_id.in_(source_ids))
-        .order_by(member.c.source_id, collector.c.created_ns, collector.c.id)
+        query.add_columns(collected, collecting)
+        .where(collected.in_(ids))
+        .order_by(collected, collector.c.created_ns, collector.c.id)
     )
-    return _group_distinct(rows)
-
-
-def _group_distinct(rows: Any) -> dict[str, tuple[str, ...]]:
     result: dict[str, dict[str, None]] = defaultdict(dict)
     for key, value in rows:
         result[key][value] = None

@@ -35,6 +35,19 @@ metadata = MetaData(
 
 ID = String(36)
 
+
+def _described_columns() -> list[Column[Any]]:
+    """What a client says of a Source or Flow besides its content: names, authors and
+    tags (fresh objects: a Column belongs to one table)."""
+    return [
+        Column("label", Text),
+        Column("description", Text),
+        Column("created_by", Text),
+        Column("updated_by", Text),
+        Column("tags", JSON, nullable=False),
+    ]
+
+
 settings = Table(
     "service_settings",
     metadata,
@@ -47,11 +60,7 @@ sources = Table(
     metadata,
     Column("id", ID, primary_key=True),
     Column("format", String(64), nullable=False),
-    Column("label", Text),
-    Column("description", Text),
-    Column("created_by", Text),
-    Column("updated_by", Text),
-    Column("tags", JSON, nullable=False),
+    *_described_columns(),
     Column("created_ns", BigInteger, nullable=False),
     Column("updated_ns", BigInteger, nullable=False),
     Column("deleted_ns", BigInteger),
@@ -61,15 +70,22 @@ sources = Table(
     Index(None, "label", "id"),
 )
 
-source_tags = Table(
-    "source_tags",
-    metadata,
-    Column("source_id", ID, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
-    Column("name", Text, nullable=False),
-    Column("value", Text),
-    Index(None, "source_id"),
-    Index(None, "name", "value"),
-)
+
+def _tag_table(name: str, owner_id: str, owner: str) -> Table:
+    """The side table of a resource's tags: one row per (name, value), what tag filters
+    look up; the rows go with their resource (``owner``'s ``id``)."""
+    return Table(
+        name,
+        metadata,
+        Column(owner_id, ID, ForeignKey(f"{owner}.id", ondelete="CASCADE"), nullable=False),
+        Column("name", Text, nullable=False),
+        Column("value", Text),
+        Index(None, owner_id),
+        Index(None, "name", "value"),
+    )
+
+
+source_tags = _tag_table("source_tags", "source_id", "sources")
 
 flows = Table(
     "flows",
@@ -79,11 +95,7 @@ flows = Table(
     Column("format", String(64), nullable=False),
     Column("codec", Text),
     Column("container", Text),
-    Column("label", Text),
-    Column("description", Text),
-    Column("created_by", Text),
-    Column("updated_by", Text),
-    Column("tags", JSON, nullable=False),
+    *_described_columns(),
     Column("metadata_version", Text, nullable=False),
     Column("generation", Integer),
     Column("status", String(32)),
@@ -114,15 +126,7 @@ flows = Table(
     Index(None, "source_id"),
 )
 
-flow_tags = Table(
-    "flow_tags",
-    metadata,
-    Column("flow_id", ID, ForeignKey("flows.id", ondelete="CASCADE"), nullable=False),
-    Column("name", Text, nullable=False),
-    Column("value", Text),
-    Index(None, "flow_id"),
-    Index(None, "name", "value"),
-)
+flow_tags = _tag_table("flow_tags", "flow_id", "flows")
 
 flow_collection_items = Table(
     "flow_collection_items",
