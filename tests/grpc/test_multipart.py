@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from helpers.factories import video_flow
-from helpers.servers import gone, own_server
+from helpers.servers import QUICK_EXPIRY_S, gone, own_server
 from helpers.status import failure
 from tams.v1 import (
     flows_pb2,
@@ -269,7 +269,7 @@ async def test_upload_requests_are_checked(channel: grpc.aio.Channel) -> None:
 
 async def test_abandoned_uploads_are_aborted(tmp_path: Path, database_url: str) -> None:
     async with own_server(
-        tmp_path, database_url, object_timeout_s=1, janitor_interval_s=0.1
+        tmp_path, database_url, object_timeout_s=QUICK_EXPIRY_S, janitor_interval_s=0.1
     ) as stubs:
         upload = await Upload.begin(stubs.channel)
         await upload.put({1: b"abandoned"})

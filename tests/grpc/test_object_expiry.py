@@ -8,13 +8,13 @@ from pathlib import Path
 import httpx
 
 from helpers.objects import allocate, new_flow
-from helpers.servers import gone, own_server
+from helpers.servers import QUICK_EXPIRY_S, gone, own_server
 from tams.v1 import segments_pb2
 
 
 async def test_unused_allocations_expire(tmp_path: Path, database_url: str) -> None:
     async with own_server(
-        tmp_path, database_url, object_timeout_s=1, janitor_interval_s=0.1
+        tmp_path, database_url, object_timeout_s=QUICK_EXPIRY_S, janitor_interval_s=0.1
     ) as stubs:
         flow_id = await new_flow(stubs.flows)
         used, unused = await allocate(stubs.storage, flow_id=flow_id, limit=2)

@@ -23,6 +23,10 @@ from tams.v1 import (
 from tams_server.app import RunningServer, serve
 from tams_server.config import Config
 
+# For tests of expiry: allocations (and their upload URLs) last this long, enough for the
+# test's PUTs to get in first on a loaded machine, short enough to wait for.
+QUICK_EXPIRY_S = 3
+
 
 @dataclass(frozen=True)
 class Stubs:
