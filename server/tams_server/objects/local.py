@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
@@ -38,18 +39,10 @@ class LocalObjectStore:
         signature = self._sign(method, key, expires)
         return f"{self._base_url}{URL_PREFIX}{quote(key)}?expires={expires}&signature={signature}"
 
-    def verify(self, method: str, key: str, expires: str, signature: str) -> str | None:
-        """Why a request may not go ahead, or None when its signature is good and live."""
-        try:
-            deadline = int(expires)
-        except ValueError:
-            return "malformed expiry"
-        expected = self._sign(method, key, deadline)
-        if not hmac.compare_digest(expected, signature):
-            return "bad signature"
-        if deadline < time.time():
-            return "expired"
-        return None
+    def verify(self, method: str, key: str, query: Mapping[str, str]) -> str | None:
+        """Why a request to a URL made by ``url`` (``query``: its query parameters) may
+        not go ahead, or None when its signature is good and live."""
+        return self._verify(query, method, key, "", "bad signature")
 
     def path_of(self, key: str) -> Path:
         """The file of ``key``; UnsafeKey if it could leave the store."""
@@ -69,16 +62,25 @@ class LocalObjectStore:
         return f"{self._base_url}{PART_PREFIX}{name}?expires={expires}&signature={signature}"
 
     def verify_part(
-        self, upload_id: str, part_number: int, expires: str, signature: str, content_md5: str
+        self, upload_id: str, part_number: int, content_md5: str, query: Mapping[str, str]
     ) -> str | None:
         """Why a part upload may not go ahead, or None (see ``verify``)."""
+        return self._verify(
+            query, "PUT", _part_name(upload_id, part_number), content_md5,
+            "bad signature (or a Content-MD5 other than the one the URL was made for)",
+        )  # fmt: skip
+
+    def _verify(
+        self, query: Mapping[str, str], method: str, key: str, content_md5: str, mismatch: str
+    ) -> str | None:
+        """The check of ``verify``; ``mismatch`` says why a wrong signature is wrong."""
         try:
-            deadline = int(expires)
+            deadline = int(query.get("expires", ""))
         except ValueError:
             return "malformed expiry"
-        expected = self._sign("PUT", _part_name(upload_id, part_number), deadline, content_md5)
-        if not hmac.compare_digest(expected, signature):
-            return "bad signature (or a Content-MD5 other than the one the URL was made for)"
+        expected = self._sign(method, key, deadline, content_md5)
+        if not hmac.compare_digest(expected, query.get("signature", "")):
+            return mismatch
         if deadline < time.time():
             return "expired"
         return None

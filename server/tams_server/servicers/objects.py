@@ -57,8 +57,9 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
         self, request: objects_pb2.AddObjectInstanceRequest, context: Context
     ) -> objects_pb2.AddObjectInstanceResponse:
         object_id = check_object_id(request.object_id, "object_id")
-        which = request.WhichOneof("instance")
-        if which == "uncontrolled":
+        if _instance_named(request, "uncontrolled") == "storage_id":
+            record, flow_ids, init = await self._instances.add_copy(object_id, request.storage_id)
+        else:
             url, label = request.uncontrolled.url, request.uncontrolled.label
             for field, value in (("url", url), ("label", label)):
                 if not value:
@@ -66,12 +67,6 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
                         f"uncontrolled.{field}", "is required", reason=Reason.MISSING_FIELD
                     )
             record, flow_ids, init = await self._instances.add_uncontrolled(object_id, url, label)
-        elif which == "storage_id":
-            record, flow_ids, init = await self._instances.add_copy(object_id, request.storage_id)
-        else:
-            raise InvalidArgument.for_field(
-                "instance", "give storage_id or uncontrolled", reason=Reason.MISSING_FIELD
-            )
         message = object_to_proto(record, flow_ids, self._url_writer(UrlFilters()), init)
         return objects_pb2.AddObjectInstanceResponse(object=message)
 
@@ -79,17 +74,12 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
         self, request: objects_pb2.DeleteObjectInstanceRequest, context: Context
     ) -> objects_pb2.DeleteObjectInstanceResponse:
         object_id = check_object_id(request.object_id, "object_id")
-        which = request.WhichOneof("instance")
-        if which == "label":
+        if _instance_named(request, "label") == "storage_id":
+            await self._instances.remove_copy(object_id, request.storage_id)
+        else:
             if not request.label:
                 raise InvalidArgument.for_field("label", "is required", reason=Reason.MISSING_FIELD)
             await self._store.remove(object_id, label=request.label)
-        elif which == "storage_id":
-            await self._instances.remove_copy(object_id, request.storage_id)
-        else:
-            raise InvalidArgument.for_field(
-                "instance", "give storage_id or label", reason=Reason.MISSING_FIELD
-            )
         return objects_pb2.DeleteObjectInstanceResponse()
 
     def _url_writer(self, filters: UrlFilters) -> GetUrlWriter | None:
@@ -100,3 +90,17 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
                 self._urls, self._backends.values(), filters, expires_s=self._url_lifetime_s
             )
         )
+
+
+def _instance_named(
+    request: objects_pb2.AddObjectInstanceRequest | objects_pb2.DeleteObjectInstanceRequest,
+    other: str,
+) -> str:
+    """Which way the request names the instance: ``storage_id`` or ``other`` (the
+    ``instance`` oneof's other field); INVALID_ARGUMENT when it names none."""
+    which = request.WhichOneof("instance")
+    if which is None:
+        raise InvalidArgument.for_field(
+            "instance", f"give storage_id or {other}", reason=Reason.MISSING_FIELD
+        )
+    return which

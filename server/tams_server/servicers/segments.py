@@ -19,7 +19,13 @@ from tams_server.domain.timerange import TimeRange, format_timerange, parse_time
 from tams_server.objects.get_urls import GetUrlMaker
 from tams_server.objects.urls import ObjectUrls
 from tams_server.store.paging import page_size
-from tams_server.store.segments import Listing, SegmentPage, SegmentStore, Window
+from tams_server.store.segments import (
+    Listing,
+    SegmentPage,
+    SegmentsToDelete,
+    SegmentStore,
+    Window,
+)
 from tams_server.usecases.caller import Caller
 from tams_server.usecases.segments import PostBatch, SegmentWrites
 
@@ -108,10 +114,10 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         start, end = _bounds(request.timerange, "timerange")
         object_id = request.object_id if request.HasField("object_id") else None
         deleted_by = request.deleted_by if request.HasField("deleted_by") else None
+        target = SegmentsToDelete(request.flow_id, start, end, object_id, request.soft_delete)
         deleted, pending = await self._writes.delete(
-            request.flow_id, start, end, object_id, soft=request.soft_delete,
-            deleted_by=deleted_by, caller=Caller(principal()),
-        )  # fmt: skip
+            target, deleted_by=deleted_by, caller=Caller(principal())
+        )
         response = segments_pb2.DeleteSegmentsResponse(deleted_count=deleted)
         if pending is not None:
             response.delete_request.CopyFrom(delete_request_to_proto(pending))

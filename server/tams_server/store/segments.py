@@ -119,6 +119,20 @@ class Listing:
 
 
 @dataclass(frozen=True)
+class SegmentsToDelete:
+    """What a deletion of Segments takes: those of ``flow_id`` that lie wholly inside
+    ``[start_ns, end_ns)`` (TAMS: covered, unlike a listing's overlap), optionally only
+    those of one Object; ``soft`` moves them, with who and when, to the deleted
+    Segments instead."""
+
+    flow_id: str
+    start_ns: int
+    end_ns: int
+    object_id: str | None = None
+    soft: bool = False
+
+
+@dataclass(frozen=True)
 class SegmentPage:
     """One page of a listing: its Segments in order, their deletions (``show_deleted``
     listings: one for each Segment, None for a live one; otherwise empty), where the
@@ -299,35 +313,26 @@ class SegmentStore:
             return rows, await read_locations(conn, wanted) if wanted else {}
 
     async def delete(
-        self,
-        flow_id: str,
-        start_ns: int,
-        end_ns: int,
-        object_id: str | None,
-        *,
-        actor: str | None,
-        soft: bool = False,
+        self, target: SegmentsToDelete, *, actor: str | None
     ) -> tuple[int, FlowDeleteRequest | None]:
-        """Delete the Segments that lie wholly inside ``[start_ns, end_ns)`` (TAMS:
-        covered, unlike a listing's overlap), optionally only those of one Object.
-        Up to the inline limit they go now (the count is returned); beyond it a flow
-        delete request takes over in the background. ``soft`` moves them, with who and
-        when, to the deleted Segments instead (always at once)."""
+        """Delete the Segments ``target`` covers. Up to the inline limit they go now
+        (the count is returned); beyond it a flow delete request takes over in the
+        background. Soft deletion always goes at once."""
         async with self._db.write() as conn:
-            await _writable_flow(conn, flow_id)
-            if start_ns >= end_ns:
+            await _writable_flow(conn, target.flow_id)
+            if target.start_ns >= target.end_ns:
                 return 0, None
-            many = await count_covered(
-                conn, flow_id, start_ns, end_ns, object_id, up_to=self._inline_limit + 1
-            )
-            if many > self._inline_limit and not soft:
+            where = (target.flow_id, target.start_ns, target.end_ns, target.object_id)
+            many = await count_covered(conn, *where, up_to=self._inline_limit + 1)
+            if many > self._inline_limit and not target.soft:
                 request = await create_request(
-                    conn, flow_id=flow_id, start_ns=start_ns, end_ns=end_ns,
-                    object_id=object_id, delete_flow=False, created_by=actor,
+                    conn, flow_id=target.flow_id, start_ns=target.start_ns,
+                    end_ns=target.end_ns, object_id=target.object_id, delete_flow=False,
+                    created_by=actor,
                 )  # fmt: skip
                 return 0, request
-            conditions = covered(flow_id, start_ns, end_ns, object_id)
-            if soft:
+            conditions = covered(*where)
+            if target.soft:
                 columns = [col.name for col in segments.c]
                 now = literal(now_ns(), BigInteger)
                 await conn.execute(
@@ -336,12 +341,12 @@ class SegmentStore:
                         select(*segments.c, now, literal(actor, Text)).where(*conditions),
                     )
                 )
-            if soft:
+            if target.soft:
                 deleted = (await conn.execute(delete(segments).where(*conditions))).rowcount
             else:
                 deleted = await delete_segments_releasing(conn, segments, conditions)
             if deleted:
-                await refresh_extent(conn, flow_id)
+                await refresh_extent(conn, target.flow_id)
             return int(deleted), None
 
 

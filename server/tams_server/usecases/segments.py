@@ -20,7 +20,7 @@ from tams_server.domain.segments import (
 from tams_server.domain.storage import StorageBackend
 from tams_server.objects.urls import ObjectUrls
 from tams_server.store.objects import ObjectRecordStore
-from tams_server.store.segments import SegmentStore, objects_of
+from tams_server.store.segments import SegmentsToDelete, SegmentStore, objects_of
 from tams_server.usecases.caller import Caller
 
 Candidates = list[tuple[int, Segment]]
@@ -109,25 +109,14 @@ class SegmentWrites:
         return registered
 
     async def delete(
-        self,
-        flow_id: str,
-        start_ns: int,
-        end_ns: int,
-        object_id: str | None,
-        *,
-        soft: bool,
-        deleted_by: str | None,
-        caller: Caller,
+        self, target: SegmentsToDelete, *, deleted_by: str | None, caller: Caller
     ) -> tuple[int, FlowDeleteRequest | None]:
-        """Delete the Segments wholly inside ``[start_ns, end_ns)`` (see
-        ``SegmentStore.delete``), recorded as deleted by ``deleted_by`` or else the
-        caller.
+        """Delete the Segments ``target`` covers (see ``SegmentStore.delete``), recorded
+        as deleted by ``deleted_by`` or else the caller.
 
         Events: the "segments deleted" event goes to ``SegmentStore.delete``, to be
         written in its write transaction."""
-        return await self._store.delete(
-            flow_id, start_ns, end_ns, object_id, actor=caller.actor(deleted_by), soft=soft
-        )
+        return await self._store.delete(target, actor=caller.actor(deleted_by))
 
     async def _store_checked(
         self, flow_id: str, candidates: Candidates
