@@ -9,8 +9,9 @@ from google.protobuf import json_format, timestamp_pb2
 from google.protobuf.message import Message
 
 from tams.v1 import common_pb2
+from tams_server.domain.flows import check_tag_name
 from tams_server.domain.models import CollectionItem, JsonObject
-from tams_server.domain.tags import TagFilter, TagValue
+from tams_server.domain.tags import TagEdit, TagFilter, TagValue
 
 
 def tag_value_to_domain(value: common_pb2.TagValue) -> TagValue:
@@ -18,6 +19,13 @@ def tag_value_to_domain(value: common_pb2.TagValue) -> TagValue:
     if value.WhichOneof("kind") == "list_value":
         return tuple(value.list_value.values)
     return value.string_value
+
+
+def tag_edit_to_domain(name: str, value: common_pb2.TagValue | None = None) -> TagEdit:
+    """What a SetTag (``value`` given) or DeleteTag request changes."""
+    return TagEdit(
+        check_tag_name(name, "name"), None if value is None else tag_value_to_domain(value)
+    )
 
 
 def tags_to_domain(tags: Mapping[str, common_pb2.TagValue]) -> dict[str, TagValue]:
