@@ -8,9 +8,9 @@ from typing import Any
 from google.protobuf import json_format, timestamp_pb2
 from google.protobuf.message import Message
 
-from tams.v1 import common_pb2
+from tams.v1 import common_pb2, flows_pb2, sources_pb2
 from tams_server.domain.flows import check_tag_name
-from tams_server.domain.models import CollectionItem, JsonObject
+from tams_server.domain.models import CollectionItem, JsonObject, Resource
 from tams_server.domain.tags import TagEdit, TagFilter, TagValue
 
 
@@ -52,6 +52,33 @@ def tag_filters_to_domain(filters: Iterable[common_pb2.TagFilter]) -> tuple[TagF
         )
         for f in filters
     )
+
+
+ResourceMessage = sources_pb2.Source | flows_pb2.Flow
+
+
+def resource_to_domain(message: ResourceMessage) -> dict[str, Any]:
+    """The writable ``Resource`` fields of a Source or Flow message, as keyword
+    arguments (``id`` aside, which each kind passes in its place)."""
+    return {
+        "label": optional(message, "label"),
+        "description": optional(message, "description"),
+        "created_by": optional(message, "created_by"),
+        "updated_by": optional(message, "updated_by"),
+        "tags": tags_to_domain(message.tags),
+    }
+
+
+def fill_resource(message: ResourceMessage, resource: Resource) -> None:
+    """Copy the ``Resource`` fields (``id`` aside) into a Source or Flow message."""
+    for name in ("label", "description", "created_by", "updated_by", "deleted_by"):
+        value = getattr(resource, name)
+        if value is not None:
+            setattr(message, name, value)
+    message.collected_by.extend(resource.collected_by)
+    fill_tags(message.tags, resource.tags)
+    set_time(message.created, resource.created_ns)
+    set_time(message.deleted, resource.deleted_ns)
 
 
 def message_to_json(message: Message) -> JsonObject:
