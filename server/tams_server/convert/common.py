@@ -8,9 +8,10 @@ from typing import Any
 from google.protobuf import json_format, timestamp_pb2
 from google.protobuf.message import Message
 
-from tams.v1 import common_pb2
-from tams_server.domain.models import CollectionItem, JsonObject
-from tams_server.domain.tags import TagFilter, TagValue
+from tams.v1 import common_pb2, flows_pb2, sources_pb2
+from tams_server.domain.flows import check_tag_name
+from tams_server.domain.models import CollectionItem, JsonObject, Resource
+from tams_server.domain.tags import TagEdit, TagFilter, TagValue
 
 
 def tag_value_to_domain(value: common_pb2.TagValue) -> TagValue:
@@ -18,6 +19,13 @@ def tag_value_to_domain(value: common_pb2.TagValue) -> TagValue:
     if value.WhichOneof("kind") == "list_value":
         return tuple(value.list_value.values)
     return value.string_value
+
+
+def tag_edit_to_domain(name: str, value: common_pb2.TagValue | None = None) -> TagEdit:
+    """What a SetTag (``value`` given) or DeleteTag request changes."""
+    return TagEdit(
+        check_tag_name(name, "name"), None if value is None else tag_value_to_domain(value)
+    )
 
 
 def tags_to_domain(tags: Mapping[str, common_pb2.TagValue]) -> dict[str, TagValue]:
@@ -44,6 +52,33 @@ def tag_filters_to_domain(filters: Iterable[common_pb2.TagFilter]) -> tuple[TagF
         )
         for f in filters
     )
+
+
+ResourceMessage = sources_pb2.Source | flows_pb2.Flow
+
+
+def resource_to_domain(message: ResourceMessage) -> dict[str, Any]:
+    """The writable ``Resource`` fields of a Source or Flow message, as keyword
+    arguments (``id`` aside, which each kind passes in its place)."""
+    return {
+        "label": optional(message, "label"),
+        "description": optional(message, "description"),
+        "created_by": optional(message, "created_by"),
+        "updated_by": optional(message, "updated_by"),
+        "tags": tags_to_domain(message.tags),
+    }
+
+
+def fill_resource(message: ResourceMessage, resource: Resource) -> None:
+    """Copy the ``Resource`` fields (``id`` aside) into a Source or Flow message."""
+    for name in ("label", "description", "created_by", "updated_by", "deleted_by"):
+        value = getattr(resource, name)
+        if value is not None:
+            setattr(message, name, value)
+    message.collected_by.extend(resource.collected_by)
+    fill_tags(message.tags, resource.tags)
+    set_time(message.created, resource.created_ns)
+    set_time(message.deleted, resource.deleted_ns)
 
 
 def message_to_json(message: Message) -> JsonObject:

@@ -6,13 +6,13 @@ from tams.v1 import flows_pb2
 from tams_server.convert.common import (
     collection_to_domain,
     fill_collection,
-    fill_tags,
+    fill_resource,
     json_to_message,
     message_to_json,
     optional,
+    resource_to_domain,
     set_time,
     tag_filters_to_domain,
-    tags_to_domain,
 )
 from tams_server.domain import formats
 from tams_server.domain.errors import InvalidArgument
@@ -45,11 +45,7 @@ def flow_to_domain(message: flows_pb2.Flow) -> tuple[Flow, str | None]:
         id=message.id,
         source_id=message.source_id,
         format=message.format,
-        label=optional(message, "label"),
-        description=optional(message, "description"),
-        created_by=optional(message, "created_by"),
-        updated_by=optional(message, "updated_by"),
-        tags=tags_to_domain(message.tags),
+        **resource_to_domain(message),
         metadata_version=optional(message, "metadata_version"),
         generation=optional(message, "generation"),
         status=optional(message, "status"),
@@ -81,10 +77,6 @@ def flow_to_proto(flow: Flow) -> flows_pb2.Flow:
         id=flow.id,
         source_id=flow.source_id,
         format=flow.format,
-        label=flow.label,
-        description=flow.description,
-        created_by=flow.created_by,
-        updated_by=flow.updated_by,
         metadata_version=flow.metadata_version,
         generation=flow.generation,
         status=flow.status,
@@ -95,10 +87,8 @@ def flow_to_proto(flow: Flow) -> flows_pb2.Flow:
         codec=flow.codec,
         container=flow.container,
         timerange=flow.timerange,
-        collected_by=flow.collected_by,
-        deleted_by=flow.deleted_by,
     )
-    fill_tags(message.tags, flow.tags)
+    fill_resource(message, flow)
     fill_collection(message.flow_collection, flow.flow_collection)
     if flow.segment_duration is not None:
         json_to_message(flow.segment_duration, message.segment_duration)
@@ -107,10 +97,8 @@ def flow_to_proto(flow: Flow) -> flows_pb2.Flow:
     if flow.essence_parameters is not None:
         member = MEMBER_OF_FORMAT[flow.format]
         json_to_message(flow.essence_parameters, getattr(message, member))
-    set_time(message.created, flow.created_ns)
     set_time(message.metadata_updated, flow.metadata_updated_ns)
     set_time(message.segments_updated, flow.segments_updated_ns)
-    set_time(message.deleted, flow.deleted_ns)
     return message
 
 

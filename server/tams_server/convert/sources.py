@@ -5,11 +5,11 @@ from __future__ import annotations
 from tams.v1 import sources_pb2
 from tams_server.convert.common import (
     fill_collection,
-    fill_tags,
+    fill_resource,
     optional,
+    resource_to_domain,
     set_time,
     tag_filters_to_domain,
-    tags_to_domain,
 )
 from tams_server.domain.errors import InvalidArgument
 from tams_server.domain.models import Source
@@ -25,34 +25,15 @@ _SORT_KEYS: dict[int, SourceSortKey] = {
 
 def source_to_domain(message: sources_pb2.Source) -> Source:
     """The writable fields of a Source message; read-only ones are ignored."""
-    return Source(
-        id=message.id,
-        format=message.format,
-        label=optional(message, "label"),
-        description=optional(message, "description"),
-        created_by=optional(message, "created_by"),
-        updated_by=optional(message, "updated_by"),
-        tags=tags_to_domain(message.tags),
-    )
+    return Source(id=message.id, format=message.format, **resource_to_domain(message))
 
 
 def source_to_proto(source: Source) -> sources_pb2.Source:
     """A Source message with every field the domain knows."""
-    message = sources_pb2.Source(
-        id=source.id,
-        format=source.format,
-        label=source.label,
-        description=source.description,
-        created_by=source.created_by,
-        updated_by=source.updated_by,
-        collected_by=source.collected_by,
-        deleted_by=source.deleted_by,
-    )
-    fill_tags(message.tags, source.tags)
+    message = sources_pb2.Source(id=source.id, format=source.format)
+    fill_resource(message, source)
     fill_collection(message.source_collection, source.source_collection)
-    set_time(message.created, source.created_ns)
     set_time(message.updated, source.updated_ns)
-    set_time(message.deleted, source.deleted_ns)
     return message
 
 

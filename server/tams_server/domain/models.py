@@ -8,7 +8,7 @@ mapping) is kept in its JSON shape: the edges give it types, the rules in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from tams_server.domain.tags import TagValue
@@ -26,11 +26,13 @@ class CollectionItem:
 
 
 @dataclass(frozen=True, slots=True)
-class Source:
-    """A Source (TAMS `source.json`)."""
+class Resource:
+    """The properties Sources and Flows share (and that their tag and property paths
+    reach). All but ``id`` are keyword-only, so each kind keeps its own positional
+    fields after ``id``."""
 
     id: str
-    format: str
+    _: KW_ONLY
     label: str | None = None
     description: str | None = None
     created_by: str | None = None
@@ -38,11 +40,19 @@ class Source:
     tags: dict[str, TagValue] = field(default_factory=dict)
     # Server-managed, ignored on input:
     created_ns: int | None = None
-    updated_ns: int | None = None
-    source_collection: tuple[CollectionItem, ...] = ()
     collected_by: tuple[str, ...] = ()
     deleted_ns: int | None = None
     deleted_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Source(Resource):
+    """A Source (TAMS `source.json`)."""
+
+    format: str
+    # Server-managed, ignored on input:
+    updated_ns: int | None = None
+    source_collection: tuple[CollectionItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,17 +71,11 @@ class Profile:
 
 
 @dataclass(frozen=True, slots=True)
-class Flow:
+class Flow(Resource):
     """A Flow (TAMS `flow-get.json`): common fields plus technical metadata."""
 
-    id: str
     source_id: str
     format: str
-    label: str | None = None
-    description: str | None = None
-    created_by: str | None = None
-    updated_by: str | None = None
-    tags: dict[str, TagValue] = field(default_factory=dict)
     metadata_version: str | None = None
     generation: int | None = None
     status: str | None = None
@@ -86,13 +90,9 @@ class Flow:
     essence_parameters: JsonObject | None = None
     flow_collection: tuple[CollectionItem, ...] = ()
     # Server-managed, ignored on input:
-    created_ns: int | None = None
     metadata_updated_ns: int | None = None
     segments_updated_ns: int | None = None
-    collected_by: tuple[str, ...] = ()
     timerange: str | None = None
-    deleted_ns: int | None = None
-    deleted_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from tams_server.domain.errors import NotFound, Reason
+
 TagValue = str | tuple[str, ...]
 """A tag value: a string, or a list of strings kept as an (immutable) tuple."""
 
@@ -19,6 +21,27 @@ class TagFilter:
     name: str
     values: tuple[str, ...] = ()
     exists: bool | None = None
+
+
+@dataclass(frozen=True)
+class TagEdit:
+    """Setting one tag (to ``value``) or, with ``value`` None, deleting it."""
+
+    name: str
+    value: TagValue | None = None
+
+    def applied_to(self, tags: Tags, *, owner: str, owner_id: str) -> dict[str, TagValue]:
+        """``tags`` after the edit, for the ``owner`` (``flow``, ``source``) of that id;
+        NOT_FOUND when the tag to delete is not there."""
+        if self.value is not None:
+            return {**tags, self.name: self.value}
+        if self.name not in tags:
+            raise NotFound(
+                f"{owner} {owner_id} has no tag {self.name!r}",
+                reason=Reason.TAG_NOT_FOUND,
+                metadata={f"{owner}Id": owner_id, "tag": self.name},
+            )
+        return {name: value for name, value in tags.items() if name != self.name}
 
 
 def tag_rows(tags: Tags) -> Iterator[tuple[str, str | None]]:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import grpc
 
 from tams.v1 import flows_pb2, flows_pb2_grpc
-from tams_server.convert.common import tag_value_to_domain
 from tams_server.convert.deletions import delete_request_to_proto
 from tams_server.convert.flows import flow_query_to_domain, flow_to_domain, flow_to_proto
-from tams_server.domain.flows import check_tag_name, validate_flow, validate_flow_changes
+from tams_server.domain.flows import validate_flow, validate_flow_changes
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.models import Flow
 from tams_server.domain.principal import principal
 from tams_server.domain.queries import TimeBounds
 from tams_server.domain.timerange import ETERNITY, parse_timerange, to_bounds
 from tams_server.domain.updates import check_batch, check_update_paths, pick
+from tams_server.servicers.tags import edit_tag
 from tams_server.store.flows import UPDATABLE_FIELDS, FlowStore
 from tams_server.store.paging import page_size
 
@@ -99,19 +99,13 @@ class FlowServicer(flows_pb2_grpc.FlowServiceServicer):
     async def SetFlowTag(
         self, request: flows_pb2.SetFlowTagRequest, context: Context
     ) -> flows_pb2.SetFlowTagResponse:
-        check_uuid(request.flow_id, "flow_id")
-        check_tag_name(request.name, "name")
-        flow = await self._store.set_tag(
-            request.flow_id, request.name, tag_value_to_domain(request.value), actor=principal()
-        )
+        flow = await edit_tag(self._store, request.flow_id, "flow_id", request.name, request.value)
         return flows_pb2.SetFlowTagResponse(flow=flow_to_proto(flow))
 
     async def DeleteFlowTag(
         self, request: flows_pb2.DeleteFlowTagRequest, context: Context
     ) -> flows_pb2.DeleteFlowTagResponse:
-        check_uuid(request.flow_id, "flow_id")
-        check_tag_name(request.name, "name")
-        flow = await self._store.delete_tag(request.flow_id, request.name, actor=principal())
+        flow = await edit_tag(self._store, request.flow_id, "flow_id", request.name)
         return flows_pb2.DeleteFlowTagResponse(flow=flow_to_proto(flow))
 
     async def DeleteFlow(

@@ -5,14 +5,13 @@ from __future__ import annotations
 import grpc
 
 from tams.v1 import sources_pb2, sources_pb2_grpc
-from tams_server.convert.common import tag_value_to_domain
 from tams_server.convert.sources import source_query_to_domain, source_to_domain, source_to_proto
 from tams_server.domain.errors import InvalidArgument
-from tams_server.domain.flows import check_tag_name
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.principal import principal
 from tams_server.domain.sources import validate_source
 from tams_server.domain.updates import check_batch, check_update_paths, pick
+from tams_server.servicers.tags import edit_tag
 from tams_server.store.paging import page_size
 from tams_server.store.sources import UPDATABLE_FIELDS, SourceStore
 
@@ -85,19 +84,15 @@ class SourceServicer(sources_pb2_grpc.SourceServiceServicer):
     async def SetSourceTag(
         self, request: sources_pb2.SetSourceTagRequest, context: Context
     ) -> sources_pb2.SetSourceTagResponse:
-        check_uuid(request.source_id, "source_id")
-        check_tag_name(request.name, "name")
-        source = await self._store.set_tag(
-            request.source_id, request.name, tag_value_to_domain(request.value), actor=principal()
+        source = await edit_tag(
+            self._store, request.source_id, "source_id", request.name, request.value
         )
         return sources_pb2.SetSourceTagResponse(source=source_to_proto(source))
 
     async def DeleteSourceTag(
         self, request: sources_pb2.DeleteSourceTagRequest, context: Context
     ) -> sources_pb2.DeleteSourceTagResponse:
-        check_uuid(request.source_id, "source_id")
-        check_tag_name(request.name, "name")
-        source = await self._store.delete_tag(request.source_id, request.name, actor=principal())
+        source = await edit_tag(self._store, request.source_id, "source_id", request.name)
         return sources_pb2.DeleteSourceTagResponse(source=source_to_proto(source))
 
     async def DeleteSource(

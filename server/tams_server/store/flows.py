@@ -16,7 +16,7 @@ from tams_server.domain.errors import Aborted, AlreadyExists, FailedPrecondition
 from tams_server.domain.flows import essence_summary, with_technical_metadata
 from tams_server.domain.models import Flow, FlowDeleteRequest
 from tams_server.domain.queries import FlowQuery, Page
-from tams_server.domain.tags import TagValue, tags_from_json, tags_to_json
+from tams_server.domain.tags import TagEdit, tags_from_json, tags_to_json
 from tams_server.domain.tags import tag_rows as tag_rows_of
 from tams_server.domain.timerange import INT64_MAX, INT64_MIN, format_timerange, from_bounds
 from tams_server.store import flow_collections as collections
@@ -24,8 +24,9 @@ from tams_server.store.clock import now_ns
 from tams_server.store.deletions import count_covered, create_request, delete_flow_now
 from tams_server.store.dialect import insert_ignoring_conflicts
 from tams_server.store.engine import Database
-from tams_server.store.paging import PageTokenCodec, fingerprint, read_page, tams_order
+from tams_server.store.paging import PageTokenCodec
 from tams_server.store.profiles import load_profile
+from tams_server.store.resources import read_resource_page, resource_fields, select_row
 from tams_server.store.schema import flow_tags, flows, sources
 from tams_server.store.sources import touch_source
 from tams_server.store.tags import replace_tag_rows, tag_filter_clauses
@@ -42,6 +43,24 @@ UPDATABLE_FIELDS = (
     "flow_collection",
     "status",
     "metadata_version",
+)
+
+# The Flow's own fields that a column of the same name holds as they are, written
+# from a Flow and read back into one.
+_AS_STORED = (
+    "source_id",
+    "format",
+    "codec",
+    "container",
+    "generation",
+    "status",
+    "read_only",
+    "max_bit_rate",
+    "avg_bit_rate",
+    "profile_id",
+    "segment_duration",
+    "container_mapping",
+    "essence_parameters",
 )
 
 # Fields the server manages, ignored when comparing what a client sent.
@@ -74,34 +93,20 @@ class FlowStore:
     ) -> Flow:
         """One Flow; NOT_FOUND when unknown or (unless asked) soft-deleted."""
         async with self._db.read() as conn:
-            row = await _select_row(conn, flow_id)
+            row = await select_row(conn, flows, flow_id)
             if row is None or (row.deleted_ns is not None and not show_deleted):
                 raise flow_not_found(flow_id)
             return (await _load(conn, [row], include_timerange=include_timerange))[0]
 
     async def find(self, query: FlowQuery, *, page_size: int, page_token: str) -> Page[Flow]:
         """One page of Flows matching ``query``."""
-        sort = tams_order(
-            label=flows.c.label,
-            date=(
-                flows.c.metadata_updated_ns
-                if query.sort_by == "metadata_updated"
-                else flows.c.created_ns
-            ),
-            unique=flows.c.id,
-            by_label=query.sort_by == "label",
-            reverse=query.reverse_order,
-        )
+        by_metadata = query.sort_by == "metadata_updated"
+        date = flows.c.metadata_updated_ns if by_metadata else flows.c.created_ns
         async with self._db.read() as conn:
-            rows, token = await read_page(
-                conn,
-                select(flows).where(*_filters(query)),
-                sort,
-                tokens=self._tokens,
-                query_fingerprint=fingerprint("flows", query),
-                page_size=page_size,
-                page_token=page_token,
-            )
+            rows, token = await read_resource_page(
+                conn, flows, query, _filters(query), date=date,
+                tokens=self._tokens, page_size=page_size, page_token=page_token,
+            )  # fmt: skip
             return Page(await _load(conn, rows, include_timerange=False), token, page_size)
 
     async def put(self, flow: Flow, *, mode: PutMode, actor: str | None) -> tuple[Flow, bool]:
@@ -170,27 +175,11 @@ class FlowStore:
             await self._apply(conn, row, dict(changes), actor=actor)
             return await _reload(conn, flow_id)
 
-    async def set_tag(self, flow_id: str, name: str, value: TagValue, *, actor: str | None) -> Flow:
-        """Create or replace one tag."""
+    async def edit_tag(self, flow_id: str, edit: TagEdit, *, actor: str | None) -> Flow:
+        """Set or delete one tag; NOT_FOUND when the tag to delete is not there."""
         async with self._db.write() as conn:
             row = await _writable_row(conn, flow_id)
-            tags = tags_from_json(row.tags)
-            tags[name] = value
-            await self._apply(conn, row, {"tags": tags}, actor=actor)
-            return await _reload(conn, flow_id)
-
-    async def delete_tag(self, flow_id: str, name: str, *, actor: str | None) -> Flow:
-        """Delete one tag; NOT_FOUND when the Flow has no such tag."""
-        async with self._db.write() as conn:
-            row = await _writable_row(conn, flow_id)
-            tags = tags_from_json(row.tags)
-            if name not in tags:
-                raise NotFound(
-                    f"flow {flow_id} has no tag {name!r}",
-                    reason=Reason.TAG_NOT_FOUND,
-                    metadata={"flowId": flow_id, "tag": name},
-                )
-            del tags[name]
+            tags = edit.applied_to(tags_from_json(row.tags), owner="flow", owner_id=flow_id)
             await self._apply(conn, row, {"tags": tags}, actor=actor)
             return await _reload(conn, flow_id)
 
@@ -223,7 +212,7 @@ class FlowStore:
         self, conn: AsyncConnection, flow: Flow, *, mode: PutMode, actor: str | None, now: int
     ) -> bool:
         (flow,) = await _with_profiles(conn, [flow])
-        row = await _select_row(conn, flow.id, for_update=True)
+        row = await select_row(conn, flows, flow.id, for_update=True)
         if row is not None:
             if row.deleted_ns is not None:
                 raise _flow_deleted(flow.id)
@@ -437,37 +426,16 @@ def _new_row_values(flow: Flow, *, actor: str | None, now: int) -> dict[str, Any
 
 def _row_values(flow: Flow) -> dict[str, Any]:
     return {
-        "source_id": flow.source_id,
-        "format": flow.format,
-        "codec": flow.codec,
-        "container": flow.container,
+        **{name: getattr(flow, name) for name in _AS_STORED},
         "label": flow.label,
         "description": flow.description,
         "tags": tags_to_json(flow.tags),
-        "generation": flow.generation,
-        "status": flow.status,
-        "read_only": flow.read_only,
-        "max_bit_rate": flow.max_bit_rate,
-        "avg_bit_rate": flow.avg_bit_rate,
-        "profile_id": flow.profile_id,
-        "segment_duration": flow.segment_duration,
-        "container_mapping": flow.container_mapping,
-        "essence_parameters": flow.essence_parameters,
         **essence_summary(flow.essence_parameters),
     }
 
 
-async def _select_row(
-    conn: AsyncConnection, flow_id: str, *, for_update: bool = False
-) -> Row[Any] | None:
-    stmt = select(flows).where(flows.c.id == flow_id)
-    if for_update and conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return (await conn.execute(stmt)).first()
-
-
 async def _live_row(conn: AsyncConnection, flow_id: str) -> Row[Any]:
-    row = await _select_row(conn, flow_id, for_update=True)
+    row = await select_row(conn, flows, flow_id, for_update=True)
     if row is None or row.deleted_ns is not None:
         raise flow_not_found(flow_id)
     return row
@@ -481,7 +449,7 @@ async def _writable_row(conn: AsyncConnection, flow_id: str) -> Row[Any]:
 
 
 async def _reload(conn: AsyncConnection, flow_id: str) -> Flow:
-    row = await _select_row(conn, flow_id)
+    row = await select_row(conn, flows, flow_id)
     assert row is not None
     return (await _load(conn, [row], include_timerange=False))[0]
 
@@ -489,45 +457,23 @@ async def _reload(conn: AsyncConnection, flow_id: str) -> Flow:
 async def _load(
     conn: AsyncConnection, rows: Sequence[Row[Any]], *, include_timerange: bool
 ) -> list[Flow]:
-    ids = [row.id for row in rows]
-    collection = await collections.flow_collections(conn, ids)
-    collected_by = await collections.flows_collected_by(conn, ids)
+    common = await resource_fields(conn, rows, collections.flows_collected_by)
+    collection = await collections.flow_collections(conn, [row.id for row in rows])
     return [
         Flow(
-            id=row.id,
-            source_id=row.source_id,
-            format=row.format,
-            label=row.label,
-            description=row.description,
-            created_by=row.created_by,
-            updated_by=row.updated_by,
-            tags=tags_from_json(row.tags),
+            **fields,
+            **{name: getattr(row, name) for name in _AS_STORED},
             metadata_version=row.metadata_version,
-            generation=row.generation,
-            status=row.status,
-            read_only=row.read_only,
-            max_bit_rate=row.max_bit_rate,
-            avg_bit_rate=row.avg_bit_rate,
-            profile_id=row.profile_id,
-            codec=row.codec,
-            container=row.container,
-            segment_duration=row.segment_duration,
-            container_mapping=row.container_mapping,
-            essence_parameters=row.essence_parameters,
             flow_collection=collection.get(row.id, ()),
-            created_ns=row.created_ns,
             metadata_updated_ns=row.metadata_updated_ns,
             segments_updated_ns=row.segments_updated_ns,
-            collected_by=collected_by.get(row.id, ()),
             timerange=(
                 extent_text(row.timerange_start_ns, row.timerange_end_ns)
                 if include_timerange
                 else None
             ),
-            deleted_ns=row.deleted_ns,
-            deleted_by=row.deleted_by,
         )
-        for row in rows
+        for row, fields in zip(rows, common, strict=True)
     ]
 
 

@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tams_server.domain.errors import AlreadyExists, FailedPrecondition, NotFound, Reason
 from tams_server.domain.models import Source
 from tams_server.domain.queries import Page, SourceQuery
-from tams_server.domain.tags import TagValue, tags_from_json, tags_to_json
+from tams_server.domain.tags import TagEdit, tags_from_json, tags_to_json
 from tams_server.store import flow_collections as collections
 from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
-from tams_server.store.paging import PageTokenCodec, fingerprint, read_page, tams_order
+from tams_server.store.paging import PageTokenCodec
+from tams_server.store.resources import read_resource_page, resource_fields, select_row
 from tams_server.store.schema import flows, source_tags, sources
 from tams_server.store.tags import replace_tag_rows, tag_filter_clauses
 
@@ -33,30 +34,19 @@ class SourceStore:
     async def get(self, source_id: str, *, show_deleted: bool = False) -> Source:
         """One Source; NOT_FOUND when unknown or (unless asked) soft-deleted."""
         async with self._db.read() as conn:
-            row = await _select_row(conn, source_id)
+            row = await select_row(conn, sources, source_id)
             if row is None or (row.deleted_ns is not None and not show_deleted):
                 raise source_not_found(source_id)
             return (await _load(conn, [row]))[0]
 
     async def find(self, query: SourceQuery, *, page_size: int, page_token: str) -> Page[Source]:
         """One page of Sources matching ``query``."""
-        sort = tams_order(
-            label=sources.c.label,
-            date=sources.c.updated_ns if query.sort_by == "updated" else sources.c.created_ns,
-            unique=sources.c.id,
-            by_label=query.sort_by == "label",
-            reverse=query.reverse_order,
-        )
+        date = sources.c.updated_ns if query.sort_by == "updated" else sources.c.created_ns
         async with self._db.read() as conn:
-            rows, token = await read_page(
-                conn,
-                select(sources).where(*_filters(query)),
-                sort,
-                tokens=self._tokens,
-                query_fingerprint=fingerprint("sources", query),
-                page_size=page_size,
-                page_token=page_token,
-            )
+            rows, token = await read_resource_page(
+                conn, sources, query, _filters(query), date=date,
+                tokens=self._tokens, page_size=page_size, page_token=page_token,
+            )  # fmt: skip
             return Page(await _load(conn, rows), token, page_size)
 
     async def create(self, new_sources: Sequence[Source], *, actor: str | None) -> list[Source]:
@@ -73,7 +63,7 @@ class SourceStore:
                 )
             for source in new_sources:
                 await insert_source(conn, source, actor=actor, now=now)
-            rows = [await _select_row(conn, source_id) for source_id in ids]
+            rows = [await select_row(conn, sources, source_id) for source_id in ids]
             return await _load(conn, [row for row in rows if row is not None])
 
     async def update(
@@ -86,29 +76,11 @@ class SourceStore:
             await _apply(conn, source_id, dict(changes), actor=actor)
             return await self._reload(conn, source_id)
 
-    async def set_tag(
-        self, source_id: str, name: str, value: TagValue, *, actor: str | None
-    ) -> Source:
-        """Create or replace one tag."""
+    async def edit_tag(self, source_id: str, edit: TagEdit, *, actor: str | None) -> Source:
+        """Set or delete one tag; NOT_FOUND when the tag to delete is not there."""
         async with self._db.write() as conn:
             row = await self._live_row(conn, source_id)
-            tags = tags_from_json(row.tags)
-            tags[name] = value
-            await _apply(conn, source_id, {"tags": tags}, actor=actor)
-            return await self._reload(conn, source_id)
-
-    async def delete_tag(self, source_id: str, name: str, *, actor: str | None) -> Source:
-        """Delete one tag; NOT_FOUND when the Source has no such tag."""
-        async with self._db.write() as conn:
-            row = await self._live_row(conn, source_id)
-            tags = tags_from_json(row.tags)
-            if name not in tags:
-                raise NotFound(
-                    f"source {source_id} has no tag {name!r}",
-                    reason=Reason.TAG_NOT_FOUND,
-                    metadata={"sourceId": source_id, "tag": name},
-                )
-            del tags[name]
+            tags = edit.applied_to(tags_from_json(row.tags), owner="source", owner_id=source_id)
             await _apply(conn, source_id, {"tags": tags}, actor=actor)
             return await self._reload(conn, source_id)
 
@@ -136,13 +108,13 @@ class SourceStore:
             return await self._reload(conn, source_id)
 
     async def _live_row(self, conn: AsyncConnection, source_id: str) -> Row[Any]:
-        row = await _select_row(conn, source_id, for_update=True)
+        row = await select_row(conn, sources, source_id, for_update=True)
         if row is None or row.deleted_ns is not None:
             raise source_not_found(source_id)
         return row
 
     async def _reload(self, conn: AsyncConnection, source_id: str) -> Source:
-        row = await _select_row(conn, source_id)
+        row = await select_row(conn, sources, source_id)
         assert row is not None
         return (await _load(conn, [row]))[0]
 
@@ -195,36 +167,17 @@ async def _apply(
     await touch_source(conn, source_id, actor=actor)
 
 
-async def _select_row(
-    conn: AsyncConnection, source_id: str, *, for_update: bool = False
-) -> Row[Any] | None:
-    stmt = select(sources).where(sources.c.id == source_id)
-    if for_update and conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return (await conn.execute(stmt)).first()
-
-
 async def _load(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[Source]:
-    ids = [row.id for row in rows]
-    collection = await collections.source_collections(conn, ids)
-    collected_by = await collections.sources_collected_by(conn, ids)
+    common = await resource_fields(conn, rows, collections.sources_collected_by)
+    collection = await collections.source_collections(conn, [row.id for row in rows])
     return [
         Source(
-            id=row.id,
+            **fields,
             format=row.format,
-            label=row.label,
-            description=row.description,
-            created_by=row.created_by,
-            updated_by=row.updated_by,
-            tags=tags_from_json(row.tags),
-            created_ns=row.created_ns,
             updated_ns=row.updated_ns,
             source_collection=collection.get(row.id, ()),
-            collected_by=collected_by.get(row.id, ()),
-            deleted_ns=row.deleted_ns,
-            deleted_by=row.deleted_by,
         )
-        for row in rows
+        for row, fields in zip(rows, common, strict=True)
     ]
 
 

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from tams.v1 import flows_pb2
 from tams_server.gateway.body import batch_items, json_body, parse_object
-from tams_server.gateway.paging import list_response
+from tams_server.gateway.listing import collected_by_filter, listing_fields, listing_response
 from tams_server.gateway.query import BadRequest, Query
 from tams_server.gateway.routes.delete_requests import deletion_response
 from tams_server.gateway.shapes import flow_from_json, flow_to_json
@@ -28,27 +28,20 @@ _SORT = {
 async def list_flows(request: Request) -> Response:
     """``GET /flows``, with the spec's filters."""
     query = Query(request.query_params)
-    size, token = query.paging()
-    reverse = query.boolean("reverse_order")
+    listing = listing_fields(query, _SORT, flows_pb2.FLOW_SORT_KEY_UNSPECIFIED)
     flow_filter = flows_pb2.FlowFilter(
         source_id=query.text("source_id"), timerange=query.text("timerange"),
         format=query.text("format"), codec=query.text("codec"), label=query.text("label"),
         frame_width=query.integer("frame_width"), frame_height=query.integer("frame_height"),
         tags=query.tag_filters(), profile_id=query.text("profile_id"),
-        status=query.text("status"), collected_by_ids=query.csv("collected_by_ids"),
-        not_collected=query.has("collected_by_ids") and not query.csv("collected_by_ids"),
+        status=query.text("status"), **collected_by_filter(query),
     )  # fmt: skip
     if query.has("init_segments"):
         flow_filter.init_segments = query.boolean("init_segments")
     response = await stubs_of(request).flows.ListFlows(
-        flows_pb2.ListFlowsRequest(
-            page_size=size, page_token=token, filter=flow_filter, reverse_order=reverse,
-            sort_by=query.choice("sort_by", _SORT, flows_pb2.FLOW_SORT_KEY_UNSPECIFIED),
-            show_deleted=query.boolean("show_deleted"),
-        )
-    )  # fmt: skip
-    items = [flow_to_json(f) for f in response.flows]
-    return list_response(request, response, items, reverse_order=reverse)
+        flows_pb2.ListFlowsRequest(filter=flow_filter, **listing)
+    )
+    return listing_response(request, response, [flow_to_json(f) for f in response.flows], listing)
 
 
 async def get_flow(request: Request) -> Response:

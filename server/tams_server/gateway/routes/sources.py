@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from tams.v1 import sources_pb2
 from tams_server.gateway.body import batch_items, json_body, parse_object
-from tams_server.gateway.paging import list_response
+from tams_server.gateway.listing import collected_by_filter, listing_fields, listing_response
 from tams_server.gateway.query import BadRequest, Query
 from tams_server.gateway.shapes import source_from_json, source_to_json
 from tams_server.gateway.stubs import stubs_of
@@ -24,22 +24,18 @@ _SORT = {
 async def list_sources(request: Request) -> Response:
     """``GET /sources``, with the spec's filters."""
     query = Query(request.query_params)
-    size, token = query.paging()
-    reverse = query.boolean("reverse_order")
+    listing = listing_fields(query, _SORT, sources_pb2.SOURCE_SORT_KEY_UNSPECIFIED)
     source_filter = sources_pb2.SourceFilter(
-        label=query.text("label"), format=query.text("format"), tags=query.tag_filters(),
-        collected_by_ids=query.csv("collected_by_ids"),
-        not_collected=query.has("collected_by_ids") and not query.csv("collected_by_ids"),
-    )  # fmt: skip
+        label=query.text("label"),
+        format=query.text("format"),
+        tags=query.tag_filters(),
+        **collected_by_filter(query),
+    )
     response = await stubs_of(request).sources.ListSources(
-        sources_pb2.ListSourcesRequest(
-            page_size=size, page_token=token, filter=source_filter, reverse_order=reverse,
-            sort_by=query.choice("sort_by", _SORT, sources_pb2.SOURCE_SORT_KEY_UNSPECIFIED),
-            show_deleted=query.boolean("show_deleted"),
-        )
-    )  # fmt: skip
+        sources_pb2.ListSourcesRequest(filter=source_filter, **listing)
+    )
     items = [source_to_json(s) for s in response.sources]
-    return list_response(request, response, items, reverse_order=reverse)
+    return listing_response(request, response, items, listing)
 
 
 async def get_source(request: Request) -> Response:

@@ -1,0 +1,84 @@
+"""What the stores of Sources and Flows share: reading one row by id, and the
+columns behind the fields of ``domain.models.Resource``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tams_server.domain.queries import FlowQuery, SourceQuery
+from tams_server.domain.tags import tags_from_json
+from tams_server.store.paging import PageTokenCodec, fingerprint, read_page, tams_order
+
+
+async def read_resource_page(
+    conn: AsyncConnection,
+    table: Table,
+    query: SourceQuery | FlowQuery,
+    where: Sequence[ColumnElement[bool]],
+    *,
+    date: ColumnElement[Any],
+    tokens: PageTokenCodec,
+    page_size: int,
+    page_token: str,
+) -> tuple[list[Row[Any]], str]:
+    """One page of the Source or Flow rows that match ``where``, in the TAMS order the
+    query asks for (by label, or by ``date``; then by id), and the next page's token."""
+    sort = tams_order(
+        label=table.c.label,
+        date=date,
+        unique=table.c.id,
+        by_label=query.sort_by == "label",
+        reverse=query.reverse_order,
+    )
+    return await read_page(
+        conn,
+        select(table).where(*where),
+        sort,
+        tokens=tokens,
+        query_fingerprint=fingerprint(table.name, query),
+        page_size=page_size,
+        page_token=page_token,
+    )
+
+
+async def select_row(
+    conn: AsyncConnection, table: Table, row_id: str, *, for_update: bool = False
+) -> Row[Any] | None:
+    """The row of ``table`` with that id, if any; ``for_update`` locks it (PostgreSQL;
+    SQLite has one writer at a time anyway)."""
+    stmt = select(table).where(table.c.id == row_id)
+    if for_update and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return (await conn.execute(stmt)).first()
+
+
+CollectedBy = Callable[[AsyncConnection, Collection[str]], Awaitable[dict[str, tuple[str, ...]]]]
+"""Which collections name each of some ids (``flow_collections.flows_collected_by``)."""
+
+
+async def resource_fields(
+    conn: AsyncConnection, rows: Sequence[Row[Any]], collected_by: CollectedBy
+) -> list[dict[str, Any]]:
+    """The ``Resource`` fields of each of ``rows`` (Sources or Flows), as keyword
+    arguments."""
+    collectors = await collected_by(conn, [row.id for row in rows])
+    return [
+        {
+            "id": row.id,
+            "label": row.label,
+            "description": row.description,
+            "created_by": row.created_by,
+            "updated_by": row.updated_by,
+            "tags": tags_from_json(row.tags),
+            "created_ns": row.created_ns,
+            "collected_by": collectors.get(row.id, ()),
+            "deleted_ns": row.deleted_ns,
+            "deleted_by": row.deleted_by,
+        }
+        for row in rows
+    ]
