@@ -11,7 +11,9 @@ from tams_server.app import TAMS_SERVICES
 from tams_server.auth.scopes import SCOPE_TABLE, grants, required_scope, tams_services
 
 RPCS = [
-    f"/{service.full_name}/{method.name}" for service in tams_services() for method in service.methods
+    f"/{service.full_name}/{method.name}"
+    for service in tams_services()
+    for method in service.methods
 ]
 
 
