@@ -55,9 +55,8 @@ class CallRecorder(StreamAwareInterceptor):
             self.calls.append(method_name)
 
 
-class _WithMetadata(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor):
-    """Adds fixed metadata to every call of a channel (the gateway makes unary and
-    response-streaming calls only)."""
+class _AddMetadata:
+    """Adds fixed metadata to the calls of a channel."""
 
     def __init__(self, metadata: Metadata) -> None:
         self._metadata = metadata
@@ -68,9 +67,15 @@ class _WithMetadata(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamCl
             details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
         )
 
+
+# A channel files each interceptor under one kind of call only: one class per kind the
+# gateway makes (unary, and response-streaming for storage allocation).
+class _UnaryWithMetadata(_AddMetadata, grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
         return await continuation(self._details(details), request)
 
+
+class _StreamWithMetadata(_AddMetadata, grpc.aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
         return await continuation(self._details(details), request)
 
@@ -92,9 +97,10 @@ class Callers:
         ``scopes`` (started on first use, closed with ``stack``)."""
         key = frozenset(scopes)
         if key not in self._gateways:
-            interceptor = _WithMetadata(self.metadata(key))
+            metadata = self.metadata(key)
+            interceptors = [_UnaryWithMetadata(metadata), _StreamWithMetadata(metadata)]
             channel = await self.stack.enter_async_context(
-                grpc.aio.insecure_channel(self.grpc_target, interceptors=[interceptor])
+                grpc.aio.insecure_channel(self.grpc_target, interceptors=interceptors)
             )
             sock, url = bind("127.0.0.1", 0)
             await self.stack.enter_async_context(
