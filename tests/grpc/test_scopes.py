@@ -161,3 +161,26 @@ async def test_health_and_reflection_stay_open(server: ScopeServer) -> None:
         async for reply in reflection.ServerReflectionInfo(iter([request]), metadata=metadata):
             names = {s.name for s in reply.list_services_response.service}
             assert "tams.v1.FlowService" in names
+
+
+async def test_reflection_shows_each_rpc_scope(server: ScopeServer) -> None:
+    # What `grpcurl describe tams.v1.FlowService.DeleteFlow` prints the option from.
+    from google.protobuf import descriptor_pb2
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    request = reflection_pb2.ServerReflectionRequest(file_containing_symbol="tams.v1.FlowService")
+    async with grpc.aio.insecure_channel(server.running.grpc_target) as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        replies = [r async for r in stub.ServerReflectionInfo(iter([request]))]
+    files = [
+        descriptor_pb2.FileDescriptorProto.FromString(raw)
+        for raw in replies[0].file_descriptor_response.file_descriptor_proto
+    ]
+    (flows,) = (f for f in files if f.name == "tams/v1/flows.proto")
+    assert "tams/v1/options.proto" in flows.dependency
+    scopes = {
+        method.name: method.options.Extensions[options_pb2.required_scope]
+        for method in flows.service[0].method
+    }
+    assert scopes["DeleteFlow"] == options_pb2.REQUIRED_SCOPE_DELETE
+    assert scopes["GetFlow"] == options_pb2.REQUIRED_SCOPE_READ
