@@ -47,6 +47,7 @@ from tams_server.http.server import bind, http_server
 from tams_server.interceptors.auth import AuthInterceptor
 from tams_server.interceptors.errors import ErrorStatusInterceptor
 from tams_server.interceptors.logging import RequestLogInterceptor
+from tams_server.interceptors.scopes import ScopeInterceptor
 from tams_server.objects.backends import open_backends
 from tams_server.objects.local import LocalObjectStore
 from tams_server.objects.local_backend import LocalBackend
@@ -169,6 +170,7 @@ async def serve(
                 RequestLogInterceptor(),
                 ErrorStatusInterceptor(),
                 AuthInterceptor(),
+                ScopeInterceptor(),
             ],
             options=[
                 ("grpc.so_reuseport", 0),

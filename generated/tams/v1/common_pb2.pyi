@@ -145,6 +145,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """REST only: another HTTP error."""
     ERROR_REASON_INTERNAL: _ErrorReason.ValueType  # 58
     """REST only: the service failed (gRPC callers get INTERNAL with a request id)."""
+    ERROR_REASON_SCOPE_MISSING: _ErrorReason.ValueType  # 59
+    """The caller is authenticated but lacks the scope the RPC requires (metadata
+    `requiredScope`, e.g. `tams-api/write`); checked before any resource is looked up.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Why a call (or one item of it) failed: the catalogue of the stable reasons the
@@ -278,6 +282,10 @@ ERROR_REASON_HTTP_ERROR: ErrorReason.ValueType  # 57
 """REST only: another HTTP error."""
 ERROR_REASON_INTERNAL: ErrorReason.ValueType  # 58
 """REST only: the service failed (gRPC callers get INTERNAL with a request id)."""
+ERROR_REASON_SCOPE_MISSING: ErrorReason.ValueType  # 59
+"""The caller is authenticated but lacks the scope the RPC requires (metadata
+`requiredScope`, e.g. `tams-api/write`); checked before any resource is looked up.
+"""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 @_typing.final

@@ -51,7 +51,8 @@ class EventServiceServicer:
     """
 
     def WatchEvents(self, request, context):
-        """Stream events from `after_cursor` (or from now), then follow new ones.
+        """Stream events from `after_cursor` (or from now), then follow new ones. Scope
+        `read`: events describe what reads show.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -37,7 +37,9 @@ class EventServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> EventServiceAsyncStub: ...
     WatchEvents: _grpc.UnaryStreamMultiCallable[_events_pb2.WatchEventsRequest, _events_pb2.WatchEventsResponse]
-    """Stream events from `after_cursor` (or from now), then follow new ones."""
+    """Stream events from `after_cursor` (or from now), then follow new ones. Scope
+    `read`: events describe what reads show.
+    """
 
 @_typing.type_check_only
 class EventServiceAsyncStub(EventServiceStub):
@@ -48,7 +50,9 @@ class EventServiceAsyncStub(EventServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     WatchEvents: _aio.UnaryStreamMultiCallable[_events_pb2.WatchEventsRequest, _events_pb2.WatchEventsResponse]  # type: ignore[assignment]
-    """Stream events from `after_cursor` (or from now), then follow new ones."""
+    """Stream events from `after_cursor` (or from now), then follow new ones. Scope
+    `read`: events describe what reads show.
+    """
 
 class EventServiceServicer(metaclass=_abc_1.ABCMeta):
     """Events: every change, in commit order, from an outbox written in the same
@@ -62,6 +66,8 @@ class EventServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _events_pb2.WatchEventsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_events_pb2.WatchEventsResponse], _abc.AsyncIterator[_events_pb2.WatchEventsResponse]]:
-        """Stream events from `after_cursor` (or from now), then follow new ones."""
+        """Stream events from `after_cursor` (or from now), then follow new ones. Scope
+        `read`: events describe what reads show.
+        """
 
 def add_EventServiceServicer_to_server(servicer: EventServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

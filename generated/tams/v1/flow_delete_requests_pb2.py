@@ -23,31 +23,36 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from tams.v1 import options_pb2 as tams_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"tams/v1/flow_delete_requests.proto\x12\x07tams.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"T\n\tTaskError\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0f\n\x07summary\x18\x02 \x01(\t\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9f\x03\n\x11\x46lowDeleteRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x66low_id\x18\x02 \x01(\t\x12\x1b\n\x13timerange_to_delete\x18\x03 \x01(\t\x12 \n\x13timerange_remaining\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x0b\x64\x65lete_flow\x18\x05 \x01(\x08\x12\x30\n\x06status\x18\x06 \x01(\x0e\x32 .tams.v1.FlowDeleteRequestStatus\x12+\n\x07\x63reated\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\ncreated_by\x18\x08 \x01(\tH\x01\x88\x01\x01\x12+\n\x07updated\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06\x65xpiry\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12!\n\x05\x65rror\x18\x0b \x01(\x0b\x32\x12.tams.v1.TaskErrorB\x16\n\x14_timerange_remainingB\r\n\x0b_created_by\"1\n\x1bGetFlowDeleteRequestRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\"R\n\x1cGetFlowDeleteRequestResponse\x12\x32\n\x0e\x64\x65lete_request\x18\x01 \x01(\x0b\x32\x1a.tams.v1.FlowDeleteRequest\"\x91\x01\n\x1dListFlowDeleteRequestsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x32\n\x07sort_by\x18\x03 \x01(\x0e\x32!.tams.v1.FlowDeleteRequestSortKey\x12\x15\n\rreverse_order\x18\x04 \x01(\x08\"\x81\x01\n\x1eListFlowDeleteRequestsResponse\x12\x33\n\x0f\x64\x65lete_requests\x18\x01 \x03(\x0b\x32\x1a.tams.v1.FlowDeleteRequest\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05*\xe0\x01\n\x17\x46lowDeleteRequestStatus\x12*\n&FLOW_DELETE_REQUEST_STATUS_UNSPECIFIED\x10\x00\x12&\n\"FLOW_DELETE_REQUEST_STATUS_CREATED\x10\x01\x12&\n\"FLOW_DELETE_REQUEST_STATUS_STARTED\x10\x02\x12#\n\x1f\x46LOW_DELETE_REQUEST_STATUS_DONE\x10\x03\x12$\n FLOW_DELETE_REQUEST_STATUS_ERROR\x10\x04*\x9b\x01\n\x18\x46lowDeleteRequestSortKey\x12,\n(FLOW_DELETE_REQUEST_SORT_KEY_UNSPECIFIED\x10\x00\x12(\n$FLOW_DELETE_REQUEST_SORT_KEY_CREATED\x10\x01\x12\'\n#FLOW_DELETE_REQUEST_SORT_KEY_EXPIRY\x10\x02\x32\xea\x01\n\x18\x46lowDeleteRequestService\x12\x63\n\x14GetFlowDeleteRequest\x12$.tams.v1.GetFlowDeleteRequestRequest\x1a%.tams.v1.GetFlowDeleteRequestResponse\x12i\n\x16ListFlowDeleteRequests\x12&.tams.v1.ListFlowDeleteRequestsRequest\x1a\'.tams.v1.ListFlowDeleteRequestsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"tams/v1/flow_delete_requests.proto\x12\x07tams.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15tams/v1/options.proto\"T\n\tTaskError\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0f\n\x07summary\x18\x02 \x01(\t\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9f\x03\n\x11\x46lowDeleteRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x66low_id\x18\x02 \x01(\t\x12\x1b\n\x13timerange_to_delete\x18\x03 \x01(\t\x12 \n\x13timerange_remaining\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x0b\x64\x65lete_flow\x18\x05 \x01(\x08\x12\x30\n\x06status\x18\x06 \x01(\x0e\x32 .tams.v1.FlowDeleteRequestStatus\x12+\n\x07\x63reated\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\ncreated_by\x18\x08 \x01(\tH\x01\x88\x01\x01\x12+\n\x07updated\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x06\x65xpiry\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12!\n\x05\x65rror\x18\x0b \x01(\x0b\x32\x12.tams.v1.TaskErrorB\x16\n\x14_timerange_remainingB\r\n\x0b_created_by\"1\n\x1bGetFlowDeleteRequestRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\"R\n\x1cGetFlowDeleteRequestResponse\x12\x32\n\x0e\x64\x65lete_request\x18\x01 \x01(\x0b\x32\x1a.tams.v1.FlowDeleteRequest\"\x91\x01\n\x1dListFlowDeleteRequestsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x32\n\x07sort_by\x18\x03 \x01(\x0e\x32!.tams.v1.FlowDeleteRequestSortKey\x12\x15\n\rreverse_order\x18\x04 \x01(\x08\"\x81\x01\n\x1eListFlowDeleteRequestsResponse\x12\x33\n\x0f\x64\x65lete_requests\x18\x01 \x03(\x0b\x32\x1a.tams.v1.FlowDeleteRequest\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05*\xe0\x01\n\x17\x46lowDeleteRequestStatus\x12*\n&FLOW_DELETE_REQUEST_STATUS_UNSPECIFIED\x10\x00\x12&\n\"FLOW_DELETE_REQUEST_STATUS_CREATED\x10\x01\x12&\n\"FLOW_DELETE_REQUEST_STATUS_STARTED\x10\x02\x12#\n\x1f\x46LOW_DELETE_REQUEST_STATUS_DONE\x10\x03\x12$\n FLOW_DELETE_REQUEST_STATUS_ERROR\x10\x04*\x9b\x01\n\x18\x46lowDeleteRequestSortKey\x12,\n(FLOW_DELETE_REQUEST_SORT_KEY_UNSPECIFIED\x10\x00\x12(\n$FLOW_DELETE_REQUEST_SORT_KEY_CREATED\x10\x01\x12\'\n#FLOW_DELETE_REQUEST_SORT_KEY_EXPIRY\x10\x02\x32\xf6\x01\n\x18\x46lowDeleteRequestService\x12i\n\x14GetFlowDeleteRequest\x12$.tams.v1.GetFlowDeleteRequestRequest\x1a%.tams.v1.GetFlowDeleteRequestResponse\"\x04\xe0\xe1\x18\x04\x12o\n\x16ListFlowDeleteRequests\x12&.tams.v1.ListFlowDeleteRequestsRequest\x1a\'.tams.v1.ListFlowDeleteRequestsResponse\"\x04\xe0\xe1\x18\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tams.v1.flow_delete_requests_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FLOWDELETEREQUESTSTATUS']._serialized_start=1000
-  _globals['_FLOWDELETEREQUESTSTATUS']._serialized_end=1224
-  _globals['_FLOWDELETEREQUESTSORTKEY']._serialized_start=1227
-  _globals['_FLOWDELETEREQUESTSORTKEY']._serialized_end=1382
-  _globals['_TASKERROR']._serialized_start=80
-  _globals['_TASKERROR']._serialized_end=164
-  _globals['_FLOWDELETEREQUEST']._serialized_start=167
-  _globals['_FLOWDELETEREQUEST']._serialized_end=582
-  _globals['_GETFLOWDELETEREQUESTREQUEST']._serialized_start=584
-  _globals['_GETFLOWDELETEREQUESTREQUEST']._serialized_end=633
-  _globals['_GETFLOWDELETEREQUESTRESPONSE']._serialized_start=635
-  _globals['_GETFLOWDELETEREQUESTRESPONSE']._serialized_end=717
-  _globals['_LISTFLOWDELETEREQUESTSREQUEST']._serialized_start=720
-  _globals['_LISTFLOWDELETEREQUESTSREQUEST']._serialized_end=865
-  _globals['_LISTFLOWDELETEREQUESTSRESPONSE']._serialized_start=868
-  _globals['_LISTFLOWDELETEREQUESTSRESPONSE']._serialized_end=997
-  _globals['_FLOWDELETEREQUESTSERVICE']._serialized_start=1385
-  _globals['_FLOWDELETEREQUESTSERVICE']._serialized_end=1619
+  _globals['_FLOWDELETEREQUESTSERVICE'].methods_by_name['GetFlowDeleteRequest']._loaded_options = None
+  _globals['_FLOWDELETEREQUESTSERVICE'].methods_by_name['GetFlowDeleteRequest']._serialized_options = b'\340\341\030\004'
+  _globals['_FLOWDELETEREQUESTSERVICE'].methods_by_name['ListFlowDeleteRequests']._loaded_options = None
+  _globals['_FLOWDELETEREQUESTSERVICE'].methods_by_name['ListFlowDeleteRequests']._serialized_options = b'\340\341\030\005'
+  _globals['_FLOWDELETEREQUESTSTATUS']._serialized_start=1023
+  _globals['_FLOWDELETEREQUESTSTATUS']._serialized_end=1247
+  _globals['_FLOWDELETEREQUESTSORTKEY']._serialized_start=1250
+  _globals['_FLOWDELETEREQUESTSORTKEY']._serialized_end=1405
+  _globals['_TASKERROR']._serialized_start=103
+  _globals['_TASKERROR']._serialized_end=187
+  _globals['_FLOWDELETEREQUEST']._serialized_start=190
+  _globals['_FLOWDELETEREQUEST']._serialized_end=605
+  _globals['_GETFLOWDELETEREQUESTREQUEST']._serialized_start=607
+  _globals['_GETFLOWDELETEREQUESTREQUEST']._serialized_end=656
+  _globals['_GETFLOWDELETEREQUESTRESPONSE']._serialized_start=658
+  _globals['_GETFLOWDELETEREQUESTRESPONSE']._serialized_end=740
+  _globals['_LISTFLOWDELETEREQUESTSREQUEST']._serialized_start=743
+  _globals['_LISTFLOWDELETEREQUESTSREQUEST']._serialized_end=888
+  _globals['_LISTFLOWDELETEREQUESTSRESPONSE']._serialized_start=891
+  _globals['_LISTFLOWDELETEREQUESTSRESPONSE']._serialized_end=1020
+  _globals['_FLOWDELETEREQUESTSERVICE']._serialized_start=1408
+  _globals['_FLOWDELETEREQUESTSERVICE']._serialized_end=1654
 # @@protoc_insertion_point(module_scope)

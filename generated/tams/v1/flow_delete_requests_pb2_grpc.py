@@ -56,14 +56,16 @@ class FlowDeleteRequestServiceServicer:
     """
 
     def GetFlowDeleteRequest(self, request, context):
-        """Get one request (GET /flow-delete-requests/{id}).
+        """Get one request (GET /flow-delete-requests/{id}). Scope `delete`: who may
+        delete may follow the deletion (AppNote 0016).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListFlowDeleteRequests(self, request, context):
-        """List requests still in progress (GET /flow-delete-requests).
+        """List requests still in progress (GET /flow-delete-requests). Admin only: the
+        list shows every caller's deletions (AppNote 0016).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -37,9 +37,13 @@ class FlowDeleteRequestServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> FlowDeleteRequestServiceAsyncStub: ...
     GetFlowDeleteRequest: _grpc.UnaryUnaryMultiCallable[_flow_delete_requests_pb2.GetFlowDeleteRequestRequest, _flow_delete_requests_pb2.GetFlowDeleteRequestResponse]
-    """Get one request (GET /flow-delete-requests/{id})."""
+    """Get one request (GET /flow-delete-requests/{id}). Scope `delete`: who may
+    delete may follow the deletion (AppNote 0016).
+    """
     ListFlowDeleteRequests: _grpc.UnaryUnaryMultiCallable[_flow_delete_requests_pb2.ListFlowDeleteRequestsRequest, _flow_delete_requests_pb2.ListFlowDeleteRequestsResponse]
-    """List requests still in progress (GET /flow-delete-requests)."""
+    """List requests still in progress (GET /flow-delete-requests). Admin only: the
+    list shows every caller's deletions (AppNote 0016).
+    """
 
 @_typing.type_check_only
 class FlowDeleteRequestServiceAsyncStub(FlowDeleteRequestServiceStub):
@@ -50,9 +54,13 @@ class FlowDeleteRequestServiceAsyncStub(FlowDeleteRequestServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetFlowDeleteRequest: _aio.UnaryUnaryMultiCallable[_flow_delete_requests_pb2.GetFlowDeleteRequestRequest, _flow_delete_requests_pb2.GetFlowDeleteRequestResponse]  # type: ignore[assignment]
-    """Get one request (GET /flow-delete-requests/{id})."""
+    """Get one request (GET /flow-delete-requests/{id}). Scope `delete`: who may
+    delete may follow the deletion (AppNote 0016).
+    """
     ListFlowDeleteRequests: _aio.UnaryUnaryMultiCallable[_flow_delete_requests_pb2.ListFlowDeleteRequestsRequest, _flow_delete_requests_pb2.ListFlowDeleteRequestsResponse]  # type: ignore[assignment]
-    """List requests still in progress (GET /flow-delete-requests)."""
+    """List requests still in progress (GET /flow-delete-requests). Admin only: the
+    list shows every caller's deletions (AppNote 0016).
+    """
 
 class FlowDeleteRequestServiceServicer(metaclass=_abc_1.ABCMeta):
     """Flow delete requests: deletions of Flows or large timeranges of Segments that a
@@ -66,7 +74,9 @@ class FlowDeleteRequestServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _flow_delete_requests_pb2.GetFlowDeleteRequestRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_flow_delete_requests_pb2.GetFlowDeleteRequestResponse, _abc.Awaitable[_flow_delete_requests_pb2.GetFlowDeleteRequestResponse]]:
-        """Get one request (GET /flow-delete-requests/{id})."""
+        """Get one request (GET /flow-delete-requests/{id}). Scope `delete`: who may
+        delete may follow the deletion (AppNote 0016).
+        """
 
     @_abc_1.abstractmethod
     def ListFlowDeleteRequests(
@@ -74,6 +84,8 @@ class FlowDeleteRequestServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _flow_delete_requests_pb2.ListFlowDeleteRequestsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_flow_delete_requests_pb2.ListFlowDeleteRequestsResponse, _abc.Awaitable[_flow_delete_requests_pb2.ListFlowDeleteRequestsResponse]]:
-        """List requests still in progress (GET /flow-delete-requests)."""
+        """List requests still in progress (GET /flow-delete-requests). Admin only: the
+        list shows every caller's deletions (AppNote 0016).
+        """
 
 def add_FlowDeleteRequestServiceServicer_to_server(servicer: FlowDeleteRequestServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

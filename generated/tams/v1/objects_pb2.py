@@ -23,9 +23,10 @@ _sym_db = _symbol_database.Default()
 
 
 from tams.v1 import common_pb2 as tams_dot_v1_dot_common__pb2
+from tams.v1 import options_pb2 as tams_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15tams/v1/objects.proto\x12\x07tams.v1\x1a\x14tams/v1/common.proto\"\xe2\x03\n\x06GetUrl\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x16\n\tpresigned\x18\x02 \x01(\x08H\x00\x88\x01\x01\x12\x12\n\x05label\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x17\n\ncontrolled\x18\x04 \x01(\x08H\x02\x88\x01\x01\x12\x17\n\nstorage_id\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x17\n\nstore_type\x18\x06 \x01(\tH\x04\x88\x01\x01\x12\x15\n\x08provider\x18\x07 \x01(\tH\x05\x88\x01\x01\x12\x13\n\x06region\x18\x08 \x01(\tH\x06\x88\x01\x01\x12\x1e\n\x11\x61vailability_zone\x18\t \x01(\tH\x07\x88\x01\x01\x12\x1a\n\rstore_product\x18\n \x01(\tH\x08\x88\x01\x01\x12\'\n\x04tags\x18\x0b \x03(\x0b\x32\x19.tams.v1.GetUrl.TagsEntry\x1a>\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.tams.v1.TagValue:\x02\x38\x01\x42\x0c\n\n_presignedB\x08\n\x06_labelB\r\n\x0b_controlledB\r\n\x0b_storage_idB\r\n\x0b_store_typeB\x0b\n\t_providerB\t\n\x07_regionB\x14\n\x12_availability_zoneB\x10\n\x0e_store_product\"\xd2\x01\n\rGetUrlOptions\x12\x17\n\x0f\x61\x63\x63\x65pt_get_urls\x18\x01 \x03(\t\x12\x1b\n\x13\x61\x63\x63\x65pt_get_urls_set\x18\x02 \x01(\x08\x12\x1a\n\x12\x61\x63\x63\x65pt_storage_ids\x18\x03 \x03(\t\x12\x16\n\tpresigned\x18\x04 \x01(\x08H\x00\x88\x01\x01\x12\x17\n\x0fverbose_storage\x18\x05 \x01(\x08\x12\x30\n\x14storage_backend_tags\x18\x06 \x03(\x0b\x32\x12.tams.v1.TagFilterB\x0c\n\n_presigned\"\xa0\x02\n\x06Object\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1b\n\x13referenced_by_flows\x18\x02 \x03(\t\x12%\n\x18\x66irst_referenced_by_flow\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x16\n\ttimerange\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x1c\n\x0fkey_frame_count\x18\x05 \x01(\x05H\x02\x88\x01\x01\x12!\n\x08get_urls\x18\x06 \x03(\x0b\x32\x0f.tams.v1.GetUrl\x12.\n\x0binit_object\x18\x07 \x01(\x0b\x32\x19.tams.v1.ObjectInitObjectB\x1b\n\x19_first_referenced_by_flowB\x0c\n\n_timerangeB\x12\n\x10_key_frame_count\"A\n\x10ObjectInitObject\x12\n\n\x02id\x18\x01 \x01(\t\x12!\n\x08get_urls\x18\x02 \x03(\x0b\x32\x0f.tams.v1.GetUrl\"\xa4\x01\n\x10GetObjectRequest\x12\x11\n\tobject_id\x18\x01 \x01(\t\x12/\n\x0fget_url_options\x18\x02 \x01(\x0b\x32\x16.tams.v1.GetUrlOptions\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\x12%\n\tflow_tags\x18\x05 \x03(\x0b\x32\x12.tams.v1.TagFilter\"M\n\x11GetObjectResponse\x12\x1f\n\x06object\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Object\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x86\x01\n\x18\x41\x64\x64ObjectInstanceRequest\x12\x11\n\tobject_id\x18\x01 \x01(\t\x12\x14\n\nstorage_id\x18\x02 \x01(\tH\x00\x12\x35\n\x0cuncontrolled\x18\x03 \x01(\x0b\x32\x1d.tams.v1.UncontrolledInstanceH\x00\x42\n\n\x08instance\"2\n\x14UncontrolledInstance\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\"<\n\x19\x41\x64\x64ObjectInstanceResponse\x12\x1f\n\x06object\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Object\"c\n\x1b\x44\x65leteObjectInstanceRequest\x12\x11\n\tobject_id\x18\x01 \x01(\t\x12\x14\n\nstorage_id\x18\x02 \x01(\tH\x00\x12\x0f\n\x05label\x18\x03 \x01(\tH\x00\x42\n\n\x08instance\"\x1e\n\x1c\x44\x65leteObjectInstanceResponse2\x94\x02\n\rObjectService\x12\x42\n\tGetObject\x12\x19.tams.v1.GetObjectRequest\x1a\x1a.tams.v1.GetObjectResponse\x12Z\n\x11\x41\x64\x64ObjectInstance\x12!.tams.v1.AddObjectInstanceRequest\x1a\".tams.v1.AddObjectInstanceResponse\x12\x63\n\x14\x44\x65leteObjectInstance\x12$.tams.v1.DeleteObjectInstanceRequest\x1a%.tams.v1.DeleteObjectInstanceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15tams/v1/objects.proto\x12\x07tams.v1\x1a\x14tams/v1/common.proto\x1a\x15tams/v1/options.proto\"\xe2\x03\n\x06GetUrl\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x16\n\tpresigned\x18\x02 \x01(\x08H\x00\x88\x01\x01\x12\x12\n\x05label\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x17\n\ncontrolled\x18\x04 \x01(\x08H\x02\x88\x01\x01\x12\x17\n\nstorage_id\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x17\n\nstore_type\x18\x06 \x01(\tH\x04\x88\x01\x01\x12\x15\n\x08provider\x18\x07 \x01(\tH\x05\x88\x01\x01\x12\x13\n\x06region\x18\x08 \x01(\tH\x06\x88\x01\x01\x12\x1e\n\x11\x61vailability_zone\x18\t \x01(\tH\x07\x88\x01\x01\x12\x1a\n\rstore_product\x18\n \x01(\tH\x08\x88\x01\x01\x12\'\n\x04tags\x18\x0b \x03(\x0b\x32\x19.tams.v1.GetUrl.TagsEntry\x1a>\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.tams.v1.TagValue:\x02\x38\x01\x42\x0c\n\n_presignedB\x08\n\x06_labelB\r\n\x0b_controlledB\r\n\x0b_storage_idB\r\n\x0b_store_typeB\x0b\n\t_providerB\t\n\x07_regionB\x14\n\x12_availability_zoneB\x10\n\x0e_store_product\"\xd2\x01\n\rGetUrlOptions\x12\x17\n\x0f\x61\x63\x63\x65pt_get_urls\x18\x01 \x03(\t\x12\x1b\n\x13\x61\x63\x63\x65pt_get_urls_set\x18\x02 \x01(\x08\x12\x1a\n\x12\x61\x63\x63\x65pt_storage_ids\x18\x03 \x03(\t\x12\x16\n\tpresigned\x18\x04 \x01(\x08H\x00\x88\x01\x01\x12\x17\n\x0fverbose_storage\x18\x05 \x01(\x08\x12\x30\n\x14storage_backend_tags\x18\x06 \x03(\x0b\x32\x12.tams.v1.TagFilterB\x0c\n\n_presigned\"\xa0\x02\n\x06Object\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1b\n\x13referenced_by_flows\x18\x02 \x03(\t\x12%\n\x18\x66irst_referenced_by_flow\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x16\n\ttimerange\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x1c\n\x0fkey_frame_count\x18\x05 \x01(\x05H\x02\x88\x01\x01\x12!\n\x08get_urls\x18\x06 \x03(\x0b\x32\x0f.tams.v1.GetUrl\x12.\n\x0binit_object\x18\x07 \x01(\x0b\x32\x19.tams.v1.ObjectInitObjectB\x1b\n\x19_first_referenced_by_flowB\x0c\n\n_timerangeB\x12\n\x10_key_frame_count\"A\n\x10ObjectInitObject\x12\n\n\x02id\x18\x01 \x01(\t\x12!\n\x08get_urls\x18\x02 \x03(\x0b\x32\x0f.tams.v1.GetUrl\"\xa4\x01\n\x10GetObjectRequest\x12\x11\n\tobject_id\x18\x01 \x01(\t\x12/\n\x0fget_url_options\x18\x02 \x01(\x0b\x32\x16.tams.v1.GetUrlOptions\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\x12%\n\tflow_tags\x18\x05 \x03(\x0b\x32\x12.tams.v1.TagFilter\"M\n\x11GetObjectResponse\x12\x1f\n\x06object\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Object\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x86\x01\n\x18\x41\x64\x64ObjectInstanceRequest\x12\x11\n\tobject_id\x18\x01 \x01(\t\x12\x14\n\nstorage_id\x18\x02 \x01(\tH\x00\x12\x35\n\x0cuncontrolled\x18\x03 \x01(\x0b\x32\x1d.tams.v1.UncontrolledInstanceH\x00\x42\n\n\x08instance\"2\n\x14UncontrolledInstance\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\"<\n\x19\x41\x64\x64ObjectInstanceResponse\x12\x1f\n\x06object\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Object\"c\n\x1b\x44\x65leteObjectInstanceRequest\x12\x11\n\tobject_id\x18\x01 \x01(\t\x12\x14\n\nstorage_id\x18\x02 \x01(\tH\x00\x12\x0f\n\x05label\x18\x03 \x01(\tH\x00\x42\n\n\x08instance\"\x1e\n\x1c\x44\x65leteObjectInstanceResponse2\xa6\x02\n\rObjectService\x12H\n\tGetObject\x12\x19.tams.v1.GetObjectRequest\x1a\x1a.tams.v1.GetObjectResponse\"\x04\xe0\xe1\x18\x02\x12`\n\x11\x41\x64\x64ObjectInstance\x12!.tams.v1.AddObjectInstanceRequest\x1a\".tams.v1.AddObjectInstanceResponse\"\x04\xe0\xe1\x18\x03\x12i\n\x14\x44\x65leteObjectInstance\x12$.tams.v1.DeleteObjectInstanceRequest\x1a%.tams.v1.DeleteObjectInstanceResponse\"\x04\xe0\xe1\x18\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,30 +35,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETURL_TAGSENTRY']._loaded_options = None
   _globals['_GETURL_TAGSENTRY']._serialized_options = b'8\001'
-  _globals['_GETURL']._serialized_start=57
-  _globals['_GETURL']._serialized_end=539
-  _globals['_GETURL_TAGSENTRY']._serialized_start=344
-  _globals['_GETURL_TAGSENTRY']._serialized_end=406
-  _globals['_GETURLOPTIONS']._serialized_start=542
-  _globals['_GETURLOPTIONS']._serialized_end=752
-  _globals['_OBJECT']._serialized_start=755
-  _globals['_OBJECT']._serialized_end=1043
-  _globals['_OBJECTINITOBJECT']._serialized_start=1045
-  _globals['_OBJECTINITOBJECT']._serialized_end=1110
-  _globals['_GETOBJECTREQUEST']._serialized_start=1113
-  _globals['_GETOBJECTREQUEST']._serialized_end=1277
-  _globals['_GETOBJECTRESPONSE']._serialized_start=1279
-  _globals['_GETOBJECTRESPONSE']._serialized_end=1356
-  _globals['_ADDOBJECTINSTANCEREQUEST']._serialized_start=1359
-  _globals['_ADDOBJECTINSTANCEREQUEST']._serialized_end=1493
-  _globals['_UNCONTROLLEDINSTANCE']._serialized_start=1495
-  _globals['_UNCONTROLLEDINSTANCE']._serialized_end=1545
-  _globals['_ADDOBJECTINSTANCERESPONSE']._serialized_start=1547
-  _globals['_ADDOBJECTINSTANCERESPONSE']._serialized_end=1607
-  _globals['_DELETEOBJECTINSTANCEREQUEST']._serialized_start=1609
-  _globals['_DELETEOBJECTINSTANCEREQUEST']._serialized_end=1708
-  _globals['_DELETEOBJECTINSTANCERESPONSE']._serialized_start=1710
-  _globals['_DELETEOBJECTINSTANCERESPONSE']._serialized_end=1740
-  _globals['_OBJECTSERVICE']._serialized_start=1743
-  _globals['_OBJECTSERVICE']._serialized_end=2019
+  _globals['_OBJECTSERVICE'].methods_by_name['GetObject']._loaded_options = None
+  _globals['_OBJECTSERVICE'].methods_by_name['GetObject']._serialized_options = b'\340\341\030\002'
+  _globals['_OBJECTSERVICE'].methods_by_name['AddObjectInstance']._loaded_options = None
+  _globals['_OBJECTSERVICE'].methods_by_name['AddObjectInstance']._serialized_options = b'\340\341\030\003'
+  _globals['_OBJECTSERVICE'].methods_by_name['DeleteObjectInstance']._loaded_options = None
+  _globals['_OBJECTSERVICE'].methods_by_name['DeleteObjectInstance']._serialized_options = b'\340\341\030\003'
+  _globals['_GETURL']._serialized_start=80
+  _globals['_GETURL']._serialized_end=562
+  _globals['_GETURL_TAGSENTRY']._serialized_start=367
+  _globals['_GETURL_TAGSENTRY']._serialized_end=429
+  _globals['_GETURLOPTIONS']._serialized_start=565
+  _globals['_GETURLOPTIONS']._serialized_end=775
+  _globals['_OBJECT']._serialized_start=778
+  _globals['_OBJECT']._serialized_end=1066
+  _globals['_OBJECTINITOBJECT']._serialized_start=1068
+  _globals['_OBJECTINITOBJECT']._serialized_end=1133
+  _globals['_GETOBJECTREQUEST']._serialized_start=1136
+  _globals['_GETOBJECTREQUEST']._serialized_end=1300
+  _globals['_GETOBJECTRESPONSE']._serialized_start=1302
+  _globals['_GETOBJECTRESPONSE']._serialized_end=1379
+  _globals['_ADDOBJECTINSTANCEREQUEST']._serialized_start=1382
+  _globals['_ADDOBJECTINSTANCEREQUEST']._serialized_end=1516
+  _globals['_UNCONTROLLEDINSTANCE']._serialized_start=1518
+  _globals['_UNCONTROLLEDINSTANCE']._serialized_end=1568
+  _globals['_ADDOBJECTINSTANCERESPONSE']._serialized_start=1570
+  _globals['_ADDOBJECTINSTANCERESPONSE']._serialized_end=1630
+  _globals['_DELETEOBJECTINSTANCEREQUEST']._serialized_start=1632
+  _globals['_DELETEOBJECTINSTANCEREQUEST']._serialized_end=1731
+  _globals['_DELETEOBJECTINSTANCERESPONSE']._serialized_start=1733
+  _globals['_DELETEOBJECTINSTANCERESPONSE']._serialized_end=1763
+  _globals['_OBJECTSERVICE']._serialized_start=1766
+  _globals['_OBJECTSERVICE']._serialized_end=2060
 # @@protoc_insertion_point(module_scope)

@@ -78,6 +78,7 @@ class ObjectServiceServicer:
 
     def DeleteObjectInstance(self, request, context):
         """Remove an instance (DELETE /objects/{id}/instances); the last one cannot go.
+        Scope `write`, as AppNote 0016 has it: the Object's content stays.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

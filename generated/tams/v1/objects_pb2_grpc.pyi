@@ -45,7 +45,9 @@ class ObjectServiceStub:
     (POST /objects/{id}/instances).
     """
     DeleteObjectInstance: _grpc.UnaryUnaryMultiCallable[_objects_pb2.DeleteObjectInstanceRequest, _objects_pb2.DeleteObjectInstanceResponse]
-    """Remove an instance (DELETE /objects/{id}/instances); the last one cannot go."""
+    """Remove an instance (DELETE /objects/{id}/instances); the last one cannot go.
+    Scope `write`, as AppNote 0016 has it: the Object's content stays.
+    """
 
 @_typing.type_check_only
 class ObjectServiceAsyncStub(ObjectServiceStub):
@@ -64,7 +66,9 @@ class ObjectServiceAsyncStub(ObjectServiceStub):
     (POST /objects/{id}/instances).
     """
     DeleteObjectInstance: _aio.UnaryUnaryMultiCallable[_objects_pb2.DeleteObjectInstanceRequest, _objects_pb2.DeleteObjectInstanceResponse]  # type: ignore[assignment]
-    """Remove an instance (DELETE /objects/{id}/instances); the last one cannot go."""
+    """Remove an instance (DELETE /objects/{id}/instances); the last one cannot go.
+    Scope `write`, as AppNote 0016 has it: the Object's content stays.
+    """
 
 class ObjectServiceServicer(metaclass=_abc_1.ABCMeta):
     """Objects: media bytes in a storage backend, referenced by Segments of one or more
@@ -98,6 +102,8 @@ class ObjectServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _objects_pb2.DeleteObjectInstanceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_objects_pb2.DeleteObjectInstanceResponse, _abc.Awaitable[_objects_pb2.DeleteObjectInstanceResponse]]:
-        """Remove an instance (DELETE /objects/{id}/instances); the last one cannot go."""
+        """Remove an instance (DELETE /objects/{id}/instances); the last one cannot go.
+        Scope `write`, as AppNote 0016 has it: the Object's content stays.
+        """
 
 def add_ObjectServiceServicer_to_server(servicer: ObjectServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -26,45 +26,56 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from tams.v1 import common_pb2 as tams_dot_v1_dot_common__pb2
 from tams.v1 import flow_delete_requests_pb2 as tams_dot_v1_dot_flow__delete__requests__pb2
 from tams.v1 import objects_pb2 as tams_dot_v1_dot_objects__pb2
+from tams.v1 import options_pb2 as tams_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16tams/v1/segments.proto\x12\x07tams.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tams/v1/common.proto\x1a\"tams/v1/flow_delete_requests.proto\x1a\x15tams/v1/objects.proto\"I\n\x11SegmentInitObject\x12\x11\n\tobject_id\x18\x01 \x01(\t\x12!\n\x08get_urls\x18\x02 \x03(\x0b\x32\x0f.tams.v1.GetUrl\"\x98\x04\n\x07Segment\x12\x11\n\tobject_id\x18\x01 \x01(\t\x12\x11\n\ttimerange\x18\x02 \x01(\t\x12\x16\n\tts_offset\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rlast_duration\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x1d\n\x10object_timerange\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x1a\n\rsample_offset\x18\x06 \x01(\x03H\x03\x88\x01\x01\x12\x19\n\x0csample_count\x18\x07 \x01(\x03H\x04\x88\x01\x01\x12\x1c\n\x0fkey_frame_count\x18\x08 \x01(\x05H\x05\x88\x01\x01\x12/\n\x0binit_object\x18\t \x01(\x0b\x32\x1a.tams.v1.SegmentInitObject\x12!\n\x08get_urls\x18\n \x03(\x0b\x32\x0f.tams.v1.GetUrl\x12+\n\x07\x64\x65leted\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\ndeleted_by\x18\x0c \x01(\tH\x06\x88\x01\x01\x12\x19\n\x0cstorage_path\x18\r \x01(\tH\x07\x88\x01\x01\x42\x0c\n\n_ts_offsetB\x10\n\x0e_last_durationB\x13\n\x11_object_timerangeB\x10\n\x0e_sample_offsetB\x0f\n\r_sample_countB\x12\n\x10_key_frame_countB\r\n\x0b_deleted_byB\x0f\n\r_storage_path\"\xa3\x03\n\x0bSegmentPost\x12\x11\n\tobject_id\x18\x01 \x01(\t\x12\x11\n\ttimerange\x18\x02 \x01(\t\x12\x16\n\tts_offset\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rlast_duration\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x1d\n\x10object_timerange\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x1a\n\rsample_offset\x18\x06 \x01(\x03H\x03\x88\x01\x01\x12\x19\n\x0csample_count\x18\x07 \x01(\x03H\x04\x88\x01\x01\x12\x1c\n\x0fkey_frame_count\x18\x08 \x01(\x05H\x05\x88\x01\x01\x12\x1b\n\x0einit_object_id\x18\t \x01(\tH\x06\x88\x01\x01\x12*\n\x08get_urls\x18\n \x03(\x0b\x32\x18.tams.v1.UncontrolledUrlB\x0c\n\n_ts_offsetB\x10\n\x0e_last_durationB\x13\n\x11_object_timerangeB\x10\n\x0e_sample_offsetB\x0f\n\r_sample_countB\x12\n\x10_key_frame_countB\x11\n\x0f_init_object_id\"-\n\x0fUncontrolledUrl\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\"\x86\x02\n\x13ListSegmentsRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\ttimerange\x18\x02 \x01(\t\x12\x16\n\tobject_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x15\n\rreverse_order\x18\x04 \x01(\x08\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\x12/\n\x0fget_url_options\x18\x07 \x01(\x0b\x32\x16.tams.v1.GetUrlOptions\x12 \n\x18include_object_timerange\x18\x08 \x01(\x08\x12\x14\n\x0cshow_deleted\x18\t \x01(\x08\x42\x0c\n\n_object_id\"y\n\x14ListSegmentsResponse\x12\"\n\x08segments\x18\x01 \x03(\x0b\x32\x10.tams.v1.Segment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x11\n\ttimerange\x18\x04 \x01(\t\"\x97\x02\n\x15StreamSegmentsRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\ttimerange\x18\x02 \x01(\t\x12\x16\n\tobject_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x15\n\rreverse_order\x18\x04 \x01(\x08\x12\r\n\x05limit\x18\x05 \x01(\x03\x12\x12\n\npage_token\x18\x06 \x01(\t\x12/\n\x0fget_url_options\x18\x07 \x01(\x0b\x32\x16.tams.v1.GetUrlOptions\x12 \n\x18include_object_timerange\x18\x08 \x01(\x08\x12\x11\n\tpage_size\x18\t \x01(\x05\x12\x14\n\x0cshow_deleted\x18\n \x01(\x08\x42\x0c\n\n_object_id\"U\n\x16StreamSegmentsResponse\x12\"\n\x08segments\x18\x01 \x03(\x0b\x32\x10.tams.v1.Segment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"z\n\rFailedSegment\x12\x11\n\tobject_id\x18\x01 \x01(\t\x12\x16\n\ttimerange\x18\x02 \x01(\tH\x00\x88\x01\x01\x12!\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x12.tams.v1.ItemError\x12\r\n\x05index\x18\x04 \x01(\x05\x42\x0c\n\n_timerange\"R\n\x17RegisterSegmentsRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12&\n\x08segments\x18\x02 \x03(\x0b\x32\x14.tams.v1.SegmentPost\"e\n\x18RegisterSegmentsResponse\x12/\n\x0f\x66\x61iled_segments\x18\x01 \x03(\x0b\x32\x16.tams.v1.FailedSegment\x12\x18\n\x10registered_count\x18\x02 \x01(\x05\"X\n\x1dStreamRegisterSegmentsRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12&\n\x08segments\x18\x02 \x03(\x0b\x32\x14.tams.v1.SegmentPost\"k\n\x1eStreamRegisterSegmentsResponse\x12/\n\x0f\x66\x61iled_segments\x18\x01 \x03(\x0b\x32\x16.tams.v1.FailedSegment\x12\x18\n\x10registered_count\x18\x02 \x01(\x03\"\x9e\x01\n\x15\x44\x65leteSegmentsRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\ttimerange\x18\x02 \x01(\t\x12\x16\n\tobject_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x0bsoft_delete\x18\x04 \x01(\x08\x12\x17\n\ndeleted_by\x18\x05 \x01(\tH\x01\x88\x01\x01\x42\x0c\n\n_object_idB\r\n\x0b_deleted_by\"c\n\x16\x44\x65leteSegmentsResponse\x12\x32\n\x0e\x64\x65lete_request\x18\x01 \x01(\x0b\x32\x1a.tams.v1.FlowDeleteRequest\x12\x15\n\rdeleted_count\x18\x02 \x01(\x03\x32\xcb\x03\n\x0eSegmentService\x12K\n\x0cListSegments\x12\x1c.tams.v1.ListSegmentsRequest\x1a\x1d.tams.v1.ListSegmentsResponse\x12S\n\x0eStreamSegments\x12\x1e.tams.v1.StreamSegmentsRequest\x1a\x1f.tams.v1.StreamSegmentsResponse0\x01\x12W\n\x10RegisterSegments\x12 .tams.v1.RegisterSegmentsRequest\x1a!.tams.v1.RegisterSegmentsResponse\x12k\n\x16StreamRegisterSegments\x12&.tams.v1.StreamRegisterSegmentsRequest\x1a\'.tams.v1.StreamRegisterSegmentsResponse(\x01\x12Q\n\x0e\x44\x65leteSegments\x12\x1e.tams.v1.DeleteSegmentsRequest\x1a\x1f.tams.v1.DeleteSegmentsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16tams/v1/segments.proto\x12\x07tams.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tams/v1/common.proto\x1a\"tams/v1/flow_delete_requests.proto\x1a\x15tams/v1/objects.proto\x1a\x15tams/v1/options.proto\"I\n\x11SegmentInitObject\x12\x11\n\tobject_id\x18\x01 \x01(\t\x12!\n\x08get_urls\x18\x02 \x03(\x0b\x32\x0f.tams.v1.GetUrl\"\x98\x04\n\x07Segment\x12\x11\n\tobject_id\x18\x01 \x01(\t\x12\x11\n\ttimerange\x18\x02 \x01(\t\x12\x16\n\tts_offset\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rlast_duration\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x1d\n\x10object_timerange\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x1a\n\rsample_offset\x18\x06 \x01(\x03H\x03\x88\x01\x01\x12\x19\n\x0csample_count\x18\x07 \x01(\x03H\x04\x88\x01\x01\x12\x1c\n\x0fkey_frame_count\x18\x08 \x01(\x05H\x05\x88\x01\x01\x12/\n\x0binit_object\x18\t \x01(\x0b\x32\x1a.tams.v1.SegmentInitObject\x12!\n\x08get_urls\x18\n \x03(\x0b\x32\x0f.tams.v1.GetUrl\x12+\n\x07\x64\x65leted\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\ndeleted_by\x18\x0c \x01(\tH\x06\x88\x01\x01\x12\x19\n\x0cstorage_path\x18\r \x01(\tH\x07\x88\x01\x01\x42\x0c\n\n_ts_offsetB\x10\n\x0e_last_durationB\x13\n\x11_object_timerangeB\x10\n\x0e_sample_offsetB\x0f\n\r_sample_countB\x12\n\x10_key_frame_countB\r\n\x0b_deleted_byB\x0f\n\r_storage_path\"\xa3\x03\n\x0bSegmentPost\x12\x11\n\tobject_id\x18\x01 \x01(\t\x12\x11\n\ttimerange\x18\x02 \x01(\t\x12\x16\n\tts_offset\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rlast_duration\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x1d\n\x10object_timerange\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x1a\n\rsample_offset\x18\x06 \x01(\x03H\x03\x88\x01\x01\x12\x19\n\x0csample_count\x18\x07 \x01(\x03H\x04\x88\x01\x01\x12\x1c\n\x0fkey_frame_count\x18\x08 \x01(\x05H\x05\x88\x01\x01\x12\x1b\n\x0einit_object_id\x18\t \x01(\tH\x06\x88\x01\x01\x12*\n\x08get_urls\x18\n \x03(\x0b\x32\x18.tams.v1.UncontrolledUrlB\x0c\n\n_ts_offsetB\x10\n\x0e_last_durationB\x13\n\x11_object_timerangeB\x10\n\x0e_sample_offsetB\x0f\n\r_sample_countB\x12\n\x10_key_frame_countB\x11\n\x0f_init_object_id\"-\n\x0fUncontrolledUrl\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\"\x86\x02\n\x13ListSegmentsRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\ttimerange\x18\x02 \x01(\t\x12\x16\n\tobject_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x15\n\rreverse_order\x18\x04 \x01(\x08\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\x12/\n\x0fget_url_options\x18\x07 \x01(\x0b\x32\x16.tams.v1.GetUrlOptions\x12 \n\x18include_object_timerange\x18\x08 \x01(\x08\x12\x14\n\x0cshow_deleted\x18\t \x01(\x08\x42\x0c\n\n_object_id\"y\n\x14ListSegmentsResponse\x12\"\n\x08segments\x18\x01 \x03(\x0b\x32\x10.tams.v1.Segment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x11\n\ttimerange\x18\x04 \x01(\t\"\x97\x02\n\x15StreamSegmentsRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\ttimerange\x18\x02 \x01(\t\x12\x16\n\tobject_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x15\n\rreverse_order\x18\x04 \x01(\x08\x12\r\n\x05limit\x18\x05 \x01(\x03\x12\x12\n\npage_token\x18\x06 \x01(\t\x12/\n\x0fget_url_options\x18\x07 \x01(\x0b\x32\x16.tams.v1.GetUrlOptions\x12 \n\x18include_object_timerange\x18\x08 \x01(\x08\x12\x11\n\tpage_size\x18\t \x01(\x05\x12\x14\n\x0cshow_deleted\x18\n \x01(\x08\x42\x0c\n\n_object_id\"U\n\x16StreamSegmentsResponse\x12\"\n\x08segments\x18\x01 \x03(\x0b\x32\x10.tams.v1.Segment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"z\n\rFailedSegment\x12\x11\n\tobject_id\x18\x01 \x01(\t\x12\x16\n\ttimerange\x18\x02 \x01(\tH\x00\x88\x01\x01\x12!\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x12.tams.v1.ItemError\x12\r\n\x05index\x18\x04 \x01(\x05\x42\x0c\n\n_timerange\"R\n\x17RegisterSegmentsRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12&\n\x08segments\x18\x02 \x03(\x0b\x32\x14.tams.v1.SegmentPost\"e\n\x18RegisterSegmentsResponse\x12/\n\x0f\x66\x61iled_segments\x18\x01 \x03(\x0b\x32\x16.tams.v1.FailedSegment\x12\x18\n\x10registered_count\x18\x02 \x01(\x05\"X\n\x1dStreamRegisterSegmentsRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12&\n\x08segments\x18\x02 \x03(\x0b\x32\x14.tams.v1.SegmentPost\"k\n\x1eStreamRegisterSegmentsResponse\x12/\n\x0f\x66\x61iled_segments\x18\x01 \x03(\x0b\x32\x16.tams.v1.FailedSegment\x12\x18\n\x10registered_count\x18\x02 \x01(\x03\"\x9e\x01\n\x15\x44\x65leteSegmentsRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\ttimerange\x18\x02 \x01(\t\x12\x16\n\tobject_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x0bsoft_delete\x18\x04 \x01(\x08\x12\x17\n\ndeleted_by\x18\x05 \x01(\tH\x01\x88\x01\x01\x42\x0c\n\n_object_idB\r\n\x0b_deleted_by\"c\n\x16\x44\x65leteSegmentsResponse\x12\x32\n\x0e\x64\x65lete_request\x18\x01 \x01(\x0b\x32\x1a.tams.v1.FlowDeleteRequest\x12\x15\n\rdeleted_count\x18\x02 \x01(\x03\x32\xe9\x03\n\x0eSegmentService\x12Q\n\x0cListSegments\x12\x1c.tams.v1.ListSegmentsRequest\x1a\x1d.tams.v1.ListSegmentsResponse\"\x04\xe0\xe1\x18\x02\x12Y\n\x0eStreamSegments\x12\x1e.tams.v1.StreamSegmentsRequest\x1a\x1f.tams.v1.StreamSegmentsResponse\"\x04\xe0\xe1\x18\x02\x30\x01\x12]\n\x10RegisterSegments\x12 .tams.v1.RegisterSegmentsRequest\x1a!.tams.v1.RegisterSegmentsResponse\"\x04\xe0\xe1\x18\x03\x12q\n\x16StreamRegisterSegments\x12&.tams.v1.StreamRegisterSegmentsRequest\x1a\'.tams.v1.StreamRegisterSegmentsResponse\"\x04\xe0\xe1\x18\x03(\x01\x12W\n\x0e\x44\x65leteSegments\x12\x1e.tams.v1.DeleteSegmentsRequest\x1a\x1f.tams.v1.DeleteSegmentsResponse\"\x04\xe0\xe1\x18\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tams.v1.segments_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SEGMENTINITOBJECT']._serialized_start=149
-  _globals['_SEGMENTINITOBJECT']._serialized_end=222
-  _globals['_SEGMENT']._serialized_start=225
-  _globals['_SEGMENT']._serialized_end=761
-  _globals['_SEGMENTPOST']._serialized_start=764
-  _globals['_SEGMENTPOST']._serialized_end=1183
-  _globals['_UNCONTROLLEDURL']._serialized_start=1185
-  _globals['_UNCONTROLLEDURL']._serialized_end=1230
-  _globals['_LISTSEGMENTSREQUEST']._serialized_start=1233
-  _globals['_LISTSEGMENTSREQUEST']._serialized_end=1495
-  _globals['_LISTSEGMENTSRESPONSE']._serialized_start=1497
-  _globals['_LISTSEGMENTSRESPONSE']._serialized_end=1618
-  _globals['_STREAMSEGMENTSREQUEST']._serialized_start=1621
-  _globals['_STREAMSEGMENTSREQUEST']._serialized_end=1900
-  _globals['_STREAMSEGMENTSRESPONSE']._serialized_start=1902
-  _globals['_STREAMSEGMENTSRESPONSE']._serialized_end=1987
-  _globals['_FAILEDSEGMENT']._serialized_start=1989
-  _globals['_FAILEDSEGMENT']._serialized_end=2111
-  _globals['_REGISTERSEGMENTSREQUEST']._serialized_start=2113
-  _globals['_REGISTERSEGMENTSREQUEST']._serialized_end=2195
-  _globals['_REGISTERSEGMENTSRESPONSE']._serialized_start=2197
-  _globals['_REGISTERSEGMENTSRESPONSE']._serialized_end=2298
-  _globals['_STREAMREGISTERSEGMENTSREQUEST']._serialized_start=2300
-  _globals['_STREAMREGISTERSEGMENTSREQUEST']._serialized_end=2388
-  _globals['_STREAMREGISTERSEGMENTSRESPONSE']._serialized_start=2390
-  _globals['_STREAMREGISTERSEGMENTSRESPONSE']._serialized_end=2497
-  _globals['_DELETESEGMENTSREQUEST']._serialized_start=2500
-  _globals['_DELETESEGMENTSREQUEST']._serialized_end=2658
-  _globals['_DELETESEGMENTSRESPONSE']._serialized_start=2660
-  _globals['_DELETESEGMENTSRESPONSE']._serialized_end=2759
-  _globals['_SEGMENTSERVICE']._serialized_start=2762
-  _globals['_SEGMENTSERVICE']._serialized_end=3221
+  _globals['_SEGMENTSERVICE'].methods_by_name['ListSegments']._loaded_options = None
+  _globals['_SEGMENTSERVICE'].methods_by_name['ListSegments']._serialized_options = b'\340\341\030\002'
+  _globals['_SEGMENTSERVICE'].methods_by_name['StreamSegments']._loaded_options = None
+  _globals['_SEGMENTSERVICE'].methods_by_name['StreamSegments']._serialized_options = b'\340\341\030\002'
+  _globals['_SEGMENTSERVICE'].methods_by_name['RegisterSegments']._loaded_options = None
+  _globals['_SEGMENTSERVICE'].methods_by_name['RegisterSegments']._serialized_options = b'\340\341\030\003'
+  _globals['_SEGMENTSERVICE'].methods_by_name['StreamRegisterSegments']._loaded_options = None
+  _globals['_SEGMENTSERVICE'].methods_by_name['StreamRegisterSegments']._serialized_options = b'\340\341\030\003'
+  _globals['_SEGMENTSERVICE'].methods_by_name['DeleteSegments']._loaded_options = None
+  _globals['_SEGMENTSERVICE'].methods_by_name['DeleteSegments']._serialized_options = b'\340\341\030\004'
+  _globals['_SEGMENTINITOBJECT']._serialized_start=172
+  _globals['_SEGMENTINITOBJECT']._serialized_end=245
+  _globals['_SEGMENT']._serialized_start=248
+  _globals['_SEGMENT']._serialized_end=784
+  _globals['_SEGMENTPOST']._serialized_start=787
+  _globals['_SEGMENTPOST']._serialized_end=1206
+  _globals['_UNCONTROLLEDURL']._serialized_start=1208
+  _globals['_UNCONTROLLEDURL']._serialized_end=1253
+  _globals['_LISTSEGMENTSREQUEST']._serialized_start=1256
+  _globals['_LISTSEGMENTSREQUEST']._serialized_end=1518
+  _globals['_LISTSEGMENTSRESPONSE']._serialized_start=1520
+  _globals['_LISTSEGMENTSRESPONSE']._serialized_end=1641
+  _globals['_STREAMSEGMENTSREQUEST']._serialized_start=1644
+  _globals['_STREAMSEGMENTSREQUEST']._serialized_end=1923
+  _globals['_STREAMSEGMENTSRESPONSE']._serialized_start=1925
+  _globals['_STREAMSEGMENTSRESPONSE']._serialized_end=2010
+  _globals['_FAILEDSEGMENT']._serialized_start=2012
+  _globals['_FAILEDSEGMENT']._serialized_end=2134
+  _globals['_REGISTERSEGMENTSREQUEST']._serialized_start=2136
+  _globals['_REGISTERSEGMENTSREQUEST']._serialized_end=2218
+  _globals['_REGISTERSEGMENTSRESPONSE']._serialized_start=2220
+  _globals['_REGISTERSEGMENTSRESPONSE']._serialized_end=2321
+  _globals['_STREAMREGISTERSEGMENTSREQUEST']._serialized_start=2323
+  _globals['_STREAMREGISTERSEGMENTSREQUEST']._serialized_end=2411
+  _globals['_STREAMREGISTERSEGMENTSRESPONSE']._serialized_start=2413
+  _globals['_STREAMREGISTERSEGMENTSRESPONSE']._serialized_end=2520
+  _globals['_DELETESEGMENTSREQUEST']._serialized_start=2523
+  _globals['_DELETESEGMENTSREQUEST']._serialized_end=2681
+  _globals['_DELETESEGMENTSRESPONSE']._serialized_start=2683
+  _globals['_DELETESEGMENTSRESPONSE']._serialized_end=2782
+  _globals['_SEGMENTSERVICE']._serialized_start=2785
+  _globals['_SEGMENTSERVICE']._serialized_end=3274
 # @@protoc_insertion_point(module_scope)

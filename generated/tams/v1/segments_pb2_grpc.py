@@ -78,7 +78,8 @@ class SegmentServiceServicer:
 
     def StreamSegments(self, request, context):
         """Every matching Segment, streamed in pages (2,000 Segments by default, `page_size`
-        up to 5,000); memory stays flat however long the Flow is.
+        up to 5,000); memory stays flat however long the Flow is. Streaming variants take
+        the scope of their REST counterpart.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -41,7 +41,8 @@ class SegmentServiceStub:
     """
     StreamSegments: _grpc.UnaryStreamMultiCallable[_segments_pb2.StreamSegmentsRequest, _segments_pb2.StreamSegmentsResponse]
     """Every matching Segment, streamed in pages (2,000 Segments by default, `page_size`
-    up to 5,000); memory stays flat however long the Flow is.
+    up to 5,000); memory stays flat however long the Flow is. Streaming variants take
+    the scope of their REST counterpart.
     """
     RegisterSegments: _grpc.UnaryUnaryMultiCallable[_segments_pb2.RegisterSegmentsRequest, _segments_pb2.RegisterSegmentsResponse]
     """Register Segments (POST /flows/{id}/segments): each is stored or reported in
@@ -67,7 +68,8 @@ class SegmentServiceAsyncStub(SegmentServiceStub):
     """
     StreamSegments: _aio.UnaryStreamMultiCallable[_segments_pb2.StreamSegmentsRequest, _segments_pb2.StreamSegmentsResponse]  # type: ignore[assignment]
     """Every matching Segment, streamed in pages (2,000 Segments by default, `page_size`
-    up to 5,000); memory stays flat however long the Flow is.
+    up to 5,000); memory stays flat however long the Flow is. Streaming variants take
+    the scope of their REST counterpart.
     """
     RegisterSegments: _aio.UnaryUnaryMultiCallable[_segments_pb2.RegisterSegmentsRequest, _segments_pb2.RegisterSegmentsResponse]  # type: ignore[assignment]
     """Register Segments (POST /flows/{id}/segments): each is stored or reported in
@@ -102,7 +104,8 @@ class SegmentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_segments_pb2.StreamSegmentsResponse], _abc.AsyncIterator[_segments_pb2.StreamSegmentsResponse]]:
         """Every matching Segment, streamed in pages (2,000 Segments by default, `page_size`
-        up to 5,000); memory stays flat however long the Flow is.
+        up to 5,000); memory stays flat however long the Flow is. Streaming variants take
+        the scope of their REST counterpart.
         """
 
     @_abc_1.abstractmethod

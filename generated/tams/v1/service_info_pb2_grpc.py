@@ -69,14 +69,15 @@ class ServiceInfoServiceServicer:
     """
 
     def GetService(self, request, context):
-        """Describe the service (GET /service).
+        """Describe the service (GET /service). Any authenticated caller (AppNote 0016).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdateService(self, request, context):
-        """Change the service's name or description (POST /service).
+        """Change the service's name or description (POST /service). Admin only
+        (AppNote 0016).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -98,6 +99,9 @@ class ServiceInfoServiceServicer:
 
     def CreateProfile(self, request, context):
         """Create a Profile; Profiles are immutable (POST /service/profiles/{id}).
+        Admin only: AppNote 0016 predates Profiles; a Profile is service-wide
+        configuration under /service, like POST /service, and cannot be corrected once
+        created, so it is not every writer's to add.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -36,15 +36,21 @@ class ServiceInfoServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ServiceInfoServiceAsyncStub: ...
     GetService: _grpc.UnaryUnaryMultiCallable[_service_info_pb2.GetServiceRequest, _service_info_pb2.GetServiceResponse]
-    """Describe the service (GET /service)."""
+    """Describe the service (GET /service). Any authenticated caller (AppNote 0016)."""
     UpdateService: _grpc.UnaryUnaryMultiCallable[_service_info_pb2.UpdateServiceRequest, _service_info_pb2.UpdateServiceResponse]
-    """Change the service's name or description (POST /service)."""
+    """Change the service's name or description (POST /service). Admin only
+    (AppNote 0016).
+    """
     ListProfiles: _grpc.UnaryUnaryMultiCallable[_service_info_pb2.ListProfilesRequest, _service_info_pb2.ListProfilesResponse]
     """List Profiles (GET /service/profiles)."""
     GetProfile: _grpc.UnaryUnaryMultiCallable[_service_info_pb2.GetProfileRequest, _service_info_pb2.GetProfileResponse]
     """Get one Profile (GET /service/profiles/{id})."""
     CreateProfile: _grpc.UnaryUnaryMultiCallable[_service_info_pb2.CreateProfileRequest, _service_info_pb2.CreateProfileResponse]
-    """Create a Profile; Profiles are immutable (POST /service/profiles/{id})."""
+    """Create a Profile; Profiles are immutable (POST /service/profiles/{id}).
+    Admin only: AppNote 0016 predates Profiles; a Profile is service-wide
+    configuration under /service, like POST /service, and cannot be corrected once
+    created, so it is not every writer's to add.
+    """
 
 @_typing.type_check_only
 class ServiceInfoServiceAsyncStub(ServiceInfoServiceStub):
@@ -54,15 +60,21 @@ class ServiceInfoServiceAsyncStub(ServiceInfoServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetService: _aio.UnaryUnaryMultiCallable[_service_info_pb2.GetServiceRequest, _service_info_pb2.GetServiceResponse]  # type: ignore[assignment]
-    """Describe the service (GET /service)."""
+    """Describe the service (GET /service). Any authenticated caller (AppNote 0016)."""
     UpdateService: _aio.UnaryUnaryMultiCallable[_service_info_pb2.UpdateServiceRequest, _service_info_pb2.UpdateServiceResponse]  # type: ignore[assignment]
-    """Change the service's name or description (POST /service)."""
+    """Change the service's name or description (POST /service). Admin only
+    (AppNote 0016).
+    """
     ListProfiles: _aio.UnaryUnaryMultiCallable[_service_info_pb2.ListProfilesRequest, _service_info_pb2.ListProfilesResponse]  # type: ignore[assignment]
     """List Profiles (GET /service/profiles)."""
     GetProfile: _aio.UnaryUnaryMultiCallable[_service_info_pb2.GetProfileRequest, _service_info_pb2.GetProfileResponse]  # type: ignore[assignment]
     """Get one Profile (GET /service/profiles/{id})."""
     CreateProfile: _aio.UnaryUnaryMultiCallable[_service_info_pb2.CreateProfileRequest, _service_info_pb2.CreateProfileResponse]  # type: ignore[assignment]
-    """Create a Profile; Profiles are immutable (POST /service/profiles/{id})."""
+    """Create a Profile; Profiles are immutable (POST /service/profiles/{id}).
+    Admin only: AppNote 0016 predates Profiles; a Profile is service-wide
+    configuration under /service, like POST /service, and cannot be corrected once
+    created, so it is not every writer's to add.
+    """
 
 class ServiceInfoServiceServicer(metaclass=_abc_1.ABCMeta):
     """The service itself: its description (TAMS `/service`) and the Profiles Flows can
@@ -75,7 +87,7 @@ class ServiceInfoServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _service_info_pb2.GetServiceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_service_info_pb2.GetServiceResponse, _abc.Awaitable[_service_info_pb2.GetServiceResponse]]:
-        """Describe the service (GET /service)."""
+        """Describe the service (GET /service). Any authenticated caller (AppNote 0016)."""
 
     @_abc_1.abstractmethod
     def UpdateService(
@@ -83,7 +95,9 @@ class ServiceInfoServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _service_info_pb2.UpdateServiceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_service_info_pb2.UpdateServiceResponse, _abc.Awaitable[_service_info_pb2.UpdateServiceResponse]]:
-        """Change the service's name or description (POST /service)."""
+        """Change the service's name or description (POST /service). Admin only
+        (AppNote 0016).
+        """
 
     @_abc_1.abstractmethod
     def ListProfiles(
@@ -107,6 +121,10 @@ class ServiceInfoServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _service_info_pb2.CreateProfileRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_service_info_pb2.CreateProfileResponse, _abc.Awaitable[_service_info_pb2.CreateProfileResponse]]:
-        """Create a Profile; Profiles are immutable (POST /service/profiles/{id})."""
+        """Create a Profile; Profiles are immutable (POST /service/profiles/{id}).
+        Admin only: AppNote 0016 predates Profiles; a Profile is service-wide
+        configuration under /service, like POST /service, and cannot be corrected once
+        created, so it is not every writer's to add.
+        """
 
 def add_ServiceInfoServiceServicer_to_server(servicer: ServiceInfoServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

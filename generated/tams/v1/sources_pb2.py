@@ -25,9 +25,10 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from tams.v1 import common_pb2 as tams_dot_v1_dot_common__pb2
+from tams.v1 import options_pb2 as tams_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15tams/v1/sources.proto\x12\x07tams.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tams/v1/common.proto\"\x9e\x04\n\x06Source\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\x12\x12\n\x05label\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x17\n\ncreated_by\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x17\n\nupdated_by\x18\x06 \x01(\tH\x03\x88\x01\x01\x12+\n\x07\x63reated\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07updated\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x04tags\x18\t \x03(\x0b\x32\x19.tams.v1.Source.TagsEntry\x12\x32\n\x11source_collection\x18\n \x03(\x0b\x32\x17.tams.v1.CollectionItem\x12\x14\n\x0c\x63ollected_by\x18\x0b \x03(\t\x12+\n\x07\x64\x65leted\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\ndeleted_by\x18\r \x01(\tH\x04\x88\x01\x01\x1a>\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.tams.v1.TagValue:\x02\x38\x01\x42\x08\n\x06_labelB\x0e\n\x0c_descriptionB\r\n\x0b_created_byB\r\n\x0b_updated_byB\r\n\x0b_deleted_by\";\n\x10GetSourceRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x14\n\x0cshow_deleted\x18\x02 \x01(\x08\"4\n\x11GetSourceResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"\x9f\x01\n\x0cSourceFilter\x12\x12\n\x05label\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06\x66ormat\x18\x02 \x01(\tH\x01\x88\x01\x01\x12 \n\x04tags\x18\x03 \x03(\x0b\x32\x12.tams.v1.TagFilter\x12\x18\n\x10\x63ollected_by_ids\x18\x04 \x03(\t\x12\x15\n\rnot_collected\x18\x05 \x01(\x08\x42\x08\n\x06_labelB\t\n\x07_format\"\xb8\x01\n\x12ListSourcesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12%\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x15.tams.v1.SourceFilter\x12\'\n\x07sort_by\x18\x04 \x01(\x0e\x32\x16.tams.v1.SourceSortKey\x12\x15\n\rreverse_order\x18\x05 \x01(\x08\x12\x14\n\x0cshow_deleted\x18\x06 \x01(\x08\"c\n\x13ListSourcesResponse\x12 \n\x07sources\x18\x01 \x03(\x0b\x32\x0f.tams.v1.Source\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\"6\n\x13\x43reateSourceRequest\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"7\n\x14\x43reateSourceResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"=\n\x19\x42\x61tchCreateSourcesRequest\x12 \n\x07sources\x18\x01 \x03(\x0b\x32\x0f.tams.v1.Source\">\n\x1a\x42\x61tchCreateSourcesResponse\x12 \n\x07sources\x18\x01 \x03(\x0b\x32\x0f.tams.v1.Source\"g\n\x13UpdateSourceRequest\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"7\n\x14UpdateSourceResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"X\n\x13SetSourceTagRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12 \n\x05value\x18\x03 \x01(\x0b\x32\x11.tams.v1.TagValue\"7\n\x14SetSourceTagResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"9\n\x16\x44\x65leteSourceTagRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\":\n\x17\x44\x65leteSourceTagResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"P\n\x13\x44\x65leteSourceRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x17\n\ndeleted_by\x18\x02 \x01(\tH\x00\x88\x01\x01\x42\r\n\x0b_deleted_by\"7\n\x14\x44\x65leteSourceResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source*\x85\x01\n\rSourceSortKey\x12\x1f\n\x1bSOURCE_SORT_KEY_UNSPECIFIED\x10\x00\x12\x1b\n\x17SOURCE_SORT_KEY_CREATED\x10\x01\x12\x1b\n\x17SOURCE_SORT_KEY_UPDATED\x10\x02\x12\x19\n\x15SOURCE_SORT_KEY_LABEL\x10\x03\x32\x86\x05\n\rSourceService\x12\x42\n\tGetSource\x12\x19.tams.v1.GetSourceRequest\x1a\x1a.tams.v1.GetSourceResponse\x12H\n\x0bListSources\x12\x1b.tams.v1.ListSourcesRequest\x1a\x1c.tams.v1.ListSourcesResponse\x12K\n\x0c\x43reateSource\x12\x1c.tams.v1.CreateSourceRequest\x1a\x1d.tams.v1.CreateSourceResponse\x12]\n\x12\x42\x61tchCreateSources\x12\".tams.v1.BatchCreateSourcesRequest\x1a#.tams.v1.BatchCreateSourcesResponse\x12K\n\x0cUpdateSource\x12\x1c.tams.v1.UpdateSourceRequest\x1a\x1d.tams.v1.UpdateSourceResponse\x12K\n\x0cSetSourceTag\x12\x1c.tams.v1.SetSourceTagRequest\x1a\x1d.tams.v1.SetSourceTagResponse\x12T\n\x0f\x44\x65leteSourceTag\x12\x1f.tams.v1.DeleteSourceTagRequest\x1a .tams.v1.DeleteSourceTagResponse\x12K\n\x0c\x44\x65leteSource\x12\x1c.tams.v1.DeleteSourceRequest\x1a\x1d.tams.v1.DeleteSourceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15tams/v1/sources.proto\x12\x07tams.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tams/v1/common.proto\x1a\x15tams/v1/options.proto\"\x9e\x04\n\x06Source\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\x12\x12\n\x05label\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x17\n\ncreated_by\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x17\n\nupdated_by\x18\x06 \x01(\tH\x03\x88\x01\x01\x12+\n\x07\x63reated\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07updated\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x04tags\x18\t \x03(\x0b\x32\x19.tams.v1.Source.TagsEntry\x12\x32\n\x11source_collection\x18\n \x03(\x0b\x32\x17.tams.v1.CollectionItem\x12\x14\n\x0c\x63ollected_by\x18\x0b \x03(\t\x12+\n\x07\x64\x65leted\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\ndeleted_by\x18\r \x01(\tH\x04\x88\x01\x01\x1a>\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.tams.v1.TagValue:\x02\x38\x01\x42\x08\n\x06_labelB\x0e\n\x0c_descriptionB\r\n\x0b_created_byB\r\n\x0b_updated_byB\r\n\x0b_deleted_by\";\n\x10GetSourceRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x14\n\x0cshow_deleted\x18\x02 \x01(\x08\"4\n\x11GetSourceResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"\x9f\x01\n\x0cSourceFilter\x12\x12\n\x05label\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06\x66ormat\x18\x02 \x01(\tH\x01\x88\x01\x01\x12 \n\x04tags\x18\x03 \x03(\x0b\x32\x12.tams.v1.TagFilter\x12\x18\n\x10\x63ollected_by_ids\x18\x04 \x03(\t\x12\x15\n\rnot_collected\x18\x05 \x01(\x08\x42\x08\n\x06_labelB\t\n\x07_format\"\xb8\x01\n\x12ListSourcesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12%\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x15.tams.v1.SourceFilter\x12\'\n\x07sort_by\x18\x04 \x01(\x0e\x32\x16.tams.v1.SourceSortKey\x12\x15\n\rreverse_order\x18\x05 \x01(\x08\x12\x14\n\x0cshow_deleted\x18\x06 \x01(\x08\"c\n\x13ListSourcesResponse\x12 \n\x07sources\x18\x01 \x03(\x0b\x32\x0f.tams.v1.Source\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\"6\n\x13\x43reateSourceRequest\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"7\n\x14\x43reateSourceResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"=\n\x19\x42\x61tchCreateSourcesRequest\x12 \n\x07sources\x18\x01 \x03(\x0b\x32\x0f.tams.v1.Source\">\n\x1a\x42\x61tchCreateSourcesResponse\x12 \n\x07sources\x18\x01 \x03(\x0b\x32\x0f.tams.v1.Source\"g\n\x13UpdateSourceRequest\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"7\n\x14UpdateSourceResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"X\n\x13SetSourceTagRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12 \n\x05value\x18\x03 \x01(\x0b\x32\x11.tams.v1.TagValue\"7\n\x14SetSourceTagResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"9\n\x16\x44\x65leteSourceTagRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\":\n\x17\x44\x65leteSourceTagResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"P\n\x13\x44\x65leteSourceRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x17\n\ndeleted_by\x18\x02 \x01(\tH\x00\x88\x01\x01\x42\r\n\x0b_deleted_by\"7\n\x14\x44\x65leteSourceResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source*\x85\x01\n\rSourceSortKey\x12\x1f\n\x1bSOURCE_SORT_KEY_UNSPECIFIED\x10\x00\x12\x1b\n\x17SOURCE_SORT_KEY_CREATED\x10\x01\x12\x1b\n\x17SOURCE_SORT_KEY_UPDATED\x10\x02\x12\x19\n\x15SOURCE_SORT_KEY_LABEL\x10\x03\x32\xb6\x05\n\rSourceService\x12H\n\tGetSource\x12\x19.tams.v1.GetSourceRequest\x1a\x1a.tams.v1.GetSourceResponse\"\x04\xe0\xe1\x18\x02\x12N\n\x0bListSources\x12\x1b.tams.v1.ListSourcesRequest\x1a\x1c.tams.v1.ListSourcesResponse\"\x04\xe0\xe1\x18\x02\x12Q\n\x0c\x43reateSource\x12\x1c.tams.v1.CreateSourceRequest\x1a\x1d.tams.v1.CreateSourceResponse\"\x04\xe0\xe1\x18\x03\x12\x63\n\x12\x42\x61tchCreateSources\x12\".tams.v1.BatchCreateSourcesRequest\x1a#.tams.v1.BatchCreateSourcesResponse\"\x04\xe0\xe1\x18\x03\x12Q\n\x0cUpdateSource\x12\x1c.tams.v1.UpdateSourceRequest\x1a\x1d.tams.v1.UpdateSourceResponse\"\x04\xe0\xe1\x18\x03\x12Q\n\x0cSetSourceTag\x12\x1c.tams.v1.SetSourceTagRequest\x1a\x1d.tams.v1.SetSourceTagResponse\"\x04\xe0\xe1\x18\x03\x12Z\n\x0f\x44\x65leteSourceTag\x12\x1f.tams.v1.DeleteSourceTagRequest\x1a .tams.v1.DeleteSourceTagResponse\"\x04\xe0\xe1\x18\x03\x12Q\n\x0c\x44\x65leteSource\x12\x1c.tams.v1.DeleteSourceRequest\x1a\x1d.tams.v1.DeleteSourceResponse\"\x04\xe0\xe1\x18\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,46 +37,62 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SOURCE_TAGSENTRY']._loaded_options = None
   _globals['_SOURCE_TAGSENTRY']._serialized_options = b'8\001'
-  _globals['_SOURCESORTKEY']._serialized_start=2041
-  _globals['_SOURCESORTKEY']._serialized_end=2174
-  _globals['_SOURCE']._serialized_start=124
-  _globals['_SOURCE']._serialized_end=666
-  _globals['_SOURCE_TAGSENTRY']._serialized_start=533
-  _globals['_SOURCE_TAGSENTRY']._serialized_end=595
-  _globals['_GETSOURCEREQUEST']._serialized_start=668
-  _globals['_GETSOURCEREQUEST']._serialized_end=727
-  _globals['_GETSOURCERESPONSE']._serialized_start=729
-  _globals['_GETSOURCERESPONSE']._serialized_end=781
-  _globals['_SOURCEFILTER']._serialized_start=784
-  _globals['_SOURCEFILTER']._serialized_end=943
-  _globals['_LISTSOURCESREQUEST']._serialized_start=946
-  _globals['_LISTSOURCESREQUEST']._serialized_end=1130
-  _globals['_LISTSOURCESRESPONSE']._serialized_start=1132
-  _globals['_LISTSOURCESRESPONSE']._serialized_end=1231
-  _globals['_CREATESOURCEREQUEST']._serialized_start=1233
-  _globals['_CREATESOURCEREQUEST']._serialized_end=1287
-  _globals['_CREATESOURCERESPONSE']._serialized_start=1289
-  _globals['_CREATESOURCERESPONSE']._serialized_end=1344
-  _globals['_BATCHCREATESOURCESREQUEST']._serialized_start=1346
-  _globals['_BATCHCREATESOURCESREQUEST']._serialized_end=1407
-  _globals['_BATCHCREATESOURCESRESPONSE']._serialized_start=1409
-  _globals['_BATCHCREATESOURCESRESPONSE']._serialized_end=1471
-  _globals['_UPDATESOURCEREQUEST']._serialized_start=1473
-  _globals['_UPDATESOURCEREQUEST']._serialized_end=1576
-  _globals['_UPDATESOURCERESPONSE']._serialized_start=1578
-  _globals['_UPDATESOURCERESPONSE']._serialized_end=1633
-  _globals['_SETSOURCETAGREQUEST']._serialized_start=1635
-  _globals['_SETSOURCETAGREQUEST']._serialized_end=1723
-  _globals['_SETSOURCETAGRESPONSE']._serialized_start=1725
-  _globals['_SETSOURCETAGRESPONSE']._serialized_end=1780
-  _globals['_DELETESOURCETAGREQUEST']._serialized_start=1782
-  _globals['_DELETESOURCETAGREQUEST']._serialized_end=1839
-  _globals['_DELETESOURCETAGRESPONSE']._serialized_start=1841
-  _globals['_DELETESOURCETAGRESPONSE']._serialized_end=1899
-  _globals['_DELETESOURCEREQUEST']._serialized_start=1901
-  _globals['_DELETESOURCEREQUEST']._serialized_end=1981
-  _globals['_DELETESOURCERESPONSE']._serialized_start=1983
-  _globals['_DELETESOURCERESPONSE']._serialized_end=2038
-  _globals['_SOURCESERVICE']._serialized_start=2177
-  _globals['_SOURCESERVICE']._serialized_end=2823
+  _globals['_SOURCESERVICE'].methods_by_name['GetSource']._loaded_options = None
+  _globals['_SOURCESERVICE'].methods_by_name['GetSource']._serialized_options = b'\340\341\030\002'
+  _globals['_SOURCESERVICE'].methods_by_name['ListSources']._loaded_options = None
+  _globals['_SOURCESERVICE'].methods_by_name['ListSources']._serialized_options = b'\340\341\030\002'
+  _globals['_SOURCESERVICE'].methods_by_name['CreateSource']._loaded_options = None
+  _globals['_SOURCESERVICE'].methods_by_name['CreateSource']._serialized_options = b'\340\341\030\003'
+  _globals['_SOURCESERVICE'].methods_by_name['BatchCreateSources']._loaded_options = None
+  _globals['_SOURCESERVICE'].methods_by_name['BatchCreateSources']._serialized_options = b'\340\341\030\003'
+  _globals['_SOURCESERVICE'].methods_by_name['UpdateSource']._loaded_options = None
+  _globals['_SOURCESERVICE'].methods_by_name['UpdateSource']._serialized_options = b'\340\341\030\003'
+  _globals['_SOURCESERVICE'].methods_by_name['SetSourceTag']._loaded_options = None
+  _globals['_SOURCESERVICE'].methods_by_name['SetSourceTag']._serialized_options = b'\340\341\030\003'
+  _globals['_SOURCESERVICE'].methods_by_name['DeleteSourceTag']._loaded_options = None
+  _globals['_SOURCESERVICE'].methods_by_name['DeleteSourceTag']._serialized_options = b'\340\341\030\003'
+  _globals['_SOURCESERVICE'].methods_by_name['DeleteSource']._loaded_options = None
+  _globals['_SOURCESERVICE'].methods_by_name['DeleteSource']._serialized_options = b'\340\341\030\004'
+  _globals['_SOURCESORTKEY']._serialized_start=2064
+  _globals['_SOURCESORTKEY']._serialized_end=2197
+  _globals['_SOURCE']._serialized_start=147
+  _globals['_SOURCE']._serialized_end=689
+  _globals['_SOURCE_TAGSENTRY']._serialized_start=556
+  _globals['_SOURCE_TAGSENTRY']._serialized_end=618
+  _globals['_GETSOURCEREQUEST']._serialized_start=691
+  _globals['_GETSOURCEREQUEST']._serialized_end=750
+  _globals['_GETSOURCERESPONSE']._serialized_start=752
+  _globals['_GETSOURCERESPONSE']._serialized_end=804
+  _globals['_SOURCEFILTER']._serialized_start=807
+  _globals['_SOURCEFILTER']._serialized_end=966
+  _globals['_LISTSOURCESREQUEST']._serialized_start=969
+  _globals['_LISTSOURCESREQUEST']._serialized_end=1153
+  _globals['_LISTSOURCESRESPONSE']._serialized_start=1155
+  _globals['_LISTSOURCESRESPONSE']._serialized_end=1254
+  _globals['_CREATESOURCEREQUEST']._serialized_start=1256
+  _globals['_CREATESOURCEREQUEST']._serialized_end=1310
+  _globals['_CREATESOURCERESPONSE']._serialized_start=1312
+  _globals['_CREATESOURCERESPONSE']._serialized_end=1367
+  _globals['_BATCHCREATESOURCESREQUEST']._serialized_start=1369
+  _globals['_BATCHCREATESOURCESREQUEST']._serialized_end=1430
+  _globals['_BATCHCREATESOURCESRESPONSE']._serialized_start=1432
+  _globals['_BATCHCREATESOURCESRESPONSE']._serialized_end=1494
+  _globals['_UPDATESOURCEREQUEST']._serialized_start=1496
+  _globals['_UPDATESOURCEREQUEST']._serialized_end=1599
+  _globals['_UPDATESOURCERESPONSE']._serialized_start=1601
+  _globals['_UPDATESOURCERESPONSE']._serialized_end=1656
+  _globals['_SETSOURCETAGREQUEST']._serialized_start=1658
+  _globals['_SETSOURCETAGREQUEST']._serialized_end=1746
+  _globals['_SETSOURCETAGRESPONSE']._serialized_start=1748
+  _globals['_SETSOURCETAGRESPONSE']._serialized_end=1803
+  _globals['_DELETESOURCETAGREQUEST']._serialized_start=1805
+  _globals['_DELETESOURCETAGREQUEST']._serialized_end=1862
+  _globals['_DELETESOURCETAGRESPONSE']._serialized_start=1864
+  _globals['_DELETESOURCETAGRESPONSE']._serialized_end=1922
+  _globals['_DELETESOURCEREQUEST']._serialized_start=1924
+  _globals['_DELETESOURCEREQUEST']._serialized_end=2004
+  _globals['_DELETESOURCERESPONSE']._serialized_start=2006
+  _globals['_DELETESOURCERESPONSE']._serialized_end=2061
+  _globals['_SOURCESERVICE']._serialized_start=2200
+  _globals['_SOURCESERVICE']._serialized_end=2894
 # @@protoc_insertion_point(module_scope)

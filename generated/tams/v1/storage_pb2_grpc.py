@@ -79,7 +79,8 @@ class StorageServiceServicer:
     """
 
     def ListStorageBackends(self, request, context):
-        """List the configured storage backends (GET /service/storage-backends).
+        """List the configured storage backends (GET /service/storage-backends). Any
+        authenticated caller (AppNote 0016).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -103,7 +104,9 @@ class StorageServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def StartMultipartUpload(self, request, context):
-        """Start a multipart upload of one allocated Object.
+        """Start a multipart upload of one allocated Object. The multipart RPCs have no
+        REST route in the spec: they are steps of writing media, scope `write` like the
+        allocation (POST /flows/{id}/storage) they follow, Abort included.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

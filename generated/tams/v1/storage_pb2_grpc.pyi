@@ -36,7 +36,9 @@ class StorageServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> StorageServiceAsyncStub: ...
     ListStorageBackends: _grpc.UnaryUnaryMultiCallable[_storage_pb2.ListStorageBackendsRequest, _storage_pb2.ListStorageBackendsResponse]
-    """List the configured storage backends (GET /service/storage-backends)."""
+    """List the configured storage backends (GET /service/storage-backends). Any
+    authenticated caller (AppNote 0016).
+    """
     AllocateStorage: _grpc.UnaryStreamMultiCallable[_storage_pb2.AllocateStorageRequest, _storage_pb2.AllocateStorageResponse]
     """Allocate new Objects for a Flow and stream their upload URLs in batches
     (POST /flows/{id}/storage).
@@ -47,7 +49,10 @@ class StorageServiceStub:
     in one call. Batches stream back tagged with the index of their request.
     """
     StartMultipartUpload: _grpc.UnaryUnaryMultiCallable[_storage_pb2.StartMultipartUploadRequest, _storage_pb2.StartMultipartUploadResponse]
-    """Start a multipart upload of one allocated Object."""
+    """Start a multipart upload of one allocated Object. The multipart RPCs have no
+    REST route in the spec: they are steps of writing media, scope `write` like the
+    allocation (POST /flows/{id}/storage) they follow, Abort included.
+    """
     GetMultipartPartUrls: _grpc.UnaryUnaryMultiCallable[_storage_pb2.GetMultipartPartUrlsRequest, _storage_pb2.GetMultipartPartUrlsResponse]
     """Get upload URLs for parts of a multipart upload."""
     CompleteMultipartUpload: _grpc.UnaryUnaryMultiCallable[_storage_pb2.CompleteMultipartUploadRequest, _storage_pb2.CompleteMultipartUploadResponse]
@@ -63,7 +68,9 @@ class StorageServiceAsyncStub(StorageServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListStorageBackends: _aio.UnaryUnaryMultiCallable[_storage_pb2.ListStorageBackendsRequest, _storage_pb2.ListStorageBackendsResponse]  # type: ignore[assignment]
-    """List the configured storage backends (GET /service/storage-backends)."""
+    """List the configured storage backends (GET /service/storage-backends). Any
+    authenticated caller (AppNote 0016).
+    """
     AllocateStorage: _aio.UnaryStreamMultiCallable[_storage_pb2.AllocateStorageRequest, _storage_pb2.AllocateStorageResponse]  # type: ignore[assignment]
     """Allocate new Objects for a Flow and stream their upload URLs in batches
     (POST /flows/{id}/storage).
@@ -74,7 +81,10 @@ class StorageServiceAsyncStub(StorageServiceStub):
     in one call. Batches stream back tagged with the index of their request.
     """
     StartMultipartUpload: _aio.UnaryUnaryMultiCallable[_storage_pb2.StartMultipartUploadRequest, _storage_pb2.StartMultipartUploadResponse]  # type: ignore[assignment]
-    """Start a multipart upload of one allocated Object."""
+    """Start a multipart upload of one allocated Object. The multipart RPCs have no
+    REST route in the spec: they are steps of writing media, scope `write` like the
+    allocation (POST /flows/{id}/storage) they follow, Abort included.
+    """
     GetMultipartPartUrls: _aio.UnaryUnaryMultiCallable[_storage_pb2.GetMultipartPartUrlsRequest, _storage_pb2.GetMultipartPartUrlsResponse]  # type: ignore[assignment]
     """Get upload URLs for parts of a multipart upload."""
     CompleteMultipartUpload: _aio.UnaryUnaryMultiCallable[_storage_pb2.CompleteMultipartUploadRequest, _storage_pb2.CompleteMultipartUploadResponse]  # type: ignore[assignment]
@@ -93,7 +103,9 @@ class StorageServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _storage_pb2.ListStorageBackendsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_storage_pb2.ListStorageBackendsResponse, _abc.Awaitable[_storage_pb2.ListStorageBackendsResponse]]:
-        """List the configured storage backends (GET /service/storage-backends)."""
+        """List the configured storage backends (GET /service/storage-backends). Any
+        authenticated caller (AppNote 0016).
+        """
 
     @_abc_1.abstractmethod
     def AllocateStorage(
@@ -122,7 +134,10 @@ class StorageServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _storage_pb2.StartMultipartUploadRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_storage_pb2.StartMultipartUploadResponse, _abc.Awaitable[_storage_pb2.StartMultipartUploadResponse]]:
-        """Start a multipart upload of one allocated Object."""
+        """Start a multipart upload of one allocated Object. The multipart RPCs have no
+        REST route in the spec: they are steps of writing media, scope `write` like the
+        allocation (POST /flows/{id}/storage) they follow, Abort included.
+        """
 
     @_abc_1.abstractmethod
     def GetMultipartPartUrls(

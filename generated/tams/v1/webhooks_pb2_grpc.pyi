@@ -42,9 +42,15 @@ class WebhookServiceStub:
     CreateWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.CreateWebhookRequest, _webhooks_pb2.CreateWebhookResponse]
     """Register a webhook (POST /service/webhooks)."""
     UpdateWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.UpdateWebhookRequest, _webhooks_pb2.UpdateWebhookResponse]
-    """Replace a webhook's configuration (PUT /service/webhooks/{id})."""
+    """Replace a webhook's configuration (PUT /service/webhooks/{id}).
+    Scope `read`, not `write`: AppNote 0016's table grants PUT and DELETE of a webhook
+    to `tams-api/read` and marks them irregular (a webhook only delivers what its
+    owner may read). Followed as written, for interoperability.
+    """
     DeleteWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.DeleteWebhookRequest, _webhooks_pb2.DeleteWebhookResponse]
-    """Delete a webhook (DELETE /service/webhooks/{id})."""
+    """Delete a webhook (DELETE /service/webhooks/{id}). Scope `read`, as AppNote 0016's
+    table has it (irregular, see UpdateWebhook).
+    """
 
 @_typing.type_check_only
 class WebhookServiceAsyncStub(WebhookServiceStub):
@@ -60,9 +66,15 @@ class WebhookServiceAsyncStub(WebhookServiceStub):
     CreateWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.CreateWebhookRequest, _webhooks_pb2.CreateWebhookResponse]  # type: ignore[assignment]
     """Register a webhook (POST /service/webhooks)."""
     UpdateWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.UpdateWebhookRequest, _webhooks_pb2.UpdateWebhookResponse]  # type: ignore[assignment]
-    """Replace a webhook's configuration (PUT /service/webhooks/{id})."""
+    """Replace a webhook's configuration (PUT /service/webhooks/{id}).
+    Scope `read`, not `write`: AppNote 0016's table grants PUT and DELETE of a webhook
+    to `tams-api/read` and marks them irregular (a webhook only delivers what its
+    owner may read). Followed as written, for interoperability.
+    """
     DeleteWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.DeleteWebhookRequest, _webhooks_pb2.DeleteWebhookResponse]  # type: ignore[assignment]
-    """Delete a webhook (DELETE /service/webhooks/{id})."""
+    """Delete a webhook (DELETE /service/webhooks/{id}). Scope `read`, as AppNote 0016's
+    table has it (irregular, see UpdateWebhook).
+    """
 
 class WebhookServiceServicer(metaclass=_abc_1.ABCMeta):
     """Webhooks: HTTP POSTs of events to registered URLs, delivered from the same outbox as
@@ -99,7 +111,11 @@ class WebhookServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _webhooks_pb2.UpdateWebhookRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_webhooks_pb2.UpdateWebhookResponse, _abc.Awaitable[_webhooks_pb2.UpdateWebhookResponse]]:
-        """Replace a webhook's configuration (PUT /service/webhooks/{id})."""
+        """Replace a webhook's configuration (PUT /service/webhooks/{id}).
+        Scope `read`, not `write`: AppNote 0016's table grants PUT and DELETE of a webhook
+        to `tams-api/read` and marks them irregular (a webhook only delivers what its
+        owner may read). Followed as written, for interoperability.
+        """
 
     @_abc_1.abstractmethod
     def DeleteWebhook(
@@ -107,6 +123,8 @@ class WebhookServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _webhooks_pb2.DeleteWebhookRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_webhooks_pb2.DeleteWebhookResponse, _abc.Awaitable[_webhooks_pb2.DeleteWebhookResponse]]:
-        """Delete a webhook (DELETE /service/webhooks/{id})."""
+        """Delete a webhook (DELETE /service/webhooks/{id}). Scope `read`, as AppNote 0016's
+        table has it (irregular, see UpdateWebhook).
+        """
 
 def add_WebhookServiceServicer_to_server(servicer: WebhookServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -92,6 +92,8 @@ class Reason(StrEnum):
     METHOD_NOT_ALLOWED = auto()
     HTTP_ERROR = auto()
     INTERNAL = auto()
+    # Access.
+    SCOPE_MISSING = auto()
 
 
 @dataclass(frozen=True)

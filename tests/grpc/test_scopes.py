@@ -1,0 +1,191 @@
+"""The scope check on a real server, for every RPC of every tams.v1 service: a caller
+without the RPC's scope is refused before anything is looked up (ids that exist
+nowhere still get PERMISSION_DENIED, never NOT_FOUND); the scope alone passes the
+check (the call then succeeds or fails on its own merits); admin passes everything;
+anonymous calls (no authentication configured) are unchanged."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf.descriptor import MethodDescriptor
+from google.protobuf.message import Message
+from google.protobuf.message_factory import GetMessageClass
+
+from helpers.principals import ADMIN, ALL_SCOPES, Metadata, ScopeServer, scope_server
+from helpers.status import failure
+from tams.v1 import options_pb2
+from tams_server.app import IMPLEMENTED_SERVICES
+from tams_server.auth.scopes import SCOPE_NAMES, required_scope, tams_services
+
+METHODS = [method for service in tams_services() for method in service.methods]
+# Those that need a scope (the others take any authenticated caller: no scope is wrong).
+SCOPED_METHODS = [
+    method
+    for method in METHODS
+    if required_scope(f"/{method.containing_service.full_name}/{method.name}")
+    != options_pb2.REQUIRED_SCOPE_AUTHENTICATED
+]
+
+
+@pytest.fixture(scope="module")
+async def server(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str
+) -> AsyncIterator[ScopeServer]:
+    async with scope_server(tmp_path_factory.mktemp("scopes"), database_url) as running:
+        yield running
+
+
+def path_of(method: MethodDescriptor) -> str:
+    return f"/{method.containing_service.full_name}/{method.name}"
+
+
+def unknown_ids(message: Message) -> Message:
+    """``message`` with every id field (``id``, ``*_id``) naming nothing that exists."""
+    for field in message.DESCRIPTOR.fields:
+        named_id = field.name == "id" or field.name.endswith("_id")
+        if named_id and field.type == field.TYPE_STRING and not field.is_repeated:
+            setattr(message, field.name, str(uuid.uuid4()))
+    return message
+
+
+async def call(channel: grpc.aio.Channel, method: MethodDescriptor, metadata: Metadata) -> None:
+    """Make the RPC ``method`` with ids that exist nowhere, reading every answer."""
+    request = unknown_ids(GetMessageClass(method.input_type)())
+    response = GetMessageClass(method.output_type)
+    kinds: dict[tuple[bool, bool], Any] = {
+        (False, False): channel.unary_unary,
+        (False, True): channel.unary_stream,
+        (True, False): channel.stream_unary,
+    }
+    callable_ = kinds[method.client_streaming, method.server_streaming](
+        path_of(method),
+        request_serializer=lambda message: message.SerializeToString(),
+        response_deserializer=response.FromString,
+    )
+    argument = iter([request]) if method.client_streaming else request
+    answer = callable_(argument, metadata=metadata)
+    if method.server_streaming:
+        async for _ in answer:
+            pass
+    else:
+        await answer
+
+
+async def code_of(
+    channel: grpc.aio.Channel, method: MethodDescriptor, metadata: Metadata
+) -> grpc.StatusCode:
+    try:
+        await call(channel, method, metadata)
+    except grpc.aio.AioRpcError as error:
+        return error.code()
+    return grpc.StatusCode.OK
+
+
+def served(method: MethodDescriptor) -> bool:
+    return method.containing_service.full_name in IMPLEMENTED_SERVICES
+
+
+def the_scope_of(method: MethodDescriptor) -> frozenset[str]:
+    """The one scope the RPC declares (none for any authenticated caller)."""
+    name = SCOPE_NAMES.get(required_scope(path_of(method)))
+    return frozenset({name} if name else ())
+
+
+@pytest.mark.parametrize("method", SCOPED_METHODS, ids=path_of)
+async def test_other_scopes_are_refused_before_any_lookup(
+    server: ScopeServer, method: MethodDescriptor
+) -> None:
+    wrong = ALL_SCOPES - the_scope_of(method) - {ADMIN}
+    async with grpc.aio.insecure_channel(server.running.grpc_target) as channel:
+        metadata = server.callers.metadata(wrong)
+        if not served(method):
+            # Designed, not yet served: gRPC answers before any interceptor runs.
+            assert await code_of(channel, method, metadata) == grpc.StatusCode.UNIMPLEMENTED
+            return
+        server.recorder.calls.clear()
+        refused = await failure(call(channel, method, metadata))
+    assert refused.code == grpc.StatusCode.PERMISSION_DENIED
+    assert refused.reason == "SCOPE_MISSING"
+    assert refused.metadata == {
+        "requiredScope": SCOPE_NAMES[required_scope(path_of(method))],
+        "method": path_of(method),
+    }
+    assert server.recorder.calls == [path_of(method)]
+
+
+@pytest.mark.parametrize("method", METHODS, ids=path_of)
+@pytest.mark.parametrize("holder", ["its scope alone", "admin", "anonymous"])
+async def test_the_scope_alone_admin_and_anonymous_pass_the_check(
+    server: ScopeServer, method: MethodDescriptor, holder: str
+) -> None:
+    metadata = {
+        "its scope alone": server.callers.metadata(the_scope_of(method)),
+        "admin": server.callers.metadata({ADMIN}),
+        "anonymous": (),
+    }[holder]
+    server.recorder.calls.clear()
+    async with grpc.aio.insecure_channel(server.running.grpc_target) as channel:
+        code = await code_of(channel, method, metadata)
+    assert code != grpc.StatusCode.PERMISSION_DENIED
+    if served(method):
+        assert server.recorder.calls == [path_of(method)]  # it reached the server
+    else:
+        assert code == grpc.StatusCode.UNIMPLEMENTED
+
+
+async def test_a_missing_scope_hides_whether_the_resource_exists(server: ScopeServer) -> None:
+    # The contrast the check exists for: with the scope, an unknown Flow is NOT_FOUND;
+    # without it, the same call is refused and says nothing of the Flow.
+    (get_flow,) = (m for m in METHODS if path_of(m) == "/tams.v1.FlowService/GetFlow")
+    callers = server.callers
+    async with grpc.aio.insecure_channel(server.running.grpc_target) as channel:
+        assert await code_of(channel, get_flow, callers.metadata({"tams-api/read"})) == (
+            grpc.StatusCode.NOT_FOUND
+        )
+        assert await code_of(channel, get_flow, callers.metadata({"tams-api/write"})) == (
+            grpc.StatusCode.PERMISSION_DENIED
+        )
+
+
+async def test_health_and_reflection_stay_open(server: ScopeServer) -> None:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    metadata = server.callers.metadata(())
+    async with grpc.aio.insecure_channel(server.running.grpc_target) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        answer = await health.Check(health_pb2.HealthCheckRequest(), metadata=metadata)
+        assert answer.status == health_pb2.HealthCheckResponse.SERVING
+        reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        async for reply in reflection.ServerReflectionInfo(iter([request]), metadata=metadata):
+            names = {s.name for s in reply.list_services_response.service}
+            assert "tams.v1.FlowService" in names
+
+
+async def test_reflection_shows_each_rpc_scope(server: ScopeServer) -> None:
+    # What `grpcurl describe tams.v1.FlowService.DeleteFlow` prints the option from.
+    from google.protobuf import descriptor_pb2
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    request = reflection_pb2.ServerReflectionRequest(file_containing_symbol="tams.v1.FlowService")
+    async with grpc.aio.insecure_channel(server.running.grpc_target) as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        replies = [r async for r in stub.ServerReflectionInfo(iter([request]))]
+    files = [
+        descriptor_pb2.FileDescriptorProto.FromString(raw)
+        for raw in replies[0].file_descriptor_response.file_descriptor_proto
+    ]
+    (flows,) = (f for f in files if f.name == "tams/v1/flows.proto")
+    assert "tams/v1/options.proto" in flows.dependency
+    scopes = {
+        method.name: method.options.Extensions[options_pb2.required_scope]
+        for method in flows.service[0].method
+    }
+    assert scopes["DeleteFlow"] == options_pb2.REQUIRED_SCOPE_DELETE
+    assert scopes["GetFlow"] == options_pb2.REQUIRED_SCOPE_READ
