@@ -24,8 +24,8 @@ def checked_public_url(url: str | None) -> str | None:
         raise ConfigError("--public-url: user information (user:password@) is not allowed")
     try:
         parts.port  # noqa: B018 - parsing the port is the check
-    except ValueError as error:
-        raise ConfigError(f"--public-url {url!r}: {error}") from None
+    except ValueError:
+        raise ConfigError(f"--public-url {url!r}: the port is not a number 0-65535") from None
     if parts.scheme not in ("http", "https"):
         raise ConfigError(f"--public-url {url!r}: the scheme must be http or https")
     if not parts.hostname:
