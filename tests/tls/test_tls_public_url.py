@@ -14,6 +14,7 @@ from typing import Any
 
 import grpc
 import httpx
+import pytest
 
 from helpers.certs import Certs
 from helpers.objects import allocate, new_flow
@@ -21,6 +22,7 @@ from helpers.servers import Stubs, own_server
 from tams.v1 import storage_pb2
 from tams_server.app import serve
 from tams_server.config import Config
+from tams_server.http.server import bind
 
 
 @asynccontextmanager
@@ -103,3 +105,15 @@ async def test_object_and_part_urls_use_the_public_url(
 async def test_a_public_url_may_carry_a_proxy_prefix(tmp_path: Path, database_url: str) -> None:
     async with own_server(tmp_path, database_url, public_url="http://media.example/tams/") as stubs:
         assert (await put_url(stubs)).startswith("http://media.example/tams/_objects/")
+
+
+def test_the_bound_address_names_its_scheme_and_brackets_ipv6() -> None:
+    listener, url = bind("127.0.0.1", 0, https=True)
+    with listener:
+        assert url == f"https://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        listener, url = bind("::1", 0)
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    with listener:
+        assert url == f"http://[::1]:{listener.getsockname()[1]}"
