@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
+import grpc
 import httpx
 from google.protobuf import field_mask_pb2
 
@@ -61,14 +62,20 @@ class TamsApi(Generic[TransportT]):
         metadata: Sequence[tuple[str, str]] = (),
         channel_options: Sequence[tuple[str, Any]] = (),
         retry: RetryPolicy | None = None,
+        credentials: grpc.ChannelCredentials | None = None,
     ) -> None:
         settings = Settings(timeout, retry or RetryPolicy(), tuple(metadata))
-        self._transport = self._connect(target, tuple(channel_options), settings)
+        self._transport = self._connect(target, tuple(channel_options), settings, credentials)
 
     def _connect(
-        self, target: str, channel_options: tuple[tuple[str, Any], ...], settings: Settings
+        self,
+        target: str,
+        channel_options: tuple[tuple[str, Any], ...],
+        settings: Settings,
+        credentials: grpc.ChannelCredentials | None,
     ) -> TransportT:
-        """The transport to ``target``."""
+        """The transport to ``target``: a secure channel with ``credentials`` (TLS:
+        ``grpc.ssl_channel_credentials``), plaintext without."""
         raise NotImplementedError
 
     # Service

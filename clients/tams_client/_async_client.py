@@ -23,9 +23,18 @@ class AsyncTamsClient(TamsApi[AioTransport]):
     """
 
     def _connect(
-        self, target: str, channel_options: tuple[tuple[str, Any], ...], settings: Settings
+        self,
+        target: str,
+        channel_options: tuple[tuple[str, Any], ...],
+        settings: Settings,
+        credentials: grpc.ChannelCredentials | None,
     ) -> AioTransport:
-        channel = grpc.aio.insecure_channel(target, options=list(channel_options))
+        options = list(channel_options)
+        channel = (
+            grpc.aio.insecure_channel(target, options=options)
+            if credentials is None
+            else grpc.aio.secure_channel(target, credentials, options=options)
+        )
         return AioTransport(channel, settings, self)
 
     async def __aenter__(self) -> AsyncTamsClient:

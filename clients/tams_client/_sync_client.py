@@ -21,9 +21,18 @@ class TamsClient(TamsApi[SyncTransport]):
     """
 
     def _connect(
-        self, target: str, channel_options: tuple[tuple[str, Any], ...], settings: Settings
+        self,
+        target: str,
+        channel_options: tuple[tuple[str, Any], ...],
+        settings: Settings,
+        credentials: grpc.ChannelCredentials | None,
     ) -> SyncTransport:
-        channel = grpc.insecure_channel(target, options=list(channel_options))
+        options = list(channel_options)
+        channel = (
+            grpc.insecure_channel(target, options=options)
+            if credentials is None
+            else grpc.secure_channel(target, credentials, options=options)
+        )
         uploads = LoopThread(
             lambda: AsyncTamsClient(
                 target,
@@ -31,6 +40,7 @@ class TamsClient(TamsApi[SyncTransport]):
                 metadata=settings.metadata,
                 channel_options=channel_options,
                 retry=settings.retry,
+                credentials=credentials,
             )
         )
         return SyncTransport(channel, settings, uploads)

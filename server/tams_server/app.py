@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -37,13 +38,15 @@ from tams.v1 import (
 )
 from tams_server.background import DeletionWorker, ObjectJanitor
 from tams_server.config import Config
+from tams_server.config.public_url import checked_public_url
 from tams_server.config.storage import parse_storage
+from tams_server.config.tls import ClientTls, ServerTls, server_tls
 from tams_server.domain.storage import StorageBackend
 from tams_server.gateway.app import gateway_routes, http_app
 from tams_server.gateway.paging import ListShape
 from tams_server.http.multipart import multipart_routes
 from tams_server.http.objects import object_routes
-from tams_server.http.server import bind, http_server
+from tams_server.http.server import Https, bind, http_server
 from tams_server.interceptors.auth import AuthInterceptor
 from tams_server.interceptors.errors import ErrorStatusInterceptor
 from tams_server.interceptors.logging import RequestLogInterceptor
@@ -143,6 +146,9 @@ async def serve(
     """Run the service until the block exits, then shut down gracefully: health turns
     NOT_SERVING first, in-flight RPCs get ``config.shutdown_grace_s`` to finish.
     ``extra_interceptors`` run outermost (tests inject failures with them)."""
+    # TLS files and the public URL are checked before anything opens.
+    tls = server_tls(config.tls_cert, config.tls_key, config.tls_client_ca)
+    public_url = checked_public_url(config.public_url)
     async with AsyncExitStack() as stack:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         database = Database.connect(config.effective_database_url)
@@ -151,10 +157,11 @@ async def serve(
             await migrate(database)
         tokens = PageTokenCodec(await get_or_create_secret(database))
         url_secret = await get_or_create_secret(database, OBJECT_URL_SECRET)
-        # The HTTP side's socket is bound first: signed local URLs carry its address.
-        sock, http_url = bind(config.http_host, config.http_port)
+        # The HTTP side's socket is bound first: signed local URLs carry its address
+        # (unless a public URL is configured).
+        sock, http_url = bind(config.http_host, config.http_port, https=tls is not None)
         stack.callback(sock.close)
-        objects = LocalObjectStore(config.data_dir / "objects", http_url, url_secret)
+        objects = LocalObjectStore(config.data_dir / "objects", public_url or http_url, url_secret)
         local_parts = LocalMultipart(objects, config.data_dir / "multipart")
         storage = parse_storage(config.storage)
         backends = storage.backends
@@ -184,7 +191,12 @@ async def serve(
         reflection.enable_server_reflection(
             (*TAMS_SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
         )
-        port = server.add_insecure_port(f"{config.grpc_host}:{config.grpc_port}")
+        address = f"{config.grpc_host}:{config.grpc_port}"
+        if tls is None:
+            port = server.add_insecure_port(address)
+        else:
+            port = server.add_secure_port(address, tls.grpc_credentials())
+        internal_target = _internal_port(stack, server)
         await server.start()
         for name in ("", *IMPLEMENTED_SERVICES):
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -213,8 +225,13 @@ async def serve(
                     interval_s=config.janitor_interval_s,
                 ),
             )  # fmt: skip
-        # The REST gateway calls this server over gRPC, like any other client.
-        gateway_channel = await stack.enter_async_context(grpc.aio.insecure_channel(target))
+        # The REST gateway calls this server over gRPC, like any other client, on the
+        # private socket of _internal_port.
+        gateway_channel = await stack.enter_async_context(
+            grpc.aio.secure_channel(
+                internal_target, grpc.local_channel_credentials(grpc.LocalConnectionType.UDS)
+            )
+        )
         routes = [
             *object_routes(objects),
             *multipart_routes(objects, local_parts),
@@ -222,7 +239,7 @@ async def serve(
         ]
         lists = ListShape.named(config.list_shape)
         await stack.enter_async_context(
-            http_server(http_app(routes, gateway_channel, lists=lists), sock)
+            http_server(http_app(routes, gateway_channel, lists=lists), sock, https=_https(tls))
         )
         yield RunningServer(
             grpc_target=target, http_url=http_url, objects=objects, health=health_servicer,
@@ -232,19 +249,54 @@ async def serve(
 
 @asynccontextmanager
 async def serve_gateway(
-    grpc_target: str, host: str, port: int, *, list_shape: str = "spec"
+    grpc_target: str,
+    host: str,
+    port: int,
+    *,
+    list_shape: str = "spec",
+    grpc_tls: ClientTls | None = None,
+    tls: ServerTls | None = None,
 ) -> AsyncIterator[str]:
     """Run the REST gateway alone, calling a gRPC server at ``grpc_target`` (so that
-    gateways and servers scale apart); yields its base URL."""
+    gateways and servers scale apart), over TLS with ``grpc_tls``, serving HTTPS with
+    ``tls``; yields its base URL."""
     lists = ListShape.named(list_shape)
     async with AsyncExitStack() as stack:
-        channel = await stack.enter_async_context(grpc.aio.insecure_channel(grpc_target))
-        sock, http_url = bind(host, port)
+        channel = await stack.enter_async_context(
+            grpc.aio.insecure_channel(grpc_target)
+            if grpc_tls is None
+            else grpc.aio.secure_channel(grpc_target, grpc_tls.grpc_credentials())
+        )
+        sock, http_url = bind(host, port, https=tls is not None)
         stack.callback(sock.close)
         await stack.enter_async_context(
-            http_server(http_app(gateway_routes(), channel, lists=lists), sock)
+            http_server(http_app(gateway_routes(), channel, lists=lists), sock, https=_https(tls))
         )
         yield http_url
+
+
+def _https(tls: ServerTls | None) -> Https | None:
+    """The HTTP side's TLS: the same files as the gRPC port's."""
+    if tls is None:
+        return None
+    return Https(tls.cert_file, tls.key_file, tls.client_ca_file)
+
+
+def _internal_port(stack: AsyncExitStack, server: grpc.aio.Server) -> str:
+    """The target of a gRPC port for this process's own REST gateway: a Unix socket in
+    a fresh folder only this user may enter, accepting local connections only.
+
+    The gateway holds no rights of its own (it forwards each caller's credentials), so
+    what this port must not do is let anyone skip the public port's transport checks.
+    A Unix socket behind 0700 permissions does that with no key material and no
+    network exposure, TLS or not: dialing the public port instead would need a client
+    certificate the client CA signed (the server's own usually is not) and a
+    loopback plaintext port would let any local user bypass mutual TLS. The folder
+    goes after the server has stopped (the stack unwinds in reverse)."""
+    folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="tams-"))
+    target = f"unix:{folder}/grpc.sock"
+    server.add_secure_port(target, grpc.local_server_credentials(grpc.LocalConnectionType.UDS))
+    return target
 
 
 class BackgroundJob(Protocol):

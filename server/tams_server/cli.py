@@ -13,6 +13,8 @@ from pathlib import Path
 
 from tams_server.app import serve, serve_gateway
 from tams_server.config import DEFAULT_DATA_DIR, Config
+from tams_server.config.errors import ConfigError
+from tams_server.config.tls import client_tls, server_tls
 from tams_server.gateway.paging import LIST_SHAPES
 from tams_server.store.engine import Database
 from tams_server.store.migrate import migrate
@@ -53,12 +55,36 @@ _GRPC_SERVER_OPTIONS = (
 _GRPC_CLIENT_OPTIONS = (
     ("--grpc-target", "GRPC_TARGET", str, "127.0.0.1:50051", "the gRPC server to call"),
 )  # fmt: skip
+# TLS of the listeners (serve and gateway), the public URL (serve), and TLS toward a
+# remote gRPC server (gateway).
+_TLS_OPTIONS = (
+    ("--tls-cert", "TLS_CERT", Path, None,
+     "PEM certificate chain: gRPC and HTTP serve TLS (needs --tls-key)"),
+    ("--tls-key", "TLS_KEY", Path, None, "PEM private key of --tls-cert, unencrypted"),
+    ("--tls-client-ca", "TLS_CLIENT_CA", Path, None,
+     "PEM CA: clients must present a certificate it signed (mutual TLS; needs --tls-cert)"),
+)  # fmt: skip
+_PUBLIC_URL_OPTIONS = (
+    ("--public-url", "PUBLIC_URL", str, None,
+     "base URL of local object and upload part URLs (behind a proxy); "
+     "default: the bound HTTP address"),
+)  # fmt: skip
+_GRPC_CLIENT_TLS_OPTIONS = (
+    ("--grpc-ca", "GRPC_CA", Path, None,
+     "PEM CA of the gRPC server's certificate: call it over TLS"),
+    ("--grpc-client-cert", "GRPC_CLIENT_CERT", Path, None,
+     "PEM client certificate for a mutual-TLS gRPC server (with --grpc-client-key)"),
+    ("--grpc-client-key", "GRPC_CLIENT_KEY", Path, None, "PEM key of --grpc-client-cert"),
+)  # fmt: skip
+
 _COMMANDS = (
     ("serve", "run the server",
-     _DATABASE_OPTIONS + _LOG_OPTIONS + _GRPC_SERVER_OPTIONS + _HTTP_OPTIONS),
+     _DATABASE_OPTIONS + _LOG_OPTIONS + _GRPC_SERVER_OPTIONS + _HTTP_OPTIONS + _TLS_OPTIONS
+     + _PUBLIC_URL_OPTIONS),
     ("migrate", "apply schema migrations", _DATABASE_OPTIONS + _LOG_OPTIONS),
     ("gateway", "run only the REST gateway, against a remote gRPC server",
-     _GRPC_CLIENT_OPTIONS + _HTTP_OPTIONS + _LOG_OPTIONS),
+     _GRPC_CLIENT_OPTIONS + _HTTP_OPTIONS + _LOG_OPTIONS + _TLS_OPTIONS
+     + _GRPC_CLIENT_TLS_OPTIONS),
 )  # fmt: skip
 
 
@@ -103,6 +129,10 @@ def config_from_args(args: argparse.Namespace) -> Config:
             getattr(args, "storage", None)
             or [spec for spec in os.environ.get("TAMS_STORAGE", "").split(";") if spec]
         ),
+        tls_cert=getattr(args, "tls_cert", None),
+        tls_key=getattr(args, "tls_key", None),
+        tls_client_ca=getattr(args, "tls_client_ca", None),
+        public_url=getattr(args, "public_url", None),
     )
 
 
@@ -130,23 +160,41 @@ async def run_migrations(config: Config) -> None:
     print("tams-server: schema is up to date", flush=True)
 
 
-async def run_gateway(grpc_target: str, host: str, port: int, list_shape: str) -> None:
+async def run_gateway(args: argparse.Namespace) -> None:
     """Serve the REST gateway until SIGTERM or SIGINT."""
+    grpc_tls = client_tls(args.grpc_ca, args.grpc_client_cert, args.grpc_client_key)
+    tls = server_tls(args.tls_cert, args.tls_key, args.tls_client_ca)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with serve_gateway(grpc_target, host, port, list_shape=list_shape) as http_url:
-        print(f"tams-server: REST gateway on {http_url}, calling {grpc_target}", flush=True)
+    async with serve_gateway(
+        args.grpc_target,
+        args.http_host,
+        args.http_port,
+        list_shape=args.list_shape,
+        grpc_tls=grpc_tls,
+        tls=tls,
+    ) as http_url:
+        print(f"tams-server: REST gateway on {http_url}, calling {args.grpc_target}", flush=True)
         await stop.wait()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``tams-server`` command."""
-    args = build_parser().parse_args(argv)
+    """Entry point of the ``tams-server`` command; a configuration it cannot start
+    with ends it with the reason and exit status 2, as a bad flag does."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    try:
+        _run(args)
+    except ConfigError as error:
+        parser.exit(2, f"tams-server: error: {error}\n")
+
+
+def _run(args: argparse.Namespace) -> None:
     if args.command == "gateway":
-        asyncio.run(run_gateway(args.grpc_target, args.http_host, args.http_port, args.list_shape))
+        asyncio.run(run_gateway(args))
         return
     config = config_from_args(args)
     if args.command == "migrate":

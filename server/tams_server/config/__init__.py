@@ -52,6 +52,18 @@ class Config:
     """REST list bodies: ``spec`` (bare arrays, as TAMS has them) or ``wrapped``
     (``{"data": [...], "paging": {...}}``, as the usage guide has them)."""
 
+    # TLS (both listeners) and the public base URL of the HTTP side.
+    tls_cert: Path | None = None
+    """PEM certificate chain of both listeners; TLS is on with it (and ``tls_key``)."""
+    tls_key: Path | None = None
+    """PEM private key of ``tls_cert``, unencrypted."""
+    tls_client_ca: Path | None = None
+    """PEM CA certificates: with it, clients must present a certificate it signed
+    (mutual TLS, on gRPC and HTTPS alike)."""
+    public_url: str | None = None
+    """Base of the URLs handed out for the HTTP side's objects and upload parts
+    (behind a proxy); default: the bound address (https with TLS)."""
+
     @property
     def effective_database_url(self) -> str:
         """The database to use: the configured one, or ``<data_dir>/tams.db``."""

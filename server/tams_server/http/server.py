@@ -10,15 +10,29 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
 
 
-def bind(host: str, port: int) -> tuple[socket.socket, str]:
-    """A listening socket (port 0 = any free port) and its base URL.
+@dataclass(frozen=True)
+class Https:
+    """The files HTTPS is served with; with ``client_ca``, clients must present a
+    certificate that CA signed (mutual TLS)."""
+
+    cert_file: Path
+    key_file: Path
+    client_ca_file: Path | None = None
+
+
+def bind(host: str, port: int, *, https: bool = False) -> tuple[socket.socket, str]:
+    """A listening socket (port 0 = any free port) and its base URL (``https://``
+    when it will serve TLS).
 
     TCP_NODELAY is set here because asyncio sets it only on sockets it knows to be TCP
     (``proto == IPPROTO_TCP``), and ``create_server`` leaves ``proto`` 0: with Nagle's
@@ -27,13 +41,27 @@ def bind(host: str, port: int) -> tuple[socket.socket, str]:
     sock = socket.create_server((host, port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     bound_host, bound_port = sock.getsockname()[:2]
-    return sock, f"http://{bound_host}:{bound_port}"
+    if ":" in bound_host:  # an IPv6 address is bracketed in a URL
+        bound_host = f"[{bound_host}]"
+    return sock, f"{'https' if https else 'http'}://{bound_host}:{bound_port}"
 
 
 @asynccontextmanager
-async def http_server(app: Starlette, sock: socket.socket) -> AsyncIterator[None]:
-    """Serve ``app`` on ``sock`` until the block ends, then close it."""
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+async def http_server(
+    app: Starlette, sock: socket.socket, *, https: Https | None = None
+) -> AsyncIterator[None]:
+    """Serve ``app`` on ``sock`` (over TLS with ``https``) until the block ends, then
+    close it."""
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+        ssl_certfile=https.cert_file if https else None,
+        ssl_keyfile=https.key_file if https else None,
+        ssl_ca_certs=https.client_ca_file if https else None,
+        ssl_cert_reqs=ssl.CERT_REQUIRED if https and https.client_ca_file else ssl.CERT_NONE,
+    )
     config.load()
     server = uvicorn.Server(config)
     server.lifespan = config.lifespan_class(config)  # what Server.serve would set up
