@@ -5,7 +5,13 @@ pagers) and of TamsClient (blocking, pagers). The functions take no ``self``: th
 only describe; the client's transport runs what they return.
 
 Every method takes ``timeout=`` (seconds per attempt, None for none; the client's by
-default) and ``retry=`` (a RetryPolicy instead of the client's)."""
+default) and ``retry=`` (a RetryPolicy instead of the client's).
+
+``token=`` authenticates every call with ``authorization: Bearer ...``: a static
+token, a callable returning one (a ``Token`` with an expiry is asked for again before
+it), or ``OAuth2ClientCredentials``; when the server answers UNAUTHENTICATED to a
+token that can be renewed, the call is made once more with a new one. ``basic=``
+(user, password) sends HTTP Basic credentials instead."""
 
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ from tams.v1 import (
     sources_pb2,
     storage_pb2,
 )
-from tams_client import _content, _uploads
+from tams_client import _auth, _content, _uploads
 from tams_client import _rpcs as rpcs
 from tams_client._batches import async_batches, batches
 from tams_client._calls import (
@@ -40,7 +46,9 @@ from tams_client._calls import (
     Unary,
     Upload,
 )
+from tams_client._credentials import TokenArg
 from tams_client._methods import listing, unary
+from tams_client._plaintext import warn_if_remote
 from tams_client._retry import RetryPolicy
 from tams_client._tags import PyTagValue, tag_value
 
@@ -61,14 +69,25 @@ class TamsApi(Generic[TransportT]):
         metadata: Sequence[tuple[str, str]] = (),
         channel_options: Sequence[tuple[str, Any]] = (),
         retry: RetryPolicy | None = None,
+        token: TokenArg | None = None,
+        basic: tuple[str, str] | None = None,
     ) -> None:
         settings = Settings(timeout, retry or RetryPolicy(), tuple(metadata))
-        self._transport = self._connect(target, tuple(channel_options), settings)
+        credentials = _auth.source(token, basic, settings.metadata)
+        if credentials is not None:
+            # Channels are plaintext: a TLS channel (the security issue's TLS part)
+            # is the one case to skip this.
+            warn_if_remote(target, stacklevel=2)
+        self._transport = self._connect(target, tuple(channel_options), settings, credentials)
 
     def _connect(
-        self, target: str, channel_options: tuple[tuple[str, Any], ...], settings: Settings
+        self,
+        target: str,
+        channel_options: tuple[tuple[str, Any], ...],
+        settings: Settings,
+        credentials: _auth.Source | None,
     ) -> TransportT:
-        """The transport to ``target``."""
+        """The transport to ``target``, its calls carrying ``credentials``."""
         raise NotImplementedError
 
     # Service

@@ -7,6 +7,7 @@ from typing import Any
 
 import grpc
 
+from tams_client import _auth
 from tams_client._aio_transport import AioTransport
 from tams_client._api import TamsApi
 from tams_client._calls import Settings
@@ -19,14 +20,19 @@ class AsyncTamsClient(TamsApi[AioTransport]):
     Idempotent calls (reads, puts, deletes) are retried on UNAVAILABLE /
     DEADLINE_EXCEEDED as ``retry`` says, within its deadline; creates are not.
     ``timeout`` bounds each attempt; every method takes its own ``timeout=`` and
-    ``retry=`` too.
+    ``retry=`` too. ``token=`` (a token, a sync or async token callable, or
+    ``OAuth2ClientCredentials``) or ``basic=`` authenticate every call.
     """
 
     def _connect(
-        self, target: str, channel_options: tuple[tuple[str, Any], ...], settings: Settings
+        self,
+        target: str,
+        channel_options: tuple[tuple[str, Any], ...],
+        settings: Settings,
+        credentials: _auth.Source | None,
     ) -> AioTransport:
         channel = grpc.aio.insecure_channel(target, options=list(channel_options))
-        return AioTransport(channel, settings, self)
+        return AioTransport(channel, settings, self, _auth.asynchronous(credentials))
 
     async def __aenter__(self) -> AsyncTamsClient:
         return self
