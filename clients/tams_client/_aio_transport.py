@@ -54,7 +54,7 @@ class AioTransport:
             try:
                 return await self._attempt(method, attempts.timeout(), header)
             except grpc.RpcError as error:
-                if renewable and await self._renewed(error, header):
+                if await self._renewed(error, header) and renewable:
                     renewable = False  # refused before it ran: safe to make again, once
                     continue
                 pause = attempts.pause_or_raise(error)
@@ -97,7 +97,7 @@ class AioTransport:
                     yield cursor.advance(page)
                 cursor.closed()
             except grpc.RpcError as error:
-                if renewable and await self._renewed(error, header):
+                if await self._renewed(error, header) and renewable:
                     renewable = False
                     continue
                 await asyncio.sleep(cursor.pause_or_raise(error))
@@ -107,7 +107,7 @@ class AioTransport:
         return None if self.auth is None else await self.auth.header()
 
     async def _renewed(self, error: grpc.RpcError, header: str | None) -> bool:
-        """Whether ``error`` refused ``header`` and a new one may be had."""
+        """Whether ``error`` refused ``header`` (then dropped) and a new one may be had."""
         if self.auth is None or header is None or not _auth.unauthenticated(error):
             return False
         return await self.auth.refused(header)

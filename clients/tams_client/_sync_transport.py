@@ -54,7 +54,7 @@ class SyncTransport:
             try:
                 replies = list(self._open(method.rpc, method.request, attempts.timeout(), header))
             except grpc.RpcError as error:
-                if renewable and self._renewed(error, header):
+                if self._renewed(error, header) and renewable:
                     renewable = False  # refused before it ran: safe to make again, once
                     continue
                 time.sleep(attempts.pause_or_raise(error))
@@ -90,7 +90,7 @@ class SyncTransport:
                     yield cursor.advance(page)
                 cursor.closed()
             except grpc.RpcError as error:
-                if renewable and self._renewed(error, header):
+                if self._renewed(error, header) and renewable:
                     renewable = False
                     continue
                 time.sleep(cursor.pause_or_raise(error))
@@ -100,7 +100,7 @@ class SyncTransport:
         return None if self.auth is None else self.auth.header()
 
     def _renewed(self, error: grpc.RpcError, header: str | None) -> bool:
-        """Whether ``error`` refused ``header`` and a new one may be had."""
+        """Whether ``error`` refused ``header`` (then dropped) and a new one may be had."""
         if self.auth is None or header is None or not _auth.unauthenticated(error):
             return False
         return self.auth.refused(header)
