@@ -73,21 +73,21 @@ class TamsApi(Generic[TransportT]):
         basic: tuple[str, str] | None = None,
     ) -> None:
         settings = Settings(timeout, retry or RetryPolicy(), tuple(metadata))
-        credentials = _auth.source(token, basic, settings.metadata)
-        if credentials is not None:
+        call_auth = _auth.source(token, basic, settings.metadata)
+        if call_auth is not None:
             # Channels are plaintext: a TLS channel (the security issue's TLS part)
             # is the one case to skip this.
             warn_if_remote(target, stacklevel=2)
-        self._transport = self._connect(target, tuple(channel_options), settings, credentials)
+        self._transport = self._connect(target, tuple(channel_options), settings, call_auth)
 
     def _connect(
         self,
         target: str,
         channel_options: tuple[tuple[str, Any], ...],
         settings: Settings,
-        credentials: _auth.Source | None,
+        call_auth: _auth.Source | None,
     ) -> TransportT:
-        """The transport to ``target``, its calls carrying ``credentials``."""
+        """The transport to ``target``, its calls authenticated by ``call_auth``."""
         raise NotImplementedError
 
     # Service

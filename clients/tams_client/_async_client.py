@@ -29,10 +29,10 @@ class AsyncTamsClient(TamsApi[AioTransport]):
         target: str,
         channel_options: tuple[tuple[str, Any], ...],
         settings: Settings,
-        credentials: _auth.Source | None,
+        call_auth: _auth.Source | None,
     ) -> AioTransport:
         channel = grpc.aio.insecure_channel(target, options=list(channel_options))
-        return AioTransport(channel, settings, self, _auth.asynchronous(credentials))
+        return AioTransport(channel, settings, self, _auth.asynchronous(call_auth))
 
     async def __aenter__(self) -> AsyncTamsClient:
         return self

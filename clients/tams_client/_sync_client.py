@@ -27,10 +27,10 @@ class TamsClient(TamsApi[SyncTransport]):
         target: str,
         channel_options: tuple[tuple[str, Any], ...],
         settings: Settings,
-        credentials: _auth.Source | None,
+        call_auth: _auth.Source | None,
     ) -> SyncTransport:
         channel = grpc.insecure_channel(target, options=list(channel_options))
-        auth = _auth.blocking(credentials)
+        auth = _auth.blocking(call_auth)
 
         def uploads_client() -> AsyncTamsClient:
             client = AsyncTamsClient(
