@@ -2,10 +2,12 @@
 
 ``AsyncTamsClient`` (asyncio) and ``TamsClient`` (blocking) return tams.v1 messages,
 page listings automatically, retry idempotent calls, and raise one exception class per
-status code with the server's reason and field violations.
+status code with the server's reason and field violations. ``token=`` (a token, a
+token callable or ``OAuth2ClientCredentials``) authenticates every call.
 """
 
 from tams_client._async_client import AsyncTamsClient
+from tams_client._credentials import OAuth2ClientCredentials, Token, TokenCallable
 from tams_client._errors import (
     AbortedError,
     AlreadyExistsError,
@@ -16,11 +18,13 @@ from tams_client._errors import (
     NotFoundError,
     PermissionDeniedError,
     TamsClientError,
+    TokenRequestError,
     UnauthenticatedError,
     UnavailableError,
     UnimplementedError,
 )
 from tams_client._pagers import AsyncPager, AsyncStreamPager, Pager
+from tams_client._plaintext import PlaintextCredentialsWarning
 from tams_client._retry import RetryPolicy
 from tams_client._sync_client import TamsClient
 from tams_client._tags import tag_filter, tag_value, tags_to_python
@@ -45,12 +49,17 @@ __all__ = [
     "InvalidArgumentError",
     "MediaSegment",
     "NotFoundError",
+    "OAuth2ClientCredentials",
     "Pager",
     "PermissionDeniedError",
+    "PlaintextCredentialsWarning",
     "Progress",
     "RetryPolicy",
     "TamsClient",
     "TamsClientError",
+    "Token",
+    "TokenCallable",
+    "TokenRequestError",
     "UnauthenticatedError",
     "UnavailableError",
     "UnimplementedError",

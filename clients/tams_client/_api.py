@@ -5,7 +5,13 @@ pagers) and of TamsClient (blocking, pagers). The functions take no ``self``: th
 only describe; the client's transport runs what they return.
 
 Every method takes ``timeout=`` (seconds per attempt, None for none; the client's by
-default) and ``retry=`` (a RetryPolicy instead of the client's)."""
+default) and ``retry=`` (a RetryPolicy instead of the client's).
+
+``token=`` authenticates every call with ``authorization: Bearer ...``: a static
+token, a callable returning one (a ``Token`` with an expiry is asked for again before
+it), or ``OAuth2ClientCredentials``; when the server answers UNAUTHENTICATED to a
+token that can be renewed, the call is made once more with a new one. ``basic=``
+(user, password) sends HTTP Basic credentials instead."""
 
 from __future__ import annotations
 
@@ -25,7 +31,7 @@ from tams.v1 import (
     sources_pb2,
     storage_pb2,
 )
-from tams_client import _content, _uploads
+from tams_client import _auth, _content, _uploads
 from tams_client import _rpcs as rpcs
 from tams_client._batches import async_batches, batches
 from tams_client._calls import (
@@ -33,6 +39,7 @@ from tams_client._calls import (
     Call,
     ClientStream,
     Collected,
+    Endpoint,
     Listing,
     Method,
     Options,
@@ -41,7 +48,9 @@ from tams_client._calls import (
     Unary,
     Upload,
 )
+from tams_client._credentials import TokenArg
 from tams_client._methods import listing, unary
+from tams_client._plaintext import warn_if_remote
 from tams_client._retry import RetryPolicy
 from tams_client._tags import PyTagValue, tag_value
 
@@ -63,19 +72,21 @@ class TamsApi(Generic[TransportT]):
         channel_options: Sequence[tuple[str, Any]] = (),
         retry: RetryPolicy | None = None,
         credentials: grpc.ChannelCredentials | None = None,
+        token: TokenArg | None = None,
+        basic: tuple[str, str] | None = None,
     ) -> None:
         settings = Settings(timeout, retry or RetryPolicy(), tuple(metadata))
-        self._transport = self._connect(target, tuple(channel_options), settings, credentials)
+        call_auth = _auth.source(token, basic, settings.metadata)
+        if call_auth is not None and credentials is None:
+            warn_if_remote(target, stacklevel=2)  # credentials in clear beyond loopback
+        endpoint = Endpoint(target, tuple(channel_options), credentials)
+        self._transport = self._connect(endpoint, settings, call_auth)
 
     def _connect(
-        self,
-        target: str,
-        channel_options: tuple[tuple[str, Any], ...],
-        settings: Settings,
-        credentials: grpc.ChannelCredentials | None,
+        self, endpoint: Endpoint, settings: Settings, call_auth: _auth.Source | None
     ) -> TransportT:
-        """The transport to ``target``: a secure channel with ``credentials`` (TLS:
-        ``grpc.ssl_channel_credentials``), plaintext without."""
+        """The transport to ``endpoint`` (a secure channel when it has TLS
+        credentials), its calls authenticated by ``call_auth``."""
         raise NotImplementedError
 
     # Service

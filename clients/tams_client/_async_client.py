@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any
 
-import grpc
-
+from tams_client import _auth
 from tams_client._aio_transport import AioTransport
 from tams_client._api import TamsApi
-from tams_client._calls import Settings
+from tams_client._calls import Endpoint, Settings
 
 
 class AsyncTamsClient(TamsApi[AioTransport]):
@@ -19,23 +17,17 @@ class AsyncTamsClient(TamsApi[AioTransport]):
     Idempotent calls (reads, puts, deletes) are retried on UNAVAILABLE /
     DEADLINE_EXCEEDED as ``retry`` says, within its deadline; creates are not.
     ``timeout`` bounds each attempt; every method takes its own ``timeout=`` and
-    ``retry=`` too.
+    ``retry=`` too. ``token=`` (a token, a sync or async token callable, or
+    ``OAuth2ClientCredentials``) or ``basic=`` authenticate every call.
     """
 
     def _connect(
         self,
-        target: str,
-        channel_options: tuple[tuple[str, Any], ...],
+        endpoint: Endpoint,
         settings: Settings,
-        credentials: grpc.ChannelCredentials | None,
+        call_auth: _auth.Source | None,
     ) -> AioTransport:
-        options = list(channel_options)
-        channel = (
-            grpc.aio.insecure_channel(target, options=options)
-            if credentials is None
-            else grpc.aio.secure_channel(target, credentials, options=options)
-        )
-        return AioTransport(channel, settings, self)
+        return AioTransport(endpoint.aio_channel(), settings, self, _auth.asynchronous(call_auth))
 
     async def __aenter__(self) -> AsyncTamsClient:
         return self

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequen
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
+import grpc
 from google.protobuf.message import Message
 
 from tams_client._retry import RetryPolicy
@@ -173,3 +174,25 @@ def read_result(call: Call[Reply, Result], replies: list[Reply]) -> Result:
 def serialize(message: Message) -> bytes:
     """A request on the wire."""
     return message.SerializeToString()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a client's channel goes: the target, channel options, and TLS channel
+    credentials (None: plaintext)."""
+
+    target: str
+    options: tuple[tuple[str, Any], ...] = ()
+    credentials: grpc.ChannelCredentials | None = None
+
+    def channel(self) -> grpc.Channel:
+        """A blocking channel to the endpoint."""
+        if self.credentials is None:
+            return grpc.insecure_channel(self.target, options=list(self.options))
+        return grpc.secure_channel(self.target, self.credentials, options=list(self.options))
+
+    def aio_channel(self) -> grpc.aio.Channel:
+        """An asyncio channel to the endpoint."""
+        if self.credentials is None:
+            return grpc.aio.insecure_channel(self.target, options=list(self.options))
+        return grpc.aio.secure_channel(self.target, self.credentials, options=list(self.options))

@@ -79,6 +79,17 @@ class UnauthenticatedError(TamsClientError, code=grpc.StatusCode.UNAUTHENTICATED
     """The caller is not authenticated."""
 
 
+class TokenRequestError(UnauthenticatedError):
+    """The client could not get a token from its OAuth2 token endpoint: unreachable,
+    or it refused (``status_code``, and the RFC 6749 ``error`` code in ``oauth_error``).
+    The message names the endpoint, never the client secret."""
+
+    def __init__(self, message: str, *, status_code: int | None = None, oauth_error: str = ""):
+        super().__init__(message)
+        self.status_code = status_code
+        self.oauth_error = oauth_error
+
+
 class AbortedError(TamsClientError, code=grpc.StatusCode.ABORTED):
     """A concurrent change won; retrying may succeed."""
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any
 
-import grpc
-
+from tams_client import _auth
 from tams_client._api import TamsApi
 from tams_client._async_client import AsyncTamsClient
-from tams_client._calls import Settings
+from tams_client._calls import Endpoint, Settings
 from tams_client._loop_thread import LoopThread
 from tams_client._sync_transport import SyncTransport
 
@@ -17,33 +15,32 @@ from tams_client._sync_transport import SyncTransport
 class TamsClient(TamsApi[SyncTransport]):
     """Talks to a TAMS gRPC server; ``with TamsClient("host:50051") as c``. The calls
     of AsyncTamsClient, blocking, over a blocking channel; safe to share between
-    threads.
+    threads. ``token=`` takes a token, a sync token callable or
+    ``OAuth2ClientCredentials``; ``basic=`` Basic credentials.
     """
 
     def _connect(
         self,
-        target: str,
-        channel_options: tuple[tuple[str, Any], ...],
+        endpoint: Endpoint,
         settings: Settings,
-        credentials: grpc.ChannelCredentials | None,
+        call_auth: _auth.Source | None,
     ) -> SyncTransport:
-        options = list(channel_options)
-        channel = (
-            grpc.insecure_channel(target, options=options)
-            if credentials is None
-            else grpc.secure_channel(target, credentials, options=options)
-        )
-        uploads = LoopThread(
-            lambda: AsyncTamsClient(
-                target,
+        auth = _auth.blocking(call_auth)
+
+        def uploads_client() -> AsyncTamsClient:
+            client = AsyncTamsClient(
+                endpoint.target,
                 timeout=settings.timeout,
                 metadata=settings.metadata,
-                channel_options=channel_options,
+                channel_options=endpoint.options,
                 retry=settings.retry,
-                credentials=credentials,
+                credentials=endpoint.credentials,
             )
-        )
-        return SyncTransport(channel, settings, uploads)
+            # The uploads' calls share this client's tokens: one cache, one refresh.
+            client._transport.auth = None if auth is None else _auth.Threaded(auth)
+            return client
+
+        return SyncTransport(endpoint.channel(), settings, LoopThread(uploads_client), auth)
 
     def __enter__(self) -> TamsClient:
         return self
