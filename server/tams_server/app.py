@@ -37,9 +37,10 @@ from tams.v1 import (
 )
 from tams_server.background import DeletionWorker, ObjectJanitor
 from tams_server.config import Config
+from tams_server.config.auth import authenticator_of, check_exposure
 from tams_server.config.storage import parse_storage
 from tams_server.domain.storage import StorageBackend
-from tams_server.gateway.app import gateway_routes, http_app
+from tams_server.gateway.app import gateway_channel, gateway_routes, http_app
 from tams_server.gateway.paging import ListShape
 from tams_server.http.multipart import multipart_routes
 from tams_server.http.objects import object_routes
@@ -118,6 +119,9 @@ IMPLEMENTED_SERVICES = tuple(
 # Segment listings stream in pages of up to 5,000 (with get_urls, a few MiB) and
 # registrations come in big batches: allow messages well above the 4 MiB default.
 _MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+# Credentials are bounded (8 KiB) by the authenticator, which says so with a clear
+# reason; the metadata limit above that bound lets such a request reach it.
+_MAX_METADATA_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,8 @@ async def serve(
     """Run the service until the block exits, then shut down gracefully: health turns
     NOT_SERVING first, in-flight RPCs get ``config.shutdown_grace_s`` to finish.
     ``extra_interceptors`` run outermost (tests inject failures with them)."""
+    authenticator = authenticator_of(config)
+    check_exposure(config, authenticated=authenticator is not None)
     async with AsyncExitStack() as stack:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         database = Database.connect(config.effective_database_url)
@@ -168,12 +174,13 @@ async def serve(
                 *extra_interceptors,
                 RequestLogInterceptor(),
                 ErrorStatusInterceptor(),
-                AuthInterceptor(),
+                AuthInterceptor(authenticator),
             ],
             options=[
                 ("grpc.so_reuseport", 0),
                 ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
+                ("grpc.max_metadata_size", _MAX_METADATA_BYTES),
             ],
         )
         _add_servicers(server, database, tokens, config, backends, urls, multipart)
@@ -212,16 +219,14 @@ async def serve(
                 ),
             )  # fmt: skip
         # The REST gateway calls this server over gRPC, like any other client.
-        gateway_channel = await stack.enter_async_context(grpc.aio.insecure_channel(target))
+        channel = await stack.enter_async_context(gateway_channel(target))
         routes = [
             *object_routes(objects),
             *multipart_routes(objects, local_parts),
             *gateway_routes(),
         ]
         lists = ListShape.named(config.list_shape)
-        await stack.enter_async_context(
-            http_server(http_app(routes, gateway_channel, lists=lists), sock)
-        )
+        await stack.enter_async_context(http_server(http_app(routes, channel, lists=lists), sock))
         yield RunningServer(
             grpc_target=target, http_url=http_url, objects=objects, health=health_servicer,
             config=config,
@@ -236,7 +241,7 @@ async def serve_gateway(
     gateways and servers scale apart); yields its base URL."""
     lists = ListShape.named(list_shape)
     async with AsyncExitStack() as stack:
-        channel = await stack.enter_async_context(grpc.aio.insecure_channel(grpc_target))
+        channel = await stack.enter_async_context(gateway_channel(grpc_target))
         sock, http_url = bind(host, port)
         stack.callback(sock.close)
         await stack.enter_async_context(

@@ -18,6 +18,7 @@ from tams_server.domain.storage import StorageBackend
 from tams_server.domain.timerange import TimeRange, format_timerange, parse_timerange, to_bounds
 from tams_server.objects.get_urls import GetUrlMaker
 from tams_server.objects.urls import ObjectUrls
+from tams_server.servicers.attribution import deleted_by
 from tams_server.store.paging import page_size
 from tams_server.store.segments import Listing, SegmentPage, SegmentStore, Window
 from tams_server.usecases.caller import Caller
@@ -107,10 +108,10 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         check_uuid(request.flow_id, "flow_id")
         start, end = _bounds(request.timerange, "timerange")
         object_id = request.object_id if request.HasField("object_id") else None
-        deleted_by = request.deleted_by if request.HasField("deleted_by") else None
+        named = request.deleted_by if request.HasField("deleted_by") else None
         deleted, pending = await self._writes.delete(
             request.flow_id, start, end, object_id, soft=request.soft_delete,
-            deleted_by=deleted_by, caller=Caller(principal()),
+            deleted_by=deleted_by(named), caller=Caller(principal()),
         )  # fmt: skip
         response = segments_pb2.DeleteSegmentsResponse(deleted_count=deleted)
         if pending is not None:
