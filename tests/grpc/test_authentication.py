@@ -15,6 +15,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from helpers import auth
 from helpers.auth import (
     AUDIENCE,
     BASIC_PASSWORD,
@@ -26,7 +27,6 @@ from helpers.auth import (
     basic,
     bearer,
     claims,
-    credential_files,
     hmac_signed_with,
     hs256,
     key_files,
@@ -46,12 +46,7 @@ Metadata = tuple[tuple[str, str], ...]
 async def secret_server(
     tmp_path_factory: pytest.TempPathFactory, database_url: str
 ) -> AsyncIterator[Stubs]:
-    folder = tmp_path_factory.mktemp("secret-server")
-    tokens, users = credential_files(folder)
-    async with own_server(
-        folder / "data", database_url, jwt_secret=SECRET, jwt_issuer=ISSUER,
-        jwt_audience=AUDIENCE, tokens_file=tokens, basic_users_file=users,
-    ) as stubs:  # fmt: skip
+    async with auth.secret_server(tmp_path_factory.mktemp("secret"), database_url) as stubs:
         yield stubs
 
 
@@ -64,10 +59,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> KeyFiles:
 async def key_server(
     tmp_path_factory: pytest.TempPathFactory, database_url: str, keys: KeyFiles
 ) -> AsyncIterator[Stubs]:
-    folder = tmp_path_factory.mktemp("key-server")
-    async with own_server(
-        folder / "data", database_url, jwt_public_key=keys.rsa_public_pem, jwks_file=keys.jwks
-    ) as stubs:
+    async with auth.key_server(tmp_path_factory.mktemp("key"), database_url, keys) as stubs:
         yield stubs
 
 

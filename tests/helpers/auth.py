@@ -8,6 +8,8 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from helpers.servers import Stubs, own_server
 from tams_server.auth.basic_users import hash_password
 
 SECRET = "a-test-secret-of-at-least-thirty-two-bytes"
@@ -107,3 +110,25 @@ def credential_files(folder: Path) -> tuple[Path, Path]:
     users = folder / "users.txt"
     users.write_text(f"# editors\n{BASIC_USER} {hash_password(BASIC_PASSWORD)} tams-api/read\n")
     return tokens, users
+
+
+@asynccontextmanager
+async def secret_server(folder: Path, database_url: str) -> AsyncIterator[Stubs]:
+    """A server taking HS256 tokens (SECRET, ISSUER, AUDIENCE), STATIC_TOKEN and
+    BASIC_USER."""
+    tokens, users = credential_files(folder)
+    async with own_server(
+        folder / "data", database_url, jwt_secret=SECRET, jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE, tokens_file=tokens, basic_users_file=users,
+    ) as stubs:  # fmt: skip
+        yield stubs
+
+
+@asynccontextmanager
+async def key_server(folder: Path, database_url: str, keys: KeyFiles) -> AsyncIterator[Stubs]:
+    """A server taking RS256 tokens of ``keys.rsa_key`` and ES256 tokens of its JWKS,
+    and nothing else (no secret, no Basic)."""
+    async with own_server(
+        folder / "data", database_url, jwt_public_key=keys.rsa_public_pem, jwks_file=keys.jwks
+    ) as stubs:
+        yield stubs
