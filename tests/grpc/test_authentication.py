@@ -75,6 +75,9 @@ async def _refused(stubs: Stubs, metadata: Metadata) -> tuple[str, str]:
     request = flows_pb2.GetFlowRequest(flow_id=str(uuid.uuid4()))
     refused = await failure(stubs.flows.GetFlow(request, metadata=metadata))
     assert refused.code == grpc.StatusCode.UNAUTHENTICATED, refused
+    for _, value in metadata:  # secrets never in errors
+        credentials = value.partition(" ")[2]
+        assert not credentials or credentials not in refused.message
     return refused.reason, refused.metadata["authSchemes"]
 
 

@@ -68,7 +68,7 @@ class JwtVerifier:
 
 
 def _unauthenticated(error: jwt.PyJWTError) -> Unauthenticated:
-    """The reason of a PyJWT failure (its messages never quote the token)."""
+    """The reason and message of a PyJWT failure."""
     match error:
         case jwt.ExpiredSignatureError():
             return Unauthenticated("the token has expired", reason=Reason.TOKEN_EXPIRED)
@@ -82,7 +82,13 @@ def _unauthenticated(error: jwt.PyJWTError) -> Unauthenticated:
             return Unauthenticated(
                 "the token is not meant for this service", reason=Reason.TOKEN_AUDIENCE_MISMATCH
             )
-    return _invalid(f"the token is not valid: {error}")
+        case jwt.MissingRequiredClaimError(claim=claim):
+            return _invalid(f"the token has no {claim!r} claim")
+        case jwt.InvalidSignatureError():
+            return _invalid("the token's signature does not verify")
+    # Other messages are PyJWT's own; only the failure's kind is named, so nothing of
+    # the token can ever be echoed.
+    return _invalid(f"the token is not valid ({type(error).__name__})")
 
 
 def _invalid(message: str) -> Unauthenticated:
