@@ -38,11 +38,12 @@ from tams.v1 import (
 )
 from tams_server.background import DeletionWorker, ObjectJanitor
 from tams_server.config import Config
+from tams_server.config.auth import authenticator_of, check_exposure
 from tams_server.config.public_url import checked_public_url
 from tams_server.config.storage import parse_storage
 from tams_server.config.tls import ClientTls, ServerTls, server_tls
 from tams_server.domain.storage import StorageBackend
-from tams_server.gateway.app import gateway_routes, http_app
+from tams_server.gateway.app import gateway_channel, gateway_routes, http_app
 from tams_server.gateway.paging import ListShape
 from tams_server.http.multipart import multipart_routes
 from tams_server.http.objects import object_routes
@@ -122,6 +123,9 @@ IMPLEMENTED_SERVICES = tuple(
 # Segment listings stream in pages of up to 5,000 (with get_urls, a few MiB) and
 # registrations come in big batches: allow messages well above the 4 MiB default.
 _MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+# Credentials are bounded (8 KiB) by the authenticator, which says so with a clear
+# reason; the metadata limit above that bound lets such a request reach it.
+_MAX_METADATA_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,8 @@ async def serve(
     # TLS files and the public URL are checked before anything opens.
     tls = server_tls(config.tls_cert, config.tls_key, config.tls_client_ca)
     public_url = checked_public_url(config.public_url)
+    authenticator = authenticator_of(config)
+    check_exposure(config, authenticated=authenticator is not None)
     async with AsyncExitStack() as stack:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         database = Database.connect(config.effective_database_url)
@@ -176,13 +182,14 @@ async def serve(
                 *extra_interceptors,
                 RequestLogInterceptor(),
                 ErrorStatusInterceptor(),
-                AuthInterceptor(),
+                AuthInterceptor(authenticator),
                 ScopeInterceptor(),
             ],
             options=[
                 ("grpc.so_reuseport", 0),
                 ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
+                ("grpc.max_metadata_size", _MAX_METADATA_BYTES),
             ],
         )
         _add_servicers(server, database, tokens, config, backends, urls, multipart)
@@ -227,8 +234,8 @@ async def serve(
             )  # fmt: skip
         # The REST gateway calls this server over gRPC, like any other client, on the
         # private socket of _internal_port.
-        gateway_channel = await stack.enter_async_context(
-            grpc.aio.secure_channel(
+        channel = await stack.enter_async_context(
+            gateway_channel(
                 internal_target, grpc.local_channel_credentials(grpc.LocalConnectionType.UDS)
             )
         )
@@ -239,7 +246,7 @@ async def serve(
         ]
         lists = ListShape.named(config.list_shape)
         await stack.enter_async_context(
-            http_server(http_app(routes, gateway_channel, lists=lists), sock, https=_https(tls))
+            http_server(http_app(routes, channel, lists=lists), sock, https=_https(tls))
         )
         yield RunningServer(
             grpc_target=target, http_url=http_url, objects=objects, health=health_servicer,
@@ -263,9 +270,7 @@ async def serve_gateway(
     lists = ListShape.named(list_shape)
     async with AsyncExitStack() as stack:
         channel = await stack.enter_async_context(
-            grpc.aio.insecure_channel(grpc_target)
-            if grpc_tls is None
-            else grpc.aio.secure_channel(grpc_target, grpc_tls.grpc_credentials())
+            gateway_channel(grpc_target, None if grpc_tls is None else grpc_tls.grpc_credentials())
         )
         sock, http_url = bind(host, port, https=tls is not None)
         stack.callback(sock.close)

@@ -1,17 +1,22 @@
-"""``tams-server serve|migrate|gateway``: flags, with ``TAMS_*`` environment variables as
-defaults, into a Config."""
+"""``tams-server serve|migrate|gateway|token|hash-password``: flags, with ``TAMS_*``
+environment variables as defaults, into a Config (or a token, or a password hash)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import os
 import signal
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from tams_server.app import serve, serve_gateway
+from tams_server.auth.basic_users import hash_password
+from tams_server.auth.keys import AuthSetupError
+from tams_server.auth.minting import mint_token
 from tams_server.config import DEFAULT_DATA_DIR, Config
 from tams_server.config.errors import ConfigError
 from tams_server.config.tls import client_tls, server_tls
@@ -27,6 +32,15 @@ def _list_shape(text: str) -> str:
     if text not in LIST_SHAPES:
         raise argparse.ArgumentTypeError(f"choose {' or '.join(LIST_SHAPES)}, not {text!r}")
     return text
+
+
+def _boolean(text: str) -> bool:
+    """A yes/no value: ``--allow-anonymous`` alone, or ``TAMS_ALLOW_ANONYMOUS=true``."""
+    answers = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+    try:
+        return answers[text.strip().lower()]
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"say true or false, not {text!r}") from None
 
 
 # (flag, environment variable, type, default, help) of each command's options.
@@ -51,6 +65,32 @@ _GRPC_SERVER_OPTIONS = (
     ("--grpc-port", "GRPC_PORT", int, "50051", "gRPC port, 0 = any free port"),
     ("--shutdown-grace", "SHUTDOWN_GRACE", float, "10",
      "seconds in-flight RPCs may run on after SIGTERM/SIGINT"),
+)  # fmt: skip
+# Who may call (serve): see the README's Security section.
+_AUTH_OPTIONS = (
+    ("--jwt-secret", "JWT_SECRET", str, None,
+     "HS256 secret of bearer JWTs, 32+ bytes (prefer the variable: flags show in ps)"),
+    ("--jwt-public-key", "JWT_PUBLIC_KEY", Path, None,
+     "PEM public key of bearer JWTs (RSA: RS256, EC: ES256/384/512, Ed25519: EdDSA)"),
+    ("--jwks-file", "JWKS_FILE", Path, None, "JWKS file of the public keys of bearer JWTs"),
+    ("--jwt-issuer", "JWT_ISSUER", str, None, "the iss JWTs must carry"),
+    ("--jwt-audience", "JWT_AUDIENCE", str, None, "the aud JWTs must include"),
+    ("--groups-claim", "GROUPS_CLAIM", str, "groups", "the JWT claim listing groups"),
+    ("--tokens-file", "TOKENS_FILE", Path, None,
+     "static API tokens, '<sha256 hex> <subject> [scope ...]' a line"),
+    ("--basic-users-file", "BASIC_USERS_FILE", Path, None,
+     "HTTP Basic users, '<user> <argon2 hash> [scope ...]' a line (see hash-password)"),
+    ("--allow-anonymous", "ALLOW_ANONYMOUS", _boolean, "false",
+     "serve without authentication beyond loopback (anyone reaching the ports may do all)"),
+)  # fmt: skip
+_TOKEN_OPTIONS = (
+    ("--secret", "JWT_SECRET", str, None, "the server's --jwt-secret (required)"),
+    ("--sub", "TOKEN_SUBJECT", str, None, "who the token names (required)"),
+    ("--scope", "TOKEN_SCOPE", str, "", 'space-separated scopes: "tams-api/read tams-api/write"'),
+    ("--ttl", "TOKEN_TTL", int, "3600", "seconds the token is valid"),
+    ("--groups", "TOKEN_GROUPS", str, None, "comma-separated groups (for auth_classes)"),
+    ("--issuer", "JWT_ISSUER", str, None, "the iss claim"),
+    ("--audience", "JWT_AUDIENCE", str, None, "the aud claim"),
 )  # fmt: skip
 _GRPC_CLIENT_OPTIONS = (
     ("--grpc-target", "GRPC_TARGET", str, "127.0.0.1:50051", "the gRPC server to call"),
@@ -80,11 +120,13 @@ _GRPC_CLIENT_TLS_OPTIONS = (
 _COMMANDS = (
     ("serve", "run the server",
      _DATABASE_OPTIONS + _LOG_OPTIONS + _GRPC_SERVER_OPTIONS + _HTTP_OPTIONS + _TLS_OPTIONS
-     + _PUBLIC_URL_OPTIONS),
+     + _PUBLIC_URL_OPTIONS + _AUTH_OPTIONS),
     ("migrate", "apply schema migrations", _DATABASE_OPTIONS + _LOG_OPTIONS),
     ("gateway", "run only the REST gateway, against a remote gRPC server",
      _GRPC_CLIENT_OPTIONS + _HTTP_OPTIONS + _LOG_OPTIONS + _TLS_OPTIONS
      + _GRPC_CLIENT_TLS_OPTIONS),
+    ("token", "print an HS256 bearer token for a server run with --jwt-secret", _TOKEN_OPTIONS),
+    ("hash-password", "print the Argon2id hash of a password read from stdin", ()),
 )  # fmt: skip
 
 
@@ -101,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
                 type=kind,
                 default=None if value is None else kind(value),
                 help=f"{help_text} (TAMS_{env})",
+                nargs="?" if kind is _boolean else None,
+                const=True if kind is _boolean else None,
             )
         if name == "serve":
             sub.add_argument(
@@ -125,6 +169,15 @@ def config_from_args(args: argparse.Namespace) -> Config:
         database_url=args.database_url,
         shutdown_grace_s=getattr(args, "shutdown_grace", 10.0),
         list_shape=getattr(args, "list_shape", "spec"),
+        jwt_secret=getattr(args, "jwt_secret", None),
+        jwt_public_key=getattr(args, "jwt_public_key", None),
+        jwks_file=getattr(args, "jwks_file", None),
+        jwt_issuer=getattr(args, "jwt_issuer", None),
+        jwt_audience=getattr(args, "jwt_audience", None),
+        groups_claim=getattr(args, "groups_claim", "groups"),
+        tokens_file=getattr(args, "tokens_file", None),
+        basic_users_file=getattr(args, "basic_users_file", None),
+        allow_anonymous=getattr(args, "allow_anonymous", False),
         storage=tuple(
             getattr(args, "storage", None)
             or [spec for spec in os.environ.get("TAMS_STORAGE", "").split(";") if spec]
@@ -180,19 +233,44 @@ async def run_gateway(args: argparse.Namespace) -> None:
         await stop.wait()
 
 
+def print_token(args: argparse.Namespace) -> None:
+    """``tams-server token``: the token on stdout, nothing else."""
+    if not args.secret or not args.sub:
+        raise AuthSetupError("token needs --secret (or TAMS_JWT_SECRET) and --sub")
+    groups = None if args.groups is None else [g for g in args.groups.split(",") if g]
+    token = mint_token(
+        args.secret, subject=args.sub, scopes=args.scope.split(), ttl_s=args.ttl,
+        groups=groups, issuer=args.issuer, audience=args.audience,
+    )  # fmt: skip
+    print(token, flush=True)
+
+
+def print_password_hash() -> None:
+    """``tams-server hash-password``: a users-file hash of the password on stdin (asked
+    for without echo on a terminal)."""
+    password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline()
+    print(hash_password(password.rstrip("\n")), flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``tams-server`` command; a configuration it cannot start
     with ends it with the reason and exit status 2, as a bad flag does."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     try:
         _run(args)
-    except ConfigError as error:
+    except (ConfigError, AuthSetupError) as error:
         parser.exit(2, f"tams-server: error: {error}\n")
 
 
 def _run(args: argparse.Namespace) -> None:
+    if args.command == "token":
+        print_token(args)
+        return
+    if args.command == "hash-password":
+        print_password_hash()
+        return
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     if args.command == "gateway":
         asyncio.run(run_gateway(args))
         return

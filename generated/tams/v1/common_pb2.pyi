@@ -145,9 +145,33 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """REST only: another HTTP error."""
     ERROR_REASON_INTERNAL: _ErrorReason.ValueType  # 58
     """REST only: the service failed (gRPC callers get INTERNAL with a request id)."""
-    ERROR_REASON_SCOPE_MISSING: _ErrorReason.ValueType  # 59
-    """The caller is authenticated but lacks the scope the RPC requires (metadata
-    `requiredScope`, e.g. `tams-api/write`); checked before any resource is looked up.
+    ERROR_REASON_CREDENTIALS_MISSING: _ErrorReason.ValueType  # 59
+    """Authentication (UNAUTHENTICATED; REST 401). ErrorInfo metadata `authSchemes` names
+    the schemes the service accepts ("Bearer", "Basic"), for WWW-Authenticate.
+    No credentials were sent.
+    """
+    ERROR_REASON_CREDENTIALS_MALFORMED: _ErrorReason.ValueType  # 60
+    """The `authorization` value is not `<scheme> <credentials>`, or is too large."""
+    ERROR_REASON_CREDENTIALS_SCHEME_UNSUPPORTED: _ErrorReason.ValueType  # 61
+    """The scheme (Bearer or Basic) is not enabled on this service."""
+    ERROR_REASON_TOKEN_EXPIRED: _ErrorReason.ValueType  # 62
+    """The token is past its `exp`."""
+    ERROR_REASON_TOKEN_NOT_YET_VALID: _ErrorReason.ValueType  # 63
+    """The token's `nbf` (or `iat`) is in the future."""
+    ERROR_REASON_TOKEN_INVALID: _ErrorReason.ValueType  # 64
+    """The token is not one this service issued or trusts: bad signature, algorithm,
+    form or claims, or an unknown static token.
+    """
+    ERROR_REASON_TOKEN_ISSUER_MISMATCH: _ErrorReason.ValueType  # 65
+    """The token's `iss` is not the configured issuer."""
+    ERROR_REASON_TOKEN_AUDIENCE_MISMATCH: _ErrorReason.ValueType  # 66
+    """The token's `aud` does not include the configured audience."""
+    ERROR_REASON_BASIC_CREDENTIALS_INVALID: _ErrorReason.ValueType  # 67
+    """No such Basic user, or a wrong password."""
+    ERROR_REASON_SCOPE_MISSING: _ErrorReason.ValueType  # 68
+    """Authorisation (PERMISSION_DENIED; REST 403): the caller lacks the scope the RPC
+    requires (metadata `requiredScope`, e.g. `tams-api/write`); checked before any
+    resource is looked up.
     """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
@@ -282,9 +306,33 @@ ERROR_REASON_HTTP_ERROR: ErrorReason.ValueType  # 57
 """REST only: another HTTP error."""
 ERROR_REASON_INTERNAL: ErrorReason.ValueType  # 58
 """REST only: the service failed (gRPC callers get INTERNAL with a request id)."""
-ERROR_REASON_SCOPE_MISSING: ErrorReason.ValueType  # 59
-"""The caller is authenticated but lacks the scope the RPC requires (metadata
-`requiredScope`, e.g. `tams-api/write`); checked before any resource is looked up.
+ERROR_REASON_CREDENTIALS_MISSING: ErrorReason.ValueType  # 59
+"""Authentication (UNAUTHENTICATED; REST 401). ErrorInfo metadata `authSchemes` names
+the schemes the service accepts ("Bearer", "Basic"), for WWW-Authenticate.
+No credentials were sent.
+"""
+ERROR_REASON_CREDENTIALS_MALFORMED: ErrorReason.ValueType  # 60
+"""The `authorization` value is not `<scheme> <credentials>`, or is too large."""
+ERROR_REASON_CREDENTIALS_SCHEME_UNSUPPORTED: ErrorReason.ValueType  # 61
+"""The scheme (Bearer or Basic) is not enabled on this service."""
+ERROR_REASON_TOKEN_EXPIRED: ErrorReason.ValueType  # 62
+"""The token is past its `exp`."""
+ERROR_REASON_TOKEN_NOT_YET_VALID: ErrorReason.ValueType  # 63
+"""The token's `nbf` (or `iat`) is in the future."""
+ERROR_REASON_TOKEN_INVALID: ErrorReason.ValueType  # 64
+"""The token is not one this service issued or trusts: bad signature, algorithm,
+form or claims, or an unknown static token.
+"""
+ERROR_REASON_TOKEN_ISSUER_MISMATCH: ErrorReason.ValueType  # 65
+"""The token's `iss` is not the configured issuer."""
+ERROR_REASON_TOKEN_AUDIENCE_MISMATCH: ErrorReason.ValueType  # 66
+"""The token's `aud` does not include the configured audience."""
+ERROR_REASON_BASIC_CREDENTIALS_INVALID: ErrorReason.ValueType  # 67
+"""No such Basic user, or a wrong password."""
+ERROR_REASON_SCOPE_MISSING: ErrorReason.ValueType  # 68
+"""Authorisation (PERMISSION_DENIED; REST 403): the caller lacks the scope the RPC
+requires (metadata `requiredScope`, e.g. `tams-api/write`); checked before any
+resource is looked up.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 

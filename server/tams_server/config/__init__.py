@@ -3,7 +3,7 @@ environment variables, or directly by tests and embedding code."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATA_DIR = Path("tams-data")
@@ -51,6 +51,26 @@ class Config:
     list_shape: str = "spec"
     """REST list bodies: ``spec`` (bare arrays, as TAMS has them) or ``wrapped``
     (``{"data": [...], "paging": {...}}``, as the usage guide has them)."""
+    jwt_secret: str | None = field(default=None, repr=False)
+    """HS256 secret of bearer JWTs (at least 32 bytes)."""
+    jwt_public_key: Path | None = None
+    """PEM public key of bearer JWTs (RSA: RS256; EC: ES256/384/512; Ed25519)."""
+    jwks_file: Path | None = None
+    """JWKS file of the public keys of bearer JWTs (chosen by ``kid``)."""
+    jwt_issuer: str | None = None
+    """When set, JWTs must carry this ``iss``."""
+    jwt_audience: str | None = None
+    """When set, JWTs' ``aud`` must include it."""
+    tokens_file: Path | None = None
+    """Static API tokens: ``<sha256 hex> <subject> [scope ...]`` a line."""
+    basic_users_file: Path | None = None
+    """HTTP Basic users: ``<user> <argon2 hash> [scope ...]`` a line; Basic is off
+    without it."""
+    groups_claim: str = "groups"
+    """The JWT claim that lists the caller's groups (for ``auth_classes``)."""
+    allow_anonymous: bool = False
+    """Serve without authentication on non-loopback interfaces (logged as a warning);
+    without it, such a server refuses to start."""
 
     # TLS (both listeners) and the public base URL of the HTTP side.
     tls_cert: Path | None = None

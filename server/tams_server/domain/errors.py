@@ -92,7 +92,17 @@ class Reason(StrEnum):
     METHOD_NOT_ALLOWED = auto()
     HTTP_ERROR = auto()
     INTERNAL = auto()
-    # Access.
+    # Authentication: the caller did not prove who it is (UNAUTHENTICATED, REST 401).
+    CREDENTIALS_MISSING = auto()
+    CREDENTIALS_MALFORMED = auto()
+    CREDENTIALS_SCHEME_UNSUPPORTED = auto()
+    TOKEN_EXPIRED = auto()
+    TOKEN_NOT_YET_VALID = auto()
+    TOKEN_INVALID = auto()
+    TOKEN_ISSUER_MISMATCH = auto()
+    TOKEN_AUDIENCE_MISMATCH = auto()
+    BASIC_CREDENTIALS_INVALID = auto()
+    # Authorisation: known, but without the scope the call needs (PERMISSION_DENIED).
     SCOPE_MISSING = auto()
 
 

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 import grpc
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from tams.v1 import common_pb2
 from tams_server.gateway.body import MAX_BODY_BYTES, BodyTooLarge
+from tams_server.gateway.credentials import CredentialsInterceptor, ForwardCredentials
 from tams_server.gateway.docs import docs_routes
 from tams_server.gateway.errors import error_response, http_error_response, rpc_error_response
 from tams_server.gateway.paging import SPEC_LISTS, ListShape
@@ -81,6 +83,7 @@ def http_app(
 
     app = Starlette(
         routes=list(routes),
+        middleware=[Middleware(ForwardCredentials)],
         exception_handlers={
             grpc.aio.AioRpcError: on_rpc_error,
             BadRequest: on_bad_request,
@@ -91,3 +94,15 @@ def http_app(
     app.state.stubs = Stubs.over(channel)
     app.state.lists = lists
     return app
+
+
+def gateway_channel(
+    target: str, credentials: grpc.ChannelCredentials | None = None
+) -> grpc.aio.Channel:
+    """The gateway's channel to the server at ``target`` (secure with ``credentials``):
+    each call carries the credentials of the REST request it serves
+    (``gateway.credentials``)."""
+    interceptors = [CredentialsInterceptor()]
+    if credentials is None:
+        return grpc.aio.insecure_channel(target, interceptors=interceptors)
+    return grpc.aio.secure_channel(target, credentials, interceptors=interceptors)

@@ -97,25 +97,25 @@ def http_error_response(status: int, detail: str) -> JSONResponse:
 PATH_ID_FIELDS = frozenset({"flow_id", "source_id", "profile_id", "request_id", "object_id"})
 
 
-def details_of(error: grpc.aio.AioRpcError) -> tuple[str, list[str]]:
-    """The ErrorInfo reason ("" if none) and the fields BadRequest names."""
+def details_of(error: grpc.aio.AioRpcError) -> tuple[str, list[str], dict[str, str]]:
+    """The ErrorInfo reason ("" if none) and metadata, and the fields BadRequest names."""
     status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    reason, fields = "", []
+    reason, fields, metadata = "", [], {}
     for detail in status.details if status else ():
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
             info = error_details_pb2.ErrorInfo()
             detail.Unpack(info)
-            reason = str(info.reason)
+            reason, metadata = str(info.reason), dict(info.metadata)
         elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
             bad = error_details_pb2.BadRequest()
             detail.Unpack(bad)
             fields += [v.field for v in bad.field_violations]
-    return reason, fields
+    return reason, fields, metadata
 
 
 def rpc_error_response(error: grpc.aio.AioRpcError, http_method: str) -> JSONResponse:
     """The HTTP answer to a failed call made for a request with ``http_method``."""
-    reason, fields = details_of(error)
+    reason, fields, metadata = details_of(error)
     status = reason_status(reason_named(reason), http_method) or HTTP_STATUS.get(error.code(), 500)
     if (
         error.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -125,4 +125,27 @@ def rpc_error_response(error: grpc.aio.AioRpcError, http_method: str) -> JSONRes
         status = 404
     if status == 500:
         return error_response(500, common_pb2.ERROR_REASON_INTERNAL, "internal error")
-    return _error_body(status, reason or error.code().name, error.details() or "")
+    response = _error_body(status, reason or error.code().name, error.details() or "")
+    if status == 401:
+        for challenge in challenges(reason, metadata.get(SCHEMES_KEY, "Bearer")):
+            response.headers.append("WWW-Authenticate", challenge)
+    return response
+
+
+# ErrorInfo metadata of authentication failures: the schemes the server accepts.
+SCHEMES_KEY = "authSchemes"
+REALM = "tams"
+
+
+def challenges(reason: str, schemes: str) -> list[str]:
+    """The ``WWW-Authenticate`` challenges of a 401: one per scheme the server accepts;
+    the Bearer one says ``invalid_token`` when a token was sent and refused (RFC 6750:
+    not when none was sent)."""
+    answers = []
+    for scheme in schemes.split():
+        if scheme == "Bearer":
+            error = ', error="invalid_token"' if reason.startswith("TOKEN_") else ""
+            answers.append(f'Bearer realm="{REALM}"{error}')
+        elif scheme == "Basic":
+            answers.append(f'Basic realm="{REALM}", charset="UTF-8"')
+    return answers or [f'Bearer realm="{REALM}"']

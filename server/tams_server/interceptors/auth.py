@@ -1,8 +1,10 @@
-"""The authentication slot: who is calling, before the handler runs.
+"""Authentication: who is calling, before the handler runs.
 
-No authenticator is configured yet (a later issue brings bearer, basic and
-``access_token``); the slot already sets the principal every write records as
-``created_by``/``updated_by``, and exempts health and reflection.
+The authenticator (``tams_server.auth``, built from the settings by
+``config.auth.authenticator_of``) turns the ``authorization`` metadata into the
+principal every write records as ``created_by``/``updated_by``/``deleted_by``, or
+raises ``Unauthenticated``. Without one every call is anonymous. Health and reflection
+are exempt: probes and ``grpcurl list`` need them.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from tams_server.domain.principal import principal
 from tams_server.domain.queries import TimeBounds
 from tams_server.domain.timerange import ETERNITY, parse_timerange, to_bounds
 from tams_server.domain.updates import check_batch, check_update_paths, pick
+from tams_server.servicers.attribution import attributed, deleted_by
 from tams_server.servicers.tags import edit_tag
 from tams_server.store.flows import UPDATABLE_FIELDS, FlowStore
 from tams_server.store.paging import page_size
@@ -112,9 +113,9 @@ class FlowServicer(flows_pb2_grpc.FlowServiceServicer):
         self, request: flows_pb2.DeleteFlowRequest, context: Context
     ) -> flows_pb2.DeleteFlowResponse:
         check_uuid(request.flow_id, "flow_id")
-        deleted_by = request.deleted_by if request.HasField("deleted_by") else principal()
+        named = request.deleted_by if request.HasField("deleted_by") else None
         pending = await self._store.delete(
-            request.flow_id, soft=request.soft_delete, deleted_by=deleted_by
+            request.flow_id, soft=request.soft_delete, deleted_by=deleted_by(named)
         )
         response = flows_pb2.DeleteFlowResponse()
         if pending is not None:
@@ -125,7 +126,7 @@ class FlowServicer(flows_pb2_grpc.FlowServiceServicer):
 def _valid_flow(message: flows_pb2.Flow, *, path: str = "flow") -> Flow:
     flow, essence_format = flow_to_domain(message)
     validate_flow(flow, essence_format=essence_format, path=path)
-    return flow
+    return attributed(flow)
 
 
 def _updatable_values(flow: Flow) -> dict[str, object]:

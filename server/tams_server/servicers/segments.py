@@ -18,6 +18,7 @@ from tams_server.domain.storage import StorageBackend
 from tams_server.domain.timerange import TimeRange, format_timerange, parse_timerange, to_bounds
 from tams_server.objects.get_urls import GetUrlMaker
 from tams_server.objects.urls import ObjectUrls
+from tams_server.servicers.attribution import deleted_by
 from tams_server.store.paging import page_size
 from tams_server.store.segments import (
     Listing,
@@ -113,10 +114,10 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         check_uuid(request.flow_id, "flow_id")
         start, end = _bounds(request.timerange, "timerange")
         object_id = request.object_id if request.HasField("object_id") else None
-        deleted_by = request.deleted_by if request.HasField("deleted_by") else None
+        named = request.deleted_by if request.HasField("deleted_by") else None
         target = SegmentsToDelete(request.flow_id, start, end, object_id, request.soft_delete)
         deleted, pending = await self._writes.delete(
-            target, deleted_by=deleted_by, caller=Caller(principal())
+            target, deleted_by=deleted_by(named), caller=Caller(principal())
         )
         response = segments_pb2.DeleteSegmentsResponse(deleted_count=deleted)
         if pending is not None:

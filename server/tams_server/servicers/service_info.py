@@ -12,6 +12,7 @@ from tams_server.convert.profiles import profile_to_domain, profile_to_proto
 from tams_server.domain.flows import validate_profile
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.principal import principal
+from tams_server.servicers.attribution import attributed
 from tams_server.store.paging import page_size
 from tams_server.store.profiles import ProfileStore
 from tams_server.store.service_info import ServiceInfoStore
@@ -82,7 +83,7 @@ class ServiceInfoServicer(service_info_pb2_grpc.ServiceInfoServiceServicer):
     ) -> service_info_pb2.CreateProfileResponse:
         profile, essence_format = profile_to_domain(request.profile)
         validate_profile(profile, essence_format=essence_format)
-        stored = await self._profiles.create(profile, actor=principal())
+        stored = await self._profiles.create(attributed(profile), actor=principal())
         return service_info_pb2.CreateProfileResponse(profile=profile_to_proto(stored))
 
     async def _describe(self) -> service_info_pb2.ServiceInfo:

@@ -11,6 +11,7 @@ from tams_server.domain.ids import check_uuid
 from tams_server.domain.principal import principal
 from tams_server.domain.sources import validate_source
 from tams_server.domain.updates import check_batch, check_update_paths, pick
+from tams_server.servicers.attribution import attributed, deleted_by
 from tams_server.servicers.tags import edit_tag
 from tams_server.store.paging import page_size
 from tams_server.store.sources import UPDATABLE_FIELDS, SourceStore
@@ -50,7 +51,7 @@ class SourceServicer(sources_pb2_grpc.SourceServiceServicer):
     async def CreateSource(
         self, request: sources_pb2.CreateSourceRequest, context: Context
     ) -> sources_pb2.CreateSourceResponse:
-        source = source_to_domain(request.source)
+        source = attributed(source_to_domain(request.source))
         validate_source(source)
         (created,) = await self._store.create([source], actor=principal())
         return sources_pb2.CreateSourceResponse(source=source_to_proto(created))
@@ -58,7 +59,7 @@ class SourceServicer(sources_pb2_grpc.SourceServiceServicer):
     async def BatchCreateSources(
         self, request: sources_pb2.BatchCreateSourcesRequest, context: Context
     ) -> sources_pb2.BatchCreateSourcesResponse:
-        sources = [source_to_domain(message) for message in request.sources]
+        sources = [attributed(source_to_domain(message)) for message in request.sources]
         check_batch(sources, [source.id for source in sources], field="sources")
         for index, source in enumerate(sources):
             validate_source(source, path=f"sources[{index}]")
@@ -99,6 +100,6 @@ class SourceServicer(sources_pb2_grpc.SourceServiceServicer):
         self, request: sources_pb2.DeleteSourceRequest, context: Context
     ) -> sources_pb2.DeleteSourceResponse:
         check_uuid(request.source_id, "source_id")
-        deleted_by = request.deleted_by if request.HasField("deleted_by") else principal()
-        source = await self._store.soft_delete(request.source_id, deleted_by=deleted_by)
+        named = request.deleted_by if request.HasField("deleted_by") else None
+        source = await self._store.soft_delete(request.source_id, deleted_by=deleted_by(named))
         return sources_pb2.DeleteSourceResponse(source=source_to_proto(source))

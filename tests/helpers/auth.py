@@ -1,0 +1,134 @@
+"""Credentials for tests: real tokens signed with PyJWT, real keys made with
+``cryptography``, files of static tokens and Basic users."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from helpers.servers import Stubs, own_server
+from tams_server.auth.basic_users import hash_password
+
+SECRET = "a-test-secret-of-at-least-thirty-two-bytes"
+ISSUER = "https://issuer.test"
+AUDIENCE = "tams-test"
+STATIC_TOKEN = "static-api-token-for-the-ingest-robot"
+BASIC_USER, BASIC_PASSWORD = "editor", "correct horse battery staple"
+ALL_SCOPES = "tams-api/read tams-api/write tams-api/delete"
+
+
+def claims(**overrides: Any) -> dict[str, Any]:
+    """Valid claims for the secret server (issuer and audience set), with overrides;
+    a None override removes the claim."""
+    now = int(time.time())
+    base: dict[str, Any] = {
+        "sub": "alice", "scope": ALL_SCOPES, "iss": ISSUER, "aud": AUDIENCE,
+        "iat": now, "nbf": now, "exp": now + 600,
+    }  # fmt: skip
+    base.update(overrides)
+    return {name: value for name, value in base.items() if value is not None}
+
+
+def hs256(secret: str = SECRET, **overrides: Any) -> str:
+    """An HS256 token."""
+    return jwt.encode(claims(**overrides), secret, algorithm="HS256")
+
+
+def bearer(token: str) -> tuple[tuple[str, str]]:
+    """gRPC metadata carrying ``token``."""
+    return (("authorization", f"Bearer {token}"),)
+
+
+def basic(user: str, password: str) -> str:
+    """An ``Authorization: Basic`` value."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def unsigned(**overrides: Any) -> str:
+    """A token with ``alg: none`` and no signature."""
+    return jwt.encode(claims(**overrides), None, algorithm="none")
+
+
+def hmac_signed_with(key: bytes, **overrides: Any) -> str:
+    """An HS256 token whose HMAC key is ``key`` (say, a public key PEM), made by hand:
+    PyJWT itself refuses to use a PEM as an HMAC secret."""
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = part(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = part(json.dumps(claims(**overrides)).encode())
+    signature = hmac.new(key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{part(signature)}"
+
+
+@dataclass(frozen=True)
+class KeyFiles:
+    """An RSA key pair (its public PEM written out) and an EC P-256 key pair (its
+    public half in a JWKS file, with kid ``ec-1``)."""
+
+    rsa_key: rsa.RSAPrivateKey
+    rsa_public_pem: Path
+    ec_key: ec.EllipticCurvePrivateKey
+    jwks: Path
+
+
+def key_files(folder: Path) -> KeyFiles:
+    """New keys, with their public files in ``folder``."""
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = folder / "rsa-public.pem"
+    pem.write_bytes(
+        rsa_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(ec_key.public_key()))
+    jwks = folder / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [{**jwk, "kid": "ec-1", "use": "sig"}]}))
+    return KeyFiles(rsa_key, pem, ec_key, jwks)
+
+
+def credential_files(folder: Path) -> tuple[Path, Path]:
+    """A tokens file knowing STATIC_TOKEN (subject ``robot``, read and write) and a
+    users file knowing BASIC_USER (read only)."""
+    tokens = folder / "tokens.txt"
+    digest = hashlib.sha256(STATIC_TOKEN.encode()).hexdigest()
+    tokens.write_text(f"# the ingest robot\n\n{digest} robot tams-api/read tams-api/write\n")
+    users = folder / "users.txt"
+    users.write_text(f"# editors\n{BASIC_USER} {hash_password(BASIC_PASSWORD)} tams-api/read\n")
+    return tokens, users
+
+
+@asynccontextmanager
+async def secret_server(folder: Path, database_url: str) -> AsyncIterator[Stubs]:
+    """A server taking HS256 tokens (SECRET, ISSUER, AUDIENCE), STATIC_TOKEN and
+    BASIC_USER."""
+    tokens, users = credential_files(folder)
+    async with own_server(
+        folder / "data", database_url, jwt_secret=SECRET, jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE, tokens_file=tokens, basic_users_file=users,
+    ) as stubs:  # fmt: skip
+        yield stubs
+
+
+@asynccontextmanager
+async def key_server(folder: Path, database_url: str, keys: KeyFiles) -> AsyncIterator[Stubs]:
+    """A server taking RS256 tokens of ``keys.rsa_key`` and ES256 tokens of its JWKS,
+    and nothing else (no secret, no Basic)."""
+    async with own_server(
+        folder / "data", database_url, jwt_public_key=keys.rsa_public_pem, jwks_file=keys.jwks
+    ) as stubs:
+        yield stubs
