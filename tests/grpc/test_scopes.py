@@ -2,7 +2,7 @@
 without the RPC's scope is refused before anything is looked up (ids that exist
 nowhere still get PERMISSION_DENIED, never NOT_FOUND); the scope alone passes the
 check (the call then succeeds or fails on its own merits); admin passes everything;
-anonymous calls (no authentication configured) are unchanged."""
+a call without credentials is UNAUTHENTICATED. The callers hold real tokens."""
 
 from __future__ import annotations
 
@@ -119,23 +119,32 @@ async def test_other_scopes_are_refused_before_any_lookup(
 
 
 @pytest.mark.parametrize("method", METHODS, ids=path_of)
-@pytest.mark.parametrize("holder", ["its scope alone", "admin", "anonymous"])
-async def test_the_scope_alone_admin_and_anonymous_pass_the_check(
+@pytest.mark.parametrize("holder", ["its scope alone", "admin"])
+async def test_the_scope_alone_and_admin_pass_the_check(
     server: ScopeServer, method: MethodDescriptor, holder: str
 ) -> None:
     metadata = {
         "its scope alone": server.callers.metadata(the_scope_of(method)),
         "admin": server.callers.metadata({ADMIN}),
-        "anonymous": (),
     }[holder]
     server.recorder.calls.clear()
     async with grpc.aio.insecure_channel(server.running.grpc_target) as channel:
         code = await code_of(channel, method, metadata)
-    assert code != grpc.StatusCode.PERMISSION_DENIED
+    assert code not in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED)
     if served(method):
         assert server.recorder.calls == [path_of(method)]  # it reached the server
     else:
         assert code == grpc.StatusCode.UNIMPLEMENTED
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if served(m)], ids=path_of)
+async def test_no_credentials_are_unauthenticated(
+    server: ScopeServer, method: MethodDescriptor
+) -> None:
+    async with grpc.aio.insecure_channel(server.running.grpc_target) as channel:
+        refused = await failure(call(channel, method, ()))
+    assert refused.code == grpc.StatusCode.UNAUTHENTICATED
+    assert refused.reason == "CREDENTIALS_MISSING"
 
 
 async def test_a_missing_scope_hides_whether_the_resource_exists(server: ScopeServer) -> None:

@@ -1,12 +1,9 @@
 """The scope tests' callers: where their principal comes from, in one place.
 
-Authentication (tokens, Basic) is built beside the scope check; until it lands, a
-test-only interceptor, run by the real server through ``serve(extra_interceptors=...)``,
-sets the ``Principal`` named by the ``x-test-scopes`` metadata (space-separated scopes,
-as OAuth2 writes them). ``Callers`` hands out the credentials of a caller holding given
-scopes: gRPC metadata, and for REST the base URL of a gateway whose calls carry them.
-When tokens land, only ``Callers`` changes (a token in ``authorization``, the server's
-own gateway with an ``Authorization`` header); the tests stay as they are.
+The server verifies real HS256 tokens (``--jwt-secret``); ``Callers`` hands out the
+credentials of a caller holding given scopes: gRPC metadata carrying a token whose
+``scope`` claim names them, and for REST the base URL of a gateway whose calls carry
+that token.
 """
 
 from __future__ import annotations
@@ -19,29 +16,17 @@ from typing import Any
 
 import grpc
 
+from helpers.auth import SECRET, bearer, hs256
 from tams_server.app import RunningServer, serve
 from tams_server.config import Config
-from tams_server.domain.principal import Principal, current_principal
 from tams_server.gateway.app import gateway_routes, http_app
 from tams_server.http.server import bind, http_server
 from tams_server.interceptors.stream_aware import Context, StreamAwareInterceptor
 
-SCOPES_KEY = "x-test-scopes"
 READ, WRITE, DELETE, ADMIN = (f"tams-api/{s}" for s in ("read", "write", "delete", "admin"))
 ALL_SCOPES = frozenset({READ, WRITE, DELETE, ADMIN})
 
 Metadata = tuple[tuple[str, str], ...]
-
-
-class MetadataPrincipal(StreamAwareInterceptor):
-    """Test only: a call with ``x-test-scopes`` metadata is made by a principal holding
-    those scopes (an empty value: none); one without stays anonymous."""
-
-    async def before(self, context: Context, method_name: str) -> None:
-        for key, value in context.invocation_metadata() or ():
-            if key == SCOPES_KEY:
-                scopes = value.decode() if isinstance(value, bytes) else value
-                current_principal.set(Principal("scope-test", frozenset(scopes.split())))
 
 
 class CallRecorder(StreamAwareInterceptor):
@@ -89,8 +74,9 @@ class Callers:
     _gateways: dict[frozenset[str], str] = field(default_factory=dict)
 
     def metadata(self, scopes: Iterable[str]) -> Metadata:
-        """gRPC metadata of a caller holding ``scopes``."""
-        return ((SCOPES_KEY, " ".join(sorted(scopes))),)
+        """gRPC metadata of a caller holding ``scopes``: a token naming them."""
+        token = hs256(sub="scope-test", scope=" ".join(sorted(scopes)), iss=None, aud=None)
+        return bearer(token)
 
     async def http_url(self, scopes: Iterable[str]) -> str:
         """Base URL of a REST gateway whose calls are made by a caller holding
@@ -121,14 +107,15 @@ class ScopeServer:
 
 @asynccontextmanager
 async def scope_server(data_dir: Path, database_url: str) -> AsyncIterator[ScopeServer]:
-    """A server on free ports with the test principals and a call recorder."""
+    """A server on free ports that verifies the callers' tokens, its calls recorded
+    (before authentication: the recorder runs outermost)."""
     recorder = CallRecorder()
     config = Config(
         grpc_port=0, http_port=0, data_dir=data_dir, database_url=database_url,
-        shutdown_grace_s=2.0, run_workers=False,
+        shutdown_grace_s=2.0, run_workers=False, jwt_secret=SECRET,
     )  # fmt: skip
     async with (
-        serve(config, extra_interceptors=[recorder, MetadataPrincipal()]) as running,
+        serve(config, extra_interceptors=[recorder]) as running,
         AsyncExitStack() as stack,
     ):
         yield ScopeServer(running, recorder, Callers(running.grpc_target, stack))

@@ -149,3 +149,14 @@ async def test_the_scope_is_checked_over_rest(
     for scopes in ({name} if name else set(), {ADMIN}):
         passed = await request(await callers.http_url(scopes), case)
         assert passed.status_code != 403, (scopes, passed.text)
+
+
+@pytest.mark.parametrize("case", API_CASES, ids=" ".join)
+async def test_no_credentials_are_401_on_every_route(
+    server: ScopeServer, case: tuple[str, str]
+) -> None:
+    refused = await request(server.running.http_url, case)
+    assert refused.status_code == 401, refused.text
+    assert refused.headers["www-authenticate"].startswith("Bearer")
+    if case[0] != "HEAD":
+        assert refused.json()["type"] == "CREDENTIALS_MISSING"
