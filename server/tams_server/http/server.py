@@ -41,9 +41,14 @@ def bind(host: str, port: int, *, https: bool = False) -> tuple[socket.socket, s
     sock = socket.create_server((host, port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     bound_host, bound_port = sock.getsockname()[:2]
-    if ":" in bound_host:  # an IPv6 address is bracketed in a URL
-        bound_host = f"[{bound_host}]"
-    return sock, f"{'https' if https else 'http'}://{bound_host}:{bound_port}"
+    return sock, base_url(bound_host, bound_port, https=https)
+
+
+def base_url(host: str, port: int, *, https: bool = False) -> str:
+    """The base URL of a listener on ``host:port`` (an IPv6 address bracketed)."""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{'https' if https else 'http'}://{host}:{port}"
 
 
 @asynccontextmanager
