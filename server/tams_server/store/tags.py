@@ -50,12 +50,13 @@ def readable_clause(
 ) -> ColumnElement[bool]:
     """WHERE clause of the resources ``access`` may read: those with no auth class (no
     ``auth_classes`` row with a value) and those sharing one with the caller's read
-    classes (``domain.access``), so listings filter in the query and pages stay full."""
-    classes = select(1).where(
-        table.c[owner_column] == owner_id,
-        table.c.name == AUTH_CLASSES_TAG,
-        table.c.value.is_not(None),
-    )
+    classes (``domain.access``), so listings filter in the query and pages stay full.
+
+    The subqueries are uncorrelated: the database computes each set once per query
+    instead of probing the side table for every candidate row."""
+    owner = table.c[owner_column]
+    classed = select(owner).where(table.c.name == AUTH_CLASSES_TAG, table.c.value.is_not(None))
+    unclassed = owner_id.not_in(classed)
     if not access.read_classes:
-        return ~exists(classes)
-    return ~exists(classes) | exists(classes.where(table.c.value.in_(access.read_classes)))
+        return unclassed
+    return unclassed | owner_id.in_(classed.where(table.c.value.in_(access.read_classes)))
