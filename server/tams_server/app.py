@@ -39,9 +39,11 @@ from tams.v1 import (
 from tams_server.background import DeletionWorker, ObjectJanitor
 from tams_server.config import Config
 from tams_server.config.auth import authenticator_of, check_exposure
+from tams_server.config.auth_classes import load_auth_classes
 from tams_server.config.public_url import checked_public_url
 from tams_server.config.storage import parse_storage
 from tams_server.config.tls import ClientTls, ServerTls, server_tls
+from tams_server.domain.access import AuthClassMap
 from tams_server.domain.storage import StorageBackend
 from tams_server.gateway.app import gateway_channel, gateway_routes, http_app
 from tams_server.gateway.paging import ListShape
@@ -155,6 +157,7 @@ async def serve(
     public_url = checked_public_url(config.public_url)
     authenticator = authenticator_of(config)
     check_exposure(config, authenticated=authenticator is not None)
+    classes = load_auth_classes(config.auth_classes_file) if config.auth_classes_file else None
     async with AsyncExitStack() as stack:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         database = Database.connect(config.effective_database_url)
@@ -192,7 +195,7 @@ async def serve(
                 ("grpc.max_metadata_size", _MAX_METADATA_BYTES),
             ],
         )
-        _add_servicers(server, database, tokens, config, backends, urls, multipart)
+        _add_servicers(server, database, tokens, config, backends, urls, multipart, classes)
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         reflection.enable_server_reflection(
@@ -331,14 +334,14 @@ def _add_servicers(
     backends: Sequence[StorageBackend],
     urls: ObjectUrls,
     multipart: Multipart,
+    classes: AuthClassMap | None,
 ) -> None:
     limit = config.inline_delete_limit
     sources_pb2_grpc.add_SourceServiceServicer_to_server(
-        SourceServicer(SourceStore(database, tokens)), server
+        SourceServicer(SourceStore(database, tokens), classes), server
     )
-    flows_pb2_grpc.add_FlowServiceServicer_to_server(
-        FlowServicer(FlowStore(database, tokens, inline_delete_limit=limit)), server
-    )
+    flow_store = FlowStore(database, tokens, inline_delete_limit=limit)
+    flows_pb2_grpc.add_FlowServiceServicer_to_server(FlowServicer(flow_store, classes), server)
     segment_store = SegmentStore(database, tokens, inline_delete_limit=limit)
     segments_pb2_grpc.add_SegmentServiceServicer_to_server(
         SegmentServicer(
@@ -347,6 +350,7 @@ def _add_servicers(
             urls,
             backends,
             url_lifetime_s=config.object_timeout_s,
+            classes=classes,
         ),
         server,
     )
@@ -359,6 +363,8 @@ def _add_servicers(
                 ObjectRecordStore(database),
                 urls,
                 object_timeout_s=config.object_timeout_s,
+                flows=flow_store,
+                classes=classes,
             ),
             _multipart_uploads(database, config, backends, multipart),
         ),

@@ -80,6 +80,8 @@ _AUTH_OPTIONS = (
      "static API tokens, '<sha256 hex> <subject> [scope ...]' a line"),
     ("--basic-users-file", "BASIC_USERS_FILE", Path, None,
      "HTTP Basic users, '<user> <argon2 hash> [scope ...]' a line (see hash-password)"),
+    ("--auth-classes-file", "AUTH_CLASSES_FILE", Path, None,
+     "fine-grained access, '<group> <class> read|write' a line (the auth_classes tag)"),
     ("--allow-anonymous", "ALLOW_ANONYMOUS", _boolean, "false",
      "serve without authentication beyond loopback (anyone reaching the ports may do all)"),
 )  # fmt: skip
@@ -177,6 +179,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         groups_claim=getattr(args, "groups_claim", "groups"),
         tokens_file=getattr(args, "tokens_file", None),
         basic_users_file=getattr(args, "basic_users_file", None),
+        auth_classes_file=getattr(args, "auth_classes_file", None),
         allow_anonymous=getattr(args, "allow_anonymous", False),
         storage=tuple(
             getattr(args, "storage", None)

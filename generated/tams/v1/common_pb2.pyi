@@ -173,6 +173,12 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     requires (metadata `requiredScope`, e.g. `tams-api/write`); checked before any
     resource is looked up.
     """
+    ERROR_REASON_AUTH_CLASS_DENIED: _ErrorReason.ValueType  # 69
+    """The caller's groups give it read but not write access to the Source or Flow by
+    its `auth_classes` tag (metadata `flowId` or `sourceId`), or the classes it would
+    set are not among those it may write, or it would reuse an Object no Flow it may
+    read uses (metadata `objectId`). With no right at all, the resource is NOT_FOUND.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Why a call (or one item of it) failed: the catalogue of the stable reasons the
@@ -333,6 +339,12 @@ ERROR_REASON_SCOPE_MISSING: ErrorReason.ValueType  # 68
 """Authorisation (PERMISSION_DENIED; REST 403): the caller lacks the scope the RPC
 requires (metadata `requiredScope`, e.g. `tams-api/write`); checked before any
 resource is looked up.
+"""
+ERROR_REASON_AUTH_CLASS_DENIED: ErrorReason.ValueType  # 69
+"""The caller's groups give it read but not write access to the Source or Flow by
+its `auth_classes` tag (metadata `flowId` or `sourceId`), or the classes it would
+set are not among those it may write, or it would reuse an Object no Flow it may
+read uses (metadata `objectId`). With no right at all, the resource is NOT_FOUND.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 

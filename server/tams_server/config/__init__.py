@@ -68,6 +68,9 @@ class Config:
     without it."""
     groups_claim: str = "groups"
     """The JWT claim that lists the caller's groups (for ``auth_classes``)."""
+    auth_classes_file: Path | None = None
+    """Fine-grained access: ``<group> <class> read|write`` a line, the rights of the
+    callers' groups on Sources and Flows by their ``auth_classes`` tag."""
     allow_anonymous: bool = False
     """Serve without authentication on non-loopback interfaces (logged as a warning);
     without it, such a server refuses to start."""

@@ -104,6 +104,7 @@ class Reason(StrEnum):
     BASIC_CREDENTIALS_INVALID = auto()
     # Authorisation: known, but without the scope the call needs (PERMISSION_DENIED).
     SCOPE_MISSING = auto()
+    AUTH_CLASS_DENIED = auto()
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import grpc
 from tams.v1 import flows_pb2, flows_pb2_grpc
 from tams_server.convert.deletions import delete_request_to_proto
 from tams_server.convert.flows import flow_query_to_domain, flow_to_domain, flow_to_proto
+from tams_server.domain.access import AuthClassMap, current_access
 from tams_server.domain.flows import validate_flow, validate_flow_changes
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.models import Flow
@@ -25,8 +26,9 @@ Context = grpc.aio.ServicerContext[object, object]
 class FlowServicer(flows_pb2_grpc.FlowServiceServicer):
     """Flows over gRPC."""
 
-    def __init__(self, store: FlowStore) -> None:
+    def __init__(self, store: FlowStore, classes: AuthClassMap | None) -> None:
         self._store = store
+        self._classes = classes
 
     async def GetFlow(
         self, request: flows_pb2.GetFlowRequest, context: Context
@@ -38,6 +40,7 @@ class FlowServicer(flows_pb2_grpc.FlowServiceServicer):
             request.flow_id,
             include_timerange=request.include_timerange,
             show_deleted=request.show_deleted,
+            access=current_access(self._classes),
         )
         return flows_pb2.GetFlowResponse(flow=flow_to_proto(flow))
 
@@ -55,6 +58,7 @@ class FlowServicer(flows_pb2_grpc.FlowServiceServicer):
             flow_query_to_domain(request, timerange),
             page_size=page_size(request.page_size),
             page_token=request.page_token,
+            access=current_access(self._classes),
         )
         return flows_pb2.ListFlowsResponse(
             flows=[flow_to_proto(flow) for flow in page.items],
@@ -66,7 +70,9 @@ class FlowServicer(flows_pb2_grpc.FlowServiceServicer):
         self, request: flows_pb2.CreateFlowRequest, context: Context
     ) -> flows_pb2.CreateFlowResponse:
         flow = _valid_flow(request.flow)
-        stored, _ = await self._store.put(flow, mode="create", actor=principal())
+        stored, _ = await self._store.put(
+            flow, mode="create", actor=principal(), access=current_access(self._classes)
+        )
         return flows_pb2.CreateFlowResponse(flow=flow_to_proto(stored))
 
     async def BatchCreateFlows(
@@ -77,7 +83,9 @@ class FlowServicer(flows_pb2_grpc.FlowServiceServicer):
             for index, message in enumerate(request.flows)
         ]
         check_batch(new_flows, [flow.id for flow in new_flows], field="flows")
-        stored = await self._store.create_many(new_flows, actor=principal())
+        stored = await self._store.create_many(
+            new_flows, actor=principal(), access=current_access(self._classes)
+        )
         return flows_pb2.BatchCreateFlowsResponse(flows=[flow_to_proto(flow) for flow in stored])
 
     async def UpdateFlow(
@@ -86,7 +94,10 @@ class FlowServicer(flows_pb2_grpc.FlowServiceServicer):
         if not request.update_mask.paths:
             flow = _valid_flow(request.flow)
             stored, created = await self._store.put(
-                flow, mode="upsert" if request.allow_missing else "replace", actor=principal()
+                flow,
+                mode="upsert" if request.allow_missing else "replace",
+                actor=principal(),
+                access=current_access(self._classes),
             )
             return flows_pb2.UpdateFlowResponse(flow=flow_to_proto(stored), created=created)
         check_uuid(request.flow.id, "flow.id")
@@ -94,19 +105,30 @@ class FlowServicer(flows_pb2_grpc.FlowServiceServicer):
         given, _ = flow_to_domain(request.flow)
         changes = pick(_updatable_values(given), paths)
         validate_flow_changes(changes)
-        stored = await self._store.update(request.flow.id, changes, actor=principal())
+        stored = await self._store.update(
+            request.flow.id, changes, actor=principal(), access=current_access(self._classes)
+        )
         return flows_pb2.UpdateFlowResponse(flow=flow_to_proto(stored), created=False)
 
     async def SetFlowTag(
         self, request: flows_pb2.SetFlowTagRequest, context: Context
     ) -> flows_pb2.SetFlowTagResponse:
-        flow = await edit_tag(self._store, request.flow_id, "flow_id", request.name, request.value)
+        flow = await edit_tag(
+            self._store,
+            current_access(self._classes),
+            request.flow_id,
+            "flow_id",
+            request.name,
+            request.value,
+        )
         return flows_pb2.SetFlowTagResponse(flow=flow_to_proto(flow))
 
     async def DeleteFlowTag(
         self, request: flows_pb2.DeleteFlowTagRequest, context: Context
     ) -> flows_pb2.DeleteFlowTagResponse:
-        flow = await edit_tag(self._store, request.flow_id, "flow_id", request.name)
+        flow = await edit_tag(
+            self._store, current_access(self._classes), request.flow_id, "flow_id", request.name
+        )
         return flows_pb2.DeleteFlowTagResponse(flow=flow_to_proto(flow))
 
     async def DeleteFlow(
@@ -115,7 +137,10 @@ class FlowServicer(flows_pb2_grpc.FlowServiceServicer):
         check_uuid(request.flow_id, "flow_id")
         named = request.deleted_by if request.HasField("deleted_by") else None
         pending = await self._store.delete(
-            request.flow_id, soft=request.soft_delete, deleted_by=deleted_by(named)
+            request.flow_id,
+            soft=request.soft_delete,
+            deleted_by=deleted_by(named),
+            access=current_access(self._classes),
         )
         response = flows_pb2.DeleteFlowResponse()
         if pending is not None:

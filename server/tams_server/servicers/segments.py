@@ -11,6 +11,7 @@ from tams.v1 import segments_pb2, segments_pb2_grpc
 from tams_server.convert.deletions import delete_request_to_proto
 from tams_server.convert.get_urls import GetUrlWriter, filters_to_domain
 from tams_server.convert.segments import failed_segments, fill_segments, post_to_domain
+from tams_server.domain.access import AuthClassMap, current_access
 from tams_server.domain.errors import InvalidArgument
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.principal import principal
@@ -48,7 +49,9 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         backends: Sequence[StorageBackend],
         *,
         url_lifetime_s: int,
+        classes: AuthClassMap | None,
     ) -> None:
+        self._classes = classes
         self._store = store
         self._writes = writes
         self._urls = urls
@@ -62,7 +65,10 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         size = page_size(request.page_size)
         urls = self._url_writer(request)
         page = await self._store.page(
-            _listing(request, window, urls), page_size=size, page_token=request.page_token
+            _listing(request, window, urls),
+            page_size=size,
+            page_token=request.page_token,
+            access=current_access(self._classes),
         )
         response = segments_pb2.ListSegmentsResponse(
             next_page_token=page.next_page_token, page_size=size, timerange=_covered(page)
@@ -80,7 +86,7 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         urls = self._url_writer(request)
         pages = self._store.pages(
             _listing(request, window, urls), page_size=size, page_token=request.page_token,
-            limit=request.limit or None,
+            limit=request.limit or None, access=current_access(self._classes),
         )  # fmt: skip
         async for page in pages:
             message = segments_pb2.StreamSegmentsResponse(next_page_token=page.next_page_token)
@@ -91,7 +97,9 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         self, request: segments_pb2.RegisterSegmentsRequest, context: Context
     ) -> segments_pb2.RegisterSegmentsResponse:
         posts = [post_to_domain(message) for message in request.segments]
-        registered = await self._writes.register(request.flow_id, posts)
+        registered = await self._writes.register(
+            request.flow_id, posts, access=current_access(self._classes)
+        )
         return segments_pb2.RegisterSegmentsResponse(
             failed_segments=failed_segments(registered.rejections),
             registered_count=registered.count,
@@ -102,7 +110,9 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         request_iterator: AsyncIterator[segments_pb2.StreamRegisterSegmentsRequest],
         context: Context,
     ) -> segments_pb2.StreamRegisterSegmentsResponse:
-        registered = await self._writes.register_stream(_post_batches(request_iterator))
+        registered = await self._writes.register_stream(
+            _post_batches(request_iterator), access=current_access(self._classes)
+        )
         return segments_pb2.StreamRegisterSegmentsResponse(
             failed_segments=failed_segments(registered.rejections),
             registered_count=registered.count,
@@ -117,7 +127,10 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         named = request.deleted_by if request.HasField("deleted_by") else None
         target = SegmentsToDelete(request.flow_id, start, end, object_id, request.soft_delete)
         deleted, pending = await self._writes.delete(
-            target, deleted_by=deleted_by(named), caller=Caller(principal())
+            target,
+            deleted_by=deleted_by(named),
+            caller=Caller(principal()),
+            access=current_access(self._classes),
         )
         response = segments_pb2.DeleteSegmentsResponse(deleted_count=deleted)
         if pending is not None:

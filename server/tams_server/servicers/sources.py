@@ -6,6 +6,7 @@ import grpc
 
 from tams.v1 import sources_pb2, sources_pb2_grpc
 from tams_server.convert.sources import source_query_to_domain, source_to_domain, source_to_proto
+from tams_server.domain.access import AuthClassMap, current_access
 from tams_server.domain.errors import InvalidArgument
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.principal import principal
@@ -22,14 +23,19 @@ Context = grpc.aio.ServicerContext[object, object]
 class SourceServicer(sources_pb2_grpc.SourceServiceServicer):
     """Sources over gRPC."""
 
-    def __init__(self, store: SourceStore) -> None:
+    def __init__(self, store: SourceStore, classes: AuthClassMap | None) -> None:
         self._store = store
+        self._classes = classes
 
     async def GetSource(
         self, request: sources_pb2.GetSourceRequest, context: Context
     ) -> sources_pb2.GetSourceResponse:
         check_uuid(request.source_id, "source_id")
-        source = await self._store.get(request.source_id, show_deleted=request.show_deleted)
+        source = await self._store.get(
+            request.source_id,
+            show_deleted=request.show_deleted,
+            access=current_access(self._classes),
+        )
         return sources_pb2.GetSourceResponse(source=source_to_proto(source))
 
     async def ListSources(
@@ -41,6 +47,7 @@ class SourceServicer(sources_pb2_grpc.SourceServiceServicer):
             source_query_to_domain(request),
             page_size=page_size(request.page_size),
             page_token=request.page_token,
+            access=current_access(self._classes),
         )
         return sources_pb2.ListSourcesResponse(
             sources=[source_to_proto(source) for source in page.items],
@@ -53,7 +60,9 @@ class SourceServicer(sources_pb2_grpc.SourceServiceServicer):
     ) -> sources_pb2.CreateSourceResponse:
         source = attributed(source_to_domain(request.source))
         validate_source(source)
-        (created,) = await self._store.create([source], actor=principal())
+        (created,) = await self._store.create(
+            [source], actor=principal(), access=current_access(self._classes)
+        )
         return sources_pb2.CreateSourceResponse(source=source_to_proto(created))
 
     async def BatchCreateSources(
@@ -63,7 +72,9 @@ class SourceServicer(sources_pb2_grpc.SourceServiceServicer):
         check_batch(sources, [source.id for source in sources], field="sources")
         for index, source in enumerate(sources):
             validate_source(source, path=f"sources[{index}]")
-        created = await self._store.create(sources, actor=principal())
+        created = await self._store.create(
+            sources, actor=principal(), access=current_access(self._classes)
+        )
         return sources_pb2.BatchCreateSourcesResponse(
             sources=[source_to_proto(source) for source in created]
         )
@@ -79,21 +90,30 @@ class SourceServicer(sources_pb2_grpc.SourceServiceServicer):
         changes = pick(
             {"label": given.label, "description": given.description, "tags": given.tags}, paths
         )
-        source = await self._store.update(request.source.id, changes, actor=principal())
+        source = await self._store.update(
+            request.source.id, changes, actor=principal(), access=current_access(self._classes)
+        )
         return sources_pb2.UpdateSourceResponse(source=source_to_proto(source))
 
     async def SetSourceTag(
         self, request: sources_pb2.SetSourceTagRequest, context: Context
     ) -> sources_pb2.SetSourceTagResponse:
         source = await edit_tag(
-            self._store, request.source_id, "source_id", request.name, request.value
+            self._store,
+            current_access(self._classes),
+            request.source_id,
+            "source_id",
+            request.name,
+            request.value,
         )
         return sources_pb2.SetSourceTagResponse(source=source_to_proto(source))
 
     async def DeleteSourceTag(
         self, request: sources_pb2.DeleteSourceTagRequest, context: Context
     ) -> sources_pb2.DeleteSourceTagResponse:
-        source = await edit_tag(self._store, request.source_id, "source_id", request.name)
+        source = await edit_tag(
+            self._store, current_access(self._classes), request.source_id, "source_id", request.name
+        )
         return sources_pb2.DeleteSourceTagResponse(source=source_to_proto(source))
 
     async def DeleteSource(
@@ -101,5 +121,7 @@ class SourceServicer(sources_pb2_grpc.SourceServiceServicer):
     ) -> sources_pb2.DeleteSourceResponse:
         check_uuid(request.source_id, "source_id")
         named = request.deleted_by if request.HasField("deleted_by") else None
-        source = await self._store.soft_delete(request.source_id, deleted_by=deleted_by(named))
+        source = await self._store.soft_delete(
+            request.source_id, deleted_by=deleted_by(named), access=current_access(self._classes)
+        )
         return sources_pb2.DeleteSourceResponse(source=source_to_proto(source))

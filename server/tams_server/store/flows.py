@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tams_server.domain.access import Access, check_new_classes
 from tams_server.domain.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Reason
 from tams_server.domain.flows import essence_summary, with_technical_metadata
 from tams_server.domain.models import Flow, FlowDeleteRequest
@@ -26,10 +27,15 @@ from tams_server.store.dialect import insert_ignoring_conflicts
 from tams_server.store.engine import Database
 from tams_server.store.paging import PageTokenCodec
 from tams_server.store.profiles import load_profile
-from tams_server.store.resources import read_resource_page, resource_fields, select_row
+from tams_server.store.resources import (
+    check_row_access,
+    read_resource_page,
+    resource_fields,
+    select_row,
+)
 from tams_server.store.schema import flow_tags, flows, sources
 from tams_server.store.sources import touch_source
-from tams_server.store.tags import replace_tag_rows, tag_filter_clauses
+from tams_server.store.tags import readable_clause, replace_tag_rows, tag_filter_clauses
 
 PutMode = Literal["create", "replace", "upsert"]
 
@@ -89,27 +95,52 @@ class FlowStore:
         self._inline_limit = inline_delete_limit
 
     async def get(
-        self, flow_id: str, *, include_timerange: bool = False, show_deleted: bool = False
+        self,
+        flow_id: str,
+        *,
+        include_timerange: bool = False,
+        show_deleted: bool = False,
+        access: Access | None = None,
     ) -> Flow:
-        """One Flow; NOT_FOUND when unknown or (unless asked) soft-deleted."""
+        """One Flow; NOT_FOUND when unknown, (unless asked) soft-deleted, or hidden
+        from the caller by its auth classes."""
         async with self._db.read() as conn:
             row = await select_row(conn, flows, flow_id)
             if row is None or (row.deleted_ns is not None and not show_deleted):
                 raise flow_not_found(flow_id)
+            _check(row, access, write=False)
             return (await _load(conn, [row], include_timerange=include_timerange))[0]
 
-    async def find(self, query: FlowQuery, *, page_size: int, page_token: str) -> Page[Flow]:
-        """One page of Flows matching ``query``."""
+    async def check_writable(self, flow_id: str, access: Access | None) -> None:
+        """Refuse a caller ``access`` keeps from writing to the Flow (NOT_FOUND or
+        PERMISSION_DENIED), before work on its behalf elsewhere; without an access to
+        check, nothing is read. A missing Flow is left to that work to report."""
+        if access is None:
+            return
+        async with self._db.read() as conn:
+            row = await select_row(conn, flows, flow_id)
+            if row is not None:
+                _check(row, access, write=True)
+
+    async def find(
+        self, query: FlowQuery, *, page_size: int, page_token: str, access: Access | None = None
+    ) -> Page[Flow]:
+        """One page of the Flows matching ``query`` that the caller may read."""
         by_metadata = query.sort_by == "metadata_updated"
         date = flows.c.metadata_updated_ns if by_metadata else flows.c.created_ns
+        where = _filters(query)
+        if access is not None:
+            where.append(readable_clause(flow_tags, "flow_id", flows.c.id, access))
         async with self._db.read() as conn:
             rows, token = await read_resource_page(
-                conn, flows, query, _filters(query), date=date,
+                conn, flows, query, where, date=date,
                 tokens=self._tokens, page_size=page_size, page_token=page_token,
             )  # fmt: skip
             return Page(await _load(conn, rows, include_timerange=False), token, page_size)
 
-    async def put(self, flow: Flow, *, mode: PutMode, actor: str | None) -> tuple[Flow, bool]:
+    async def put(
+        self, flow: Flow, *, mode: PutMode, actor: str | None, access: Access | None = None
+    ) -> tuple[Flow, bool]:
         """Create and/or replace a whole Flow; True when it was created.
 
         ``create`` refuses an existing id, ``replace`` a missing one, ``upsert`` neither
@@ -118,7 +149,9 @@ class FlowStore:
         for attempt in range(2):
             try:
                 async with self._db.write() as conn:
-                    created = await self._put(conn, flow, mode=mode, actor=actor, now=now_ns())
+                    created = await self._put(
+                        conn, flow, mode=mode, actor=actor, now=now_ns(), access=access
+                    )
                     return await _reload(conn, flow.id), created
             except Aborted:
                 # Another PUT created the same id between our check and our insert;
@@ -127,9 +160,13 @@ class FlowStore:
                     raise
         raise AssertionError("unreachable")
 
-    async def create_many(self, new_flows: Sequence[Flow], *, actor: str | None) -> list[Flow]:
+    async def create_many(
+        self, new_flows: Sequence[Flow], *, actor: str | None, access: Access | None = None
+    ) -> list[Flow]:
         """Create several Flows, all or none, with a fixed number of statements
         whatever the batch size."""
+        for flow in new_flows:
+            check_new_classes(access, flow.tags, kind="flow", item_id=flow.id)
         now = now_ns()
         ids = [flow.id for flow in new_flows]
         async with self._db.write() as conn:
@@ -160,10 +197,19 @@ class FlowStore:
             loaded = {flow.id: flow for flow in await _load(conn, rows, include_timerange=False)}
             return [loaded[flow_id] for flow_id in ids]
 
-    async def update(self, flow_id: str, changes: Mapping[str, Any], *, actor: str | None) -> Flow:
+    async def update(
+        self,
+        flow_id: str,
+        changes: Mapping[str, Any],
+        *,
+        actor: str | None,
+        access: Access | None = None,
+    ) -> Flow:
         """Set (or, with None, delete) the properties in ``changes``."""
         async with self._db.write() as conn:
-            row = await _live_row(conn, flow_id)
+            row = await _live_row(conn, flow_id, access)
+            if "tags" in changes:
+                check_new_classes(access, changes["tags"] or {}, kind="flow", item_id=flow_id)
             if row.read_only and set(changes) != {"read_only"}:
                 raise flow_read_only(flow_id)
             if row.profile_id and "avg_bit_rate" in changes:
@@ -175,23 +221,26 @@ class FlowStore:
             await self._apply(conn, row, dict(changes), actor=actor)
             return await _reload(conn, flow_id)
 
-    async def edit_tag(self, flow_id: str, edit: TagEdit, *, actor: str | None) -> Flow:
+    async def edit_tag(
+        self, flow_id: str, edit: TagEdit, *, actor: str | None, access: Access | None = None
+    ) -> Flow:
         """Set or delete one tag; NOT_FOUND when the tag to delete is not there."""
         async with self._db.write() as conn:
-            row = await _writable_row(conn, flow_id)
+            row = await _writable_row(conn, flow_id, access)
             tags = edit.applied_to(tags_from_json(row.tags), owner="flow", owner_id=flow_id)
+            check_new_classes(access, tags, kind="flow", item_id=flow_id)
             await self._apply(conn, row, {"tags": tags}, actor=actor)
             return await _reload(conn, flow_id)
 
     async def delete(
-        self, flow_id: str, *, soft: bool, deleted_by: str | None
+        self, flow_id: str, *, soft: bool, deleted_by: str | None, access: Access | None = None
     ) -> FlowDeleteRequest | None:
         """Delete a Flow: softly (hidden, kept), or for good with its Segments and a
         Source left with no Flow (TAMS: Sources live as long as their Flows). A Flow
         with more Segments than the inline limit is hidden at once and removed by a
         flow delete request in the background."""
         async with self._db.write() as conn:
-            row = await _writable_row(conn, flow_id)
+            row = await _writable_row(conn, flow_id, access)
             hide = update(flows).where(flows.c.id == flow_id)
             if soft:
                 await conn.execute(hide.values(deleted_ns=now_ns(), deleted_by=deleted_by))
@@ -209,15 +258,24 @@ class FlowStore:
             )  # fmt: skip
 
     async def _put(
-        self, conn: AsyncConnection, flow: Flow, *, mode: PutMode, actor: str | None, now: int
+        self,
+        conn: AsyncConnection,
+        flow: Flow,
+        *,
+        mode: PutMode,
+        actor: str | None,
+        now: int,
+        access: Access | None,
     ) -> bool:
         (flow,) = await _with_profiles(conn, [flow])
+        check_new_classes(access, flow.tags, kind="flow", item_id=flow.id)
         row = await select_row(conn, flows, flow.id, for_update=True)
         if row is not None:
             if row.deleted_ns is not None:
                 raise _flow_deleted(flow.id)
             if mode == "create":
                 raise _flow_exists(flow.id)
+            _check(row, access, write=True)
             if row.read_only:
                 stored = (await _load(conn, [row], include_timerange=False))[0]
                 if not _differs_only_in_read_only(stored, flow):
@@ -434,15 +492,21 @@ def _row_values(flow: Flow) -> dict[str, Any]:
     }
 
 
-async def _live_row(conn: AsyncConnection, flow_id: str) -> Row[Any]:
+def _check(row: Row[Any], access: Access | None, *, write: bool) -> None:
+    check_row_access(row, access, write=write, kind="flow", not_found=flow_not_found)
+
+
+async def _live_row(conn: AsyncConnection, flow_id: str, access: Access | None) -> Row[Any]:
+    """The Flow to change, locked; NOT_FOUND when gone, refused by its classes."""
     row = await select_row(conn, flows, flow_id, for_update=True)
     if row is None or row.deleted_ns is not None:
         raise flow_not_found(flow_id)
+    _check(row, access, write=True)
     return row
 
 
-async def _writable_row(conn: AsyncConnection, flow_id: str) -> Row[Any]:
-    row = await _live_row(conn, flow_id)
+async def _writable_row(conn: AsyncConnection, flow_id: str, access: Access | None) -> Row[Any]:
+    row = await _live_row(conn, flow_id, access)
     if row.read_only:
         raise flow_read_only(flow_id)
     return row

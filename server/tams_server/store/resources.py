@@ -10,6 +10,8 @@ from sqlalchemy import ColumnElement, Table, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tams_server.domain.access import Access, check_access, classes_of
+from tams_server.domain.errors import NotFound
 from tams_server.domain.queries import FlowQuery, SourceQuery
 from tams_server.domain.tags import tags_from_json
 from tams_server.store.paging import PageTokenCodec, fingerprint, read_page, tams_order
@@ -55,6 +57,29 @@ async def select_row(
     if for_update and conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     return (await conn.execute(stmt)).first()
+
+
+def check_row_access(
+    row: Row[Any],
+    access: Access | None,
+    *,
+    write: bool,
+    kind: str,
+    not_found: Callable[[str], NotFound],
+) -> None:
+    """Refuse a caller the auth classes of a Source's or Flow's ``row`` keep from it:
+    ``not_found`` of its id without any right, PERMISSION_DENIED for a ``write``
+    without write access (``domain.access``)."""
+    if access is not None:
+        check_access(
+            access, tags_from_json(row.tags), write=write, missing=not_found(row.id),
+            kind=kind, item_id=row.id,
+        )  # fmt: skip
+
+
+def readable_row(row: Row[Any], access: Access | None) -> bool:
+    """Whether the caller may see the Source or Flow of ``row`` by its auth classes."""
+    return access is None or access.can_read(classes_of(tags_from_json(row.tags)))
 
 
 CollectedBy = Callable[[AsyncConnection, Collection[str]], Awaitable[dict[str, tuple[str, ...]]]]

@@ -35,7 +35,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tams_server.domain.errors import InvalidArgument
+from tams_server.domain.access import Access
+from tams_server.domain.errors import InvalidArgument, PermissionDenied, Reason, TamsError
 from tams_server.domain.models import FlowDeleteRequest
 from tams_server.domain.object_rules import ObjectLedger
 from tams_server.domain.objects import ObjectLocation
@@ -61,7 +62,9 @@ from tams_server.store.objects import read_locations, read_states, save_states
 from tams_server.store.paging import Pager, PageTokenCodec, fingerprint
 from tams_server.store.raw import fetch_all, insert_rows
 from tams_server.store.releases import delete_segments_releasing
-from tams_server.store.schema import deleted_segments, flows, objects, segments
+from tams_server.store.resources import check_row_access, readable_row
+from tams_server.store.schema import deleted_segments, flow_tags, flows, objects, segments
+from tams_server.store.tags import readable_clause
 
 c = segments.c
 Rows = Sequence[Sequence[Any]]
@@ -169,14 +172,17 @@ class SegmentStore:
         *,
         uploaded: Mapping[str, int | None] | None = None,
         backend_labels: frozenset[str] = frozenset(),
+        access: Access | None = None,
     ) -> tuple[int, list[Rejection]]:
         """Store every candidate that overlaps neither a stored Segment nor an earlier
         candidate and may use its Objects (``domain.object_rules``; ``uploaded`` are
         the allocated Objects whose bytes were just found in their backend, with their
         sizes); return the count stored and the rejections. A missing Flow is
-        NOT_FOUND and a read-only one FLOW_READ_ONLY, for the whole call."""
+        NOT_FOUND and a read-only one FLOW_READ_ONLY, for the whole call; so is one the
+        caller's ``access`` hides or may not write. A post reusing an Object only Flows
+        the caller may not read use is refused (AUTH_CLASS_DENIED)."""
         async with self._db.write() as conn:
-            flow = await _writable_flow(conn, flow_id)
+            flow = await _writable_flow(conn, flow_id, access)
             if not candidates:
                 return 0, []
             if not self._db.is_sqlite:
@@ -191,16 +197,21 @@ class SegmentStore:
                 )
                 stored += [(row[0], row[1], row[2]) for row in rows]
             timeline = Timeline(stored)
-            ledger = ObjectLedger(
-                flow_id,
-                await read_states(conn, objects_of(candidates), uploaded=uploaded or {}),
-                backend_labels=backend_labels,
+            states = await read_states(conn, objects_of(candidates), uploaded=uploaded or {})
+            hidden = await _hidden_objects(
+                conn, flow_id, {state.id for state in states if state.registered}, access
             )
+            ledger = ObjectLedger(flow_id, states, backend_labels=backend_labels)
             accepted: list[Segment] = []
             rejections: list[Rejection] = []
             for index, segment in candidates:
                 other = timeline.conflict(segment.start_ns, segment.end_ns)
-                error = ledger.admit(segment) if other is None else overlap_error(segment, other)
+                if segment.post.object_id in hidden:
+                    error: TamsError | None = _reuse_denied(segment.post.object_id)
+                elif other is None:
+                    error = ledger.admit(segment)
+                else:
+                    error = overlap_error(segment, other)
                 if error is not None:
                     post = segment.post
                     rejections.append(Rejection(index, post.object_id, post.timerange, error))
@@ -213,21 +224,26 @@ class SegmentStore:
                 await _insert(conn, flow, accepted, now)
             return len(accepted), rejections
 
-    async def max_segment(self, flow_id: str) -> int | None:
-        """The longest Segment the Flow ever had; None when the Flow does not exist."""
+    async def max_segment(self, flow_id: str, access: Access | None = None) -> int | None:
+        """The longest Segment the Flow ever had; None when the Flow does not exist
+        (for the caller: ``access`` may hide it)."""
         async with self._db.read(snapshot=False) as conn:
-            value: int | None = await conn.scalar(
-                select(flows.c.max_segment_ns).where(
-                    flows.c.id == flow_id, flows.c.deleted_ns.is_(None)
-                )
+            stmt = select(flows.c.max_segment_ns, flows.c.tags).where(
+                flows.c.id == flow_id, flows.c.deleted_ns.is_(None)
             )
+            row: Any = (await conn.execute(stmt)).first()
+            if row is None or not readable_row(row, access):
+                return None
+            value: int | None = row.max_segment_ns
             return value
 
-    async def page(self, listing: Listing, *, page_size: int, page_token: str) -> SegmentPage:
-        """One page of a listing after ``page_token``; a Flow that does not exist has
-        no Segments."""
+    async def page(
+        self, listing: Listing, *, page_size: int, page_token: str, access: Access | None = None
+    ) -> SegmentPage:
+        """One page of a listing after ``page_token``; a Flow that does not exist (or
+        that ``access`` hides) has no Segments."""
         pager, after = self._pager(listing, page_size, page_token)
-        max_segment = await self._listable(listing)
+        max_segment = await self._listable(listing, access)
         if max_segment is None:
             return SegmentPage((), (), {}, "")
         rows, places = await self._read(listing, max_segment, after, pager.limit)
@@ -235,7 +251,13 @@ class SegmentStore:
         return _page(listing, rows, places, token)
 
     async def pages(
-        self, listing: Listing, *, page_size: int, page_token: str, limit: int | None
+        self,
+        listing: Listing,
+        *,
+        page_size: int,
+        page_token: str,
+        limit: int | None,
+        access: Access | None = None,
     ) -> AsyncIterator[SegmentPage]:
         """Every page of a listing after ``page_token``, up to ``limit`` Segments in
         all (None: no limit); each but the last carries the token that resumes after
@@ -243,7 +265,7 @@ class SegmentStore:
         on it while a page is converted and sent, instead of each waiting for the
         other."""
         pager, after = self._pager(listing, page_size, page_token)
-        max_segment = await self._listable(listing)
+        max_segment = await self._listable(listing, access)
         if max_segment is None:
             return
         key_of = _key_of(listing)
@@ -287,12 +309,13 @@ class SegmentStore:
             raise InvalidArgument.for_field("page_token", "is not a segment page token")
         return pager, [part for part in after if isinstance(part, int)]
 
-    async def _listable(self, listing: Listing) -> int | None:
+    async def _listable(self, listing: Listing, access: Access | None) -> int | None:
         """The Flow's longest Segment, which bounds the listing's scan; None when the
-        listing has nothing (an empty window, no such Flow)."""
+        listing has nothing (an empty window, no such Flow, one hidden from the
+        caller: the one access check of a listing, never one per Segment)."""
         if listing.window.start_ns >= listing.window.end_ns:
             return None
-        return await self.max_segment(listing.flow_id)
+        return await self.max_segment(listing.flow_id, access)
 
     async def _read(
         self, listing: Listing, max_segment: int, after: list[int] | None, limit: int
@@ -313,13 +336,13 @@ class SegmentStore:
             return rows, await read_locations(conn, wanted) if wanted else {}
 
     async def delete(
-        self, target: SegmentsToDelete, *, actor: str | None
+        self, target: SegmentsToDelete, *, actor: str | None, access: Access | None = None
     ) -> tuple[int, FlowDeleteRequest | None]:
         """Delete the Segments ``target`` covers. Up to the inline limit they go now
         (the count is returned); beyond it a flow delete request takes over in the
         background. Soft deletion always goes at once."""
         async with self._db.write() as conn:
-            await _writable_flow(conn, target.flow_id)
+            await _writable_flow(conn, target.flow_id, access)
             if target.start_ns >= target.end_ns:
                 return 0, None
             where = (target.flow_id, target.start_ns, target.end_ns, target.object_id)
@@ -357,9 +380,10 @@ def objects_of(candidates: Sequence[tuple[int, Segment]]) -> set[str]:
     return ids
 
 
-async def _writable_flow(conn: AsyncConnection, flow_id: str) -> Any:
+async def _writable_flow(conn: AsyncConnection, flow_id: str, access: Access | None) -> Any:
     stmt = select(
         flows.c.id,
+        flows.c.tags,
         flows.c.read_only,
         flows.c.deleted_ns,
         flows.c.max_segment_ns,
@@ -371,9 +395,34 @@ async def _writable_flow(conn: AsyncConnection, flow_id: str) -> Any:
     row: Any = (await conn.execute(stmt)).first()
     if row is None or row.deleted_ns is not None:
         raise flow_not_found(flow_id)
+    check_row_access(row, access, write=True, kind="flow", not_found=flow_not_found)
     if row.read_only:
         raise flow_read_only(flow_id)
     return row
+
+
+async def _hidden_objects(
+    conn: AsyncConnection, flow_id: str, object_ids: set[str], access: Access | None
+) -> set[str]:
+    """Of the registered Objects ``object_ids``, those that neither this Flow nor a
+    Flow the caller may read uses (ADR 0055: reusing an Object in a new Flow needs
+    read access to a Flow that already uses it)."""
+    if access is None or not object_ids:
+        return set()
+    seen = select(segments.c.object_id).where(
+        segments.c.object_id.in_(object_ids),
+        (segments.c.flow_id == flow_id)
+        | readable_clause(flow_tags, "flow_id", segments.c.flow_id, access),
+    )
+    return object_ids - set(await conn.scalars(seen.distinct()))
+
+
+def _reuse_denied(object_id: str) -> PermissionDenied:
+    return PermissionDenied(
+        f"object {object_id} is used only by flows this caller may not read",
+        reason=Reason.AUTH_CLASS_DENIED,
+        metadata={"objectId": object_id},
+    )
 
 
 def _overlapping_window(

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tams_server.domain.access import Access, check_new_classes
 from tams_server.domain.errors import AlreadyExists, FailedPrecondition, NotFound, Reason
 from tams_server.domain.models import Source
 from tams_server.domain.queries import Page, SourceQuery
@@ -17,9 +18,14 @@ from tams_server.store import flow_collections as collections
 from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
 from tams_server.store.paging import PageTokenCodec
-from tams_server.store.resources import read_resource_page, resource_fields, select_row
+from tams_server.store.resources import (
+    check_row_access,
+    read_resource_page,
+    resource_fields,
+    select_row,
+)
 from tams_server.store.schema import flows, source_tags, sources
-from tams_server.store.tags import replace_tag_rows, tag_filter_clauses
+from tams_server.store.tags import readable_clause, replace_tag_rows, tag_filter_clauses
 
 UPDATABLE_FIELDS = ("label", "description", "tags")
 
@@ -31,26 +37,39 @@ class SourceStore:
         self._db = database
         self._tokens = tokens
 
-    async def get(self, source_id: str, *, show_deleted: bool = False) -> Source:
-        """One Source; NOT_FOUND when unknown or (unless asked) soft-deleted."""
+    async def get(
+        self, source_id: str, *, show_deleted: bool = False, access: Access | None = None
+    ) -> Source:
+        """One Source; NOT_FOUND when unknown, (unless asked) soft-deleted, or hidden
+        from the caller by its auth classes."""
         async with self._db.read() as conn:
             row = await select_row(conn, sources, source_id)
             if row is None or (row.deleted_ns is not None and not show_deleted):
                 raise source_not_found(source_id)
+            _check(row, access, write=False)
             return (await _load(conn, [row]))[0]
 
-    async def find(self, query: SourceQuery, *, page_size: int, page_token: str) -> Page[Source]:
-        """One page of Sources matching ``query``."""
+    async def find(
+        self, query: SourceQuery, *, page_size: int, page_token: str, access: Access | None = None
+    ) -> Page[Source]:
+        """One page of the Sources matching ``query`` that the caller may read."""
         date = sources.c.updated_ns if query.sort_by == "updated" else sources.c.created_ns
+        where = _filters(query)
+        if access is not None:
+            where.append(readable_clause(source_tags, "source_id", sources.c.id, access))
         async with self._db.read() as conn:
             rows, token = await read_resource_page(
-                conn, sources, query, _filters(query), date=date,
+                conn, sources, query, where, date=date,
                 tokens=self._tokens, page_size=page_size, page_token=page_token,
             )  # fmt: skip
             return Page(await _load(conn, rows), token, page_size)
 
-    async def create(self, new_sources: Sequence[Source], *, actor: str | None) -> list[Source]:
+    async def create(
+        self, new_sources: Sequence[Source], *, actor: str | None, access: Access | None = None
+    ) -> list[Source]:
         """Create Sources, all or none; ALREADY_EXISTS names the first id taken."""
+        for source in new_sources:
+            check_new_classes(access, source.tags, kind="source", item_id=source.id)
         now = now_ns()
         async with self._db.write() as conn:
             ids = [source.id for source in new_sources]
@@ -67,27 +86,40 @@ class SourceStore:
             return await _load(conn, [row for row in rows if row is not None])
 
     async def update(
-        self, source_id: str, changes: Mapping[str, Any], *, actor: str | None
+        self,
+        source_id: str,
+        changes: Mapping[str, Any],
+        *,
+        actor: str | None,
+        access: Access | None = None,
     ) -> Source:
         """Set (or, with None, delete) the properties in ``changes``: any of
         ``label``, ``description``, ``tags``."""
         async with self._db.write() as conn:
-            await self._live_row(conn, source_id)
+            await self._live_row(conn, source_id, access)
+            if "tags" in changes:
+                tags = changes["tags"] or {}
+                check_new_classes(access, tags, kind="source", item_id=source_id)
             await _apply(conn, source_id, dict(changes), actor=actor)
             return await self._reload(conn, source_id)
 
-    async def edit_tag(self, source_id: str, edit: TagEdit, *, actor: str | None) -> Source:
+    async def edit_tag(
+        self, source_id: str, edit: TagEdit, *, actor: str | None, access: Access | None = None
+    ) -> Source:
         """Set or delete one tag; NOT_FOUND when the tag to delete is not there."""
         async with self._db.write() as conn:
-            row = await self._live_row(conn, source_id)
+            row = await self._live_row(conn, source_id, access)
             tags = edit.applied_to(tags_from_json(row.tags), owner="source", owner_id=source_id)
+            check_new_classes(access, tags, kind="source", item_id=source_id)
             await _apply(conn, source_id, {"tags": tags}, actor=actor)
             return await self._reload(conn, source_id)
 
-    async def soft_delete(self, source_id: str, *, deleted_by: str | None) -> Source:
+    async def soft_delete(
+        self, source_id: str, *, deleted_by: str | None, access: Access | None = None
+    ) -> Source:
         """Hide a Source that no live Flow renders, recording who and when."""
         async with self._db.write() as conn:
-            await self._live_row(conn, source_id)
+            await self._live_row(conn, source_id, access)
             flow_count = await conn.scalar(
                 select(func.count())
                 .select_from(flows)
@@ -107,16 +139,24 @@ class SourceStore:
             )
             return await self._reload(conn, source_id)
 
-    async def _live_row(self, conn: AsyncConnection, source_id: str) -> Row[Any]:
+    async def _live_row(
+        self, conn: AsyncConnection, source_id: str, access: Access | None
+    ) -> Row[Any]:
+        """The Source to change, locked; NOT_FOUND when gone, refused by its classes."""
         row = await select_row(conn, sources, source_id, for_update=True)
         if row is None or row.deleted_ns is not None:
             raise source_not_found(source_id)
+        _check(row, access, write=True)
         return row
 
     async def _reload(self, conn: AsyncConnection, source_id: str) -> Source:
         row = await select_row(conn, sources, source_id)
         assert row is not None
         return (await _load(conn, [row]))[0]
+
+
+def _check(row: Row[Any], access: Access | None, *, write: bool) -> None:
+    check_row_access(row, access, write=write, kind="source", not_found=source_not_found)
 
 
 def source_not_found(source_id: str) -> NotFound:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, delete, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tams_server.domain.access import AUTH_CLASSES_TAG, Access
 from tams_server.domain.tags import TagFilter, Tags, tag_rows
 
 
@@ -42,3 +43,20 @@ def tag_filter_clauses(
         elif tag_filter.exists is False:
             clauses.append(~exists(same_tag))
     return clauses
+
+
+def readable_clause(
+    table: Table, owner_column: str, owner_id: ColumnElement[Any], access: Access
+) -> ColumnElement[bool]:
+    """WHERE clause of the resources ``access`` may read: those with no auth class (no
+    ``auth_classes`` row with a value) and those sharing one with the caller's read
+    classes (``domain.access``), so listings filter in the query and pages stay full.
+
+    The subqueries are uncorrelated: the database computes each set once per query
+    instead of probing the side table for every candidate row."""
+    owner = table.c[owner_column]
+    classed = select(owner).where(table.c.name == AUTH_CLASSES_TAG, table.c.value.is_not(None))
+    unclassed = owner_id.not_in(classed)
+    if not access.read_classes:
+        return unclassed
+    return unclassed | owner_id.in_(classed.where(table.c.value.in_(access.read_classes)))

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass, field
 
+from tams_server.domain.access import Access
 from tams_server.domain.errors import InvalidArgument, Reason
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.models import FlowDeleteRequest
@@ -62,9 +63,11 @@ class SegmentWrites:
         self._urls = urls
         self._backend_labels = frozenset(b.label for b in backends if b.label)
 
-    async def register(self, flow_id: str, posts: Sequence[SegmentPost]) -> Registered:
+    async def register(
+        self, flow_id: str, posts: Sequence[SegmentPost], *, access: Access | None = None
+    ) -> Registered:
         """Check each post (a bad one is refused, the others go on), then store them
-        in one transaction."""
+        in one transaction, on behalf of a caller with ``access``."""
         check_uuid(flow_id, "flow_id")
         if len(posts) > MAX_SEGMENTS_PER_CALL:
             raise InvalidArgument.for_field(
@@ -74,10 +77,12 @@ class SegmentWrites:
             )
         candidates, rejections = _check(posts, 0)
         registered = Registered(rejections=rejections)
-        registered.add(*await self._store_checked(flow_id, candidates))
+        registered.add(*await self._store_checked(flow_id, candidates, access))
         return registered
 
-    async def register_stream(self, batches: AsyncIterable[PostBatch]) -> Registered:
+    async def register_stream(
+        self, batches: AsyncIterable[PostBatch], *, access: Access | None = None
+    ) -> Registered:
         """Register batch after batch, each in its own transaction, all on the Flow the
         first batch names. While the store writes one batch, the next is received and
         checked; when the call fails, the batch in flight is rolled back."""
@@ -96,7 +101,7 @@ class SegmentWrites:
                 candidates, rejections = _check(batch.posts, seen)
                 if pending is not None:
                     registered.add(*await pending)
-                pending = asyncio.ensure_future(self._store_checked(flow_id, candidates))
+                pending = asyncio.ensure_future(self._store_checked(flow_id, candidates, access))
                 registered.rejections += rejections
                 seen += len(batch.posts)
             if pending is not None:
@@ -109,17 +114,22 @@ class SegmentWrites:
         return registered
 
     async def delete(
-        self, target: SegmentsToDelete, *, deleted_by: str | None, caller: Caller
+        self,
+        target: SegmentsToDelete,
+        *,
+        deleted_by: str | None,
+        caller: Caller,
+        access: Access | None = None,
     ) -> tuple[int, FlowDeleteRequest | None]:
         """Delete the Segments ``target`` covers (see ``SegmentStore.delete``), recorded
         as deleted by ``deleted_by`` or else the caller.
 
         Events: the "segments deleted" event goes to ``SegmentStore.delete``, to be
         written in its write transaction."""
-        return await self._store.delete(target, actor=caller.actor(deleted_by))
+        return await self._store.delete(target, actor=caller.actor(deleted_by), access=access)
 
     async def _store_checked(
-        self, flow_id: str, candidates: Candidates
+        self, flow_id: str, candidates: Candidates, access: Access | None
     ) -> tuple[int, list[Rejection]]:
         """Look in the backends for allocated Objects not yet seen there (outside the
         write transaction: that is network I/O), then store.
@@ -129,7 +139,11 @@ class SegmentWrites:
         unverified = await self._objects.unverified(objects_of(candidates))
         uploaded = await self._urls.present(unverified) if unverified else {}
         return await self._store.register(
-            flow_id, candidates, uploaded=uploaded, backend_labels=self._backend_labels
+            flow_id,
+            candidates,
+            uploaded=uploaded,
+            backend_labels=self._backend_labels,
+            access=access,
         )
 
 

@@ -8,12 +8,14 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from tams_server.domain.access import AuthClassMap, current_access
 from tams_server.domain.errors import InvalidArgument, Reason
 from tams_server.domain.flows import MIME_TYPE
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.objects import MAX_ALLOCATION, check_object_id
 from tams_server.domain.storage import StorageBackend
 from tams_server.objects.urls import ObjectUrls, UploadUrl
+from tams_server.store.flows import FlowStore
 from tams_server.store.objects import Allocation, ObjectRecordStore
 
 MAX_BATCH_REQUESTS = 100
@@ -49,7 +51,11 @@ class StorageAllocation:
         urls: ObjectUrls,
         *,
         object_timeout_s: int,
+        flows: FlowStore,
+        classes: AuthClassMap | None,
     ) -> None:
+        self._flows = flows
+        self._classes = classes
         self._backends = tuple(backends)
         self._objects = objects
         self._urls = urls
@@ -85,7 +91,9 @@ class StorageAllocation:
     async def _allocate(
         self, flow_id: str, checked: Sequence[tuple[StorageBackend, Allocation]]
     ) -> tuple[list[Uploads], int]:
-        """Record the Objects; their upload URLs follow."""
+        """Record the Objects (for a caller the Flow's auth classes let write to it);
+        their upload URLs follow."""
+        await self._flows.check_writable(flow_id, current_access(self._classes))
         groups = await self._objects.allocate_groups(
             flow_id, [allocation for _, allocation in checked], lifetime_ns=self._timeout_s * 10**9
         )

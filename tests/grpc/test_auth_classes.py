@@ -1,0 +1,355 @@
+"""Fine-grained access by ``auth_classes`` on a real server run with --jwt-secret and
+an auth classes file, called with real tokens whose ``groups`` claim picks the rights:
+
+- ``news`` writes news and reads sport; ``sport`` writes sport; ``viewer`` reads news;
+- ``nobody`` holds a groups claim naming no group of the file: it sees only what has no
+  class; a token without the claim (``ADMIN``) sees everything.
+
+Listings are filtered in the query (full pages, keyset paging intact); no right is
+NOT_FOUND, read without write PERMISSION_DENIED AUTH_CLASS_DENIED; Segments and storage
+follow their Flow; reusing an Object needs read access to a Flow that uses it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
+
+from helpers.auth import AUDIENCE, ISSUER, SECRET, bearer, hs256
+from helpers.factories import new_id, source, tag, unique_tag, video_flow
+from helpers.objects import external_post
+from helpers.servers import Stubs, own_server
+from helpers.status import failure
+from tams.v1 import flows_pb2, segments_pb2, sources_pb2, storage_pb2
+from tams_server.auth.keys import AuthSetupError
+from tams_server.cli import main
+
+CLASSES = """\
+# group  class  right
+news    news   write
+news    sport  read
+sport   sport  write
+viewer  news   read
+viewer  news   read
+"""
+SCOPES = "tams-api/read tams-api/write tams-api/delete"
+ADMIN = bearer(hs256(sub="admin", scope=SCOPES))
+NEWS = bearer(hs256(sub="nina", scope=SCOPES, groups=["news"]))
+SPORT = bearer(hs256(sub="sam", scope=SCOPES, groups=["sport"]))
+VIEWER = bearer(hs256(sub="vic", scope=SCOPES, groups=["viewer"]))
+NOBODY = bearer(hs256(sub="nat", scope=SCOPES, groups=["unmapped"]))
+
+Metadata = tuple[tuple[str, str], ...]
+
+
+@pytest.fixture(scope="module")
+async def server(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str
+) -> AsyncIterator[Stubs]:
+    folder = tmp_path_factory.mktemp("auth-classes")
+    (folder / "classes").write_text(CLASSES)
+    async with own_server(
+        folder / "data", database_url, jwt_secret=SECRET, jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE, auth_classes_file=folder / "classes",
+    ) as stubs:  # fmt: skip
+        yield stubs
+
+
+def _classes(index: int) -> dict[str, Any]:
+    """Every third resource news, every third sport, every third without a class."""
+    return [{"auth_classes": "news"}, {"auth_classes": ["sport", "archive"]}, {}][index % 3]
+
+
+async def new_flow(server: Stubs, classes: str | list[str] | None, **fields: Any) -> str:
+    tags = dict(fields.pop("tags", {}))
+    if classes is not None:
+        tags["auth_classes"] = classes
+    flow = video_flow(tags=tags, **fields)
+    await server.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow), metadata=ADMIN)
+    return flow.id
+
+
+async def listed_flows(server: Stubs, who: Metadata, marker: str, size: int) -> list[list[str]]:
+    pages: list[list[str]] = []
+    token = ""
+    while True:
+        request = flows_pb2.ListFlowsRequest(page_size=size, page_token=token)
+        request.filter.tags.add(name="t", values=[marker])
+        response = await server.flows.ListFlows(request, metadata=who)
+        pages.append([flow.id for flow in response.flows])
+        token = response.next_page_token
+        if not token:
+            return pages
+
+
+async def test_flow_listings_are_filtered_in_the_query_with_full_pages(server: Stubs) -> None:
+    marker = unique_tag()
+    ids = [await new_flow(server, None, tags={"t": marker, **_classes(i)}) for i in range(25)]
+    (everything,) = await listed_flows(server, ADMIN, marker, 100)
+    assert sorted(everything) == sorted(ids)
+    visible = {
+        NEWS: range(25),
+        SPORT: [i for i in range(25) if i % 3 != 0],
+        VIEWER: [i for i in range(25) if i % 3 != 1],
+        NOBODY: [i for i in range(25) if i % 3 == 2],
+    }
+    for who, indexes in visible.items():
+        expected = [flow_id for flow_id in everything if ids.index(flow_id) in indexes]
+        pages = await listed_flows(server, who, marker, 4)
+        assert all(len(page) == 4 for page in pages[:-1])
+        assert [flow_id for page in pages for flow_id in page] == expected
+
+
+async def test_source_listings_are_filtered_too(server: Stubs) -> None:
+    marker = unique_tag()
+    ids = []
+    for index in range(10):
+        message = source(tags={"t": marker, **_classes(index)})
+        await server.sources.CreateSource(
+            sources_pb2.CreateSourceRequest(source=message), metadata=ADMIN
+        )
+        ids.append(message.id)
+    seen: list[str] = []
+    token = ""
+    while True:
+        request = sources_pb2.ListSourcesRequest(page_size=3, page_token=token)
+        request.filter.tags.add(name="t", values=[marker])
+        response = await server.sources.ListSources(request, metadata=SPORT)
+        seen += [item.id for item in response.sources]
+        token = response.next_page_token
+        if not token:
+            break
+        assert len(response.sources) == 3
+    assert sorted(seen) == sorted(ids[i] for i in range(10) if i % 3 != 0)
+
+
+async def test_no_right_is_not_found_read_only_is_denied_on_flows(server: Stubs) -> None:
+    flow_id = await new_flow(server, "news")
+    flows = server.flows
+    label = flows_pb2.UpdateFlowRequest(
+        flow=flows_pb2.Flow(id=flow_id, label="x"), update_mask=FieldMask(paths=["label"])
+    )
+    calls = [
+        lambda who: flows.UpdateFlow(label, metadata=who),
+        lambda who: flows.SetFlowTag(
+            flows_pb2.SetFlowTagRequest(flow_id=flow_id, name="a", value=tag("b")), metadata=who
+        ),
+        lambda who: flows.DeleteFlowTag(
+            flows_pb2.DeleteFlowTagRequest(flow_id=flow_id, name="auth_classes"), metadata=who
+        ),
+        lambda who: flows.DeleteFlow(flows_pb2.DeleteFlowRequest(flow_id=flow_id), metadata=who),
+    ]
+    get = flows_pb2.GetFlowRequest(flow_id=flow_id)
+    for who in (SPORT, NOBODY):
+        missing = await failure(flows.GetFlow(get, metadata=who))
+        assert (missing.code, missing.reason) == (grpc.StatusCode.NOT_FOUND, "FLOW_NOT_FOUND")
+        for call in calls:
+            assert (await failure(call(who))).code == grpc.StatusCode.NOT_FOUND
+    assert (await flows.GetFlow(get, metadata=VIEWER)).flow.id == flow_id
+    for call in calls:
+        denied = await failure(call(VIEWER))
+        assert (denied.code, denied.reason) == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "AUTH_CLASS_DENIED",
+        )
+        assert denied.metadata == {"flowId": flow_id}
+    updated = await flows.UpdateFlow(label, metadata=NEWS)
+    assert updated.flow.label == "x"
+    await flows.DeleteFlow(flows_pb2.DeleteFlowRequest(flow_id=flow_id), metadata=NEWS)
+
+
+async def test_classes_a_caller_cannot_write_are_refused(server: Stubs) -> None:
+    refused = video_flow(tags={"auth_classes": "sport"})
+    denied = await failure(
+        server.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=refused), metadata=NEWS)
+    )
+    assert (denied.code, denied.reason) == (grpc.StatusCode.PERMISSION_DENIED, "AUTH_CLASS_DENIED")
+    flow_id = await new_flow(server, "news")
+    denied = await failure(
+        server.flows.SetFlowTag(
+            flows_pb2.SetFlowTagRequest(flow_id=flow_id, name="auth_classes", value=tag("sport")),
+            metadata=NEWS,
+        )
+    )
+    assert denied.reason == "AUTH_CLASS_DENIED"
+    moved = await server.flows.SetFlowTag(
+        flows_pb2.SetFlowTagRequest(
+            flow_id=flow_id, name="auth_classes", value=tag(["news", "sport"])
+        ),
+        metadata=NEWS,
+    )
+    assert list(moved.flow.tags["auth_classes"].list_value.values) == ["news", "sport"]
+    mine = video_flow(tags={"auth_classes": "news"})
+    await server.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=mine), metadata=NEWS)
+
+
+async def test_no_right_is_not_found_read_only_is_denied_on_sources(server: Stubs) -> None:
+    message = source(tags={"auth_classes": "news"})
+    await server.sources.CreateSource(
+        sources_pb2.CreateSourceRequest(source=message), metadata=ADMIN
+    )
+    sources = server.sources
+    label = sources_pb2.UpdateSourceRequest(
+        source=sources_pb2.Source(id=message.id, label="x"), update_mask=FieldMask(paths=["label"])
+    )
+    calls = [
+        lambda who: sources.UpdateSource(label, metadata=who),
+        lambda who: sources.SetSourceTag(
+            sources_pb2.SetSourceTagRequest(source_id=message.id, name="a", value=tag("b")),
+            metadata=who,
+        ),
+        lambda who: sources.DeleteSourceTag(
+            sources_pb2.DeleteSourceTagRequest(source_id=message.id, name="auth_classes"),
+            metadata=who,
+        ),
+        lambda who: sources.DeleteSource(
+            sources_pb2.DeleteSourceRequest(source_id=message.id), metadata=who
+        ),
+    ]
+    get = sources_pb2.GetSourceRequest(source_id=message.id)
+    missing = await failure(sources.GetSource(get, metadata=SPORT))
+    assert (missing.code, missing.reason) == (grpc.StatusCode.NOT_FOUND, "SOURCE_NOT_FOUND")
+    for call in calls:
+        assert (await failure(call(SPORT))).code == grpc.StatusCode.NOT_FOUND
+        denied = await failure(call(VIEWER))
+        assert (denied.code, denied.reason) == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "AUTH_CLASS_DENIED",
+        )
+    assert (await sources.GetSource(get, metadata=VIEWER)).source.id == message.id
+    assert (await sources.UpdateSource(label, metadata=NEWS)).source.label == "x"
+
+
+async def test_segments_and_storage_follow_their_flow(server: Stubs) -> None:
+    flow_id = await new_flow(server, "news")
+    post = external_post(new_id(), "[0:0_1:0)")
+    register = segments_pb2.RegisterSegmentsRequest(flow_id=flow_id, segments=[post])
+    done = await server.segments.RegisterSegments(register, metadata=NEWS)
+    assert done.registered_count == 1
+    listing = segments_pb2.ListSegmentsRequest(flow_id=flow_id)
+    allocation = storage_pb2.AllocateStorageRequest(flow_id=flow_id, limit=1)
+    deletion = segments_pb2.DeleteSegmentsRequest(flow_id=flow_id)
+    for who, code in (
+        (SPORT, grpc.StatusCode.NOT_FOUND),
+        (VIEWER, grpc.StatusCode.PERMISSION_DENIED),
+    ):
+        assert (
+            await failure(server.segments.RegisterSegments(register, metadata=who))
+        ).code == code
+        assert (await failure(server.segments.DeleteSegments(deletion, metadata=who))).code == code
+        allocated = server.storage.AllocateStorage(allocation, metadata=who)
+        assert (await failure(_drain(allocated))).code == code
+    # Hidden is as unknown: a listing of a Flow that does not exist is empty.
+    hidden = await server.segments.ListSegments(listing, metadata=SPORT)
+    assert list(hidden.segments) == []
+    streamed = server.segments.StreamSegments(
+        segments_pb2.StreamSegmentsRequest(flow_id=flow_id), metadata=SPORT
+    )
+    assert [message async for message in streamed] == []
+    seen = await server.segments.ListSegments(listing, metadata=VIEWER)
+    assert [segment.object_id for segment in seen.segments] == [post.object_id]
+
+
+async def _drain(call: Any) -> None:
+    async for _ in call:
+        pass
+
+
+async def test_reusing_an_object_needs_read_access_to_a_flow_using_it(server: Stubs) -> None:
+    news_flow = await new_flow(server, "news")
+    sport_flow = await new_flow(server, "sport")
+    news_object, sport_object = new_id(), new_id()
+    for flow_id, object_id, who in (
+        (news_flow, news_object, NEWS),
+        (sport_flow, sport_object, SPORT),
+    ):
+        post = external_post(object_id, "[0:0_1:0)")
+        response = await server.segments.RegisterSegments(
+            segments_pb2.RegisterSegmentsRequest(flow_id=flow_id, segments=[post]), metadata=who
+        )
+        assert response.registered_count == 1
+    # sport may not read news: the news Object is refused, its own is fine.
+    response = await server.segments.RegisterSegments(
+        segments_pb2.RegisterSegmentsRequest(
+            flow_id=sport_flow,
+            segments=[
+                external_post(news_object, "[1:0_2:0)", ts_offset="1:0"),
+                external_post(sport_object, "[2:0_3:0)", ts_offset="2:0"),
+            ],
+        ),
+        metadata=SPORT,
+    )
+    assert response.registered_count == 1
+    (refused,) = response.failed_segments
+    assert (refused.object_id, refused.error.reason) == (news_object, "AUTH_CLASS_DENIED")
+    # news reads sport: it may reuse the sport Object in a news Flow.
+    response = await server.segments.RegisterSegments(
+        segments_pb2.RegisterSegmentsRequest(
+            flow_id=news_flow,
+            segments=[external_post(sport_object, "[1:0_2:0)", ts_offset="1:0")],
+        ),
+        metadata=NEWS,
+    )
+    assert (response.registered_count, list(response.failed_segments)) == (1, [])
+
+
+async def test_rest_routes_follow_the_same_rules(server: Stubs) -> None:
+    flow_id = await new_flow(server, "news")
+    marker = unique_tag()
+    await new_flow(server, "news", tags={"t": marker})
+    open_id = await new_flow(server, None, tags={"t": marker})
+
+    def auth(who: Metadata) -> dict[str, str]:
+        return {"Authorization": who[0][1]}
+
+    async with httpx.AsyncClient(base_url=server.running.http_url) as http:
+        assert (await http.get(f"/flows/{flow_id}", headers=auth(SPORT))).status_code == 404
+        assert (await http.get(f"/flows/{flow_id}", headers=auth(VIEWER))).status_code == 200
+        label = await http.put(f"/flows/{flow_id}/label", json="x", headers=auth(VIEWER))
+        assert label.status_code == 403
+        assert label.json()["type"] == "AUTH_CLASS_DENIED"
+        tag_put = await http.put(f"/flows/{flow_id}/tags/a", json="b", headers=auth(SPORT))
+        assert tag_put.status_code == 404
+        assert (await http.delete(f"/flows/{flow_id}", headers=auth(VIEWER))).status_code == 403
+        listed = await http.get("/flows", params={"tag.t": marker}, headers=auth(SPORT))
+        assert [flow["id"] for flow in _items(listed.json())] == [open_id]
+        segments = await http.post(
+            f"/flows/{flow_id}/segments",
+            json={"object_id": new_id(), "timerange": "[0:0_1:0)",
+                  "get_urls": [{"url": "https://media.example/x", "label": "origin"}]},
+            headers=auth(SPORT),
+        )  # fmt: skip
+        assert segments.status_code == 404
+
+
+def _items(body: Any) -> list[dict[str, Any]]:
+    return body if isinstance(body, list) else body["data"]
+
+
+async def test_a_bad_auth_classes_file_refuses_to_start(tmp_path: Path, database_url: str) -> None:
+    path = tmp_path / "classes"
+    path.write_text("# ok\nnews news write\nnews sport admin\n")
+    with pytest.raises(AuthSetupError, match="line 3: the right must be read or write"):
+        async with own_server(
+            tmp_path / "data", database_url, jwt_secret=SECRET, auth_classes_file=path
+        ):
+            pass
+
+
+def test_the_cli_exits_2_naming_the_bad_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "classes"
+    path.write_text("news news\n")
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--data-dir", str(tmp_path), "--jwt-secret", SECRET,
+              "--auth-classes-file", str(path)])  # fmt: skip
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        f"tams-server: error: {path}, line 1: expected '<group> <class> read|write'\n"
+    )
