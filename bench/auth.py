@@ -1,0 +1,174 @@
+"""What authentication costs: an anonymous server against one that verifies tokens
+(HS256 ``--jwt-secret`` and a static API token from ``--tokens-file``), both in their
+own processes, measured in one run with the calls interleaved so that noise on this
+shared machine hits all alike.
+
+- unary ``FlowService/GetFlow`` latency: sequential calls on one channel per server,
+  medians and p90s, anonymous, with a JWT and with the static token;
+- throughput: 32 concurrent clients on one channel, each looping for a fixed time,
+  with the server's CPU per request (the figure that shows the cost on a machine whose
+  2 shared cores the Python load generator may saturate);
+- a 100-Segment REST page (``GET /flows/{id}/segments?limit=100``), anonymous and with
+  ``Authorization: Bearer``: the gateway forwards the header to its gRPC call, which
+  authenticates.
+
+Each authenticated figure is also reported as a ratio to the anonymous one (target:
+at most 1.05). Credentials are sent as the clients send them: ``authorization``
+metadata on every call. The verified-credentials cache answers all but the first
+call of each token, so this measures the hot path: one SHA-256 and one dict lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import statistics
+import tempfile
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import grpc
+
+from bench._common import Metadata, flow_with_segments, report, server_process
+from bench._measure import (
+    CLIENTS,
+    Call,
+    Http,
+    Load,
+    Target,
+    http_base_url,
+    latency,
+    load_for,
+    percentile,
+)  # fmt: skip
+from tams.v1 import flows_pb2, flows_pb2_grpc
+from tams_server.auth.minting import mint_token
+
+SEGMENTS = 200
+PAGE = 100
+SECRET = "bench-secret-of-at-least-thirty-two-bytes"
+STATIC_TOKEN = "bench-static-api-token"
+SCOPES = ("tams-api/read", "tams-api/write")
+
+
+@dataclass(frozen=True)
+class Side:
+    """One server as a caller sees it: its channel, pid, REST base URL, a Flow with
+    Segments on it, and the ``authorization`` header its callers send (None: none)."""
+
+    name: str
+    channel: grpc.aio.Channel
+    pid: int
+    http_url: str
+    flow_id: str
+    authorization: str | None
+
+    @property
+    def metadata(self) -> Metadata:
+        return (("authorization", self.authorization),) if self.authorization else ()
+
+
+async def _side(
+    stack: AsyncExitStack, name: str, database_url: str | None, env: dict[str, str],
+    authorization: str | None,
+) -> Side:  # fmt: skip
+    """A server started with ``env`` (closed with ``stack``), with a Flow of its own."""
+    target, pid = await stack.enter_async_context(server_process(database_url, env=env))
+    channel = await stack.enter_async_context(grpc.aio.insecure_channel(target))
+    metadata: Metadata = (("authorization", authorization),) if authorization else ()
+    flow_id = await flow_with_segments(channel, SEGMENTS, metadata)
+    return Side(name, channel, pid, http_base_url(pid, target), flow_id, authorization)
+
+
+def _get_flow(name: str, side: Side) -> Target:
+    stub = flows_pb2_grpc.FlowServiceStub(side.channel)
+    request = flows_pb2.GetFlowRequest(flow_id=side.flow_id)
+    metadata = side.metadata
+
+    async def call() -> None:
+        await stub.GetFlow(request, metadata=metadata)
+
+    async def connect(stack: AsyncExitStack) -> Call:
+        return call  # one channel for every client
+
+    return Target(name, connect)
+
+
+def _rest_page(name: str, side: Side) -> Target:
+    path = f"/flows/{side.flow_id}/segments?limit={PAGE}&accept_get_urls="
+
+    async def connect(stack: AsyncExitStack) -> Call:
+        http = await Http.connect(side.http_url)
+        stack.push_async_callback(http.close)
+
+        async def call() -> None:
+            await http.get(path, authorization=side.authorization)
+
+        return call
+
+    return Target(name, connect)
+
+
+def _report_latency(
+    times: dict[str, list[float]], engine: str, repeats: int, anonymous: str, authed: Sequence[str]
+) -> None:
+    medians = {name: statistics.median(samples) for name, samples in times.items()}
+    for name, samples in times.items():
+        report(f"{name}_median_ms", medians[name] * 1000, "ms", engine=engine, repeats=repeats)
+        report(f"{name}_p90_ms", percentile(samples, 0.9) * 1000, "ms", engine=engine,
+               repeats=repeats)  # fmt: skip
+    for name in authed:
+        report(f"{name}_over_{anonymous}_median", medians[name] / medians[anonymous], "ratio",
+               engine=engine, target="<= 1.05")  # fmt: skip
+
+
+async def run(*, quick: bool, database_url: str | None) -> None:
+    repeats = 100 if quick else 600
+    seconds, rounds = (2.0, 1) if quick else (5.0, 3)
+    engine = "postgresql" if database_url else "sqlite"
+    jwt = mint_token(SECRET, subject="bench", scopes=SCOPES, ttl_s=3600)
+    with tempfile.TemporaryDirectory(prefix="tams-bench-auth-") as tmp:
+        tokens = Path(tmp) / "tokens.txt"
+        digest = hashlib.sha256(STATIC_TOKEN.encode()).hexdigest()
+        tokens.write_text(f"{digest} robot {' '.join(SCOPES)}\n")
+        authed_env = {"TAMS_JWT_SECRET": SECRET, "TAMS_TOKENS_FILE": str(tokens)}
+        async with AsyncExitStack() as stack:
+            anonymous = await _side(stack, "anonymous", database_url, {}, None)
+            with_jwt = await _side(stack, "jwt", database_url, authed_env, f"Bearer {jwt}")
+            static = replace(with_jwt, name="static", authorization=f"Bearer {STATIC_TOKEN}")
+            grpc_targets = [_get_flow(f"{side.name}_get_flow", side)
+                            for side in (anonymous, with_jwt, static)]  # fmt: skip
+            rest_targets = [_rest_page(f"{side.name}_rest_list_{PAGE}", side)
+                            for side in (anonymous, with_jwt)]  # fmt: skip
+            times = await latency([*grpc_targets, *rest_targets], repeats)
+            _report_latency({name: times[name] for name in (t.name for t in grpc_targets)},
+                            engine, repeats, "anonymous_get_flow",
+                            ["jwt_get_flow", "static_get_flow"])  # fmt: skip
+            _report_latency({name: times[name] for name in (t.name for t in rest_targets)},
+                            engine, repeats, f"anonymous_rest_list_{PAGE}",
+                            [f"jwt_rest_list_{PAGE}"])  # fmt: skip
+
+            pids = {"anonymous": anonymous.pid, "jwt": with_jwt.pid, "static": with_jwt.pid}
+            loads = {target.name: Load() for target in grpc_targets}
+            for _ in range(rounds):  # interleaved, as above
+                for target, side in zip(grpc_targets, ("anonymous", "jwt", "static"), strict=True):
+                    await load_for(target, seconds, {"server": pids[side]}, loads[target.name])
+            _report_load(loads, engine)
+
+
+def _report_load(loads: dict[str, Load], engine: str) -> None:
+    rates = {name: load.requests / load.wall_s for name, load in loads.items()}
+    cpu = {name: load.process_cpu_s["server"] / load.requests for name, load in loads.items()}
+    for name, load in loads.items():
+        report(f"{name}_per_s", rates[name], "requests/s", engine=engine, clients=CLIENTS,
+               seconds=round(load.wall_s, 1),
+               client_cpu_cores=round(load.client_cpu_s / load.wall_s, 2),
+               server_cpu_cores=round(load.process_cpu_s["server"] / load.wall_s, 2))  # fmt: skip
+        report(f"{name}_server_cpu_ms_per_request", cpu[name] * 1000, "ms", engine=engine)
+    base = "anonymous_get_flow"
+    for name in loads.keys() - {base}:
+        report(f"{base}_over_{name}_per_s", rates[base] / rates[name], "ratio", engine=engine,
+               target="<= 1.05")  # fmt: skip
+        report(f"{name}_over_{base}_server_cpu_per_request", cpu[name] / cpu[base], "ratio",
+               engine=engine, target="<= 1.05")  # fmt: skip
