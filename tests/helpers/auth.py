@@ -126,13 +126,13 @@ def credential_files(folder: Path) -> tuple[Path, Path]:
 
 
 @asynccontextmanager
-async def secret_server(folder: Path, database_url: str) -> AsyncIterator[Stubs]:
+async def secret_server(folder: Path, database_url: str, **settings: Any) -> AsyncIterator[Stubs]:
     """A server taking HS256 tokens (SECRET, ISSUER, AUDIENCE), STATIC_TOKEN and
-    BASIC_USER."""
+    BASIC_USER, with the other Config ``settings`` given."""
     tokens, users = credential_files(folder)
     async with own_server(
         folder / "data", database_url, jwt_secret=SECRET, jwt_issuer=ISSUER,
-        jwt_audience=AUDIENCE, tokens_file=tokens, basic_users_file=users,
+        jwt_audience=AUDIENCE, tokens_file=tokens, basic_users_file=users, **settings,
     ) as stubs:  # fmt: skip
         yield stubs
 
