@@ -7,7 +7,7 @@ import asyncio
 import importlib
 import logging
 
-BENCHMARKS = ("flows", "gateway", "segments", "storage")
+BENCHMARKS = ("auth", "flows", "gateway", "segments", "storage")
 
 
 def main() -> None:

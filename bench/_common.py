@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import grpc
 
-from tams.v1 import common_pb2, flows_pb2, flows_pb2_grpc
+from tams.v1 import common_pb2, flows_pb2, flows_pb2_grpc, segments_pb2, segments_pb2_grpc
 from tams_server.app import RunningServer, serve
 from tams_server.config import Config
 
@@ -42,10 +43,14 @@ async def server(
 
 @asynccontextmanager
 async def server_process(
-    database_url: str | None, *, storage: tuple[str, ...] = ()
+    database_url: str | None,
+    *,
+    storage: tuple[str, ...] = (),
+    env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[tuple[str, int]]:
     """``tams-server serve`` in a child process, so that the client's work does not
-    count as the server's: (target, pid)."""
+    count as the server's: (target, pid). ``env`` is added to its environment
+    (``TAMS_*`` settings: secrets stay off the command line)."""
     with tempfile.TemporaryDirectory(prefix="tams-bench-") as tmp:
         args = ["-m", "tams_server", "serve", "--grpc-port", "0", "--http-port", "0",
                 "--data-dir", tmp, "--log-level", "WARNING"]  # fmt: skip
@@ -54,8 +59,9 @@ async def server_process(
         for spec in storage:
             args += ["--storage", spec]
         process = await asyncio.create_subprocess_exec(
-            sys.executable, *args, stdout=asyncio.subprocess.PIPE
-        )
+            sys.executable, *args, stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, **(env or {})},
+        )  # fmt: skip
         assert process.stdout is not None
         line = (await process.stdout.readline()).decode()
         try:
@@ -65,8 +71,12 @@ async def server_process(
             await process.wait()
 
 
-async def video_flow(channel: grpc.aio.Channel) -> str:
-    """A new video Flow (container video/mp2t) for a benchmark's Segments; its id."""
+Metadata = tuple[tuple[str, str], ...]
+
+
+async def video_flow(channel: grpc.aio.Channel, metadata: Metadata = ()) -> str:
+    """A new video Flow (container video/mp2t) for a benchmark's Segments; its id.
+    ``metadata`` goes with the call (credentials, on a server that wants them)."""
     flow = flows_pb2.Flow(
         id=str(uuid.uuid4()), source_id=str(uuid.uuid4()), format="urn:x-nmos:format:video",
         codec="video/h264", container="video/mp2t",
@@ -74,5 +84,37 @@ async def video_flow(channel: grpc.aio.Channel) -> str:
             frame_width=1920, frame_height=1080, frame_rate=common_pb2.Rational(numerator=25)
         ),
     )  # fmt: skip
-    await flows_pb2_grpc.FlowServiceStub(channel).CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
+    await flows_pb2_grpc.FlowServiceStub(channel).CreateFlow(
+        flows_pb2.CreateFlowRequest(flow=flow), metadata=metadata
+    )
     return flow.id
+
+
+SEGMENT_NS = 1_920_000_000  # 1.92 s: 48 frames at 25 Hz
+
+
+def _posts(run: str, count: int) -> Iterator[segments_pb2.SegmentPost]:
+    """Segments of external Objects (an uncontrolled URL each): no upload needed."""
+    for i in range(count):
+        start, end = i * SEGMENT_NS, (i + 1) * SEGMENT_NS
+        object_id = f"gw-{run}-{i:05d}"
+        yield segments_pb2.SegmentPost(
+            object_id=object_id,
+            timerange=f"[{start // 10**9}:{start % 10**9}_{end // 10**9}:{end % 10**9})",
+            get_urls=[
+                segments_pb2.UncontrolledUrl(url=f"https://media.example/{object_id}", label="cdn")
+            ],
+        )
+
+
+async def flow_with_segments(channel: grpc.aio.Channel, count: int, metadata: Metadata = ()) -> str:
+    """A new video Flow with ``count`` Segments of external Objects; its id."""
+    flow_id = await video_flow(channel, metadata)
+    response = await segments_pb2_grpc.SegmentServiceStub(channel).RegisterSegments(
+        segments_pb2.RegisterSegmentsRequest(
+            flow_id=flow_id, segments=list(_posts(uuid.uuid4().hex[:8], count))
+        ),
+        metadata=metadata,
+    )
+    assert response.registered_count == count, response.failed_segments[:2]
+    return flow_id

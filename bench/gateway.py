@@ -11,29 +11,31 @@ page_size 100), the server in its own process.
   Python client may be the bottleneck: read ``client_cpu_cores``; ``server`` is the
   tams-server process, PostgreSQL's own CPU is not counted);
 - the gateway alone (``tams-server gateway``) in a third process, against the server.
-
-The HTTP client is a minimal one on asyncio streams: httpx spends more CPU per request
-than the gateway does (about 2.5 ms here), which would measure the client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import re
 import statistics
 import sys
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import grpc
 
-from bench._common import report, server_process, video_flow
+from bench._common import flow_with_segments, report, server_process
+from bench._measure import (
+    CLIENTS,
+    Call,
+    Http,
+    Load,
+    Target,
+    http_base_url,
+    latency,
+    load_for,
+    percentile,
+)  # fmt: skip
 from tams.v1 import (
     objects_pb2,
     segments_pb2,
@@ -42,81 +44,6 @@ from tams.v1 import (
 
 SEGMENTS = 1_000
 PAGE = 100
-CLIENTS = 32
-SEGMENT_NS = 1_920_000_000  # 1.92 s: 48 frames at 25 Hz
-
-Call = Callable[[], Awaitable[None]]
-
-
-class Http:
-    """One keep-alive HTTP/1.1 connection: GET, check for 200, read Content-Length
-    bytes. Enough for the gateway's JSON answers, and cheap."""
-
-    _LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.IGNORECASE)
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader, self._writer = reader, writer
-
-    @classmethod
-    async def connect(cls, base_url: str) -> Http:
-        """A connection to ``http://host:port``."""
-        host, port = base_url.removeprefix("http://").rsplit(":", 1)
-        return cls(*await asyncio.open_connection(host, int(port)))
-
-    async def get(self, path: str) -> bytes:
-        """The body of ``GET path``; an error unless the status is 200."""
-        self._writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
-        head = await self._reader.readuntil(b"\r\n\r\n")
-        length = self._LENGTH.search(head)
-        if not head.startswith(b"HTTP/1.1 200 ") or length is None:
-            raise RuntimeError(f"unexpected answer: {head[:200]!r}")
-        return await self._reader.readexactly(int(length.group(1)))
-
-    async def close(self) -> None:
-        self._writer.close()
-        await self._writer.wait_closed()
-
-
-@dataclass(frozen=True)
-class Target:
-    """One way to ask for the page: a name and a call factory (one call per client;
-    its connection, if it has one of its own, closes with the stack)."""
-
-    name: str
-    connect: Callable[[AsyncExitStack], Awaitable[Call]]
-
-
-def _cpu_s(pid: int) -> float:
-    """CPU seconds (user and system) a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _listening_ports(pid: int) -> set[int]:
-    """The TCP ports a process listens on (Linux /proc)."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            link = os.readlink(fd)
-        except OSError:  # closed meanwhile
-            continue
-        if link.startswith("socket:["):
-            inodes.add(link[8:-1])
-    ports = set()
-    for table in ("tcp", "tcp6"):
-        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
-
-
-def _http_url(pid: int, grpc_target: str) -> str:
-    """The base URL of the server's HTTP side: its listening port that is not gRPC's
-    (``server_process`` reports only the gRPC target)."""
-    ports = _listening_ports(pid) - {int(grpc_target.rsplit(":", 1)[1])}
-    assert len(ports) == 1, ports
-    return f"http://127.0.0.1:{ports.pop()}"
 
 
 @asynccontextmanager
@@ -134,31 +61,6 @@ async def _gateway_process(grpc_target: str) -> AsyncIterator[tuple[str, int]]:
     finally:
         process.terminate()
         await process.wait()
-
-
-def _posts(run: str) -> Iterator[segments_pb2.SegmentPost]:
-    """Segments of external Objects (an uncontrolled URL each): no upload needed."""
-    for i in range(SEGMENTS):
-        start, end = i * SEGMENT_NS, (i + 1) * SEGMENT_NS
-        object_id = f"gw-{run}-{i:05d}"
-        yield segments_pb2.SegmentPost(
-            object_id=object_id,
-            timerange=f"[{start // 10**9}:{start % 10**9}_{end // 10**9}:{end % 10**9})",
-            get_urls=[
-                segments_pb2.UncontrolledUrl(url=f"https://media.example/{object_id}", label="cdn")
-            ],
-        )
-
-
-async def _flow_with_segments(channel: grpc.aio.Channel) -> str:
-    flow_id = await video_flow(channel)
-    response = await segments_pb2_grpc.SegmentServiceStub(channel).RegisterSegments(
-        segments_pb2.RegisterSegmentsRequest(
-            flow_id=flow_id, segments=list(_posts(uuid.uuid4().hex[:8]))
-        )
-    )
-    assert response.registered_count == SEGMENTS, response.failed_segments[:2]
-    return flow_id
 
 
 def _grpc_target(
@@ -198,63 +100,6 @@ def _rest_target(name: str, base_url: str, flow_id: str, *, urls: bool) -> Targe
     return Target(name, connect)
 
 
-def _percentile(samples: Sequence[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-async def _latency(targets: Sequence[Target], repeats: int) -> dict[str, list[float]]:
-    """Seconds of each request, ``repeats`` rounds of one request per target."""
-    times: dict[str, list[float]] = {target.name: [] for target in targets}
-    async with AsyncExitStack() as stack:
-        calls = [await target.connect(stack) for target in targets]
-        for _ in range(10):  # warm-up
-            for call in calls:
-                await call()
-        for _ in range(repeats):
-            for target, call in zip(targets, calls, strict=True):
-                t0 = time.perf_counter()
-                await call()
-                times[target.name].append(time.perf_counter() - t0)
-    return times
-
-
-@dataclass
-class Load:
-    """What a throughput run did and cost."""
-
-    requests: int = 0
-    wall_s: float = 0.0
-    client_cpu_s: float = 0.0
-    process_cpu_s: dict[str, float] = field(default_factory=dict)
-
-
-async def _load(target: Target, seconds: float, processes: dict[str, int], load: Load) -> None:
-    """``CLIENTS`` concurrent clients asking for the page for ``seconds``; adds to
-    ``load``. Connections are opened afresh (the server drops idle ones after 5 s)."""
-    counts = [0] * CLIENTS
-    async with AsyncExitStack() as stack:
-        calls = [await target.connect(stack) for _ in range(CLIENTS)]
-        await asyncio.gather(*(call() for call in calls))  # warm-up
-        cpu_before = {name: _cpu_s(pid) for name, pid in processes.items()}
-        client_before = time.process_time()
-        t0 = time.perf_counter()
-        stop_at = t0 + seconds
-
-        async def client(index: int, call: Call) -> None:
-            while time.perf_counter() < stop_at:
-                await call()
-                counts[index] += 1
-
-        await asyncio.gather(*(client(i, call) for i, call in enumerate(calls)))
-        load.wall_s += time.perf_counter() - t0
-        load.client_cpu_s += time.process_time() - client_before
-        for name, pid in processes.items():
-            spent = _cpu_s(pid) - cpu_before[name]
-            load.process_cpu_s[name] = load.process_cpu_s.get(name, 0.0) + spent
-    load.requests += sum(counts)
-
-
 async def run(*, quick: bool, database_url: str | None) -> None:
     repeats = 50 if quick else 300
     seconds, rounds = (2.0, 1) if quick else (5.0, 3)
@@ -264,13 +109,13 @@ async def run(*, quick: bool, database_url: str | None) -> None:
         _gateway_process(target) as (alone_url, alone_pid),
         grpc.aio.insecure_channel(target) as channel,
     ):
-        flow_id = await _flow_with_segments(channel)
+        flow_id = await flow_with_segments(channel, SEGMENTS)
         stub = segments_pb2_grpc.SegmentServiceStub(channel)
-        http_url = _http_url(pid, target)
+        http_url = http_base_url(pid, target)
         rest = _rest_target("rest", http_url, flow_id, urls=False)
         grpc_ = _grpc_target("grpc", stub, flow_id, urls=False)
         alone = _rest_target("gateway_alone", alone_url, flow_id, urls=False)
-        times = await _latency(
+        times = await latency(
             [
                 rest, grpc_, alone,
                 _rest_target("rest_urls", http_url, flow_id, urls=True),
@@ -283,7 +128,7 @@ async def run(*, quick: bool, database_url: str | None) -> None:
             extra = {"get_urls": "one each" if name.endswith("_urls") else "none"}
             report(f"{name}_list_{PAGE}_median_ms", medians[name] * 1000, "ms", engine=engine,
                    repeats=repeats, **extra)  # fmt: skip
-            report(f"{name}_list_{PAGE}_p90_ms", _percentile(samples, 0.9) * 1000, "ms",
+            report(f"{name}_list_{PAGE}_p90_ms", percentile(samples, 0.9) * 1000, "ms",
                    engine=engine, repeats=repeats, **extra)  # fmt: skip
         report("rest_over_grpc_median", medians["rest"] / medians["grpc"], "ratio",
                engine=engine, get_urls="none", target="<= 3")  # fmt: skip
@@ -295,7 +140,7 @@ async def run(*, quick: bool, database_url: str | None) -> None:
         loads = {way.name: Load() for way, _ in plan}
         for _ in range(rounds):  # interleaved, as above
             for way, processes in plan:
-                await _load(way, seconds, processes, loads[way.name])
+                await load_for(way, seconds, processes, loads[way.name])
         rates = {name: load.requests / load.wall_s for name, load in loads.items()}
         for name, load in loads.items():
             spent = load.process_cpu_s

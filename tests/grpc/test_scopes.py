@@ -6,23 +6,26 @@ a call without credentials is UNAUTHENTICATED. The callers hold real tokens."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import grpc
 import pytest
 from google.protobuf.descriptor import MethodDescriptor
-from google.protobuf.message import Message
-from google.protobuf.message_factory import GetMessageClass
 
-from helpers.principals import ADMIN, ALL_SCOPES, Metadata, ScopeServer, scope_server
+from helpers.principals import ADMIN, ALL_SCOPES, ScopeServer, scope_server
+from helpers.rpc_table import (
+    METHODS,
+    SERVED_METHODS,
+    call,
+    code_of,
+    path_of,
+    served,
+    the_scope_of,
+)
 from helpers.status import failure
 from tams.v1 import options_pb2
-from tams_server.app import IMPLEMENTED_SERVICES
-from tams_server.auth.scopes import SCOPE_NAMES, required_scope, tams_services
+from tams_server.auth.scopes import SCOPE_NAMES, required_scope
 
-METHODS = [method for service in tams_services() for method in service.methods]
 # Those that need a scope (the others take any authenticated caller: no scope is wrong).
 SCOPED_METHODS = [
     method
@@ -38,62 +41,6 @@ async def server(
 ) -> AsyncIterator[ScopeServer]:
     async with scope_server(tmp_path_factory.mktemp("scopes"), database_url) as running:
         yield running
-
-
-def path_of(method: MethodDescriptor) -> str:
-    return f"/{method.containing_service.full_name}/{method.name}"
-
-
-def unknown_ids(message: Message) -> Message:
-    """``message`` with every id field (``id``, ``*_id``) naming nothing that exists."""
-    for field in message.DESCRIPTOR.fields:
-        named_id = field.name == "id" or field.name.endswith("_id")
-        if named_id and field.type == field.TYPE_STRING and not field.is_repeated:
-            setattr(message, field.name, str(uuid.uuid4()))
-    return message
-
-
-async def call(channel: grpc.aio.Channel, method: MethodDescriptor, metadata: Metadata) -> None:
-    """Make the RPC ``method`` with ids that exist nowhere, reading every answer."""
-    request = unknown_ids(GetMessageClass(method.input_type)())
-    response = GetMessageClass(method.output_type)
-    kinds: dict[tuple[bool, bool], Any] = {
-        (False, False): channel.unary_unary,
-        (False, True): channel.unary_stream,
-        (True, False): channel.stream_unary,
-    }
-    callable_ = kinds[method.client_streaming, method.server_streaming](
-        path_of(method),
-        request_serializer=lambda message: message.SerializeToString(),
-        response_deserializer=response.FromString,
-    )
-    argument = iter([request]) if method.client_streaming else request
-    answer = callable_(argument, metadata=metadata)
-    if method.server_streaming:
-        async for _ in answer:
-            pass
-    else:
-        await answer
-
-
-async def code_of(
-    channel: grpc.aio.Channel, method: MethodDescriptor, metadata: Metadata
-) -> grpc.StatusCode:
-    try:
-        await call(channel, method, metadata)
-    except grpc.aio.AioRpcError as error:
-        return error.code()
-    return grpc.StatusCode.OK
-
-
-def served(method: MethodDescriptor) -> bool:
-    return method.containing_service.full_name in IMPLEMENTED_SERVICES
-
-
-def the_scope_of(method: MethodDescriptor) -> frozenset[str]:
-    """The one scope the RPC declares (none for any authenticated caller)."""
-    name = SCOPE_NAMES.get(required_scope(path_of(method)))
-    return frozenset({name} if name else ())
 
 
 @pytest.mark.parametrize("method", SCOPED_METHODS, ids=path_of)
@@ -137,7 +84,7 @@ async def test_the_scope_alone_and_admin_pass_the_check(
         assert code == grpc.StatusCode.UNIMPLEMENTED
 
 
-@pytest.mark.parametrize("method", [m for m in METHODS if served(m)], ids=path_of)
+@pytest.mark.parametrize("method", SERVED_METHODS, ids=path_of)
 async def test_no_credentials_are_unauthenticated(
     server: ScopeServer, method: MethodDescriptor
 ) -> None:

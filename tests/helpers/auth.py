@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +44,19 @@ def claims(**overrides: Any) -> dict[str, Any]:
 def hs256(secret: str = SECRET, **overrides: Any) -> str:
     """An HS256 token."""
     return jwt.encode(claims(**overrides), secret, algorithm="HS256")
+
+
+OTHER_SECRET = "another-secret-of-at-least-thirty-two-bytes"
+
+# Each kind of token a server with SECRET, ISSUER and AUDIENCE refuses although it is a
+# well-formed JWT, and the reason it gives: made when called (times are relative to now).
+BAD_TOKENS: dict[str, tuple[Callable[[], str], str]] = {
+    "expired": (lambda: hs256(exp=int(time.time()) - 60), "TOKEN_EXPIRED"),
+    "not-yet-valid": (lambda: hs256(nbf=int(time.time()) + 600), "TOKEN_NOT_YET_VALID"),
+    "wrong-signature": (lambda: hs256(OTHER_SECRET), "TOKEN_INVALID"),
+    "wrong-issuer": (lambda: hs256(iss="https://elsewhere.test"), "TOKEN_ISSUER_MISMATCH"),
+    "wrong-audience": (lambda: hs256(aud="another-service"), "TOKEN_AUDIENCE_MISMATCH"),
+}
 
 
 def bearer(token: str) -> tuple[tuple[str, str]]:
@@ -113,13 +126,13 @@ def credential_files(folder: Path) -> tuple[Path, Path]:
 
 
 @asynccontextmanager
-async def secret_server(folder: Path, database_url: str) -> AsyncIterator[Stubs]:
+async def secret_server(folder: Path, database_url: str, **settings: Any) -> AsyncIterator[Stubs]:
     """A server taking HS256 tokens (SECRET, ISSUER, AUDIENCE), STATIC_TOKEN and
-    BASIC_USER."""
+    BASIC_USER, with the other Config ``settings`` given."""
     tokens, users = credential_files(folder)
     async with own_server(
         folder / "data", database_url, jwt_secret=SECRET, jwt_issuer=ISSUER,
-        jwt_audience=AUDIENCE, tokens_file=tokens, basic_users_file=users,
+        jwt_audience=AUDIENCE, tokens_file=tokens, basic_users_file=users, **settings,
     ) as stubs:  # fmt: skip
         yield stubs
 

@@ -149,6 +149,16 @@ async def test_the_subject_is_who_did_it(http: httpx.AsyncClient) -> None:
     assert (stored["created_by"], stored["updated_by"]) == ("alice", "alice")
 
 
+async def test_storage_allocation_forwards_the_credentials(http: httpx.AsyncClient) -> None:
+    # Its call is response-streaming: the gateway forwards the header on those too.
+    headers = {"Authorization": f"Bearer {hs256()}"}
+    flow = _flow_json()
+    assert (await http.put(f"/flows/{flow['id']}", json=flow, headers=headers)).status_code == 201
+    for path, body in (("storage", {"limit": 2}), ("storage/batch", {"requests": [{"limit": 1}]})):
+        allocated = await http.post(f"/flows/{flow['id']}/{path}", json=body, headers=headers)
+        assert allocated.status_code in (200, 201), allocated.text
+
+
 async def test_basic_is_not_challenged_where_it_is_off(
     tmp_path_factory: pytest.TempPathFactory, database_url: str
 ) -> None:

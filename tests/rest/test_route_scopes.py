@@ -6,93 +6,14 @@ nowhere; the scope alone and admin pass the check."""
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
-import httpx
 import pytest
-from starlette.routing import Mount, Route
 
 from helpers.principals import ADMIN, ALL_SCOPES, ScopeServer, scope_server
+from helpers.route_table import API_CASES, CASES, GATEWAY_LOCAL, request
 from tams.v1 import options_pb2
 from tams_server.auth.scopes import SCOPE_NAMES, required_scope
-from tams_server.gateway.app import gateway_routes
-
-# Routes the gateway answers itself, with no call: the root listing and the docs.
-GATEWAY_LOCAL = {"/", "/openapi.json", "/docs", "/redoc", "/docs/static"}
-
-UNKNOWN = str(uuid.uuid4())
-FLOW = {
-    "source_id": str(uuid.uuid4()), "format": "urn:x-nmos:format:data", "codec": "text/plain",
-    "container": "application/json", "essence_parameters": {},
-}  # fmt: skip
-SOURCE = {"id": str(uuid.uuid4()), "format": "urn:x-nmos:format:data"}
-# What a request needs for the gateway to make its call (body, query), by route.
-REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
-    ("POST", "/service"): {"json": {"name": "scoped"}},
-    ("POST", "/service/profiles/{profile_id}"): {
-        "json": {
-            "flow_metadata": {key: FLOW[key] for key in ("format", "codec", "essence_parameters")}
-        }
-    },
-    ("POST", "/sources"): {"json": SOURCE},
-    ("POST", "/sources/batch"): {"json": {"sources": [SOURCE]}},
-    ("POST", "/flows/batch"): {"json": {"flows": [{**FLOW, "id": str(uuid.uuid4())}]}},
-    ("PUT", "/flows/{flow_id}"): {"json": FLOW},
-    ("PUT", "/flows/{id}/label"): {"json": "label"},
-    ("PUT", "/flows/{id}/description"): {"json": "description"},
-    ("PUT", "/flows/{id}/read_only"): {"json": False},
-    ("PUT", "/flows/{id}/max_bit_rate"): {"json": 1},
-    ("PUT", "/flows/{id}/avg_bit_rate"): {"json": 1},
-    ("PUT", "/flows/{id}/flow_collection"): {"json": []},
-    ("PUT", "/sources/{id}/label"): {"json": "label"},
-    ("PUT", "/sources/{id}/description"): {"json": "description"},
-    ("PUT", "/flows/{id}/tags/{name}"): {"json": "value"},
-    ("PUT", "/sources/{id}/tags/{name}"): {"json": "value"},
-    ("POST", "/flows/{flow_id}/segments"): {
-        "json": {"object_id": "an-object", "timerange": "[0:0_1:0)"}
-    },
-    ("POST", "/flows/{flow_id}/storage"): {"json": {"limit": 1}},
-    ("POST", "/flows/{flow_id}/storage/batch"): {"json": {"requests": [{"limit": 1}]}},
-    ("POST", "/objects/{object_id:path}/instances"): {
-        "json": {"url": "https://example.com/copy", "label": "copy"}
-    },
-    ("DELETE", "/objects/{object_id:path}/instances"): {"params": {"label": "copy"}},
-}
-
-
-def route_cases() -> list[tuple[str, str]]:
-    """(HTTP method, path template) of every route the gateway serves."""
-    cases = []
-    for route in gateway_routes():
-        if isinstance(route, Route):
-            cases += [(method, route.path) for method in sorted(route.methods or ())]
-        else:
-            assert isinstance(route, Mount), route
-            cases.append(("GET", route.path))
-    return cases
-
-
-CASES = route_cases()
-API_CASES = [case for case in CASES if case[1] not in GATEWAY_LOCAL]
-
-
-def concrete(template: str) -> str:
-    """The path with ids that exist nowhere (an object id with a slash)."""
-
-    def fill(match: re.Match[str]) -> str:
-        return {"name": "a-tag", "object_id": "an/object"}.get(match[1], UNKNOWN)
-
-    return re.sub(r"\{(\w+)(?::\w+)?\}", fill, template)
-
-
-async def request(base_url: str, case: tuple[str, str]) -> httpx.Response:
-    method, template = case
-    extra = REQUESTS.get(case if method != "HEAD" else ("GET", template), {})
-    async with httpx.AsyncClient(base_url=base_url) as client:
-        return await client.request(method, concrete(template), **extra)
 
 
 @pytest.fixture(scope="module")

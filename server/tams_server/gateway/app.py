@@ -15,7 +15,11 @@ from starlette.routing import BaseRoute
 
 from tams.v1 import common_pb2
 from tams_server.gateway.body import MAX_BODY_BYTES, BodyTooLarge
-from tams_server.gateway.credentials import CredentialsInterceptor, ForwardCredentials
+from tams_server.gateway.credentials import (
+    CredentialsInterceptor,
+    ForwardCredentials,
+    StreamCredentialsInterceptor,
+)
 from tams_server.gateway.docs import docs_routes
 from tams_server.gateway.errors import error_response, http_error_response, rpc_error_response
 from tams_server.gateway.paging import SPEC_LISTS, ListShape
@@ -102,7 +106,10 @@ def gateway_channel(
     """The gateway's channel to the server at ``target`` (secure with ``credentials``):
     each call carries the credentials of the REST request it serves
     (``gateway.credentials``)."""
-    interceptors = [CredentialsInterceptor()]
+    interceptors: list[grpc.aio.ClientInterceptor] = [
+        CredentialsInterceptor(),
+        StreamCredentialsInterceptor(),
+    ]
     if credentials is None:
         return grpc.aio.insecure_channel(target, interceptors=interceptors)
     return grpc.aio.secure_channel(target, credentials, interceptors=interceptors)

@@ -56,8 +56,23 @@ class ForwardCredentials:
             _forwarded.reset(token)
 
 
+def _with_credentials(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+    """``details`` carrying the current request's credentials, if it has any."""
+    value = _forwarded.get()
+    if value is None:
+        return details
+    metadata = grpc.aio.Metadata(*(details.metadata or ()))
+    metadata["authorization"] = value
+    return grpc.aio.ClientCallDetails(
+        details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
+    )
+
+
+# A channel files each interceptor under one kind of call only: one class per kind the
+# gateway makes (unary, and response-streaming for storage allocation).
 class CredentialsInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
-    """On the gateway's channel: adds the current request's credentials to its call."""
+    """On the gateway's channel: adds the current request's credentials to its unary
+    calls."""
 
     async def intercept_unary_unary(
         self,
@@ -65,13 +80,17 @@ class CredentialsInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
         client_call_details: grpc.aio.ClientCallDetails,
         request: Any,
     ) -> Any:
-        value = _forwarded.get()
-        if value is None:
-            return await continuation(client_call_details, request)
-        details = client_call_details
-        metadata = grpc.aio.Metadata(*(details.metadata or ()))
-        metadata["authorization"] = value
-        forwarded = grpc.aio.ClientCallDetails(
-            details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
-        )
-        return await continuation(forwarded, request)
+        return await continuation(_with_credentials(client_call_details), request)
+
+
+class StreamCredentialsInterceptor(grpc.aio.UnaryStreamClientInterceptor):
+    """On the gateway's channel: adds the current request's credentials to its
+    response-streaming calls."""
+
+    async def intercept_unary_stream(
+        self,
+        continuation: Callable[[grpc.aio.ClientCallDetails, Any], Any],
+        client_call_details: grpc.aio.ClientCallDetails,
+        request: Any,
+    ) -> Any:
+        return await continuation(_with_credentials(client_call_details), request)
