@@ -231,7 +231,11 @@ async def serve(
                 stack, "object-janitor",
                 ObjectJanitor(
                     UnusedObjects(ObjectRecordStore(database), urls, backends),
-                    _multipart_uploads(database, config, backends, multipart),
+                    _multipart_uploads(
+                        database, config, backends, multipart,
+                        FlowStore(database, tokens, inline_delete_limit=config.inline_delete_limit),
+                        classes,
+                    ),
                     interval_s=config.janitor_interval_s,
                 ),
             )  # fmt: skip
@@ -366,7 +370,7 @@ def _add_servicers(
                 flows=flow_store,
                 classes=classes,
             ),
-            _multipart_uploads(database, config, backends, multipart),
+            _multipart_uploads(database, config, backends, multipart, flow_store, classes),
         ),
         server,
     )
@@ -398,11 +402,18 @@ def _add_servicers(
 
 
 def _multipart_uploads(
-    database: Database, config: Config, backends: Sequence[StorageBackend], multipart: Multipart
+    database: Database,
+    config: Config,
+    backends: Sequence[StorageBackend],
+    multipart: Multipart,
+    flows: FlowStore,
+    classes: AuthClassMap | None,
 ) -> MultipartUploads:
     return MultipartUploads(
         {b.id: b for b in backends},
         MultipartStore(database),
         multipart,
         lifetime_s=config.object_timeout_s,
+        flows=flows,
+        classes=classes,
     )

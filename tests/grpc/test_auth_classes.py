@@ -11,6 +11,8 @@ follow their Flow; reusing an Object needs read access to a Flow that uses it.""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -352,4 +354,53 @@ def test_the_cli_exits_2_naming_the_bad_line(
     assert exited.value.code == 2
     assert capsys.readouterr().err == (
         f"tams-server: error: {path}, line 1: expected '<group> <class> read|write'\n"
+    )
+
+
+async def test_multipart_uploads_follow_their_flow(server: Stubs) -> None:
+    flow_id = await new_flow(server, "news")
+    call = server.storage.AllocateStorage(
+        storage_pb2.AllocateStorageRequest(flow_id=flow_id, limit=1), metadata=NEWS
+    )
+    [object_id] = [item.object_id async for message in call for item in message.media_objects]
+    named = {"flow_id": flow_id, "object_id": object_id}
+    start = storage_pb2.StartMultipartUploadRequest(**named)
+    upload_id = (await server.storage.StartMultipartUpload(start, metadata=NEWS)).upload_id
+    part = storage_pb2.PartToUpload(
+        part_number=1, content_md5=base64.b64encode(hashlib.md5(b"part").digest()).decode()
+    )
+    storage = server.storage
+    calls = [
+        lambda who: storage.StartMultipartUpload(start, metadata=who),
+        lambda who: storage.GetMultipartPartUrls(
+            storage_pb2.GetMultipartPartUrlsRequest(upload_id=upload_id, parts=[part], **named),
+            metadata=who,
+        ),
+        lambda who: storage.CompleteMultipartUpload(
+            storage_pb2.CompleteMultipartUploadRequest(
+                upload_id=upload_id,
+                parts=[storage_pb2.CompletedPart(part_number=1, etag="e")],
+                **named,
+            ),
+            metadata=who,
+        ),
+        lambda who: storage.AbortMultipartUpload(
+            storage_pb2.AbortMultipartUploadRequest(upload_id=upload_id, **named), metadata=who
+        ),
+    ]
+    for call in calls:
+        missing = await failure(call(SPORT))
+        assert (missing.code, missing.reason) == (grpc.StatusCode.NOT_FOUND, "FLOW_NOT_FOUND")
+        denied = await failure(call(VIEWER))
+        assert (denied.code, denied.reason) == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "AUTH_CLASS_DENIED",
+        )
+    urls = await storage.GetMultipartPartUrls(
+        storage_pb2.GetMultipartPartUrlsRequest(upload_id=upload_id, parts=[part], **named),
+        metadata=NEWS,
+    )
+    assert len(urls.parts) == 1
+    await storage.AbortMultipartUpload(
+        storage_pb2.AbortMultipartUploadRequest(upload_id=upload_id, **named), metadata=NEWS
     )

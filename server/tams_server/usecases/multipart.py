@@ -1,7 +1,8 @@
 """Multipart uploads of allocated Objects: start, part URLs (each bound to the part's
 Content-MD5), completion with the ETags in part order, abort, and the abort of uploads
 left unfinished. Each spans the upload records (``MultipartStore``) and the backend's
-own multipart upload (``Multipart``)."""
+own multipart upload (``Multipart``). Each call writes to its Flow: a caller its
+auth classes keep from writing to it is refused before anything else is read."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tams_server.domain.access import AuthClassMap, current_access
 from tams_server.domain.errors import FailedPrecondition, InvalidArgument, Reason
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.objects import check_object_id
 from tams_server.domain.storage import StorageBackend
 from tams_server.objects.multipart import Multipart
+from tams_server.store.flows import FlowStore
 from tams_server.store.multipart import MultipartStore
 
 MAX_PARTS = 10_000
@@ -31,7 +34,11 @@ class MultipartUploads:
         multipart: Multipart,
         *,
         lifetime_s: int,
+        flows: FlowStore,
+        classes: AuthClassMap | None,
     ) -> None:
+        self._flows = flows
+        self._classes = classes
         self._backends = backends
         self._uploads = uploads
         self._multipart = multipart
@@ -42,6 +49,7 @@ class MultipartUploads:
         upload expires (ns). The backend's upload is aborted if it cannot be recorded."""
         check_uuid(flow_id, "flow_id")
         check_object_id(object_id, "object_id")
+        await self._check_writable(flow_id)
         storage_id, key, content_type = await self._uploads.target(flow_id, object_id)
         backend = self._backend(storage_id)
         upload_id = uuid.uuid4().hex
@@ -66,6 +74,7 @@ class MultipartUploads:
         for index, (number, content_md5) in enumerate(parts):
             _check_part_number(number, f"parts[{index}].part_number")
             _check_md5(content_md5, f"parts[{index}].content_md5")
+        await self._check_writable(flow_id)
         upload = await self._uploads.find(upload_id, flow_id, object_id)
         backend = self._backend(upload.storage_id)
         urls = []
@@ -97,6 +106,7 @@ class MultipartUploads:
                 raise InvalidArgument.for_field(
                     f"parts[{index}].etag", "is required", reason=Reason.MISSING_FIELD
                 )
+        await self._check_writable(flow_id)
         upload = await self._uploads.find(upload_id, flow_id, object_id)
         etag = await self._multipart.complete(
             self._backend(upload.storage_id), upload.id, upload.backend_upload_id,
@@ -107,6 +117,7 @@ class MultipartUploads:
 
     async def abort(self, upload_id: str, flow_id: str, object_id: str) -> None:
         """Discard an upload and its parts."""
+        await self._check_writable(flow_id)
         upload = await self._uploads.find(upload_id, flow_id, object_id)
         await self._discard(self._backend(upload.storage_id), upload)
 
@@ -119,6 +130,13 @@ class MultipartUploads:
                 await self._uploads.forget(upload.id)
             else:
                 await self._discard(backend, upload)
+
+    async def _check_writable(self, flow_id: str) -> None:
+        """Refuse a caller the Flow's auth classes keep from writing to it: NOT_FOUND
+        without any right, PERMISSION_DENIED AUTH_CLASS_DENIED with read only (as for
+        the allocation of its storage). An unknown Flow is left to the upload records
+        to report."""
+        await self._flows.check_writable(flow_id, current_access(self._classes))
 
     async def _discard(self, backend: StorageBackend, upload: Any) -> None:
         """Abort the backend's upload, then forget the record (a record row of
