@@ -378,10 +378,11 @@ def _add_servicers(
     objects_pb2_grpc.add_ObjectServiceServicer_to_server(
         ObjectServicer(
             object_info,
-            ObjectInstances(object_info, urls, backends),
+            ObjectInstances(object_info, urls, backends, classes),
             urls,
             backends,
             url_lifetime_s=config.object_timeout_s,
+            classes=classes,
         ),
         server,
     )

@@ -6,8 +6,10 @@ an auth classes file, called with real tokens whose ``groups`` claim picks the r
   class; a token without the claim (``ADMIN``) sees everything.
 
 Listings are filtered in the query (full pages, keyset paging intact); no right is
-NOT_FOUND, read without write PERMISSION_DENIED AUTH_CLASS_DENIED; Segments and storage
-follow their Flow; reusing an Object needs read access to a Flow that uses it."""
+NOT_FOUND, read without write PERMISSION_DENIED AUTH_CLASS_DENIED; Segments, storage
+and multipart uploads follow their Flow; reusing an Object needs read access to a Flow
+that uses it; an Object shows only the Flows using it that the caller may read, and its
+instances change with write access to one of them."""
 
 from __future__ import annotations
 
@@ -27,7 +29,14 @@ from helpers.factories import new_id, source, tag, unique_tag, video_flow
 from helpers.objects import external_post
 from helpers.servers import Stubs, own_server
 from helpers.status import failure
-from tams.v1 import flows_pb2, segments_pb2, sources_pb2, storage_pb2
+from tams.v1 import (
+    flows_pb2,
+    objects_pb2,
+    objects_pb2_grpc,
+    segments_pb2,
+    sources_pb2,
+    storage_pb2,
+)
 from tams_server.auth.keys import AuthSetupError
 from tams_server.cli import main
 
@@ -404,3 +413,119 @@ async def test_multipart_uploads_follow_their_flow(server: Stubs) -> None:
     await storage.AbortMultipartUpload(
         storage_pb2.AbortMultipartUploadRequest(upload_id=upload_id, **named), metadata=NEWS
     )
+
+
+async def _used_by(server: Stubs, object_id: str, flow_ids: list[str], second: int = 0) -> None:
+    """A Segment of the external Object ``object_id`` at ``second`` in each Flow, in
+    that order."""
+    post = external_post(object_id, f"[{second}:0_{second + 1}:0)", ts_offset=f"{second}:0")
+    for flow_id in flow_ids:
+        response = await server.segments.RegisterSegments(
+            segments_pb2.RegisterSegmentsRequest(flow_id=flow_id, segments=[post]), metadata=ADMIN
+        )
+        assert response.registered_count == 1
+
+
+async def test_objects_show_only_the_flows_a_caller_may_read(server: Stubs) -> None:
+    objects = objects_pb2_grpc.ObjectServiceStub(server.channel)
+    news_flow, sport_flow = await new_flow(server, "news"), await new_flow(server, "sport")
+    open_flows = [await new_flow(server, None) for _ in range(2)]
+    shared, news_only = new_id(), new_id()
+    await _used_by(server, shared, [news_flow, sport_flow, *open_flows])
+    await _used_by(server, news_only, [news_flow], second=1)
+
+    async def seen(who: Metadata, object_id: str) -> tuple[list[list[str]], str | None]:
+        pages: list[list[str]] = []
+        token = ""
+        while True:
+            response = await objects.GetObject(
+                objects_pb2.GetObjectRequest(object_id=object_id, page_size=2, page_token=token),
+                metadata=who,
+            )
+            pages.append(list(response.object.referenced_by_flows))
+            token = response.next_page_token
+            if not token:
+                first = response.object
+                return pages, (
+                    first.first_referenced_by_flow
+                    if first.HasField("first_referenced_by_flow")
+                    else None
+                )
+
+    def ordered(*flow_ids: str) -> list[str]:
+        return sorted(flow_ids)
+
+    everyone, first = await seen(ADMIN, shared)
+    assert ([i for page in everyone for i in page], first) == (
+        ordered(news_flow, sport_flow, *open_flows),
+        news_flow,
+    )
+    for who, readable, first_seen in (
+        (NEWS, ordered(news_flow, sport_flow, *open_flows), news_flow),
+        (SPORT, ordered(sport_flow, *open_flows), None),
+        (VIEWER, ordered(news_flow, *open_flows), news_flow),
+        (NOBODY, ordered(*open_flows), None),
+    ):
+        pages, first = await seen(who, shared)
+        assert all(len(page) == 2 for page in pages[:-1])
+        assert ([i for page in pages for i in page], first) == (readable, first_seen)
+    assert (await seen(VIEWER, news_only)) == ([[news_flow]], news_flow)
+    for who in (SPORT, NOBODY):
+        missing = await failure(
+            objects.GetObject(objects_pb2.GetObjectRequest(object_id=news_only), metadata=who)
+        )
+        assert (missing.code, missing.reason) == (grpc.StatusCode.NOT_FOUND, "OBJECT_NOT_FOUND")
+
+
+async def test_instances_change_with_write_access_to_a_flow_using_the_object(
+    server: Stubs,
+) -> None:
+    objects = objects_pb2_grpc.ObjectServiceStub(server.channel)
+    news_flow, sport_flow = await new_flow(server, "news"), await new_flow(server, "sport")
+    news_only, shared = new_id(), new_id()
+    await _used_by(server, news_only, [news_flow], second=1)
+    await _used_by(server, shared, [news_flow, sport_flow])
+    backends = await server.storage.ListStorageBackends(
+        storage_pb2.ListStorageBackendsRequest(), metadata=ADMIN
+    )
+    storage_id = backends.storage_backends[0].id
+
+    def calls(object_id: str) -> list[Any]:
+        uncontrolled = objects_pb2.UncontrolledInstance(url="https://cdn.example/x", label="cdn")
+        return [
+            lambda who: objects.AddObjectInstance(
+                objects_pb2.AddObjectInstanceRequest(
+                    object_id=object_id, uncontrolled=uncontrolled
+                ),
+                metadata=who,
+            ),
+            lambda who: objects.AddObjectInstance(
+                objects_pb2.AddObjectInstanceRequest(object_id=object_id, storage_id=storage_id),
+                metadata=who,
+            ),
+            lambda who: objects.DeleteObjectInstance(
+                objects_pb2.DeleteObjectInstanceRequest(object_id=object_id, label="cdn"),
+                metadata=who,
+            ),
+            lambda who: objects.DeleteObjectInstance(
+                objects_pb2.DeleteObjectInstanceRequest(object_id=object_id, storage_id=storage_id),
+                metadata=who,
+            ),
+        ]
+
+    for call in calls(news_only):
+        missing = await failure(call(SPORT))
+        assert (missing.code, missing.reason) == (grpc.StatusCode.NOT_FOUND, "OBJECT_NOT_FOUND")
+        denied = await failure(call(VIEWER))
+        assert (denied.code, denied.reason) == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "AUTH_CLASS_DENIED",
+        )
+        assert denied.metadata == {"objectId": news_only}
+    # sport writes one Flow using the shared Object: it may add an instance; the answer
+    # lists only the Flows it may read.
+    add, _, delete, _ = calls(shared)
+    added = await add(SPORT)
+    assert list(added.object.referenced_by_flows) == [sport_flow]
+    assert not added.object.HasField("first_referenced_by_flow")
+    await delete(NEWS)

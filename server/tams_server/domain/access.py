@@ -49,6 +49,11 @@ class Access:
         """Whether the caller may change a resource of ``classes``."""
         return not classes or not self.write_classes.isdisjoint(classes)
 
+    def as_writer(self) -> Access:
+        """An access that reads exactly what this one may write: a store's read filter
+        (``store.tags.readable_clause``) applied with it keeps the writable resources."""
+        return Access(self.write_classes, self.write_classes)
+
 
 @dataclass(frozen=True)
 class AuthClassMap:

@@ -10,6 +10,7 @@ from tams.v1 import objects_pb2, objects_pb2_grpc
 from tams_server.convert.common import tag_filters_to_domain
 from tams_server.convert.get_urls import GetUrlWriter, filters_to_domain
 from tams_server.convert.objects import object_to_proto
+from tams_server.domain.access import AuthClassMap, current_access
 from tams_server.domain.errors import InvalidArgument, Reason
 from tams_server.domain.objects import UrlFilters, check_object_id
 from tams_server.domain.storage import StorageBackend
@@ -33,7 +34,9 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
         backends: Sequence[StorageBackend],
         *,
         url_lifetime_s: int,
+        classes: AuthClassMap | None,
     ) -> None:
+        self._classes = classes
         self._store = store
         self._instances = instances
         self._urls = urls
@@ -49,6 +52,7 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
         record, flows, init = await self._store.get(
             request.object_id, flow_filters=flow_filters,
             page_size=page_size(request.page_size), page_token=request.page_token,
+            access=current_access(self._classes),
         )  # fmt: skip
         message = object_to_proto(record, flows.items, self._url_writer(filters), init)
         return objects_pb2.GetObjectResponse(object=message, next_page_token=flows.next_page_token)
@@ -79,7 +83,7 @@ class ObjectServicer(objects_pb2_grpc.ObjectServiceServicer):
         else:
             if not request.label:
                 raise InvalidArgument.for_field("label", "is required", reason=Reason.MISSING_FIELD)
-            await self._store.remove(object_id, label=request.label)
+            await self._instances.remove_uncontrolled(object_id, request.label)
         return objects_pb2.DeleteObjectInstanceResponse()
 
     def _url_writer(self, filters: UrlFilters) -> GetUrlWriter | None:

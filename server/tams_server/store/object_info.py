@@ -1,16 +1,22 @@
 """Objects as TAMS ``/objects/{id}`` shows them (the Flows using them, paged; their
 properties and where their bytes are), and their instances: further controlled copies
-on other backends, and uncontrolled URLs (ADR 0038, 0042)."""
+on other backends, and uncontrolled URLs (ADR 0038, 0042).
+
+By ``auth_classes`` (``domain.access``), a caller sees an Object through the Flows
+using it: only those it may read are listed, one it may read none of does not exist
+for it, and changing its instances needs write access to one of them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select, union, update
+from sqlalchemy import ColumnElement, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tams_server.domain.errors import FailedPrecondition, NotFound, Reason
+from tams_server.domain.access import Access
+from tams_server.domain.errors import FailedPrecondition, NotFound, PermissionDenied, Reason
 from tams_server.domain.objects import ObjectLocation, ObjectRecord
 from tams_server.domain.queries import Page
 from tams_server.domain.tags import TagFilter
@@ -19,7 +25,7 @@ from tams_server.store.engine import Database
 from tams_server.store.objects import read_locations
 from tams_server.store.paging import DEFAULT_PAGE_SIZE, Pager, PageTokenCodec, fingerprint
 from tams_server.store.schema import flow_tags, flows, object_instances, objects, segments
-from tams_server.store.tags import tag_filter_clauses
+from tams_server.store.tags import readable_clause, tag_filter_clauses
 
 
 class ObjectInfoStore:
@@ -36,14 +42,18 @@ class ObjectInfoStore:
         flow_filters: Sequence[TagFilter] = (),
         page_size: int = DEFAULT_PAGE_SIZE,
         page_token: str = "",
+        access: Access | None = None,
     ) -> tuple[ObjectRecord, Page[str], ObjectLocation | None]:
-        """The Object, a page of the ids of the live Flows using it (in id order) and
-        where its init Object is. Allocated Objects that no Segment used yet are
-        NOT_FOUND (TAMS)."""
+        """The Object, a page of the ids of the live Flows using it that the caller may
+        read (in id order) and where its init Object is. Allocated Objects that no
+        Segment used yet are NOT_FOUND (TAMS), as are those ``access`` lets the caller
+        read no Flow of; ``first_flow_id`` is left out when it names a hidden Flow."""
         pager = Pager(self._tokens, fingerprint("object-flows", object_id, flow_filters), page_size)
         after = pager.resume(page_token)
         async with self._db.read() as conn:
             record = await _record(conn, object_id)
+            if access is not None:
+                record = await _as_seen(conn, record, access)
             using = union(
                 select(segments.c.flow_id.label("flow_id")).where(
                     segments.c.object_id == object_id
@@ -52,13 +62,16 @@ class ObjectInfoStore:
                     segments.c.init_object_id == object_id
                 ),
             ).subquery()
+            where = [
+                flows.c.deleted_ns.is_(None),
+                *tag_filter_clauses(flow_tags, "flow_id", flows.c.id, flow_filters),
+            ]
+            if access is not None:
+                where.append(readable_clause(flow_tags, "flow_id", flows.c.id, access))
             stmt = (
                 select(using.c.flow_id)
                 .join(flows, flows.c.id == using.c.flow_id)
-                .where(
-                    flows.c.deleted_ns.is_(None),
-                    *tag_filter_clauses(flow_tags, "flow_id", flows.c.id, flow_filters),
-                )
+                .where(*where)
                 .order_by(using.c.flow_id)
                 .limit(pager.limit)
             )
@@ -71,6 +84,23 @@ class ObjectInfoStore:
                     record.init_object_id
                 )
             return record, Page(list(flow_ids), token, page_size), init
+
+    async def check_writable(self, object_id: str, access: Access | None) -> None:
+        """Refuse a change of the Object's instances to a caller ``access`` lets write
+        to no Flow using it: NOT_FOUND when it may read none of them either,
+        PERMISSION_DENIED AUTH_CLASS_DENIED otherwise. Without an access to check,
+        nothing is read; an unknown Object is left to the change to report."""
+        if access is None:
+            return
+        async with self._db.read() as conn:
+            if not await _used_by_one(conn, object_id, access):
+                raise _object_not_found(object_id)
+            if not await _used_by_one(conn, object_id, access.as_writer()):
+                raise PermissionDenied(
+                    f"no write access to any flow using object {object_id} by their auth_classes",
+                    reason=Reason.AUTH_CLASS_DENIED,
+                    metadata={"objectId": object_id},
+                )
 
     async def check_copy(self, object_id: str, storage_id: str) -> tuple[str, str, str | None]:
         """Where to copy from to make a copy on ``storage_id``: (storage id, key) of an
@@ -238,11 +268,7 @@ async def _record(conn: AsyncConnection, object_id: str, *, lock: bool = False) 
         stmt = stmt.with_for_update()
     row: Any = (await conn.execute(stmt)).first()
     if row is None:
-        raise NotFound(
-            f"object {object_id} does not exist (or no segment uses it yet)",
-            reason=Reason.OBJECT_NOT_FOUND,
-            metadata={"objectId": object_id},
-        )
+        raise _object_not_found(object_id)
     location = (await read_locations(conn, [object_id]))[object_id]
     return ObjectRecord(
         id=row.id,
@@ -254,3 +280,45 @@ async def _record(conn: AsyncConnection, object_id: str, *, lock: bool = False) 
         init_object_id=row.init_object_id,
         location=location,
     )
+
+
+def _object_not_found(object_id: str) -> NotFound:
+    return NotFound(
+        f"object {object_id} does not exist (or no segment uses it yet)",
+        reason=Reason.OBJECT_NOT_FOUND,
+        metadata={"objectId": object_id},
+    )
+
+
+async def _as_seen(conn: AsyncConnection, record: ObjectRecord, access: Access) -> ObjectRecord:
+    """The Object as a caller restricted by ``access`` sees it: NOT_FOUND when it may
+    read no Flow using it, without ``first_flow_id`` when that Flow is hidden."""
+    if not await _used_by_one(conn, record.id, access):
+        raise _object_not_found(record.id)
+    first = record.first_flow_id
+    if first is not None and not await _exists(
+        conn,
+        flows.c.id,
+        flows.c.id == first,
+        readable_clause(flow_tags, "flow_id", flows.c.id, access),
+    ):
+        return replace(record, first_flow_id=None)
+    return record
+
+
+async def _used_by_one(conn: AsyncConnection, object_id: str, access: Access) -> bool:
+    """Whether a Segment of a Flow ``access`` may read uses the Object (or has it as
+    its init Object)."""
+    return await _exists(
+        conn,
+        segments.c.flow_id,
+        or_(segments.c.object_id == object_id, segments.c.init_object_id == object_id),
+        readable_clause(flow_tags, "flow_id", segments.c.flow_id, access),
+    )
+
+
+async def _exists(
+    conn: AsyncConnection, column: ColumnElement[Any], *where: ColumnElement[bool]
+) -> bool:
+    """Whether a row of ``column``'s table matches ``where`` (one row read at most)."""
+    return (await conn.execute(select(column).where(*where).limit(1))).first() is not None

@@ -1,11 +1,13 @@
 """Instances of an Object: copies of its bytes on the configured backends (made and
 removed together with their records) and uncontrolled URLs; and the removal of
-Objects no Segment uses."""
+Objects no Segment uses. Instances change only for a caller whose auth classes let it
+write to a Flow using the Object (``ObjectInfoStore.check_writable``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tams_server.domain.access import Access, AuthClassMap, current_access
 from tams_server.domain.errors import FailedPrecondition, InvalidArgument, Reason
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.objects import ObjectLocation, ObjectRecord
@@ -26,11 +28,16 @@ class ObjectInstances:
     """Adds and removes the instances of Objects."""
 
     def __init__(
-        self, store: ObjectInfoStore, urls: ObjectUrls, backends: Sequence[StorageBackend]
+        self,
+        store: ObjectInfoStore,
+        urls: ObjectUrls,
+        backends: Sequence[StorageBackend],
+        classes: AuthClassMap | None,
     ) -> None:
         self._store = store
         self._urls = urls
         self._backends = {backend.id: backend for backend in backends}
+        self._classes = classes
 
     async def add_copy(self, object_id: str, storage_id: str) -> ObjectView:
         """Copy the bytes to the backend ``storage_id`` and record the copy; the copy
@@ -38,6 +45,7 @@ class ObjectInstances:
         meanwhile (a concurrent call): those bytes, at the same key, are that copy's.
         Returns the Object as it is now."""
         target = self._backend(storage_id)
+        access = await self._writable(object_id)
         source_id, key, content_type = await self._store.check_copy(object_id, target.id)
         await self._urls.copy(self._backends[source_id], target, key, content_type=content_type)
         try:
@@ -48,7 +56,7 @@ class ObjectInstances:
             ):
                 await self._urls.delete(target, key)  # leave no stray copy behind
             raise
-        return await self._view(object_id)
+        return await self._view(object_id, access)
 
     async def add_uncontrolled(self, object_id: str, url: str, label: str) -> ObjectView:
         """Add an uncontrolled URL, whose label no backend uses; returns the Object as
@@ -57,18 +65,33 @@ class ObjectInstances:
             raise InvalidArgument.for_field(
                 "uncontrolled.label", f"{label!r} is the label of a storage backend; choose another"
             )
+        access = await self._writable(object_id)
         await self._store.add_uncontrolled(object_id, url, label)
-        return await self._view(object_id)
+        return await self._view(object_id, access)
 
     async def remove_copy(self, object_id: str, storage_id: str) -> None:
         """Forget the copy on the backend ``storage_id``, then delete its bytes."""
         backend = self._backend(storage_id)
+        await self._writable(object_id)
         removed = await self._store.remove(object_id, storage_id=backend.id)
         if removed is not None:
             await self._urls.delete(backend, removed[1])
 
-    async def _view(self, object_id: str) -> ObjectView:
-        record, flows, init = await self._store.get(object_id, page_size=_FLOWS_AFTER_CHANGE)
+    async def remove_uncontrolled(self, object_id: str, label: str) -> None:
+        """Forget the uncontrolled URL labelled ``label``."""
+        await self._writable(object_id)
+        await self._store.remove(object_id, label=label)
+
+    async def _writable(self, object_id: str) -> Access | None:
+        """The caller's access, once it may change the Object's instances."""
+        access = current_access(self._classes)
+        await self._store.check_writable(object_id, access)
+        return access
+
+    async def _view(self, object_id: str, access: Access | None) -> ObjectView:
+        record, flows, init = await self._store.get(
+            object_id, page_size=_FLOWS_AFTER_CHANGE, access=access
+        )
         return record, list(flows.items), init
 
     def _backend(self, storage_id: str) -> StorageBackend:
