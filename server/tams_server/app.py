@@ -387,7 +387,7 @@ def _add_servicers(
         server,
     )
     flow_delete_requests_pb2_grpc.add_FlowDeleteRequestServiceServicer_to_server(
-        FlowDeleteRequestServicer(DeletionStore(database, tokens)), server
+        FlowDeleteRequestServicer(DeletionStore(database, tokens), classes), server
     )
     analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(
         AnalyticsServicer(AnalyticsStore(database)), server

@@ -9,10 +9,12 @@ Listings are filtered in the query (full pages, keyset paging intact); no right 
 NOT_FOUND, read without write PERMISSION_DENIED AUTH_CLASS_DENIED; Segments, storage
 and multipart uploads follow their Flow; reusing an Object needs read access to a Flow
 that uses it; an Object shows only the Flows using it that the caller may read, and its
-instances change with write access to one of them."""
+instances change with write access to one of them; Flow delete requests exist for
+those who may read their Flow (and, once it is gone, for their maker)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 from collections.abc import AsyncIterator
@@ -29,6 +31,7 @@ from helpers.factories import new_id, source, tag, unique_tag, video_flow
 from helpers.objects import external_post
 from helpers.servers import Stubs, own_server
 from helpers.status import failure
+from tams.v1 import flow_delete_requests_pb2 as fdr
 from tams.v1 import (
     flows_pb2,
     objects_pb2,
@@ -529,3 +532,80 @@ async def test_instances_change_with_write_access_to_a_flow_using_the_object(
     assert list(added.object.referenced_by_flows) == [sport_flow]
     assert not added.object.HasField("first_referenced_by_flow")
     await delete(NEWS)
+
+
+def _as_admin(who: Metadata) -> Metadata:
+    """The caller of ``who`` (one of the tokens above) with the tams-api/admin scope too."""
+    subject, groups = {
+        ADMIN: ("admin", None), NEWS: ("nina", ["news"]), SPORT: ("sam", ["sport"]),
+        VIEWER: ("vic", ["viewer"]), NOBODY: ("nat", ["unmapped"]),
+    }[who]  # fmt: skip
+    claims: dict[str, Any] = {"groups": groups} if groups is not None else {}
+    return bearer(hs256(sub=subject, scope=f"{SCOPES} tams-api/admin", **claims))
+
+
+async def test_flow_delete_requests_follow_their_flow(tmp_path: Path, database_url: str) -> None:
+    (tmp_path / "classes").write_text(CLASSES)
+    async with own_server(
+        tmp_path / "data", database_url, jwt_secret=SECRET, jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE, auth_classes_file=tmp_path / "classes", inline_delete_limit=1,
+    ) as server:  # fmt: skip
+        requests = server.delete_requests
+        made: dict[str | None, str] = {}
+        for classes, who in (("news", NEWS), ("sport", SPORT), (None, ADMIN)):
+            flow_id = await new_flow(server, classes)
+            await _used_by(server, new_id(), [flow_id])
+            await _used_by(server, new_id(), [flow_id], second=1)
+            response = await server.segments.DeleteSegments(
+                segments_pb2.DeleteSegmentsRequest(flow_id=flow_id), metadata=who
+            )
+            made[classes] = response.delete_request.id
+
+        async def listed(who: Metadata) -> set[str]:
+            """The requests listed to the caller of ``who``, with the admin scope a
+            listing needs (which does not lift its auth classes)."""
+            response = await requests.ListFlowDeleteRequests(
+                fdr.ListFlowDeleteRequestsRequest(page_size=100), metadata=_as_admin(who)
+            )
+            return {request.id for request in response.delete_requests}
+
+        for who, seen in (
+            (ADMIN, ["news", "sport", None]),
+            (NEWS, ["news", "sport", None]),
+            (SPORT, ["sport", None]),
+            (VIEWER, ["news", None]),
+            (NOBODY, [None]),
+        ):
+            assert await listed(who) == {made[classes] for classes in seen}
+        get = fdr.GetFlowDeleteRequestRequest(request_id=made["news"])
+        for who in (SPORT, NOBODY):
+            missing = await failure(requests.GetFlowDeleteRequest(get, metadata=who))
+            assert (missing.code, missing.reason) == (
+                grpc.StatusCode.NOT_FOUND,
+                "FLOW_DELETE_REQUEST_NOT_FOUND",
+            )
+        assert (await requests.GetFlowDeleteRequest(get, metadata=VIEWER)).delete_request.id
+
+        # A Flow deleted for good takes its classes along: only the request's maker (and
+        # unrestricted callers) still see the request, to poll it to the end.
+        flow_id = await new_flow(server, "news")
+        await _used_by(server, new_id(), [flow_id])
+        await _used_by(server, new_id(), [flow_id], second=1)
+        response = await server.flows.DeleteFlow(
+            flows_pb2.DeleteFlowRequest(flow_id=flow_id), metadata=NEWS
+        )
+        get = fdr.GetFlowDeleteRequestRequest(request_id=response.delete_request.id)
+        async with asyncio.timeout(30):
+            while True:
+                got = await requests.GetFlowDeleteRequest(get, metadata=NEWS)
+                if got.delete_request.status == fdr.FLOW_DELETE_REQUEST_STATUS_DONE:
+                    break
+                await asyncio.sleep(0.05)
+        assert (await failure(server.flows.GetFlow(
+            flows_pb2.GetFlowRequest(flow_id=flow_id), metadata=ADMIN
+        ))).code == grpc.StatusCode.NOT_FOUND  # fmt: skip
+        assert (await requests.GetFlowDeleteRequest(get, metadata=ADMIN)).delete_request.id
+        missing = await failure(requests.GetFlowDeleteRequest(get, metadata=VIEWER))
+        assert missing.code == grpc.StatusCode.NOT_FOUND
+        assert get.request_id in await listed(NEWS)
+        assert get.request_id not in await listed(VIEWER)

@@ -7,8 +7,10 @@ import grpc
 from tams.v1 import flow_delete_requests_pb2 as pb
 from tams.v1 import flow_delete_requests_pb2_grpc
 from tams_server.convert.deletions import delete_request_to_proto
+from tams_server.domain.access import AuthClassMap, current_access
 from tams_server.domain.errors import InvalidArgument
 from tams_server.domain.ids import check_uuid
+from tams_server.domain.principal import principal
 from tams_server.store.deletions import DeletionStore
 from tams_server.store.paging import page_size
 
@@ -18,14 +20,17 @@ Context = grpc.aio.ServicerContext[object, object]
 class FlowDeleteRequestServicer(flow_delete_requests_pb2_grpc.FlowDeleteRequestServiceServicer):
     """Flow delete requests over gRPC."""
 
-    def __init__(self, store: DeletionStore) -> None:
+    def __init__(self, store: DeletionStore, classes: AuthClassMap | None) -> None:
         self._store = store
+        self._classes = classes
 
     async def GetFlowDeleteRequest(
         self, request: pb.GetFlowDeleteRequestRequest, context: Context
     ) -> pb.GetFlowDeleteRequestResponse:
         check_uuid(request.request_id, "request_id")
-        found = await self._store.get(request.request_id)
+        found = await self._store.get(
+            request.request_id, access=current_access(self._classes), caller=principal()
+        )
         return pb.GetFlowDeleteRequestResponse(delete_request=delete_request_to_proto(found))
 
     async def ListFlowDeleteRequests(
@@ -38,6 +43,8 @@ class FlowDeleteRequestServicer(flow_delete_requests_pb2_grpc.FlowDeleteRequestS
             reverse=request.reverse_order,
             page_size=page_size(request.page_size),
             page_token=request.page_token,
+            access=current_access(self._classes),
+            caller=principal(),
         )
         return pb.ListFlowDeleteRequestsResponse(
             delete_requests=[delete_request_to_proto(r) for r in page.items],

@@ -4,6 +4,11 @@ timerange), recorded in the database and finished in batches by a background wor
 Each batch is its own transaction and moves ``next_start_ns`` forward, so a worker
 that stops at any point (a restart, a crash) leaves a request that the next worker
 resumes where it stopped. A lease lets several replicas share the work safely.
+
+By ``auth_classes`` (``domain.access``), a request exists for a caller when its Flow
+does; once the Flow is deleted for good its classes are gone with it, so the request
+stays visible only to whoever made it (polling it to the end) and to unrestricted
+callers.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, exists, false, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tams_server.domain.access import Access
 from tams_server.domain.errors import NotFound, Reason
 from tams_server.domain.models import FlowDeleteRequest
 from tams_server.domain.queries import Page
@@ -23,8 +29,9 @@ from tams_server.store.engine import Database
 from tams_server.store.extent import refresh_extent
 from tams_server.store.paging import PageTokenCodec, fingerprint, read_page, tams_order
 from tams_server.store.releases import delete_segments_releasing
-from tams_server.store.schema import deleted_segments, flows, segments, sources
+from tams_server.store.schema import deleted_segments, flow_tags, flows, segments, sources
 from tams_server.store.schema import flow_delete_requests as requests
+from tams_server.store.tags import readable_clause
 
 FINISHED_KEPT_NS = 3600 * 10**9  # a finished request stays readable for an hour
 LEASE_NS = 60 * 10**9
@@ -109,15 +116,26 @@ class DeletionStore:
         self._tokens = tokens
         self._lease_ns = lease_ns
 
-    async def get(self, request_id: str) -> FlowDeleteRequest:
-        """One request; NOT_FOUND when unknown or expired."""
+    async def get(
+        self, request_id: str, *, access: Access | None = None, caller: str | None = None
+    ) -> FlowDeleteRequest:
+        """One request; NOT_FOUND when unknown, expired, or hidden from the ``caller``
+        (its subject) by ``access``."""
         async with self._db.read() as conn:
-            return await _load(conn, request_id)
+            return await _load(conn, request_id, *_visible(access, caller))
 
     async def find(
-        self, *, by_expiry: bool, reverse: bool, page_size: int, page_token: str
+        self,
+        *,
+        by_expiry: bool,
+        reverse: bool,
+        page_size: int,
+        page_token: str,
+        access: Access | None = None,
+        caller: str | None = None,
     ) -> Page[FlowDeleteRequest]:
-        """Requests not yet expired, newest first (TAMS order)."""
+        """Requests not yet expired that ``access`` lets the ``caller`` see, newest
+        first (TAMS order)."""
         sort = tams_order(
             label=requests.c.id,
             date=requests.c.expiry_ns if by_expiry else requests.c.created_ns,
@@ -129,7 +147,7 @@ class DeletionStore:
         async with self._db.read() as conn:
             rows, token = await read_page(
                 conn,
-                select(requests).where(live),
+                select(requests).where(live, *_visible(access, caller)),
                 sort,
                 tokens=self._tokens,
                 query_fingerprint=fingerprint("flow-delete-requests", by_expiry, reverse),
@@ -234,8 +252,23 @@ class DeletionStore:
             )
 
 
-async def _load(conn: AsyncConnection, request_id: str) -> FlowDeleteRequest:
-    row = (await conn.execute(select(requests).where(requests.c.id == request_id))).first()
+def _visible(access: Access | None, caller: str | None) -> list[ColumnElement[bool]]:
+    """WHERE clauses of the requests a caller restricted by ``access`` may see: those
+    of Flows it may read, and, of Flows gone for good, those it made itself."""
+    if access is None:
+        return []
+    present = exists().where(flows.c.id == requests.c.flow_id)
+    readable = readable_clause(flow_tags, "flow_id", requests.c.flow_id, access)
+    made_by_caller = requests.c.created_by == caller if caller is not None else false()
+    return [(present & readable) | (~present & made_by_caller)]
+
+
+async def _load(
+    conn: AsyncConnection, request_id: str, *visible: ColumnElement[bool]
+) -> FlowDeleteRequest:
+    row = (
+        await conn.execute(select(requests).where(requests.c.id == request_id, *visible))
+    ).first()
     if row is None or (row.expiry_ns is not None and row.expiry_ns < now_ns()):
         raise NotFound(
             f"flow delete request {request_id} not found",
