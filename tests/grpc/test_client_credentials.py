@@ -14,13 +14,13 @@ import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from helpers.credentials import Recorder, TokenEndpoint, token_endpoint
 from helpers.factories import unique_tag, video_flow
+from helpers.interceptors import intercepted_server
 from helpers.objects import external_post
 from tams.v1 import flows_pb2
 from tams_client import (
@@ -37,8 +37,6 @@ from tams_client import (
     UnauthenticatedError,
     tag_filter,
 )
-from tams_server.app import serve
-from tams_server.config import Config
 
 FAST = RetryPolicy(attempts=4, initial_backoff_s=0.01, max_backoff_s=0.02)
 SECRET = "s3cr3t-cl1ent-secret"
@@ -49,15 +47,9 @@ Connect = Callable[..., Any]  # (**client kwargs) -> async context manager of a 
 @pytest.fixture(scope="module")
 async def recorded(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[str, Recorder]]:
     """A server (SQLite) whose outermost interceptor is a Recorder."""
-    data: Path = tmp_path_factory.mktemp("credentials")
     recorder = Recorder()
-    config = Config(
-        grpc_port=0, http_port=0, data_dir=data,
-        database_url=f"sqlite+aiosqlite:///{data / 'tams.db'}", run_workers=False,
-        shutdown_grace_s=1.0,
-    )  # fmt: skip
-    async with serve(config, extra_interceptors=[recorder]) as running:
-        yield running.grpc_target, recorder
+    async with intercepted_server(tmp_path_factory.mktemp("credentials"), recorder) as target:
+        yield target, recorder
 
 
 @pytest.fixture

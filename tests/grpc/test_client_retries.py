@@ -10,7 +10,6 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -18,6 +17,7 @@ import pytest
 from grpc_interceptor.server import AsyncServerInterceptor
 
 from helpers.factories import unique_tag, video_flow
+from helpers.interceptors import cut_after, intercepted_server
 from helpers.objects import external_post
 from tams.v1 import flows_pb2
 from tams_client import (
@@ -31,8 +31,6 @@ from tams_client import (
     UnavailableError,
     tag_filter,
 )
-from tams_server.app import serve
-from tams_server.config import Config
 
 Context = grpc.aio.ServicerContext[Any, Any]
 Handler = Callable[[Any, Context], Any]
@@ -74,36 +72,19 @@ class Faults(AsyncServerInterceptor):
         await asyncio.sleep(rule.hold_s)
         if not rule.after_messages:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "injected failure")
-        return _cut(method(request, context), context, rule.after_messages)
+        return cut_after(method(request, context), context, rule.after_messages, "injected cut")
 
 
 async def _passed_on(response: Any) -> Any:
     return response if hasattr(response, "__aiter__") else await response
 
 
-async def _cut(responses: AsyncIterator[Any], context: Context, after: int) -> AsyncIterator[Any]:
-    sent = 0
-    async for response in responses:
-        yield response
-        sent += 1
-        if sent == after:
-            break
-    await responses.aclose()  # type: ignore[attr-defined]
-    await context.abort(grpc.StatusCode.UNAVAILABLE, "injected cut")
-
-
 @pytest.fixture(scope="module")
 async def faulty(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[str, Faults]]:
     """A server (SQLite) with a Faults interceptor; its target and the interceptor."""
-    data: Path = tmp_path_factory.mktemp("faulty")
     faults = Faults()
-    config = Config(
-        grpc_port=0, http_port=0, data_dir=data,
-        database_url=f"sqlite+aiosqlite:///{data / 'tams.db'}", run_workers=False,
-        shutdown_grace_s=1.0,
-    )  # fmt: skip
-    async with serve(config, extra_interceptors=[faults]) as running:
-        yield running.grpc_target, faults
+    async with intercepted_server(tmp_path_factory.mktemp("faulty"), faults) as target:
+        yield target, faults
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, unquote
 
 import grpc
 
+from helpers.interceptors import cut_after
 from tams_server.interceptors.stream_aware import Context, StreamAwareInterceptor
 
 
@@ -123,15 +124,4 @@ class Recorder(StreamAwareInterceptor):
         self, responses: AsyncIterator[Any], context: Context, method_name: str
     ) -> AsyncIterator[Any]:
         after = self.cuts.pop(method_name.rsplit("/", 1)[-1], None)
-        return responses if after is None else _cut(responses, context, after)
-
-
-async def _cut(responses: AsyncIterator[Any], context: Context, after: int) -> AsyncIterator[Any]:
-    sent = 0
-    async for response in responses:
-        yield response
-        sent += 1
-        if sent == after:
-            break
-    await responses.aclose()  # type: ignore[attr-defined]
-    await context.abort(grpc.StatusCode.UNAVAILABLE, "cut")
+        return responses if after is None else cut_after(responses, context, after, "cut")

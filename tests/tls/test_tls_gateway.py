@@ -5,26 +5,12 @@ HTTPS itself with ``--tls-cert``/``--tls-key``."""
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from helpers.certs import Certs
-from helpers.servers import own_server
 from tams_server.app import RunningServer, serve_gateway
 from tams_server.config.tls import client_tls, server_tls
-
-
-@pytest.fixture(scope="module")
-async def mtls_server(
-    certs: Certs, database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[RunningServer]:
-    async with own_server(
-        tmp_path_factory.mktemp("mtls-gateway"), database_url,
-        tls_cert=certs.server.cert, tls_key=certs.server.key, tls_client_ca=certs.ca,
-    ) as stubs:  # fmt: skip
-        yield stubs.running
 
 
 async def test_the_gateway_calls_a_mutual_tls_server_and_serves_https(

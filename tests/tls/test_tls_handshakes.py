@@ -33,17 +33,6 @@ async def tls_server(
         yield stubs.running
 
 
-@pytest.fixture(scope="module")
-async def mtls_server(
-    certs: Certs, database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[RunningServer]:
-    async with own_server(
-        tmp_path_factory.mktemp("mtls"), database_url,
-        tls_cert=certs.server.cert, tls_key=certs.server.key, tls_client_ca=certs.ca,
-    ) as stubs:  # fmt: skip
-        yield stubs.running
-
-
 async def get_service(target: str, credentials: grpc.ChannelCredentials | None) -> str:
     """The service's type, over a fresh channel (secure with ``credentials``)."""
     channel = (
