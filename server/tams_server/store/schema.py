@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -299,4 +300,28 @@ deleted_segments = Table(
     Index(None, "flow_id", "start_ns"),
     Index(None, "object_id"),
     Index(None, "init_object_id"),
+)
+
+# The outbox: every committed change's events, in commit order (design decision 8).
+# `cursor` never repeats (SQLite AUTOINCREMENT, a PostgreSQL identity) and is handed
+# out in commit order: writers insert their events last, under one lock. `payload` is
+# the event as the EventService sends it (tams.v1.Event, without its cursor);
+# `auth_classes` the classes of its Flow or Source when it was written (NULL: none).
+events = Table(
+    "events",
+    metadata,
+    Column(
+        "cursor",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("event_type", String(32), nullable=False),
+    Column("flow_id", ID),
+    Column("source_id", ID),
+    Column("created_ns", BigInteger, nullable=False),
+    Column("auth_classes", JSON(none_as_null=True)),
+    Column("payload", LargeBinary, nullable=False),
+    Index(None, "created_ns"),
+    sqlite_autoincrement=True,
 )
