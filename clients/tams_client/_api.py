@@ -23,6 +23,7 @@ import httpx
 from google.protobuf import field_mask_pb2
 
 from tams.v1 import (
+    events_pb2,
     flow_delete_requests_pb2,
     flows_pb2,
     objects_pb2,
@@ -55,6 +56,10 @@ from tams_client._retry import RetryPolicy
 from tams_client._tags import PyTagValue, tag_value
 
 TransportT = TypeVar("TransportT")
+
+# A watch waits for events as long as they take: it resumes after a dropped stream
+# however long ago its last event came, for about a minute of outage by default.
+WATCH_RETRY = RetryPolicy(attempts=20, max_backoff_s=5.0, deadline_s=None)
 
 IDEMPOTENT = True
 ONCE = False  # a retry could do it twice (or fail where the first try succeeded)
@@ -581,6 +586,41 @@ class TamsApi(Generic[TransportT]):
             )
         )
 
+    # Events
+
+    @listing
+    def watch_events(
+        *,
+        after_cursor: str = "",
+        event_types: Iterable[str | events_pb2.EventType.ValueType] = (),
+        flow_ids: Iterable[str] = (),
+        source_ids: Iterable[str] = (),
+        include_object_timerange: bool = False,
+        get_url_options: objects_pb2.GetUrlOptions | None = None,
+        timeout: Timeout = DEFAULT,
+        retry: RetryPolicy | None = None,
+    ) -> Listing[events_pb2.WatchEventsResponse, events_pb2.Event]:
+        """Every event after ``after_cursor`` (from now when empty), in commit order,
+        then each new one as it commits: the iteration does not end by itself.
+        ``event_types`` (TAMS names such as ``"flows/segments_added"``, or
+        ``EventType`` values), ``flow_ids`` and ``source_ids`` filter; added Segments
+        carry ``get_urls`` as in ``list_segments``. A dropped stream (UNAVAILABLE) is
+        reopened after the last cursor received, so nothing is missed or repeated;
+        ``.pages()`` yields the replies, whose ``resume_cursor`` to keep for a later
+        ``after_cursor=``. Each event has its own ``cursor`` too."""
+        request = events_pb2.WatchEventsRequest(
+            after_cursor=after_cursor,
+            event_types=[_event_type(kind) for kind in event_types],
+            flow_ids=list(flow_ids),
+            source_ids=list(source_ids),
+            include_object_timerange=include_object_timerange,
+            get_url_options=get_url_options,
+        )
+        return Listing(
+            rpcs.WATCH_EVENTS, request, lambda r: r.events, Options(timeout, retry or WATCH_RETRY),
+            next_token=lambda r: r.resume_cursor, token_field="after_cursor",
+        )  # fmt: skip
+
 
 def _mask(paths: Iterable[str]) -> field_mask_pb2.FieldMask:
     return field_mask_pb2.FieldMask(paths=list(paths))
@@ -615,6 +655,28 @@ def _part_urls(
 
 
 Reply = TypeVar("Reply")
+
+
+_EVENT_TYPES = {
+    "flows/created": events_pb2.EVENT_TYPE_FLOW_CREATED,
+    "flows/updated": events_pb2.EVENT_TYPE_FLOW_UPDATED,
+    "flows/deleted": events_pb2.EVENT_TYPE_FLOW_DELETED,
+    "flows/segments_added": events_pb2.EVENT_TYPE_FLOW_SEGMENTS_ADDED,
+    "flows/segments_deleted": events_pb2.EVENT_TYPE_FLOW_SEGMENTS_DELETED,
+    "sources/created": events_pb2.EVENT_TYPE_SOURCE_CREATED,
+    "sources/updated": events_pb2.EVENT_TYPE_SOURCE_UPDATED,
+    "sources/deleted": events_pb2.EVENT_TYPE_SOURCE_DELETED,
+}
+
+
+def _event_type(kind: str | events_pb2.EventType.ValueType) -> events_pb2.EventType.ValueType:
+    """An event type by its TAMS name (``flows/created``) or its enum value."""
+    if not isinstance(kind, str):
+        return kind
+    try:
+        return _EVENT_TYPES[kind]
+    except KeyError:
+        raise ValueError(f"unknown event type {kind!r}; one of {', '.join(_EVENT_TYPES)}") from None
 
 
 def _itself(reply: Reply) -> Reply:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -24,14 +24,8 @@ Item = TypeVar("Item")
 AnyMessage = TypeVar("AnyMessage", bound=Message)
 
 
-class PageReply(Protocol):
-    """A listing's reply: one page and the token of the next."""
-
-    @property
-    def next_page_token(self) -> str: ...
-
-
-Page = TypeVar("Page", bound=PageReply)
+Page = TypeVar("Page", bound=Message)
+"""A listing's reply: one page, and where the next starts."""
 
 
 class Default(enum.Enum):
@@ -117,16 +111,26 @@ class Collected(Generic[Reply, Result]):
     options: Options
 
 
+def _next_page_token(page: Any) -> str:
+    return str(page.next_page_token)
+
+
 @dataclass(frozen=True)
 class Listing(Generic[Page, Item]):
     """A paged listing (always idempotent). A unary RPC is called once a page; a
     server-streaming one sends every page on one stream, reopened from the last
-    page's token when it drops. Options apply to each call or each stream."""
+    page's token when it drops. Options apply to each call or each stream.
+
+    A page's ``next_token`` goes into the request's ``token_field`` to go on from
+    it: ``next_page_token`` and ``page_token`` for listings; a stream of events
+    resumes the same way from each reply's cursor."""
 
     rpc: Rpc[Page]
     request: Message
     items: Callable[[Page], Sequence[Item]]
     options: Options
+    next_token: Callable[[Page], str] = _next_page_token
+    token_field: str = "page_token"
 
     def request_at(self, token: str) -> Message:
         """The request of the page ``token`` names (the first page's for "")."""
@@ -134,7 +138,7 @@ class Listing(Generic[Page, Item]):
             return self.request
         paged = type(self.request)()
         paged.CopyFrom(self.request)
-        paged.MergeFrom(type(self.request)(page_token=token))
+        setattr(paged, self.token_field, token)
         return paged
 
 

@@ -25,8 +25,9 @@ class _Paged(Generic[Opened, Item, Page]):
         self._items = items
 
     def pages(self) -> Opened:
-        """Every page (reply) in order, with ``next_page_token`` to resume later from
-        with ``page_token=``."""
+        """Every page (reply) in order, with the token to resume later from
+        (``next_page_token`` for ``page_token=``; ``resume_cursor`` for
+        ``after_cursor=``)."""
         return self._pages()
 
 
@@ -75,7 +76,7 @@ class Cursor(Generic[Page]):
 
     def advance(self, page: Page) -> Page:
         """``page`` received: the listing goes on from its token, if any."""
-        self._token = page.next_page_token
+        self._token = self._listing.next_token(page)
         self.done = not self._token
         self._attempts = self._policy.start(self._timeout)
         return page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tams.v1 import events_pb2 as ev
 from tams.v1 import flows_pb2 as f
 from tams.v1 import segments_pb2 as sg
 from tams.v1 import service_info_pb2 as si
@@ -39,3 +40,5 @@ START_MULTIPART = rpc(st.StartMultipartUploadResponse)
 PART_URLS = rpc(st.GetMultipartPartUrlsResponse)
 COMPLETE_MULTIPART = rpc(st.CompleteMultipartUploadResponse)
 ABORT_MULTIPART = rpc(st.AbortMultipartUploadResponse)
+
+WATCH_EVENTS = rpc(ev.WatchEventsResponse)

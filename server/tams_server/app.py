@@ -20,6 +20,7 @@ from tams.v1 import (
     analytics_pb2,
     analytics_pb2_grpc,
     events_pb2,
+    events_pb2_grpc,
     flow_delete_requests_pb2,
     flow_delete_requests_pb2_grpc,
     flows_pb2,
@@ -36,13 +37,14 @@ from tams.v1 import (
     storage_pb2_grpc,
     webhooks_pb2,
 )
-from tams_server.background import DeletionWorker, ObjectJanitor
+from tams_server.background import DeletionWorker, EventRetention, ObjectJanitor
 from tams_server.config import Config
 from tams_server.config.auth import authenticator_of, check_exposure
 from tams_server.config.auth_classes import load_auth_classes
 from tams_server.config.public_url import checked_public_url
 from tams_server.config.storage import parse_storage
 from tams_server.config.tls import ClientTls, ServerTls, server_tls
+from tams_server.convert.events import event_payload
 from tams_server.domain.access import AuthClassMap
 from tams_server.domain.storage import StorageBackend
 from tams_server.gateway.app import gateway_channel, gateway_routes, http_app
@@ -62,6 +64,7 @@ from tams_server.objects.multipart import Multipart
 from tams_server.objects.urls import ObjectUrls
 from tams_server.servicers.analytics import AnalyticsServicer
 from tams_server.servicers.deletions import FlowDeleteRequestServicer
+from tams_server.servicers.events import EventServicer
 from tams_server.servicers.flows import FlowServicer
 from tams_server.servicers.objects import ObjectServicer
 from tams_server.servicers.segments import SegmentServicer
@@ -76,6 +79,7 @@ from tams_server.store.migrate import migrate
 from tams_server.store.multipart import MultipartStore
 from tams_server.store.object_info import ObjectInfoStore
 from tams_server.store.objects import ObjectRecordStore
+from tams_server.store.outbox import EventLog, Outbox, PostgresListener, Wakeups
 from tams_server.store.paging import PageTokenCodec
 from tams_server.store.profiles import ProfileStore
 from tams_server.store.segments import SegmentStore
@@ -119,6 +123,7 @@ IMPLEMENTED_SERVICES = tuple(
         "ServiceInfoService",
         "FlowDeleteRequestService",
         "AnalyticsService",
+        "EventService",
     )
 )
 
@@ -164,6 +169,11 @@ async def serve(
         stack.push_async_callback(database.dispose)
         if config.migrate_on_start:
             await migrate(database)
+        wakeups = Wakeups()
+        if config.events_enabled:
+            database.commit_hook = Outbox(event_payload, wakeups)
+        if not database.is_sqlite:  # commits in other replicas wake this one's watchers
+            _in_background(stack, "event-listener", PostgresListener(database, wakeups))
         tokens = PageTokenCodec(await get_or_create_secret(database))
         url_secret = await get_or_create_secret(database, OBJECT_URL_SECRET)
         # The HTTP side's socket is bound first: signed local URLs carry its address
@@ -196,6 +206,14 @@ async def serve(
             ],
         )
         _add_servicers(server, database, tokens, config, backends, urls, multipart, classes)
+        events_pb2_grpc.add_EventServiceServicer_to_server(
+            EventServicer(
+                EventLog(database), wakeups, urls, backends,
+                url_lifetime_s=config.object_timeout_s, classes=classes,
+                poll_s=config.event_poll_s,
+            ),
+            server,
+        )  # fmt: skip
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         reflection.enable_server_reflection(
@@ -237,6 +255,13 @@ async def serve(
                         classes,
                     ),
                     interval_s=config.janitor_interval_s,
+                ),
+            )  # fmt: skip
+            _in_background(
+                stack, "event-retention",
+                EventRetention(
+                    EventLog(database), retention_s=config.event_retention_s,
+                    interval_s=min(config.janitor_interval_s, config.event_retention_s),
                 ),
             )  # fmt: skip
         # The REST gateway calls this server over gRPC, like any other client, on the

@@ -1,5 +1,6 @@
-"""Background work of a server: the worker that finishes flow delete requests, and
-the janitor that removes Objects no Segment uses and abandoned multipart uploads."""
+"""Background work of a server: the worker that finishes flow delete requests, the
+janitor that removes Objects no Segment uses and abandoned multipart uploads, and
+event retention."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import logging
 from tams_server.domain.errors import TamsError
 from tams_server.store.clock import now_ns
 from tams_server.store.deletions import DeletionStore
+from tams_server.store.outbox import EventLog
 from tams_server.usecases.multipart import MultipartUploads
 from tams_server.usecases.objects import UnusedObjects
 
@@ -79,4 +81,39 @@ class ObjectJanitor:
 
     def stop(self) -> None:
         """Ask the janitor to stop."""
+        self._stop.set()
+
+
+class EventRetention:
+    """Removes, every ``interval_s``, the events older than ``retention_s`` (in
+    bounded batches, so writers never wait long behind it)."""
+
+    def __init__(self, log: EventLog, *, retention_s: float, interval_s: float) -> None:
+        self._log = log
+        self._retention_ns = int(retention_s * 1e9)
+        self._interval_s = interval_s
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        """Prune every ``interval_s`` until stopped."""
+        while not self._stop.is_set():
+            try:
+                await self.prune()
+            except Exception:  # a failing pass must not end retention
+                log.exception("event retention failed; trying again later")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self._interval_s)
+
+    async def prune(self) -> int:
+        """Remove every expired event; returns how many went."""
+        removed = 0
+        while not self._stop.is_set():
+            batch = await self._log.prune(before_ns=now_ns() - self._retention_ns)
+            removed += batch
+            if not batch:
+                break
+        return removed
+
+    def stop(self) -> None:
+        """Ask retention to stop after its current batch."""
         self._stop.set()

@@ -34,6 +34,25 @@ def _list_shape(text: str) -> str:
     return text
 
 
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(text: str) -> float:
+    """A duration: seconds, or a number with a unit (``90m``, ``24h``, ``7d``)."""
+    text = text.strip().lower()
+    unit = _DURATION_UNITS.get(text[-1:])
+    number = text[:-1] if unit is not None else text
+    try:
+        value = float(number) * (unit or 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"give seconds or a number with s, m, h or d (7d), not {text!r}"
+        ) from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text!r}")
+    return value
+
+
 def _boolean(text: str) -> bool:
     """A yes/no value: ``--allow-anonymous`` alone, or ``TAMS_ALLOW_ANONYMOUS=true``."""
     answers = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
@@ -85,6 +104,10 @@ _AUTH_OPTIONS = (
     ("--allow-anonymous", "ALLOW_ANONYMOUS", _boolean, "false",
      "serve without authentication beyond loopback (anyone reaching the ports may do all)"),
 )  # fmt: skip
+_EVENT_OPTIONS = (
+    ("--event-retention", "EVENT_RETENTION", _duration, "7d",
+     "how long events are kept for watchers and webhooks to catch up (3600, 90m, 24h, 7d)"),
+)  # fmt: skip
 _TOKEN_OPTIONS = (
     ("--secret", "JWT_SECRET", str, None, "the server's --jwt-secret (required)"),
     ("--sub", "TOKEN_SUBJECT", str, None, "who the token names (required)"),
@@ -122,7 +145,7 @@ _GRPC_CLIENT_TLS_OPTIONS = (
 _COMMANDS = (
     ("serve", "run the server",
      _DATABASE_OPTIONS + _LOG_OPTIONS + _GRPC_SERVER_OPTIONS + _HTTP_OPTIONS + _TLS_OPTIONS
-     + _PUBLIC_URL_OPTIONS + _AUTH_OPTIONS),
+     + _PUBLIC_URL_OPTIONS + _AUTH_OPTIONS + _EVENT_OPTIONS),
     ("migrate", "apply schema migrations", _DATABASE_OPTIONS + _LOG_OPTIONS),
     ("gateway", "run only the REST gateway, against a remote gRPC server",
      _GRPC_CLIENT_OPTIONS + _HTTP_OPTIONS + _LOG_OPTIONS + _TLS_OPTIONS
@@ -171,6 +194,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         database_url=args.database_url,
         shutdown_grace_s=getattr(args, "shutdown_grace", 10.0),
         list_shape=getattr(args, "list_shape", "spec"),
+        event_retention_s=getattr(args, "event_retention", 7 * 86400.0),
         jwt_secret=getattr(args, "jwt_secret", None),
         jwt_public_key=getattr(args, "jwt_public_key", None),
         jwks_file=getattr(args, "jwks_file", None),

@@ -33,7 +33,7 @@ def unknown_ids(message: Message) -> Message:
 
 
 async def call(channel: grpc.aio.Channel, method: MethodDescriptor, metadata: Metadata) -> None:
-    """Make the RPC ``method`` with ids that exist nowhere, reading every answer."""
+    """Make the RPC ``method`` with ids that exist nowhere, reading its (first) answer."""
     request = unknown_ids(GetMessageClass(method.input_type)())
     response = GetMessageClass(method.output_type)
     kinds: dict[tuple[bool, bool], Any] = {
@@ -48,9 +48,11 @@ async def call(channel: grpc.aio.Channel, method: MethodDescriptor, metadata: Me
     )
     argument = iter([request]) if method.client_streaming else request
     answer = callable_(argument, metadata=metadata)
-    if method.server_streaming:
-        async for _ in answer:
-            pass
+    if method.server_streaming:  # its first answer has passed or failed every check
+        try:  # (some streams, WatchEvents, never end by themselves)
+            await answer.read()
+        finally:
+            answer.cancel()
     else:
         await answer
 

@@ -179,6 +179,15 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     set are not among those it may write, or it would reuse an Object no Flow it may
     read uses (metadata `objectId`). With no right at all, the resource is NOT_FOUND.
     """
+    ERROR_REASON_EVENT_CURSOR_EXPIRED: _ErrorReason.ValueType  # 70
+    """Events (EventService.WatchEvents).
+    The events after `after_cursor` are no longer kept (OUT_OF_RANGE; metadata
+    `prunedThrough`: resume after that cursor, or from now, and accept the gap).
+    """
+    ERROR_REASON_EVENT_CURSOR_AHEAD: _ErrorReason.ValueType  # 71
+    """`after_cursor` is newer than any event (OUT_OF_RANGE; metadata `newestCursor`):
+    it comes from another service, or from a restored older database.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Why a call (or one item of it) failed: the catalogue of the stable reasons the
@@ -345,6 +354,15 @@ ERROR_REASON_AUTH_CLASS_DENIED: ErrorReason.ValueType  # 69
 its `auth_classes` tag (metadata `flowId` or `sourceId`), or the classes it would
 set are not among those it may write, or it would reuse an Object no Flow it may
 read uses (metadata `objectId`). With no right at all, the resource is NOT_FOUND.
+"""
+ERROR_REASON_EVENT_CURSOR_EXPIRED: ErrorReason.ValueType  # 70
+"""Events (EventService.WatchEvents).
+The events after `after_cursor` are no longer kept (OUT_OF_RANGE; metadata
+`prunedThrough`: resume after that cursor, or from now, and accept the gap).
+"""
+ERROR_REASON_EVENT_CURSOR_AHEAD: ErrorReason.ValueType  # 71
+"""`after_cursor` is newer than any event (OUT_OF_RANGE; metadata `newestCursor`):
+it comes from another service, or from a restored older database.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 

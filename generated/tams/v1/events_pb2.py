@@ -24,12 +24,13 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from tams.v1 import flows_pb2 as tams_dot_v1_dot_flows__pb2
+from tams.v1 import objects_pb2 as tams_dot_v1_dot_objects__pb2
 from tams.v1 import options_pb2 as tams_dot_v1_dot_options__pb2
 from tams.v1 import segments_pb2 as tams_dot_v1_dot_segments__pb2
 from tams.v1 import sources_pb2 as tams_dot_v1_dot_sources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14tams/v1/events.proto\x12\x07tams.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13tams/v1/flows.proto\x1a\x15tams/v1/options.proto\x1a\x16tams/v1/segments.proto\x1a\x15tams/v1/sources.proto\"I\n\x12SegmentsAddedEvent\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\"\n\x08segments\x18\x02 \x03(\x0b\x32\x10.tams.v1.Segment\":\n\x14SegmentsDeletedEvent\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\ttimerange\x18\x02 \x01(\t\"\xd9\x02\n\x05\x45vent\x12\x33\n\x0f\x65vent_timestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\nevent_type\x18\x02 \x01(\x0e\x32\x12.tams.v1.EventType\x12\x0e\n\x06\x63ursor\x18\x03 \x01(\t\x12\x1d\n\x04\x66low\x18\x04 \x01(\x0b\x32\r.tams.v1.FlowH\x00\x12\x11\n\x07\x66low_id\x18\x05 \x01(\tH\x00\x12\x35\n\x0esegments_added\x18\x06 \x01(\x0b\x32\x1b.tams.v1.SegmentsAddedEventH\x00\x12\x39\n\x10segments_deleted\x18\x07 \x01(\x0b\x32\x1d.tams.v1.SegmentsDeletedEventH\x00\x12!\n\x06source\x18\x08 \x01(\x0b\x32\x0f.tams.v1.SourceH\x00\x12\x13\n\tsource_id\x18\t \x01(\tH\x00\x42\x07\n\x05\x65vent\"y\n\x12WatchEventsRequest\x12\x14\n\x0c\x61\x66ter_cursor\x18\x01 \x01(\t\x12\'\n\x0b\x65vent_types\x18\x02 \x03(\x0e\x32\x12.tams.v1.EventType\x12\x10\n\x08\x66low_ids\x18\x03 \x03(\t\x12\x12\n\nsource_ids\x18\x04 \x03(\t\"5\n\x13WatchEventsResponse\x12\x1e\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x0e.tams.v1.Event*\xa5\x02\n\tEventType\x12\x1a\n\x16\x45VENT_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x45VENT_TYPE_FLOW_CREATED\x10\x01\x12\x1b\n\x17\x45VENT_TYPE_FLOW_UPDATED\x10\x02\x12\x1b\n\x17\x45VENT_TYPE_FLOW_DELETED\x10\x03\x12\"\n\x1e\x45VENT_TYPE_FLOW_SEGMENTS_ADDED\x10\x04\x12$\n EVENT_TYPE_FLOW_SEGMENTS_DELETED\x10\x05\x12\x1d\n\x19\x45VENT_TYPE_SOURCE_CREATED\x10\x06\x12\x1d\n\x19\x45VENT_TYPE_SOURCE_UPDATED\x10\x07\x12\x1d\n\x19\x45VENT_TYPE_SOURCE_DELETED\x10\x08\x32`\n\x0c\x45ventService\x12P\n\x0bWatchEvents\x12\x1b.tams.v1.WatchEventsRequest\x1a\x1c.tams.v1.WatchEventsResponse\"\x04\xe0\xe1\x18\x02\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14tams/v1/events.proto\x12\x07tams.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13tams/v1/flows.proto\x1a\x15tams/v1/objects.proto\x1a\x15tams/v1/options.proto\x1a\x16tams/v1/segments.proto\x1a\x15tams/v1/sources.proto\"I\n\x12SegmentsAddedEvent\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\"\n\x08segments\x18\x02 \x03(\x0b\x32\x10.tams.v1.Segment\":\n\x14SegmentsDeletedEvent\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\ttimerange\x18\x02 \x01(\t\"\xd9\x02\n\x05\x45vent\x12\x33\n\x0f\x65vent_timestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\nevent_type\x18\x02 \x01(\x0e\x32\x12.tams.v1.EventType\x12\x0e\n\x06\x63ursor\x18\x03 \x01(\t\x12\x1d\n\x04\x66low\x18\x04 \x01(\x0b\x32\r.tams.v1.FlowH\x00\x12\x11\n\x07\x66low_id\x18\x05 \x01(\tH\x00\x12\x35\n\x0esegments_added\x18\x06 \x01(\x0b\x32\x1b.tams.v1.SegmentsAddedEventH\x00\x12\x39\n\x10segments_deleted\x18\x07 \x01(\x0b\x32\x1d.tams.v1.SegmentsDeletedEventH\x00\x12!\n\x06source\x18\x08 \x01(\x0b\x32\x0f.tams.v1.SourceH\x00\x12\x13\n\tsource_id\x18\t \x01(\tH\x00\x42\x07\n\x05\x65vent\"\xcc\x01\n\x12WatchEventsRequest\x12\x14\n\x0c\x61\x66ter_cursor\x18\x01 \x01(\t\x12\'\n\x0b\x65vent_types\x18\x02 \x03(\x0e\x32\x12.tams.v1.EventType\x12\x10\n\x08\x66low_ids\x18\x03 \x03(\t\x12\x12\n\nsource_ids\x18\x04 \x03(\t\x12/\n\x0fget_url_options\x18\x05 \x01(\x0b\x32\x16.tams.v1.GetUrlOptions\x12 \n\x18include_object_timerange\x18\x06 \x01(\x08\"L\n\x13WatchEventsResponse\x12\x1e\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x0e.tams.v1.Event\x12\x15\n\rresume_cursor\x18\x02 \x01(\t*\xa5\x02\n\tEventType\x12\x1a\n\x16\x45VENT_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x45VENT_TYPE_FLOW_CREATED\x10\x01\x12\x1b\n\x17\x45VENT_TYPE_FLOW_UPDATED\x10\x02\x12\x1b\n\x17\x45VENT_TYPE_FLOW_DELETED\x10\x03\x12\"\n\x1e\x45VENT_TYPE_FLOW_SEGMENTS_ADDED\x10\x04\x12$\n EVENT_TYPE_FLOW_SEGMENTS_DELETED\x10\x05\x12\x1d\n\x19\x45VENT_TYPE_SOURCE_CREATED\x10\x06\x12\x1d\n\x19\x45VENT_TYPE_SOURCE_UPDATED\x10\x07\x12\x1d\n\x19\x45VENT_TYPE_SOURCE_DELETED\x10\x08\x32`\n\x0c\x45ventService\x12P\n\x0bWatchEvents\x12\x1b.tams.v1.WatchEventsRequest\x1a\x1c.tams.v1.WatchEventsResponse\"\x04\xe0\xe1\x18\x02\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,18 +39,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_EVENTSERVICE'].methods_by_name['WatchEvents']._loaded_options = None
   _globals['_EVENTSERVICE'].methods_by_name['WatchEvents']._serialized_options = b'\340\341\030\002'
-  _globals['_EVENTTYPE']._serialized_start=819
-  _globals['_EVENTTYPE']._serialized_end=1112
-  _globals['_SEGMENTSADDEDEVENT']._serialized_start=157
-  _globals['_SEGMENTSADDEDEVENT']._serialized_end=230
-  _globals['_SEGMENTSDELETEDEVENT']._serialized_start=232
-  _globals['_SEGMENTSDELETEDEVENT']._serialized_end=290
-  _globals['_EVENT']._serialized_start=293
-  _globals['_EVENT']._serialized_end=638
-  _globals['_WATCHEVENTSREQUEST']._serialized_start=640
-  _globals['_WATCHEVENTSREQUEST']._serialized_end=761
-  _globals['_WATCHEVENTSRESPONSE']._serialized_start=763
-  _globals['_WATCHEVENTSRESPONSE']._serialized_end=816
-  _globals['_EVENTSERVICE']._serialized_start=1114
-  _globals['_EVENTSERVICE']._serialized_end=1210
+  _globals['_EVENTTYPE']._serialized_start=949
+  _globals['_EVENTTYPE']._serialized_end=1242
+  _globals['_SEGMENTSADDEDEVENT']._serialized_start=180
+  _globals['_SEGMENTSADDEDEVENT']._serialized_end=253
+  _globals['_SEGMENTSDELETEDEVENT']._serialized_start=255
+  _globals['_SEGMENTSDELETEDEVENT']._serialized_end=313
+  _globals['_EVENT']._serialized_start=316
+  _globals['_EVENT']._serialized_end=661
+  _globals['_WATCHEVENTSREQUEST']._serialized_start=664
+  _globals['_WATCHEVENTSREQUEST']._serialized_end=868
+  _globals['_WATCHEVENTSRESPONSE']._serialized_start=870
+  _globals['_WATCHEVENTSRESPONSE']._serialized_end=946
+  _globals['_EVENTSERVICE']._serialized_start=1244
+  _globals['_EVENTSERVICE']._serialized_end=1340
 # @@protoc_insertion_point(module_scope)

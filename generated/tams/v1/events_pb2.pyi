@@ -10,6 +10,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from tams.v1 import flows_pb2 as _flows_pb2
+from tams.v1 import objects_pb2 as _objects_pb2
 from tams.v1 import segments_pb2 as _segments_pb2
 from tams.v1 import sources_pb2 as _sources_pb2
 import builtins as _builtins
@@ -201,8 +202,12 @@ class WatchEventsRequest(_message.Message):
     EVENT_TYPES_FIELD_NUMBER: _builtins.int
     FLOW_IDS_FIELD_NUMBER: _builtins.int
     SOURCE_IDS_FIELD_NUMBER: _builtins.int
+    GET_URL_OPTIONS_FIELD_NUMBER: _builtins.int
+    INCLUDE_OBJECT_TIMERANGE_FIELD_NUMBER: _builtins.int
     after_cursor: _builtins.str
     """Resume after this cursor; empty = from now."""
+    include_object_timerange: _builtins.bool
+    """Give each added Segment its `object_timerange`."""
     @_builtins.property
     def event_types(self) -> _containers.RepeatedScalarFieldContainer[Global___EventType.ValueType]:
         """Only these kinds; empty = all."""
@@ -215,6 +220,13 @@ class WatchEventsRequest(_message.Message):
     def source_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Only events of these Sources (for Flow events: the Flow's Source)."""
 
+    @_builtins.property
+    def get_url_options(self) -> _objects_pb2.GetUrlOptions:
+        """Which `get_urls` the Segments of `flows/segments_added` carry, as in
+        SegmentService.ListSegments (URLs are made when the event is sent, so they are
+        fresh however old the event).
+        """
+
     def __init__(
         self,
         *,
@@ -222,10 +234,12 @@ class WatchEventsRequest(_message.Message):
         event_types: _abc.Iterable[Global___EventType.ValueType] | None = ...,
         flow_ids: _abc.Iterable[_builtins.str] | None = ...,
         source_ids: _abc.Iterable[_builtins.str] | None = ...,
+        get_url_options: _objects_pb2.GetUrlOptions | None = ...,
+        include_object_timerange: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["get_url_options", b"get_url_options"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_cursor", b"after_cursor", "event_types", b"event_types", "flow_ids", b"flow_ids", "source_ids", b"source_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_cursor", b"after_cursor", "event_types", b"event_types", "flow_ids", b"flow_ids", "get_url_options", b"get_url_options", "include_object_timerange", b"include_object_timerange", "source_ids", b"source_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -233,11 +247,19 @@ Global___WatchEventsRequest: _TypeAlias = WatchEventsRequest  # noqa: Y015
 
 @_typing.final
 class WatchEventsResponse(_message.Message):
-    """Response of EventService.WatchEvents: a batch of events in commit order."""
+    """Response of EventService.WatchEvents: a batch of events in commit order. The
+    first response comes at once, with no events, to give the cursor the stream
+    starts from.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     EVENTS_FIELD_NUMBER: _builtins.int
+    RESUME_CURSOR_FIELD_NUMBER: _builtins.int
+    resume_cursor: _builtins.str
+    """Where to resume after this response: past its last event and past the events
+    the filters left out. Resuming from it misses nothing and repeats nothing.
+    """
     @_builtins.property
     def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___Event]:
         """The events."""
@@ -246,10 +268,11 @@ class WatchEventsResponse(_message.Message):
         self,
         *,
         events: _abc.Iterable[Global___Event] | None = ...,
+        resume_cursor: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events", "resume_cursor", b"resume_cursor"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

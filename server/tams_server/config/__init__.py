@@ -48,6 +48,15 @@ class Config:
     """Run the background workers in this process: the deletion worker (flow delete
     requests) and the object janitor (expired allocations, abandoned multipart uploads,
     bytes no Segment uses any more). With several replicas, any number may run them."""
+    event_retention_s: float = 7 * 86400.0
+    """How long the outbox keeps events (WatchEvents resumes, webhook deliveries);
+    a watcher further behind gets OUT_OF_RANGE."""
+    event_poll_s: float = 1.0
+    """How long a watcher waits for a commit's wake-up before it looks anyway: a
+    lost notification (a listener reconnecting) delays events this much at most."""
+    events_enabled: bool = True
+    """Write events in every change's transaction. Off only to measure what the
+    outbox costs (``bench events``): watchers and webhooks then hear nothing."""
     list_shape: str = "spec"
     """REST list bodies: ``spec`` (bare arrays, as TAMS has them) or ``wrapped``
     (``{"data": [...], "paging": {...}}``, as the usage guide has them)."""

@@ -105,6 +105,9 @@ class Reason(StrEnum):
     # Authorisation: known, but without the scope the call needs (PERMISSION_DENIED).
     SCOPE_MISSING = auto()
     AUTH_CLASS_DENIED = auto()
+    # Events.
+    EVENT_CURSOR_EXPIRED = auto()
+    EVENT_CURSOR_AHEAD = auto()
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,10 @@ class Unauthenticated(TamsError):
 
 class Aborted(TamsError):
     """A concurrent change won; retrying the request may succeed."""
+
+
+class OutOfRange(TamsError):
+    """A position (an event cursor) outside what the service holds."""
 
 
 class Unavailable(TamsError):

@@ -19,16 +19,19 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, exists, false, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tams_server.domain.access import Access
+from tams_server.domain.access import Access, classes_of
 from tams_server.domain.errors import NotFound, Reason
+from tams_server.domain.events import SegmentsDeleted, SourceDeleted
 from tams_server.domain.models import FlowDeleteRequest
 from tams_server.domain.queries import Page
+from tams_server.domain.tags import tags_from_json
 from tams_server.domain.timerange import format_timerange, from_bounds
+from tams_server.store.changes import record
 from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
 from tams_server.store.extent import refresh_extent
 from tams_server.store.paging import PageTokenCodec, fingerprint, read_page, tams_order
-from tams_server.store.releases import delete_segments_releasing
+from tams_server.store.releases import Removed, delete_segments_releasing
 from tams_server.store.schema import deleted_segments, flow_tags, flows, segments, sources
 from tams_server.store.schema import flow_delete_requests as requests
 from tams_server.store.tags import readable_clause
@@ -103,7 +106,26 @@ async def delete_flow_now(conn: AsyncConnection, flow_id: str, source_id: str) -
         select(func.count()).select_from(flows).where(flows.c.source_id == source_id)
     )
     if not remaining:
-        await conn.execute(delete(sources).where(sources.c.id == source_id))
+        gone = (
+            await conn.execute(
+                delete(sources).where(sources.c.id == source_id).returning(sources.c.tags)
+            )
+        ).first()
+        if gone is not None:
+            record(conn, SourceDeleted(source_id, classes_of(tags_from_json(gone.tags))))
+
+
+async def _record_deleted(conn: AsyncConnection, flow_id: str, removed: Removed) -> None:
+    """Record the event of Segments a request's batch removed."""
+    flow = (
+        await conn.execute(select(flows.c.source_id, flows.c.tags).where(flows.c.id == flow_id))
+    ).first()
+    if flow is not None and removed.deleted:
+        classes = classes_of(tags_from_json(flow.tags))
+        record(
+            conn,
+            SegmentsDeleted(flow_id, flow.source_id, classes, removed.start_ns, removed.end_ns),
+        )
 
 
 class DeletionStore:
@@ -201,7 +223,7 @@ class DeletionStore:
                 )
             )
             if starts:
-                await delete_segments_releasing(
+                removed = await delete_segments_releasing(
                     conn,
                     segments,
                     [
@@ -211,6 +233,7 @@ class DeletionStore:
                     ],
                 )
                 await refresh_extent(conn, row.flow_id)
+                await _record_deleted(conn, row.flow_id, removed)
                 await conn.execute(
                     update(requests)
                     .where(requests.c.id == request_id)

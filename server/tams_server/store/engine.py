@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
@@ -24,6 +24,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from tams_server.domain.errors import Aborted, InvalidArgument, Reason
 
 _BEGIN_OPTION = "tams_sqlite_begin"
+# Where a write transaction keeps what it records for its commit hook.
+CHANGES_KEY = "tams_changes"
 # PostgreSQL's deadlock_detected and serialization_failure: a lost race, retryable.
 _RETRYABLE_STATES = frozenset({"40P01", "40001"})
 # PostgreSQL's character_not_in_repertoire: text holding U+0000, which its text type
@@ -46,11 +48,22 @@ def _text_refused() -> InvalidArgument:
     )
 
 
+class CommitHook(Protocol):
+    """What sees each write transaction's recorded changes (the outbox)."""
+
+    async def before_commit(self, conn: AsyncConnection, changes: list[Any]) -> None:
+        """Write what the changes mean, last in their transaction."""
+
+    def committed(self) -> None:
+        """A transaction with changes committed."""
+
+
 class Database:
     """The engine plus the transaction discipline every store module uses."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.commit_hook: CommitHook | None = None
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._sqlite_write_lock = asyncio.Lock()
 
@@ -88,19 +101,24 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write unit of work: commits on success, rolls back on any exception.
 
+        What the work records with ``store.changes.record`` goes to the commit hook
+        (the outbox) as the transaction's last statements, and the hook hears of the
+        commit once it is done.
+
         A constraint violation here means a concurrent writer got in first (the use
         cases check the rules before writing); it becomes ABORTED, which a caller may
         retry.
         """
+        changes: list[Any] = []
         try:
-            if not self.is_sqlite:
-                async with self.engine.connect() as conn, conn.begin():
+            async with self._transaction() as conn:
+                conn.info[CHANGES_KEY] = changes
+                try:
                     yield conn
-                return
-            async with self._sqlite_write_lock, self.engine.connect() as conn:
-                conn = await conn.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
-                async with conn.begin():
-                    yield conn
+                    if changes and self.commit_hook is not None:
+                        await self.commit_hook.before_commit(conn, changes)
+                finally:
+                    del conn.info[CHANGES_KEY]
         except IntegrityError as error:
             raise Aborted(
                 "a concurrent change conflicted with this request; retry it",
@@ -118,6 +136,20 @@ class Database:
                 "a concurrent change conflicted with this request; retry it",
                 reason=Reason.CONCURRENT_CHANGE,
             ) from error
+        if changes and self.commit_hook is not None:
+            self.commit_hook.committed()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction: serialised on SQLite (design decision 3)."""
+        if not self.is_sqlite:
+            async with self.engine.connect() as conn, conn.begin():
+                yield conn
+            return
+        async with self._sqlite_write_lock, self.engine.connect() as conn:
+            conn = await conn.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
+            async with conn.begin():
+                yield conn
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -12,8 +12,9 @@ from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tams_server.domain.access import Access, check_new_classes
+from tams_server.domain.access import Access, check_new_classes, classes_of
 from tams_server.domain.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Reason
+from tams_server.domain.events import FlowDeleted
 from tams_server.domain.flows import essence_summary, with_technical_metadata
 from tams_server.domain.models import Flow, FlowDeleteRequest
 from tams_server.domain.queries import FlowQuery, Page
@@ -21,6 +22,7 @@ from tams_server.domain.tags import TagEdit, tags_from_json, tags_to_json
 from tams_server.domain.tags import tag_rows as tag_rows_of
 from tams_server.domain.timerange import INT64_MAX, INT64_MIN, format_timerange, from_bounds
 from tams_server.store import flow_collections as collections
+from tams_server.store.changes import FlowTouched, SourceTouched, record
 from tams_server.store.clock import now_ns
 from tams_server.store.deletions import count_covered, create_request, delete_flow_now
 from tams_server.store.dialect import insert_ignoring_conflicts
@@ -189,6 +191,7 @@ class FlowStore:
             ]
             if tag_rows:
                 await conn.execute(insert(flow_tags), tag_rows)
+            record(conn, *(FlowTouched(flow_id, created=True) for flow_id in ids))
             await _check_members(conn, new_flows)
             for flow in new_flows:
                 if flow.flow_collection:
@@ -241,6 +244,7 @@ class FlowStore:
         flow delete request in the background."""
         async with self._db.write() as conn:
             row = await _writable_row(conn, flow_id, access)
+            record(conn, FlowDeleted(flow_id, row.source_id, _classes(row)))
             hide = update(flows).where(flows.c.id == flow_id)
             if soft:
                 await conn.execute(hide.values(deleted_ns=now_ns(), deleted_by=deleted_by))
@@ -297,6 +301,7 @@ class FlowStore:
         await replace_tag_rows(conn, flow_tags, "flow_id", flow.id, flow.tags)
         await _check_members(conn, [flow])
         await collections.replace_flow_collection(conn, flow.id, flow.flow_collection)
+        record(conn, FlowTouched(flow.id, created=row is None))
         return row is None
 
     async def _apply(
@@ -321,6 +326,7 @@ class FlowStore:
         if actor is not None:
             values["updated_by"] = actor
         await conn.execute(update(flows).where(flows.c.id == row.id).values(**values))
+        record(conn, FlowTouched(row.id))
 
 
 def flow_not_found(flow_id: str) -> NotFound:
@@ -418,7 +424,11 @@ async def _ensure_sources(
         }
         for flow in new_flows
     }
-    await conn.execute(insert_ignoring_conflicts(conn, sources, ["id"]), list(new_sources.values()))
+    created = await conn.execute(
+        insert_ignoring_conflicts(conn, sources, ["id"]).returning(sources.c.id),
+        list(new_sources.values()),
+    )
+    record(conn, *(SourceTouched(source_id, created=True) for source_id in created.scalars()))
     found = {
         row.id: row
         for row in await conn.execute(
@@ -510,6 +520,17 @@ async def _writable_row(conn: AsyncConnection, flow_id: str, access: Access | No
     if row.read_only:
         raise flow_read_only(flow_id)
     return row
+
+
+async def load_flows(conn: AsyncConnection, flow_ids: Sequence[str]) -> dict[str, Flow]:
+    """The Flows of ``flow_ids`` that exist, by id."""
+    rows = (await conn.execute(select(flows).where(flows.c.id.in_(flow_ids)))).all()
+    return {flow.id: flow for flow in await _load(conn, rows, include_timerange=False)}
+
+
+def _classes(row: Row[Any]) -> tuple[str, ...]:
+    """The auth classes of a Flow row."""
+    return classes_of(tags_from_json(row.tags))
 
 
 async def _reload(conn: AsyncConnection, flow_id: str) -> Flow:

@@ -35,8 +35,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tams_server.domain.access import Access
+from tams_server.domain.access import Access, classes_of
 from tams_server.domain.errors import InvalidArgument, PermissionDenied, Reason, TamsError
+from tams_server.domain.events import SegmentsAdded, SegmentsDeleted
 from tams_server.domain.models import FlowDeleteRequest
 from tams_server.domain.object_rules import ObjectLedger
 from tams_server.domain.objects import ObjectLocation
@@ -52,7 +53,9 @@ from tams_server.domain.segments import (
     window_of,
     windows_of,
 )
+from tams_server.domain.tags import tags_from_json
 from tams_server.domain.timerange import INT64_MIN
+from tams_server.store.changes import record
 from tams_server.store.clock import now_ns
 from tams_server.store.deletions import count_covered, covered, create_request
 from tams_server.store.engine import Database
@@ -61,7 +64,7 @@ from tams_server.store.flows import flow_not_found, flow_read_only
 from tams_server.store.objects import read_locations, read_states, save_states
 from tams_server.store.paging import Pager, PageTokenCodec, fingerprint
 from tams_server.store.raw import fetch_all, insert_rows
-from tams_server.store.releases import delete_segments_releasing
+from tams_server.store.releases import Removed, delete_segments_releasing
 from tams_server.store.resources import check_row_access, readable_row
 from tams_server.store.schema import deleted_segments, flow_tags, flows, objects, segments
 from tams_server.store.tags import readable_clause
@@ -222,6 +225,8 @@ class SegmentStore:
             await save_states(conn, ledger.states, now)
             if accepted:
                 await _insert(conn, flow, accepted, now)
+                classes = classes_of(tags_from_json(flow.tags))
+                record(conn, SegmentsAdded(flow_id, flow.source_id, classes, accepted))
             return len(accepted), rejections
 
     async def max_segment(self, flow_id: str, access: Access | None = None) -> int | None:
@@ -342,7 +347,7 @@ class SegmentStore:
         (the count is returned); beyond it a flow delete request takes over in the
         background. Soft deletion always goes at once."""
         async with self._db.write() as conn:
-            await _writable_flow(conn, target.flow_id, access)
+            flow = await _writable_flow(conn, target.flow_id, access)
             if target.start_ns >= target.end_ns:
                 return 0, None
             where = (target.flow_id, target.start_ns, target.end_ns, target.object_id)
@@ -365,12 +370,32 @@ class SegmentStore:
                     )
                 )
             if target.soft:
-                deleted = (await conn.execute(delete(segments).where(*conditions))).rowcount
+                removed = await _delete_moved(conn, conditions)
             else:
-                deleted = await delete_segments_releasing(conn, segments, conditions)
-            if deleted:
+                removed = await delete_segments_releasing(conn, segments, conditions)
+            if removed.deleted:
                 await refresh_extent(conn, target.flow_id)
-            return int(deleted), None
+                record(conn, segments_deleted(flow, removed))
+            return removed.deleted, None
+
+
+def segments_deleted(flow: Any, removed: Removed) -> SegmentsDeleted:
+    """The event of Segments ``removed`` from a ``flow`` row."""
+    classes = classes_of(tags_from_json(flow.tags))
+    return SegmentsDeleted(flow.id, flow.source_id, classes, removed.start_ns, removed.end_ns)
+
+
+async def _delete_moved(conn: AsyncConnection, conditions: Sequence[Any]) -> Removed:
+    """Delete live Segments already copied to ``deleted_segments`` (their Objects stay
+    in use there)."""
+    bounds = (
+        await conn.execute(
+            delete(segments).where(*conditions).returning(segments.c.start_ns, segments.c.end_ns)
+        )
+    ).all()
+    if not bounds:
+        return Removed(0, 0, 0)
+    return Removed(len(bounds), min(b[0] for b in bounds), max(b[1] for b in bounds))
 
 
 def objects_of(candidates: Sequence[tuple[int, Segment]]) -> set[str]:
@@ -383,6 +408,7 @@ def objects_of(candidates: Sequence[tuple[int, Segment]]) -> set[str]:
 async def _writable_flow(conn: AsyncConnection, flow_id: str, access: Access | None) -> Any:
     stmt = select(
         flows.c.id,
+        flows.c.source_id,
         flows.c.tags,
         flows.c.read_only,
         flows.c.deleted_ns,

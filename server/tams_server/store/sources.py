@@ -9,12 +9,14 @@ from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tams_server.domain.access import Access, check_new_classes
+from tams_server.domain.access import Access, check_new_classes, classes_of
 from tams_server.domain.errors import AlreadyExists, FailedPrecondition, NotFound, Reason
+from tams_server.domain.events import SourceDeleted
 from tams_server.domain.models import Source
 from tams_server.domain.queries import Page, SourceQuery
 from tams_server.domain.tags import TagEdit, tags_from_json, tags_to_json
 from tams_server.store import flow_collections as collections
+from tams_server.store.changes import SourceTouched, record
 from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
 from tams_server.store.paging import PageTokenCodec
@@ -119,7 +121,7 @@ class SourceStore:
     ) -> Source:
         """Hide a Source that no live Flow renders, recording who and when."""
         async with self._db.write() as conn:
-            await self._live_row(conn, source_id, access)
+            row = await self._live_row(conn, source_id, access)
             flow_count = await conn.scalar(
                 select(func.count())
                 .select_from(flows)
@@ -137,6 +139,7 @@ class SourceStore:
                 .where(sources.c.id == source_id)
                 .values(deleted_ns=now_ns(), deleted_by=deleted_by)
             )
+            record(conn, SourceDeleted(source_id, classes_of(tags_from_json(row.tags))))
             return await self._reload(conn, source_id)
 
     async def _live_row(
@@ -186,6 +189,7 @@ async def insert_source(
         )
     )
     await replace_tag_rows(conn, source_tags, "source_id", source.id, source.tags)
+    record(conn, SourceTouched(source.id, created=True))
 
 
 async def touch_source(conn: AsyncConnection, source_id: str, *, actor: str | None) -> None:
@@ -194,6 +198,13 @@ async def touch_source(conn: AsyncConnection, source_id: str, *, actor: str | No
     if actor is not None:
         values["updated_by"] = actor
     await conn.execute(update(sources).where(sources.c.id == source_id).values(**values))
+    record(conn, SourceTouched(source_id))
+
+
+async def load_sources(conn: AsyncConnection, source_ids: Sequence[str]) -> dict[str, Source]:
+    """The Sources of ``source_ids`` that exist, by id."""
+    rows = (await conn.execute(select(sources).where(sources.c.id.in_(source_ids)))).all()
+    return {source.id: source for source in await _load(conn, rows)}
 
 
 async def _apply(

@@ -1,0 +1,94 @@
+"""Events <-> tams.v1.Event: the outbox keeps each event as the message the
+EventService sends (without its cursor, which the database gives)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tams.v1 import events_pb2
+from tams_server.convert.common import set_time
+from tams_server.convert.flows import flow_to_proto
+from tams_server.convert.segments import fill_segments
+from tams_server.convert.sources import source_to_proto
+from tams_server.domain.errors import FieldViolation, InvalidArgument
+from tams_server.domain.events import (
+    Event,
+    EventType,
+    FlowChanged,
+    FlowDeleted,
+    SegmentsAdded,
+    SegmentsDeleted,
+    SourceChanged,
+    SourceDeleted,
+)
+from tams_server.domain.segments import ListedSegment, Segment, stored_timerange
+from tams_server.domain.timerange import TimeRange, format_timerange
+
+_TO_PROTO: dict[EventType, events_pb2.EventType.ValueType] = {
+    kind: events_pb2.EventType.Value(f"EVENT_TYPE_{kind.name}") for kind in EventType
+}
+_TO_DOMAIN = {number: kind for kind, number in _TO_PROTO.items()}
+
+
+def event_payload(event: Event, timestamp_ns: int) -> bytes:
+    """The stored form of an event that happened at ``timestamp_ns``."""
+    message = events_pb2.Event(event_type=_TO_PROTO[event.type])
+    set_time(message.event_timestamp, timestamp_ns)
+    match event:
+        case FlowChanged(flow=flow):
+            message.flow.CopyFrom(flow_to_proto(flow))
+        case SourceChanged(source=source):
+            message.source.CopyFrom(source_to_proto(source))
+        case FlowDeleted(flow_id=flow_id):
+            message.flow_id = flow_id
+        case SourceDeleted(source_id=source_id):
+            message.source_id = source_id
+        case SegmentsAdded():
+            message.segments_added.flow_id = event.flow_id
+            # Every Segment with its object_timerange: a reader that did not ask for
+            # it clears it, one that did need not work it out again.
+            fill_segments(
+                message.segments_added.segments,
+                _as_listed(event.segments),
+                include_object_timerange=True,
+            )
+        case SegmentsDeleted():
+            message.segments_deleted.flow_id = event.flow_id
+            message.segments_deleted.timerange = format_timerange(
+                TimeRange(event.start_ns, event.end_ns)
+            )
+    return message.SerializeToString()
+
+
+def event_types_to_domain(
+    numbers: Sequence[events_pb2.EventType.ValueType], field: str
+) -> list[EventType]:
+    """The event types a request names; INVALID_ARGUMENT for unknown ones."""
+    kinds: list[EventType] = []
+    violations: list[FieldViolation] = []
+    for index, number in enumerate(numbers):
+        kind = _TO_DOMAIN.get(number)
+        if kind is None:
+            violations.append(FieldViolation(f"{field}[{index}]", f"unknown event type {number}"))
+        else:
+            kinds.append(kind)
+    if violations:
+        raise InvalidArgument(
+            f"{violations[0].field}: {violations[0].description}", field_violations=violations
+        )
+    return kinds
+
+
+def _as_listed(segments: Sequence[Segment]) -> list[ListedSegment]:
+    """Stored Segments as a listing reads them, without where their Objects are."""
+    return [_listed(segment) for segment in segments]
+
+
+def _listed(segment: Segment) -> ListedSegment:
+    p = segment.post
+    start, end = segment.start_ns, segment.end_ns
+    return (
+        start, end, stored_timerange(p, start, end), p.object_id, p.ts_offset, p.last_duration,
+        p.object_timerange, p.sample_offset, p.sample_count, p.key_frame_count,
+        p.init_object_id, None, None, None, None,
+    )  # fmt: skip
