@@ -7,7 +7,7 @@ import asyncio
 import importlib
 import logging
 
-BENCHMARKS = ("auth", "flows", "gateway", "segments", "storage")
+BENCHMARKS = ("auth", "events", "flows", "gateway", "segments", "storage")
 
 
 def main() -> None:

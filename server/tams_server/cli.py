@@ -107,6 +107,8 @@ _AUTH_OPTIONS = (
 _EVENT_OPTIONS = (
     ("--event-retention", "EVENT_RETENTION", _duration, "7d",
      "how long events are kept for watchers and webhooks to catch up (3600, 90m, 24h, 7d)"),
+    ("--events", "EVENTS", _boolean, "true",
+     "write every change's events (WatchEvents, webhooks); false only to measure their cost"),
 )  # fmt: skip
 _TOKEN_OPTIONS = (
     ("--secret", "JWT_SECRET", str, None, "the server's --jwt-secret (required)"),
@@ -195,6 +197,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         shutdown_grace_s=getattr(args, "shutdown_grace", 10.0),
         list_shape=getattr(args, "list_shape", "spec"),
         event_retention_s=getattr(args, "event_retention", 7 * 86400.0),
+        events_enabled=getattr(args, "events", True),
         jwt_secret=getattr(args, "jwt_secret", None),
         jwt_public_key=getattr(args, "jwt_public_key", None),
         jwks_file=getattr(args, "jwks_file", None),

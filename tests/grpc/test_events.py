@@ -15,6 +15,7 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from conftest import postgresql_url
+from helpers.auth import AUDIENCE, ISSUER, SECRET, bearer, hs256
 from helpers.factories import new_id, tag, video_flow
 from helpers.objects import external_post, upload_objects
 from helpers.servers import own_server
@@ -58,11 +59,13 @@ class Watcher:
 
 @asynccontextmanager
 async def watching(
-    channel: grpc.aio.Channel, request: E.WatchEventsRequest | None = None
+    channel: grpc.aio.Channel,
+    request: E.WatchEventsRequest | None = None,
+    metadata: tuple[tuple[str, str], ...] = (),
 ) -> AsyncIterator[Watcher]:
     """Watch events; the block starts once the stream has given its first cursor."""
     stub = events_pb2_grpc.EventServiceStub(channel)
-    watcher = Watcher(stub.WatchEvents(request or E.WatchEventsRequest()))
+    watcher = Watcher(stub.WatchEvents(request or E.WatchEventsRequest(), metadata=metadata))
     first = await watcher.call.read()
     assert isinstance(first, E.WatchEventsResponse)
     assert not first.events
@@ -375,3 +378,51 @@ async def test_an_event_committed_on_one_replica_wakes_a_watcher_on_another(
             (update,) = await watcher.take(1)
     assert event.flow.id == flow.id
     assert update.flow.label == "changed on A"
+
+
+async def test_object_timeranges_are_the_given_or_the_shifted_segment_timerange(
+    channel: grpc.aio.Channel,
+) -> None:
+    flows = flows_pb2_grpc.FlowServiceStub(channel)
+    segments = segments_pb2_grpc.SegmentServiceStub(channel)
+    flow = video_flow()
+    await flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
+    given = external_post(
+        new_id(), "[0:0_1:0)", object_timerange="[100:0_105:0)", ts_offset="-100:0"
+    )
+    shifted = external_post(new_id(), "[20:0_21:0)", ts_offset="10:0")
+    request = E.WatchEventsRequest(flow_ids=[flow.id], include_object_timerange=True)
+    async with watching(channel, request) as watcher:
+        await segments.RegisterSegments(
+            segments_pb2.RegisterSegmentsRequest(flow_id=flow.id, segments=[given, shifted])
+        )
+        (event,) = await watcher.take(1)
+    assert [s.object_timerange for s in event.segments_added.segments] == [
+        "[100:0_105:0)",
+        "[10:0_11:0)",
+    ]
+
+
+async def test_a_watcher_sees_only_events_of_what_it_may_read(
+    tmp_path: Path, database_url: str
+) -> None:
+    (tmp_path / "classes").write_text("news news read\n")
+    scopes = "tams-api/read tams-api/write"
+    admin = bearer(hs256(sub="admin", scope=scopes))
+    newsroom = bearer(hs256(sub="nina", scope=scopes, groups=["news"]))
+    news, sport, open_flow = (
+        video_flow(tags={"auth_classes": "news"}),
+        video_flow(tags={"auth_classes": "sport"}),
+        video_flow(),
+    )
+    async with own_server(
+        tmp_path / "data", database_url, jwt_secret=SECRET, jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE, auth_classes_file=tmp_path / "classes",
+    ) as stubs:  # fmt: skip
+        request = E.WatchEventsRequest(event_types=[E.EVENT_TYPE_FLOW_CREATED])
+        async with watching(stubs.channel, request, newsroom) as watcher:
+            for flow in (news, sport, open_flow):
+                await stubs.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow), metadata=admin)
+            seen = await watcher.take(2)
+            await watcher.nothing_more()
+    assert [e.flow.id for e in seen] == [news.id, open_flow.id]

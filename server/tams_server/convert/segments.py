@@ -68,7 +68,7 @@ def fill_segments(
         if init_object_id is not None:
             segment.init_object.object_id = init_object_id
         if include_object_timerange:
-            segment.object_timerange = object_timerange or _object_timerange(timerange, ts_offset)
+            segment.object_timerange = object_timerange or object_timerange_of(timerange, ts_offset)
         if urls is None:
             continue
         if init_object_id is not None:
@@ -87,7 +87,7 @@ def fill_segments(
         _mark_deleted(target[first:], deletions)
 
 
-def _object_timerange(timerange: str, ts_offset: str | None) -> str:
+def object_timerange_of(timerange: str, ts_offset: str | None) -> str:
     """The Object's own timerange when the client gave none: the Segment's, shifted
     back by ``ts_offset`` (TAMS: segment_ts = object_ts + ts_offset)."""
     tr = parse_timerange(timerange)

@@ -11,6 +11,7 @@ import grpc
 from tams.v1 import events_pb2, events_pb2_grpc
 from tams_server.convert.events import event_types_to_domain
 from tams_server.convert.get_urls import GetUrlWriter, filters_to_domain
+from tams_server.convert.segments import object_timerange_of
 from tams_server.domain.access import Access, AuthClassMap, current_access
 from tams_server.domain.errors import InvalidArgument, OutOfRange, Reason
 from tams_server.domain.ids import check_uuid
@@ -109,10 +110,8 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
         ]
         if not added:
             return response
-        if not include_object_timerange:
-            for body in added:
-                for segment in body.segments:
-                    segment.ClearField("object_timerange")
+        for body in added:
+            _object_timeranges(body, include_object_timerange)
         if urls is not None:
             await self._fill_urls(added, urls)
         return response
@@ -147,6 +146,17 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
         return GetUrlWriter(
             GetUrlMaker(self._urls, self._backends, filters, expires_s=self._url_lifetime_s)
         )
+
+
+def _object_timeranges(body: events_pb2.SegmentsAddedEvent, wanted: bool) -> None:
+    """Give each added Segment its ``object_timerange`` (stored only when the client
+    gave one), or take them all away when the watcher did not ask for them."""
+    for segment in body.segments:
+        if not wanted:
+            segment.ClearField("object_timerange")
+        elif not segment.HasField("object_timerange"):
+            offset = segment.ts_offset if segment.HasField("ts_offset") else None
+            segment.object_timerange = object_timerange_of(segment.timerange, offset)
 
 
 def _filter(request: events_pb2.WatchEventsRequest) -> EventFilter:

@@ -1,0 +1,131 @@
+"""Events: what the outbox costs and how fast a watcher hears of a commit.
+
+- registration throughput with the outbox on and off (two server processes, rounds
+  interleaved so the machine's noise falls on both), and their ratio;
+- commit-to-watcher latency, p50 and p99, while a client registers 10,000 Segments a
+  second in calls of 100 (one event each): the time from an event's timestamp (taken
+  in its transaction, just before the commit) to its arrival at a WatchEvents stream.
+  Server and watcher share this machine's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import Iterator
+
+from bench._common import report, server_process
+from bench._measure import percentile
+from tams.v1 import common_pb2, flows_pb2, segments_pb2
+from tams_client import AsyncTamsClient
+
+SEGMENT_NS = 1_920_000_000  # 1.92 s: 48 frames at 25 Hz
+RATE_PER_S = 10_000
+CALL_SIZE = 100
+
+
+def _flow() -> flows_pb2.Flow:
+    return flows_pb2.Flow(
+        id=str(uuid.uuid4()), source_id=str(uuid.uuid4()), format="urn:x-nmos:format:video",
+        codec="video/h264", container="video/mp2t",
+        video=flows_pb2.VideoEssenceParameters(
+            frame_width=1920, frame_height=1080, frame_rate=common_pb2.Rational(numerator=25)
+        ),
+    )  # fmt: skip
+
+
+def _posts(first: int, count: int) -> Iterator[segments_pb2.SegmentPost]:
+    """Segments of external Objects (no upload needed), from index ``first`` on."""
+    for i in range(first, first + count):
+        start, end = i * SEGMENT_NS, (i + 1) * SEGMENT_NS
+        object_id = f"ev-{i:07d}"
+        yield segments_pb2.SegmentPost(
+            object_id=object_id,
+            timerange=f"[{start // 10**9}:{start % 10**9}_{end // 10**9}:{end % 10**9})",
+            get_urls=[
+                segments_pb2.UncontrolledUrl(url=f"https://media.example/{object_id}", label="cdn")
+            ],
+        )
+
+
+async def _registration_rate(target: str, total: int) -> float:
+    """Segments a second, registering ``total`` on a new Flow in batches of 1,000."""
+    async with AsyncTamsClient(target, timeout=None) as tams:
+        flow = _flow()
+        await tams.create_flow(flow)
+        t0 = time.perf_counter()
+        result = await tams.stream_register_segments(flow.id, _posts(0, total), batch_size=1000)
+        elapsed = time.perf_counter() - t0
+        assert result.registered_count == total, result.failed_segments[:3]
+        return total / elapsed
+
+
+async def _outbox_cost(database_url: str | None, engine: str, *, total: int, rounds: int) -> None:
+    on_rates: list[float] = []
+    off_rates: list[float] = []
+    async with (
+        server_process(database_url) as (on, _),
+        server_process(database_url, env={"TAMS_EVENTS": "false"}) as (off, _),
+    ):
+        for _ in range(rounds):
+            on_rates.append(await _registration_rate(on, total))
+            off_rates.append(await _registration_rate(off, total))
+    on_median, off_median = statistics.median(on_rates), statistics.median(off_rates)
+    report("registration_outbox_on_per_s", on_median, "segments/s", engine=engine,
+           rounds=rounds, segments=total)  # fmt: skip
+    report("registration_outbox_off_per_s", off_median, "segments/s", engine=engine,
+           rounds=rounds, segments=total)  # fmt: skip
+    report("registration_outbox_on_over_off", on_median / off_median, "ratio", engine=engine,
+           target=">= 0.85")  # fmt: skip
+
+
+async def _watch_latency(database_url: str | None, engine: str, *, seconds: float) -> None:
+    async with (
+        server_process(database_url) as (target, _),
+        AsyncTamsClient(target, timeout=None) as tams,
+    ):
+        flow = _flow()
+        await tams.create_flow(flow)
+        calls = int(seconds * RATE_PER_S / CALL_SIZE)
+        latencies: list[float] = []
+        started = asyncio.Event()
+
+        async def watch() -> None:
+            pages = tams.watch_events(flow_ids=[flow.id], event_types=["flows/segments_added"])
+            async for page in pages.pages():
+                arrived = time.time()
+                started.set()
+                for event in page.events:
+                    sent = event.event_timestamp.seconds + event.event_timestamp.nanos / 1e9
+                    latencies.append(arrived - sent)
+                if len(latencies) >= calls:
+                    return
+
+        watcher = asyncio.create_task(watch())
+        await started.wait()
+        t0 = time.perf_counter()
+        for call in range(calls):
+            # Paced: call k starts at k * CALL_SIZE / RATE_PER_S seconds.
+            delay = t0 + call * CALL_SIZE / RATE_PER_S - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            result = await tams.register_segments(
+                flow.id, list(_posts(call * CALL_SIZE, CALL_SIZE))
+            )
+            assert not result.failed_segments, result.failed_segments[:2]
+        achieved = calls * CALL_SIZE / (time.perf_counter() - t0)
+        await asyncio.wait_for(watcher, 30)
+    report("commit_to_watcher_p50_ms", percentile(latencies, 0.5) * 1000, "ms", engine=engine,
+           registering_per_s=round(achieved), events=len(latencies), target="<= 100")  # fmt: skip
+    report("commit_to_watcher_p99_ms", percentile(latencies, 0.99) * 1000, "ms", engine=engine,
+           registering_per_s=round(achieved), events=len(latencies), target="<= 100")  # fmt: skip
+
+
+async def run(*, quick: bool, database_url: str | None) -> None:
+    engine = "postgresql" if database_url else "sqlite"
+    await _outbox_cost(
+        database_url, engine, total=20_000 if quick else 100_000, rounds=3 if quick else 5
+    )
+    await _watch_latency(database_url, engine, seconds=3 if quick else 10)
