@@ -37,7 +37,12 @@ from tams.v1 import (
     storage_pb2_grpc,
     webhooks_pb2,
 )
-from tams_server.background import DeletionWorker, EventRetention, ObjectJanitor
+from tams_server.background import (
+    DeletionWorker,
+    EventRetention,
+    ObjectJanitor,
+    RetentionWorker,
+)
 from tams_server.config import Config
 from tams_server.config.auth import authenticator_of, check_exposure
 from tams_server.config.auth_classes import load_auth_classes
@@ -82,12 +87,14 @@ from tams_server.store.objects import ObjectRecordStore
 from tams_server.store.outbox import EventLog, Outbox, PostgresListener, Wakeups
 from tams_server.store.paging import PageTokenCodec
 from tams_server.store.profiles import ProfileStore
+from tams_server.store.retention import RetentionStore
 from tams_server.store.segments import SegmentStore
 from tams_server.store.service_info import ServiceInfoStore
 from tams_server.store.settings import OBJECT_URL_SECRET, get_or_create_secret
 from tams_server.store.sources import SourceStore
 from tams_server.usecases.multipart import MultipartUploads
 from tams_server.usecases.objects import ObjectInstances, UnusedObjects
+from tams_server.usecases.retention import Retention
 from tams_server.usecases.segments import SegmentWrites
 from tams_server.usecases.storage import StorageAllocation
 
@@ -255,6 +262,20 @@ async def serve(
                         classes,
                     ),
                     interval_s=config.janitor_interval_s,
+                ),
+            )  # fmt: skip
+            _in_background(
+                stack, "retention",
+                RetentionWorker(
+                    Retention(
+                        RetentionStore(database),
+                        FlowStore(database, tokens, inline_delete_limit=config.inline_delete_limit),
+                        SegmentStore(
+                            database, tokens, inline_delete_limit=config.inline_delete_limit
+                        ),
+                        batch=config.inline_delete_limit,
+                    ),
+                    interval_s=config.retention_interval_s,
                 ),
             )  # fmt: skip
             _in_background(

@@ -1,6 +1,6 @@
 """Background work of a server: the worker that finishes flow delete requests, the
-janitor that removes Objects no Segment uses and abandoned multipart uploads, and
-event retention."""
+janitor that removes Objects no Segment uses and abandoned multipart uploads, event
+retention, and retention by tags."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tams_server.store.deletions import DeletionStore
 from tams_server.store.outbox import EventLog
 from tams_server.usecases.multipart import MultipartUploads
 from tams_server.usecases.objects import UnusedObjects
+from tams_server.usecases.retention import Retention
 
 log = logging.getLogger("tams_server.background")
 
@@ -116,4 +117,32 @@ class EventRetention:
 
     def stop(self) -> None:
         """Ask retention to stop after its current batch."""
+        self._stop.set()
+
+
+class RetentionWorker:
+    """Runs a retention sweep (``usecases.retention``) every ``interval_s``."""
+
+    def __init__(self, retention: Retention, *, interval_s: float) -> None:
+        self._retention = retention
+        self._interval_s = interval_s
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        """Sweep every ``interval_s`` until stopped."""
+        while not self._stop.is_set():
+            try:
+                swept = await self._retention.sweep()
+                if swept.flows or swept.segments:
+                    log.info(
+                        "retention deleted %d flow(s) and %d segment(s)",
+                        swept.flows, swept.segments,
+                    )  # fmt: skip
+            except Exception:  # a failing sweep must not end retention
+                log.exception("retention by tags failed; trying again later")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self._interval_s)
+
+    def stop(self) -> None:
+        """Ask the worker to stop after its current sweep."""
         self._stop.set()

@@ -41,6 +41,9 @@ class Config:
     min_object_timeout and min_presigned_url_timeout."""
     janitor_interval_s: float = 60.0
     """How often expired allocations are swept."""
+    retention_interval_s: float = 60.0
+    """How often Flows with retention tags (``segment_retention_offset``,
+    ``flow_retention_offset``) are swept."""
     storage: tuple[str, ...] = ()
     """Storage backends (``local:``, ``s3://BUCKET?endpoint=...&region=...``); the
     first is the default; none means ``local:``."""
