@@ -13,6 +13,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import grpc
+from grpc_health.v1 import health_pb2
+
 from tams_server.app import serve, serve_gateway
 from tams_server.auth.basic_users import hash_password
 from tams_server.auth.keys import AuthSetupError
@@ -104,6 +107,13 @@ _AUTH_OPTIONS = (
     ("--allow-anonymous", "ALLOW_ANONYMOUS", _boolean, "false",
      "serve without authentication beyond loopback (anyone reaching the ports may do all)"),
 )  # fmt: skip
+# How a replica runs beside others (see the README's "Running several replicas").
+_REPLICA_OPTIONS = (
+    ("--migrate-on-start", "MIGRATE_ON_START", _boolean, "true",
+     "apply schema migrations at start; false when a separate `migrate` job does it"),
+    ("--workers", "WORKERS", _boolean, "true",
+     "run the background workers (deletions, janitor, retention); any number of replicas may"),
+)  # fmt: skip
 _EVENT_OPTIONS = (
     ("--event-retention", "EVENT_RETENTION", _duration, "7d",
      "how long events are kept for watchers and webhooks to catch up (3600, 90m, 24h, 7d)"),
@@ -147,13 +157,15 @@ _GRPC_CLIENT_TLS_OPTIONS = (
 _COMMANDS = (
     ("serve", "run the server",
      _DATABASE_OPTIONS + _LOG_OPTIONS + _GRPC_SERVER_OPTIONS + _HTTP_OPTIONS + _TLS_OPTIONS
-     + _PUBLIC_URL_OPTIONS + _AUTH_OPTIONS + _EVENT_OPTIONS),
+     + _PUBLIC_URL_OPTIONS + _AUTH_OPTIONS + _EVENT_OPTIONS + _REPLICA_OPTIONS),
     ("migrate", "apply schema migrations", _DATABASE_OPTIONS + _LOG_OPTIONS),
     ("gateway", "run only the REST gateway, against a remote gRPC server",
      _GRPC_CLIENT_OPTIONS + _HTTP_OPTIONS + _LOG_OPTIONS + _TLS_OPTIONS
      + _GRPC_CLIENT_TLS_OPTIONS),
     ("token", "print an HS256 bearer token for a server run with --jwt-secret", _TOKEN_OPTIONS),
     ("hash-password", "print the Argon2id hash of a password read from stdin", ()),
+    ("health", "exit 0 when the gRPC server answers SERVING (container health checks)",
+     _GRPC_CLIENT_OPTIONS + _GRPC_CLIENT_TLS_OPTIONS),
 )  # fmt: skip
 
 
@@ -198,6 +210,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         list_shape=getattr(args, "list_shape", "spec"),
         event_retention_s=getattr(args, "event_retention", 7 * 86400.0),
         events_enabled=getattr(args, "events", True),
+        migrate_on_start=getattr(args, "migrate_on_start", True),
+        run_workers=getattr(args, "workers", True),
         jwt_secret=getattr(args, "jwt_secret", None),
         jwt_public_key=getattr(args, "jwt_public_key", None),
         jwks_file=getattr(args, "jwks_file", None),
@@ -263,6 +277,31 @@ async def run_gateway(args: argparse.Namespace) -> None:
         await stop.wait()
 
 
+def check_health(args: argparse.Namespace, *, timeout_s: float = 3.0) -> int:
+    """``tams-server health``: 0 when the server's overall health is SERVING, 1 when
+    it is anything else or does not answer within ``timeout_s`` (the reason on
+    stderr)."""
+    tls = client_tls(args.grpc_ca, args.grpc_client_cert, args.grpc_client_key)
+    if tls is None:
+        channel = grpc.insecure_channel(args.grpc_target)
+    else:
+        channel = grpc.secure_channel(args.grpc_target, tls.grpc_credentials())
+    with channel:
+        try:
+            check = channel.unary_unary(
+                "/grpc.health.v1.Health/Check",
+                request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+                response_deserializer=health_pb2.HealthCheckResponse.FromString,
+            )
+            answer = check(health_pb2.HealthCheckRequest(), timeout=timeout_s)
+        except grpc.RpcError as error:
+            print(f"tams-server: {args.grpc_target}: {error.code().name}", file=sys.stderr)
+            return 1
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
+    print(f"tams-server: {args.grpc_target}: {status}", flush=True)
+    return 0 if answer.status == health_pb2.HealthCheckResponse.SERVING else 1
+
+
 def print_token(args: argparse.Namespace) -> None:
     """``tams-server token``: the token on stdout, nothing else."""
     if not args.secret or not args.sub:
@@ -300,6 +339,8 @@ def _run(args: argparse.Namespace) -> None:
     if args.command == "hash-password":
         print_password_hash()
         return
+    if args.command == "health":
+        sys.exit(check_health(args))
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     if args.command == "gateway":
         asyncio.run(run_gateway(args))
