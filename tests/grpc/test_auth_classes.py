@@ -28,7 +28,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 
 from helpers.auth import AUDIENCE, ISSUER, SECRET, bearer, hs256
 from helpers.factories import new_id, source, tag, unique_tag, video_flow
-from helpers.objects import external_post
+from helpers.objects import external_post, upload_objects
 from helpers.servers import Stubs, own_server
 from helpers.status import failure
 from tams.v1 import flow_delete_requests_pb2 as fdr
@@ -310,6 +310,57 @@ async def test_reusing_an_object_needs_read_access_to_a_flow_using_it(server: St
         metadata=NEWS,
     )
     assert (response.registered_count, list(response.failed_segments)) == (1, [])
+
+
+async def _register(
+    server: Stubs, flow_id: str, post: segments_pb2.SegmentPost, who: Metadata, *, stream: bool
+) -> segments_pb2.RegisterSegmentsResponse:
+    """Register one post by RegisterSegments or by StreamRegisterSegments."""
+    if not stream:
+        return await server.segments.RegisterSegments(
+            segments_pb2.RegisterSegmentsRequest(flow_id=flow_id, segments=[post]), metadata=who
+        )
+
+    async def batches() -> AsyncIterator[segments_pb2.StreamRegisterSegmentsRequest]:
+        yield segments_pb2.StreamRegisterSegmentsRequest(flow_id=flow_id, segments=[post])
+
+    return await server.segments.StreamRegisterSegments(batches(), metadata=who)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["unary", "stream"])
+async def test_reusing_an_init_object_needs_read_access_to_a_flow_using_it(
+    server: Stubs, stream: bool
+) -> None:
+    """Uploaded Objects: an init Object first used by a sport Flow may be named as the
+    init Object of a news Segment (news reads sport), not of an open Flow's Segment by
+    a caller who reads no sport Flow, by either registration RPC."""
+    sport_flow = await new_flow(server, "sport")
+    [media, init] = await upload_objects(server.channel, sport_flow, 2, metadata=SPORT)
+    first = segments_pb2.SegmentPost(object_id=media, timerange="[0:0_1:0)", init_object_id=init)
+    assert (await _register(server, sport_flow, first, SPORT, stream=stream)).registered_count == 1
+    for who, flow_id, allowed in ((NOBODY, await new_flow(server, None), False),
+                                  (NEWS, await new_flow(server, "news"), True)):  # fmt: skip
+        [own] = await upload_objects(server.channel, flow_id, metadata=who)
+        post = segments_pb2.SegmentPost(object_id=own, timerange="[0:0_1:0)", init_object_id=init)
+        response = await _register(server, flow_id, post, who, stream=stream)
+        if allowed:
+            assert (response.registered_count, list(response.failed_segments)) == (1, [])
+            continue
+        assert response.registered_count == 0
+        (refused,) = response.failed_segments
+        assert (refused.object_id, refused.error.reason) == (own, "AUTH_CLASS_DENIED")
+        assert refused.error.code == grpc.StatusCode.PERMISSION_DENIED.value[0]
+        assert dict(refused.error.metadata) == {"objectId": init, "field": "init_object_id"}
+        # The same refusal as for a hidden media Object, and nothing was stored.
+        reused = segments_pb2.SegmentPost(object_id=media, timerange="[5:0_6:0)", ts_offset="5:0")
+        response = await _register(server, flow_id, reused, who, stream=stream)
+        (refused,) = response.failed_segments
+        assert refused.error.reason == "AUTH_CLASS_DENIED"
+        assert dict(refused.error.metadata) == {"objectId": media, "field": "object_id"}
+        listed = await server.segments.ListSegments(
+            segments_pb2.ListSegmentsRequest(flow_id=flow_id), metadata=who
+        )
+        assert list(listed.segments) == []
 
 
 async def test_rest_routes_follow_the_same_rules(server: Stubs) -> None:
