@@ -258,13 +258,24 @@ async def test_segments_and_storage_follow_their_flow(server: Stubs) -> None:
         assert (await failure(server.segments.DeleteSegments(deletion, metadata=who))).code == code
         allocated = server.storage.AllocateStorage(allocation, metadata=who)
         assert (await failure(_drain(allocated))).code == code
-    # Hidden is as unknown: a listing of a Flow that does not exist is empty.
-    hidden = await server.segments.ListSegments(listing, metadata=SPORT)
-    assert list(hidden.segments) == []
-    streamed = server.segments.StreamSegments(
-        segments_pb2.StreamSegmentsRequest(flow_id=flow_id), metadata=SPORT
-    )
-    assert [message async for message in streamed] == []
+    # Hidden is as unknown, and the spec says a listing of the Segments of a Flow that
+    # does not exist is empty, not a 404: both are empty, on gRPC and REST.
+    for listed_id in (flow_id, new_id()):
+        hidden = await server.segments.ListSegments(
+            segments_pb2.ListSegmentsRequest(flow_id=listed_id), metadata=SPORT
+        )
+        assert (list(hidden.segments), hidden.next_page_token) == ([], "")
+        streamed = server.segments.StreamSegments(
+            segments_pb2.StreamSegmentsRequest(flow_id=listed_id), metadata=SPORT
+        )
+        assert [message async for message in streamed] == []
+        async with httpx.AsyncClient(base_url=server.running.http_url) as http:
+            headers = {"Authorization": SPORT[0][1]}
+            rest = await http.get(f"/flows/{listed_id}/segments", headers=headers)
+            assert (rest.status_code, rest.json()) == (200, [])
+            assert "link" not in rest.headers
+            head = await http.head(f"/flows/{listed_id}/segments", headers=headers)
+            assert head.status_code == 200
     seen = await server.segments.ListSegments(listing, metadata=VIEWER)
     assert [segment.object_id for segment in seen.segments] == [post.object_id]
 
