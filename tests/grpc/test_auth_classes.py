@@ -31,8 +31,9 @@ from helpers.factories import new_id, source, tag, unique_tag, video_flow
 from helpers.objects import external_post, upload_objects
 from helpers.servers import Stubs, own_server
 from helpers.status import failure
-from tams.v1 import flow_delete_requests_pb2 as fdr
 from tams.v1 import (
+    analytics_pb2,
+    analytics_pb2_grpc,
     flows_pb2,
     objects_pb2,
     objects_pb2_grpc,
@@ -40,6 +41,7 @@ from tams.v1 import (
     sources_pb2,
     storage_pb2,
 )
+from tams.v1 import flow_delete_requests_pb2 as fdr
 from tams_server.auth.keys import AuthSetupError
 from tams_server.cli import main
 
@@ -540,6 +542,52 @@ async def _sources_collected_by(server: Stubs, who: Metadata, collectors: list[s
         rest = await http.get("/sources", params=params, headers={"Authorization": who[0][1]})
     assert [item["id"] for item in _items(rest.json())] == listed
     return listed
+
+
+async def test_analytics_count_only_what_the_caller_may_read(server: Stubs) -> None:
+    analytics = analytics_pb2_grpc.AnalyticsServiceStub(server.channel)
+
+    async def totals(who: Metadata) -> tuple[int, int]:
+        flows = await analytics.GetFlowUsage(analytics_pb2.GetFlowUsageRequest(), metadata=who)
+        storage = await analytics.GetStorageUsage(
+            analytics_pb2.GetStorageUsageRequest(), metadata=who
+        )
+        return flows.total_flows, storage.total_objects
+
+    before = {who: await totals(who) for who in (ADMIN, SPORT)}
+    news_flow = await new_flow(server, "news")
+    [object_id] = await upload_objects(server.channel, news_flow, metadata=NEWS)
+    await _register(
+        server, news_flow, segments_pb2.SegmentPost(object_id=object_id, timerange="[0:0_1:0)"),
+        NEWS, stream=False,
+    )  # fmt: skip
+    assert await totals(ADMIN) == (before[ADMIN][0] + 1, before[ADMIN][1] + 1)
+    assert await totals(SPORT) == before[SPORT]
+    top = analytics_pb2.GetStorageUsageRequest(top_flows=1000)
+    assert news_flow in (await analytics.GetStorageUsage(top, metadata=ADMIN)).storage_by_flow
+    assert news_flow not in (await analytics.GetStorageUsage(top, metadata=SPORT)).storage_by_flow
+    everywhere = analytics_pb2.AnalyzeTimeRangeRequest(timerange="[0:0_1:0)")
+    counted = {
+        who: (await analytics.AnalyzeTimeRange(everywhere, metadata=who)).total_segments
+        for who in (ADMIN, SPORT)
+    }
+    for flow_id in (news_flow, new_id()):
+        missing = await failure(
+            analytics.AnalyzeTimeRange(
+                analytics_pb2.AnalyzeTimeRangeRequest(flow_id=flow_id), metadata=SPORT
+            )
+        )
+        assert (missing.code, missing.reason) == (grpc.StatusCode.NOT_FOUND, "FLOW_NOT_FOUND")
+    one = analytics_pb2.AnalyzeTimeRangeRequest(flow_id=news_flow)
+    assert (await analytics.AnalyzeTimeRange(one, metadata=VIEWER)).coverage == 1.0
+    # The news Segment is in the admin's count of all Segments there, not in sport's.
+    hidden_removed = flows_pb2.DeleteFlowRequest(flow_id=news_flow)
+    await server.flows.DeleteFlow(hidden_removed, metadata=NEWS)
+    after = {
+        who: (await analytics.AnalyzeTimeRange(everywhere, metadata=who)).total_segments
+        for who in (ADMIN, SPORT)
+    }
+    assert after == {ADMIN: counted[ADMIN] - 1, SPORT: counted[SPORT]}
 
 
 async def test_rest_routes_follow_the_same_rules(server: Stubs) -> None:
