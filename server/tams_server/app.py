@@ -436,7 +436,7 @@ def _add_servicers(
         FlowDeleteRequestServicer(DeletionStore(database, tokens), classes), server
     )
     analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(
-        AnalyticsServicer(AnalyticsStore(database)), server
+        AnalyticsServicer(AnalyticsStore(database), classes), server
     )
     service_info_pb2_grpc.add_ServiceInfoServiceServicer_to_server(
         ServiceInfoServicer(

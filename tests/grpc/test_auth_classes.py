@@ -28,11 +28,12 @@ from google.protobuf.field_mask_pb2 import FieldMask
 
 from helpers.auth import AUDIENCE, ISSUER, SECRET, bearer, hs256
 from helpers.factories import new_id, source, tag, unique_tag, video_flow
-from helpers.objects import external_post
+from helpers.objects import external_post, upload_objects
 from helpers.servers import Stubs, own_server
 from helpers.status import failure
-from tams.v1 import flow_delete_requests_pb2 as fdr
 from tams.v1 import (
+    analytics_pb2,
+    analytics_pb2_grpc,
     flows_pb2,
     objects_pb2,
     objects_pb2_grpc,
@@ -40,6 +41,7 @@ from tams.v1 import (
     sources_pb2,
     storage_pb2,
 )
+from tams.v1 import flow_delete_requests_pb2 as fdr
 from tams_server.auth.keys import AuthSetupError
 from tams_server.cli import main
 
@@ -258,13 +260,24 @@ async def test_segments_and_storage_follow_their_flow(server: Stubs) -> None:
         assert (await failure(server.segments.DeleteSegments(deletion, metadata=who))).code == code
         allocated = server.storage.AllocateStorage(allocation, metadata=who)
         assert (await failure(_drain(allocated))).code == code
-    # Hidden is as unknown: a listing of a Flow that does not exist is empty.
-    hidden = await server.segments.ListSegments(listing, metadata=SPORT)
-    assert list(hidden.segments) == []
-    streamed = server.segments.StreamSegments(
-        segments_pb2.StreamSegmentsRequest(flow_id=flow_id), metadata=SPORT
-    )
-    assert [message async for message in streamed] == []
+    # Hidden is as unknown, and the spec says a listing of the Segments of a Flow that
+    # does not exist is empty, not a 404: both are empty, on gRPC and REST.
+    for listed_id in (flow_id, new_id()):
+        hidden = await server.segments.ListSegments(
+            segments_pb2.ListSegmentsRequest(flow_id=listed_id), metadata=SPORT
+        )
+        assert (list(hidden.segments), hidden.next_page_token) == ([], "")
+        streamed = server.segments.StreamSegments(
+            segments_pb2.StreamSegmentsRequest(flow_id=listed_id), metadata=SPORT
+        )
+        assert [message async for message in streamed] == []
+        async with httpx.AsyncClient(base_url=server.running.http_url) as http:
+            headers = {"Authorization": SPORT[0][1]}
+            rest = await http.get(f"/flows/{listed_id}/segments", headers=headers)
+            assert (rest.status_code, rest.json()) == (200, [])
+            assert "link" not in rest.headers
+            head = await http.head(f"/flows/{listed_id}/segments", headers=headers)
+            assert head.status_code == 200
     seen = await server.segments.ListSegments(listing, metadata=VIEWER)
     assert [segment.object_id for segment in seen.segments] == [post.object_id]
 
@@ -310,6 +323,271 @@ async def test_reusing_an_object_needs_read_access_to_a_flow_using_it(server: St
         metadata=NEWS,
     )
     assert (response.registered_count, list(response.failed_segments)) == (1, [])
+
+
+async def _register(
+    server: Stubs, flow_id: str, post: segments_pb2.SegmentPost, who: Metadata, *, stream: bool
+) -> segments_pb2.RegisterSegmentsResponse:
+    """Register one post by RegisterSegments or by StreamRegisterSegments."""
+    if not stream:
+        return await server.segments.RegisterSegments(
+            segments_pb2.RegisterSegmentsRequest(flow_id=flow_id, segments=[post]), metadata=who
+        )
+
+    async def batches() -> AsyncIterator[segments_pb2.StreamRegisterSegmentsRequest]:
+        yield segments_pb2.StreamRegisterSegmentsRequest(flow_id=flow_id, segments=[post])
+
+    return await server.segments.StreamRegisterSegments(batches(), metadata=who)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["unary", "stream"])
+async def test_reusing_an_init_object_needs_read_access_to_a_flow_using_it(
+    server: Stubs, stream: bool
+) -> None:
+    """Uploaded Objects: an init Object first used by a sport Flow may be named as the
+    init Object of a news Segment (news reads sport), not of an open Flow's Segment by
+    a caller who reads no sport Flow, by either registration RPC."""
+    sport_flow = await new_flow(server, "sport")
+    [media, init] = await upload_objects(server.channel, sport_flow, 2, metadata=SPORT)
+    first = segments_pb2.SegmentPost(object_id=media, timerange="[0:0_1:0)", init_object_id=init)
+    assert (await _register(server, sport_flow, first, SPORT, stream=stream)).registered_count == 1
+    for who, flow_id, allowed in ((NOBODY, await new_flow(server, None), False),
+                                  (NEWS, await new_flow(server, "news"), True)):  # fmt: skip
+        [own] = await upload_objects(server.channel, flow_id, metadata=who)
+        post = segments_pb2.SegmentPost(object_id=own, timerange="[0:0_1:0)", init_object_id=init)
+        response = await _register(server, flow_id, post, who, stream=stream)
+        if allowed:
+            assert (response.registered_count, list(response.failed_segments)) == (1, [])
+            continue
+        assert response.registered_count == 0
+        (refused,) = response.failed_segments
+        assert (refused.object_id, refused.error.reason) == (own, "AUTH_CLASS_DENIED")
+        assert refused.error.code == grpc.StatusCode.PERMISSION_DENIED.value[0]
+        assert dict(refused.error.metadata) == {"objectId": init, "field": "init_object_id"}
+        # The same refusal as for a hidden media Object, and nothing was stored.
+        reused = segments_pb2.SegmentPost(object_id=media, timerange="[5:0_6:0)", ts_offset="5:0")
+        response = await _register(server, flow_id, reused, who, stream=stream)
+        (refused,) = response.failed_segments
+        assert refused.error.reason == "AUTH_CLASS_DENIED"
+        assert dict(refused.error.metadata) == {"objectId": media, "field": "object_id"}
+        listed = await server.segments.ListSegments(
+            segments_pb2.ListSegmentsRequest(flow_id=flow_id), metadata=who
+        )
+        assert list(listed.segments) == []
+
+
+async def _new_source(server: Stubs, classes: str | None) -> str:
+    message = source(tags={"auth_classes": classes} if classes else {})
+    await server.sources.CreateSource(
+        sources_pb2.CreateSourceRequest(source=message), metadata=ADMIN
+    )
+    return message.id
+
+
+async def test_collections_name_only_what_the_caller_may_read(server: Stubs) -> None:
+    """An open Flow ``member`` (on Source ``s_member``) is collected by an open Flow
+    ``c_open`` (on ``s_open``) and by a news Flow ``c_news`` (on the open Source
+    ``s_via``); ``c_open`` also collects a news Flow ``m_news`` (on the news Source
+    ``s_news``). Sport reads no news: the news Flows and Source are left out of
+    ``collected_by``, ``flow_collection``, ``source_collection`` and the
+    ``collected_by_ids`` filters, and so is the link through the hidden ``c_news``
+    between the open Sources ``s_via`` and ``s_member``; on gRPC and REST alike."""
+    s_member, s_open, s_via = [await _new_source(server, None) for _ in range(3)]
+    s_news = await _new_source(server, "news")
+    member = await new_flow(server, None, source_id=s_member)
+    m_news = await new_flow(server, "news", source_id=s_news)
+    c_open = video_flow(source_id=s_open)
+    c_open.flow_collection.add(id=member, role="video")
+    c_open.flow_collection.add(id=m_news, role="news")
+    await server.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=c_open), metadata=ADMIN)
+    c_news = video_flow(source_id=s_via, tags={"auth_classes": "news"})
+    c_news.flow_collection.add(id=member, role="video")
+    await server.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=c_news), metadata=ADMIN)
+    seen = {
+        NEWS: {
+            "member_by": {c_open.id, c_news.id}, "collection": [member, m_news],
+            "member_sources_by": {s_open, s_via}, "source_collection": [s_member, s_news],
+        },
+        SPORT: {
+            "member_by": {c_open.id}, "collection": [member],
+            "member_sources_by": {s_open}, "source_collection": [s_member],
+        },
+    }  # fmt: skip
+    for who, expected in seen.items():
+        flows, sources = await _collections_seen(server, who, member, c_open.id, s_member, s_open)
+        assert flows == [expected["member_by"], expected["collection"]] * 2
+        assert sources == [expected["member_sources_by"], expected["source_collection"]] * 2
+        # The filters see what the fields show.
+        by_news = await _flows_collected_by(server, who, [c_news.id])
+        assert by_news == ([member] if who is NEWS else [])
+        by_via = await _sources_collected_by(server, who, [s_via])
+        assert by_via == ([s_member] if who is NEWS else [])
+    # A Flow whose only collector the caller may not read is, to it, collected by none.
+    lonely = flows_pb2.ListFlowsRequest(page_size=1000)
+    lonely.filter.source_id = s_member
+    lonely.filter.not_collected = True
+    assert [f.id for f in (await server.flows.ListFlows(lonely, metadata=NOBODY)).flows] == []
+    c_open_gone = flows_pb2.UpdateFlowRequest(
+        flow=flows_pb2.Flow(id=c_open.id), update_mask=FieldMask(paths=["flow_collection"])
+    )
+    await server.flows.UpdateFlow(c_open_gone, metadata=ADMIN)
+    listed = await server.flows.ListFlows(lonely, metadata=NOBODY)
+    assert [flow.id for flow in listed.flows] == [member]
+    listed = await server.flows.ListFlows(lonely, metadata=ADMIN)
+    assert [flow.id for flow in listed.flows] == []
+
+
+async def test_a_restricted_caller_neither_names_nor_drops_members_it_may_not_read(
+    server: Stubs,
+) -> None:
+    """Naming a Flow the caller may not read as a collection member is refused as
+    naming an unknown one; members it may not read stay when it sets the collection
+    (by UpdateFlow or a whole-Flow PUT), after its own."""
+    hidden = await new_flow(server, "news")
+    first, second = await new_flow(server, None), await new_flow(server, None)
+    collector = video_flow()
+    collector.flow_collection.add(id=first, role="a")
+    collector.flow_collection.add(id=hidden, role="news")
+    await server.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=collector), metadata=ADMIN)
+
+    def members(flow: flows_pb2.Flow) -> list[tuple[str, str]]:
+        return [(item.id, item.role) for item in flow.flow_collection]
+
+    def update(*items: tuple[str, str]) -> flows_pb2.UpdateFlowRequest:
+        flow = flows_pb2.Flow(id=collector.id)
+        for member_id, role in items:
+            flow.flow_collection.add(id=member_id, role=role)
+        return flows_pb2.UpdateFlowRequest(
+            flow=flow, update_mask=FieldMask(paths=["flow_collection"])
+        )
+
+    for named in (hidden, new_id()):
+        refused = await failure(
+            server.flows.UpdateFlow(update((second, "b"), (named, "x")), metadata=SPORT)
+        )
+        assert (refused.code, refused.reason, refused.metadata) == (
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "COLLECTION_MEMBER_NOT_FOUND",
+            {"flowId": collector.id, "memberId": named},
+        )
+    updated = await server.flows.UpdateFlow(update((second, "b")), metadata=SPORT)
+    assert members(updated.flow) == [(second, "b")]
+    get = flows_pb2.GetFlowRequest(flow_id=collector.id)
+    admin_view = (await server.flows.GetFlow(get, metadata=ADMIN)).flow
+    assert members(admin_view) == [(second, "b"), (hidden, "news")]
+    # A whole-Flow PUT of what sport sees keeps the hidden member too.
+    seen = (await server.flows.GetFlow(get, metadata=SPORT)).flow
+    del seen.flow_collection[:]
+    seen.flow_collection.add(id=first, role="a")
+    put = await server.flows.UpdateFlow(flows_pb2.UpdateFlowRequest(flow=seen), metadata=SPORT)
+    assert members(put.flow) == [(first, "a")]
+    admin_view = (await server.flows.GetFlow(get, metadata=ADMIN)).flow
+    assert members(admin_view) == [(first, "a"), (hidden, "news")]
+
+
+async def _collections_seen(
+    server: Stubs, who: Metadata, member: str, collector: str, s_member: str, s_collector: str
+) -> tuple[list[Any], list[Any]]:
+    """What ``who`` sees of the member Flow's ``collected_by`` and the collector's
+    ``flow_collection`` ids, then the same of the Sources, each by gRPC Get then REST
+    GET (lists are in order; ``collected_by`` compared as sets)."""
+    flows: list[Any] = []
+    sources: list[Any] = []
+    get_flow = server.flows.GetFlow
+    got = (await get_flow(flows_pb2.GetFlowRequest(flow_id=member), metadata=who)).flow
+    flows.append(set(got.collected_by))
+    got = (await get_flow(flows_pb2.GetFlowRequest(flow_id=collector), metadata=who)).flow
+    flows.append([item.id for item in got.flow_collection])
+    get_source = server.sources.GetSource
+    src = (await get_source(sources_pb2.GetSourceRequest(source_id=s_member), metadata=who)).source
+    sources.append(set(src.collected_by))
+    src = (
+        await get_source(sources_pb2.GetSourceRequest(source_id=s_collector), metadata=who)
+    ).source
+    sources.append([item.id for item in src.source_collection])
+    headers = {"Authorization": who[0][1]}
+    async with httpx.AsyncClient(base_url=server.running.http_url, headers=headers) as http:
+        body = (await http.get(f"/flows/{member}")).json()
+        flows.append(set(body.get("collected_by", [])))
+        body = (await http.get(f"/flows/{collector}")).json()
+        flows.append([item["id"] for item in body.get("flow_collection", [])])
+        body = (await http.get(f"/sources/{s_member}")).json()
+        sources.append(set(body.get("collected_by", [])))
+        body = (await http.get(f"/sources/{s_collector}")).json()
+        sources.append([item["id"] for item in body.get("source_collection", [])])
+    return flows, sources
+
+
+async def _flows_collected_by(server: Stubs, who: Metadata, collectors: list[str]) -> list[str]:
+    """Ids of the Flows the listing (gRPC, then checked equal over REST) finds
+    collected by ``collectors``."""
+    request = flows_pb2.ListFlowsRequest(page_size=1000)
+    request.filter.collected_by_ids.extend(collectors)
+    listed = [flow.id for flow in (await server.flows.ListFlows(request, metadata=who)).flows]
+    params = {"collected_by_ids": ",".join(collectors)}
+    async with httpx.AsyncClient(base_url=server.running.http_url) as http:
+        rest = await http.get("/flows", params=params, headers={"Authorization": who[0][1]})
+    assert [flow["id"] for flow in _items(rest.json())] == listed
+    return listed
+
+
+async def _sources_collected_by(server: Stubs, who: Metadata, collectors: list[str]) -> list[str]:
+    """As ``_flows_collected_by``, of Sources."""
+    request = sources_pb2.ListSourcesRequest(page_size=1000)
+    request.filter.collected_by_ids.extend(collectors)
+    response = await server.sources.ListSources(request, metadata=who)
+    listed = [item.id for item in response.sources]
+    params = {"collected_by_ids": ",".join(collectors)}
+    async with httpx.AsyncClient(base_url=server.running.http_url) as http:
+        rest = await http.get("/sources", params=params, headers={"Authorization": who[0][1]})
+    assert [item["id"] for item in _items(rest.json())] == listed
+    return listed
+
+
+async def test_analytics_count_only_what_the_caller_may_read(server: Stubs) -> None:
+    analytics = analytics_pb2_grpc.AnalyticsServiceStub(server.channel)
+
+    async def totals(who: Metadata) -> tuple[int, int]:
+        flows = await analytics.GetFlowUsage(analytics_pb2.GetFlowUsageRequest(), metadata=who)
+        storage = await analytics.GetStorageUsage(
+            analytics_pb2.GetStorageUsageRequest(), metadata=who
+        )
+        return flows.total_flows, storage.total_objects
+
+    before = {who: await totals(who) for who in (ADMIN, SPORT)}
+    news_flow = await new_flow(server, "news")
+    [object_id] = await upload_objects(server.channel, news_flow, metadata=NEWS)
+    await _register(
+        server, news_flow, segments_pb2.SegmentPost(object_id=object_id, timerange="[0:0_1:0)"),
+        NEWS, stream=False,
+    )  # fmt: skip
+    assert await totals(ADMIN) == (before[ADMIN][0] + 1, before[ADMIN][1] + 1)
+    assert await totals(SPORT) == before[SPORT]
+    top = analytics_pb2.GetStorageUsageRequest(top_flows=1000)
+    assert news_flow in (await analytics.GetStorageUsage(top, metadata=ADMIN)).storage_by_flow
+    assert news_flow not in (await analytics.GetStorageUsage(top, metadata=SPORT)).storage_by_flow
+    everywhere = analytics_pb2.AnalyzeTimeRangeRequest(timerange="[0:0_1:0)")
+    counted = {
+        who: (await analytics.AnalyzeTimeRange(everywhere, metadata=who)).total_segments
+        for who in (ADMIN, SPORT)
+    }
+    for flow_id in (news_flow, new_id()):
+        missing = await failure(
+            analytics.AnalyzeTimeRange(
+                analytics_pb2.AnalyzeTimeRangeRequest(flow_id=flow_id), metadata=SPORT
+            )
+        )
+        assert (missing.code, missing.reason) == (grpc.StatusCode.NOT_FOUND, "FLOW_NOT_FOUND")
+    one = analytics_pb2.AnalyzeTimeRangeRequest(flow_id=news_flow)
+    assert (await analytics.AnalyzeTimeRange(one, metadata=VIEWER)).coverage == 1.0
+    # The news Segment is in the admin's count of all Segments there, not in sport's.
+    hidden_removed = flows_pb2.DeleteFlowRequest(flow_id=news_flow)
+    await server.flows.DeleteFlow(hidden_removed, metadata=NEWS)
+    after = {
+        who: (await analytics.AnalyzeTimeRange(everywhere, metadata=who)).total_segments
+        for who in (ADMIN, SPORT)
+    }
+    assert after == {ADMIN: counted[ADMIN] - 1, SPORT: counted[SPORT]}
 
 
 async def test_rest_routes_follow_the_same_rules(server: Stubs) -> None:

@@ -1,8 +1,9 @@
 """Every served tams.v1 RPC refuses each kind of bad token (expired, not yet valid,
-wrong signature, wrong issuer, wrong audience) as UNAUTHENTICATED with its reason,
-before anything is looked up: a table generated from the descriptors, so an RPC is
-covered the moment it is served. One server verifies HS256 tokens with an issuer and
-an audience."""
+wrong signature, wrong issuer, wrong audience), a static API token it does not know and
+a wrong Basic password as UNAUTHENTICATED with its reason, before anything is looked
+up: a table generated from the descriptors, so an RPC is covered the moment it is
+served. One server verifies HS256 tokens with an issuer and an audience, a tokens file
+and a users file (its password hash cheap, see ``helpers.auth.cheap_hash``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from google.protobuf.descriptor import MethodDescriptor
 
 from helpers import auth
-from helpers.auth import BAD_TOKENS, bearer
+from helpers.auth import BAD_CREDENTIALS, BAD_TOKENS, bearer
 from helpers.rpc_table import SERVED_METHODS, call, path_of
 from helpers.servers import Stubs
 from helpers.status import failure
@@ -23,7 +24,8 @@ from helpers.status import failure
 async def secret_server(
     tmp_path_factory: pytest.TempPathFactory, database_url: str
 ) -> AsyncIterator[Stubs]:
-    async with auth.secret_server(tmp_path_factory.mktemp("bad-tokens"), database_url) as stubs:
+    folder = tmp_path_factory.mktemp("bad-tokens")
+    async with auth.secret_server(folder, database_url, hash_of=auth.cheap_hash) as stubs:
         yield stubs
 
 
@@ -36,3 +38,15 @@ async def test_each_bad_token_is_unauthenticated_with_its_reason(
     refused = await failure(call(secret_server.channel, method, bearer(token())))
     assert refused.code == grpc.StatusCode.UNAUTHENTICATED, refused
     assert refused.reason == reason
+
+
+@pytest.mark.parametrize("kind", BAD_CREDENTIALS)
+@pytest.mark.parametrize("method", SERVED_METHODS, ids=path_of)
+async def test_a_wrong_static_token_or_password_is_unauthenticated(
+    secret_server: Stubs, method: MethodDescriptor, kind: str
+) -> None:
+    value, reason = BAD_CREDENTIALS[kind]
+    refused = await failure(call(secret_server.channel, method, (("authorization", value),)))
+    assert refused.code == grpc.StatusCode.UNAUTHENTICATED, refused
+    assert refused.reason == reason
+    assert refused.metadata == {"authSchemes": "Bearer Basic"}

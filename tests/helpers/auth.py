@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+from argon2 import PasswordHasher
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -69,6 +70,26 @@ def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
+# Each kind of credential other than a JWT that a secret_server refuses, as an
+# Authorization value, with the reason: a static API token it does not know (refused
+# by the tokens file, then by the JWT verifier), a wrong password of a Basic user.
+BAD_CREDENTIALS: dict[str, tuple[str, str]] = {
+    "wrong-static-token": (f"Bearer {STATIC_TOKEN}-not", "TOKEN_INVALID"),
+    "wrong-basic-password": (
+        basic(BASIC_USER, f"not {BASIC_PASSWORD}"),
+        "BASIC_CREDENTIALS_INVALID",
+    ),
+}
+
+
+def cheap_hash(password: str) -> str:
+    """A real Argon2id hash with the lowest costs Argon2 allows, verified in well under
+    a millisecond (the server verifies with the parameters a hash carries): for the
+    tables that send a wrong password on every RPC and route, which would otherwise
+    spend the deliberate tens of milliseconds of ``hash_password`` on each."""
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(password)
+
+
 def unsigned(**overrides: Any) -> str:
     """A token with ``alg: none`` and no signature."""
     return jwt.encode(claims(**overrides), None, algorithm="none")
@@ -114,22 +135,31 @@ def key_files(folder: Path) -> KeyFiles:
     return KeyFiles(rsa_key, pem, ec_key, jwks)
 
 
-def credential_files(folder: Path) -> tuple[Path, Path]:
+def credential_files(
+    folder: Path, *, hash_of: Callable[[str], str] = hash_password
+) -> tuple[Path, Path]:
     """A tokens file knowing STATIC_TOKEN (subject ``robot``, read and write) and a
-    users file knowing BASIC_USER (read only)."""
+    users file knowing BASIC_USER (read only), its password hashed by ``hash_of``."""
     tokens = folder / "tokens.txt"
     digest = hashlib.sha256(STATIC_TOKEN.encode()).hexdigest()
     tokens.write_text(f"# the ingest robot\n\n{digest} robot tams-api/read tams-api/write\n")
     users = folder / "users.txt"
-    users.write_text(f"# editors\n{BASIC_USER} {hash_password(BASIC_PASSWORD)} tams-api/read\n")
+    users.write_text(f"# editors\n{BASIC_USER} {hash_of(BASIC_PASSWORD)} tams-api/read\n")
     return tokens, users
 
 
 @asynccontextmanager
-async def secret_server(folder: Path, database_url: str, **settings: Any) -> AsyncIterator[Stubs]:
+async def secret_server(
+    folder: Path,
+    database_url: str,
+    *,
+    hash_of: Callable[[str], str] = hash_password,
+    **settings: Any,
+) -> AsyncIterator[Stubs]:
     """A server taking HS256 tokens (SECRET, ISSUER, AUDIENCE), STATIC_TOKEN and
-    BASIC_USER, with the other Config ``settings`` given."""
-    tokens, users = credential_files(folder)
+    BASIC_USER (its password hashed by ``hash_of``), with the other Config
+    ``settings`` given."""
+    tokens, users = credential_files(folder, hash_of=hash_of)
     async with own_server(
         folder / "data", database_url, jwt_secret=SECRET, jwt_issuer=ISSUER,
         jwt_audience=AUDIENCE, tokens_file=tokens, basic_users_file=users, **settings,

@@ -17,16 +17,17 @@ async def upload_objects(
     *,
     body: bytes = b"\x47" * 188,
     content_type: str | None = None,
+    metadata: tuple[tuple[str, str], ...] | None = None,
 ) -> list[str]:
-    """Allocate ``count`` Objects on the Flow's default backend and upload ``body`` to
-    each; returns their ids."""
+    """Allocate ``count`` Objects on the Flow's default backend (as the caller of
+    ``metadata``, if given) and upload ``body`` to each; returns their ids."""
     storage = storage_pb2_grpc.StorageServiceStub(channel)
     request = storage_pb2.AllocateStorageRequest(flow_id=flow_id, limit=count)
     if content_type is not None:
         request.content_type = content_type
     ids: list[str] = []
     async with httpx.AsyncClient() as http:
-        async for batch in storage.AllocateStorage(request):
+        async for batch in storage.AllocateStorage(request, metadata=metadata):
             for item in batch.media_objects:
                 headers = {"Content-Type": item.put_url.content_type, **item.put_url.headers}
                 response = await http.put(item.put_url.url, content=body, headers=headers)

@@ -1,4 +1,7 @@
-"""tams.v1.AnalyticsService: the usage guide's analytics, computed by the store."""
+"""tams.v1.AnalyticsService: the usage guide's analytics, computed by the store.
+
+A caller restricted by ``auth_classes`` gets figures over the Flows it may read only
+(and their Segments and Objects): a Flow it may not read is NOT_FOUND, as elsewhere."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import grpc
 
 from tams.v1 import analytics_pb2 as pb
 from tams.v1 import analytics_pb2_grpc
+from tams_server.domain.access import AuthClassMap, current_access
 from tams_server.domain.errors import InvalidArgument
 from tams_server.domain.ids import check_uuid
 from tams_server.domain.timerange import (
@@ -35,13 +39,14 @@ def _bounded(value: int, field: str, default: int, maximum: int) -> int:
 class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
     """Analytics over gRPC."""
 
-    def __init__(self, store: AnalyticsStore) -> None:
+    def __init__(self, store: AnalyticsStore, classes: AuthClassMap | None = None) -> None:
         self._store = store
+        self._classes = classes
 
     async def GetFlowUsage(
         self, request: pb.GetFlowUsageRequest, context: Context
     ) -> pb.GetFlowUsageResponse:
-        usage = await self._store.flow_usage()
+        usage = await self._store.flow_usage(current_access(self._classes))
         return pb.GetFlowUsageResponse(
             total_flows=usage.total, format_distribution=usage.by_format,
             codec_distribution=usage.by_codec, resolution_distribution=usage.by_resolution,
@@ -53,7 +58,7 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         self, request: pb.GetStorageUsageRequest, context: Context
     ) -> pb.GetStorageUsageResponse:
         top = _bounded(request.top_flows, "top_flows", DEFAULT_TOP_FLOWS, MAX_TOP_FLOWS)
-        usage = await self._store.storage_usage(top_flows=top)
+        usage = await self._store.storage_usage(top_flows=top, access=current_access(self._classes))
         return pb.GetStorageUsageResponse(
             total_storage_bytes=usage.total_bytes, total_objects=usage.total_objects,
             unsized_objects=usage.unsized_objects, storage_by_format=usage.by_format,
@@ -67,12 +72,13 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         asked = to_bounds(parse_timerange(request.timerange or "_"))
         if not request.flow_id:
             response = pb.AnalyzeTimeRangeResponse()
-            _fill_durations(response, await self._store.durations(None, asked))
+            durations = await self._store.durations(None, asked, current_access(self._classes))
+            _fill_durations(response, durations)
             if request.timerange:
                 response.timerange = format_timerange(from_bounds(*asked))
             return response
         flow_id = check_uuid(request.flow_id, "flow_id")
-        flow = await self._store.flow_span(flow_id)
+        flow = await self._store.flow_span(flow_id, current_access(self._classes))
         first, last = flow.start_ns, flow.end_ns
         # An open end of the asked range stops where the Flow's Segments stop.
         lo = asked[0] if asked[0] != INT64_MIN else (first if first is not None else asked[1])

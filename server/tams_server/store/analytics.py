@@ -16,15 +16,18 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tams_server.domain.access import Access
 from tams_server.domain.errors import NotFound, Reason
 from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
-from tams_server.store.schema import flows, object_instances, objects, segments
+from tams_server.store.schema import flow_tags, flows, object_instances, objects, segments
 from tams_server.store.segments import Window, overlapping
+from tams_server.store.tags import readable_clause
 
 _DAY_NS = 86_400 * 10**9
 _SECOND_NS = 10**9
@@ -95,9 +98,10 @@ class AnalyticsStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def flow_usage(self) -> FlowUsage:
-        """Live Flows by format, codec and frame size, and recent activity."""
-        live = flows.c.deleted_ns.is_(None)
+    async def flow_usage(self, access: Access | None = None) -> FlowUsage:
+        """Live Flows (that the caller may read) by format, codec and frame size, and
+        recent activity."""
+        live = flows.c.deleted_ns.is_(None) & _readable(flows.c.id, access)
         since = now_ns() - 30 * _DAY_NS
         usage = FlowUsage()
         async with self._db.read() as conn:
@@ -122,9 +126,11 @@ class AnalyticsStore:
             )
         return usage
 
-    async def storage_usage(self, *, top_flows: int) -> StorageUsage:
-        """Objects used by live Segments and their bytes, by backend, format and Flow."""
-        used = exists().where(segments.c.object_id == objects.c.id)
+    async def storage_usage(self, *, top_flows: int, access: Access | None = None) -> StorageUsage:
+        """Objects used by live Segments (of Flows the caller may read) and their
+        bytes, by backend, format and Flow."""
+        readable = _readable(segments.c.flow_id, access)
+        used = exists().where(segments.c.object_id == objects.c.id, readable)
         usage = StorageUsage()
         async with self._db.read() as conn:
             row = (
@@ -151,7 +157,12 @@ class AnalyticsStore:
             )  # fmt: skip
             usage.by_backend = {str(k): int(v) for k, v in by_backend}
             usage.total_bytes = sum(usage.by_backend.values())
-            pairs = select(segments.c.flow_id, segments.c.object_id).distinct().subquery()
+            pairs = (
+                select(segments.c.flow_id, segments.c.object_id)
+                .where(readable)
+                .distinct()
+                .subquery()
+            )
             sized = objects.c.size_bytes.is_not(None)
             flow_bytes = func.sum(objects.c.size_bytes)
             by_flow = await conn.execute(
@@ -165,6 +176,7 @@ class AnalyticsStore:
             formats = (
                 select(flows.c.format, segments.c.object_id)
                 .join(flows, flows.c.id == segments.c.flow_id)
+                .where(readable)
                 .distinct()
                 .subquery()
             )
@@ -176,9 +188,14 @@ class AnalyticsStore:
             usage.by_format = {str(k): int(v) for k, v in by_format}
         return usage
 
-    async def durations(self, flow: FlowSpan | None, window: tuple[int, int]) -> Durations:
-        """Durations of the live Segments (of one Flow, or all) overlapping ``window``."""
+    async def durations(
+        self, flow: FlowSpan | None, window: tuple[int, int], access: Access | None = None
+    ) -> Durations:
+        """Durations of the live Segments (of one Flow, or all the caller may read)
+        overlapping ``window``."""
         where = _overlapping(flow, window)
+        if flow is None:
+            where.append(_readable(segments.c.flow_id, access))
         duration = (segments.c.end_ns - segments.c.start_ns).label("duration")
         found = Durations()
         async with self._db.read() as conn:
@@ -203,15 +220,19 @@ class AnalyticsStore:
                 found.percentiles_ns[p] = int(value or 0)
         return found
 
-    async def flow_span(self, flow_id: str) -> FlowSpan:
-        """The Flow's extent and longest Segment; NOT_FOUND if unknown."""
+    async def flow_span(self, flow_id: str, access: Access | None = None) -> FlowSpan:
+        """The Flow's extent and longest Segment; NOT_FOUND if unknown (or hidden from
+        the caller)."""
         async with self._db.read() as conn:
             row = (
                 await conn.execute(
                     select(
                         flows.c.timerange_start_ns, flows.c.timerange_end_ns,
                         flows.c.max_segment_ns,
-                    ).where(flows.c.id == flow_id, flows.c.deleted_ns.is_(None))
+                    ).where(
+                        flows.c.id == flow_id, flows.c.deleted_ns.is_(None),
+                        _readable(flows.c.id, access),
+                    )
                 )
             ).first()  # fmt: skip
         if row is None:
@@ -253,6 +274,13 @@ class AnalyticsStore:
             if len(gaps) < max_gaps and count - 1 == len(gaps):
                 gaps.append((tail, hi))
         return Coverage(lo, hi, int(covered or 0), gaps, count)
+
+
+def _readable(flow_id: ColumnElement[Any], access: Access | None) -> ColumnElement[bool]:
+    """The Flows the caller of ``access`` may read (all when unrestricted)."""
+    if access is None:
+        return true()
+    return readable_clause(flow_tags, "flow_id", flow_id, access)
 
 
 def _count_where(condition: ColumnElement[bool]) -> ColumnElement[Any]:

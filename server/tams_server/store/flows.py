@@ -16,7 +16,7 @@ from tams_server.domain.access import Access, check_new_classes, classes_of
 from tams_server.domain.errors import Aborted, AlreadyExists, FailedPrecondition, NotFound, Reason
 from tams_server.domain.events import FlowDeleted
 from tams_server.domain.flows import essence_summary, with_technical_metadata
-from tams_server.domain.models import Flow, FlowDeleteRequest
+from tams_server.domain.models import CollectionItem, Flow, FlowDeleteRequest
 from tams_server.domain.queries import FlowQuery, Page
 from tams_server.domain.tags import TagEdit, tags_from_json, tags_to_json
 from tams_server.domain.tags import tag_rows as tag_rows_of
@@ -111,7 +111,7 @@ class FlowStore:
             if row is None or (row.deleted_ns is not None and not show_deleted):
                 raise flow_not_found(flow_id)
             _check(row, access, write=False)
-            return (await _load(conn, [row], include_timerange=include_timerange))[0]
+            return (await _load(conn, [row], include_timerange=include_timerange, access=access))[0]
 
     async def check_writable(self, flow_id: str, access: Access | None) -> None:
         """Refuse a caller ``access`` keeps from writing to the Flow (NOT_FOUND or
@@ -130,7 +130,7 @@ class FlowStore:
         """One page of the Flows matching ``query`` that the caller may read."""
         by_metadata = query.sort_by == "metadata_updated"
         date = flows.c.metadata_updated_ns if by_metadata else flows.c.created_ns
-        where = _filters(query)
+        where = _filters(query, access)
         if access is not None:
             where.append(readable_clause(flow_tags, "flow_id", flows.c.id, access))
         async with self._db.read() as conn:
@@ -138,7 +138,8 @@ class FlowStore:
                 conn, flows, query, where, date=date,
                 tokens=self._tokens, page_size=page_size, page_token=page_token,
             )  # fmt: skip
-            return Page(await _load(conn, rows, include_timerange=False), token, page_size)
+            loaded = await _load(conn, rows, include_timerange=False, access=access)
+            return Page(loaded, token, page_size)
 
     async def put(
         self, flow: Flow, *, mode: PutMode, actor: str | None, access: Access | None = None
@@ -154,7 +155,7 @@ class FlowStore:
                     created = await self._put(
                         conn, flow, mode=mode, actor=actor, now=now_ns(), access=access
                     )
-                    return await _reload(conn, flow.id), created
+                    return await _reload(conn, flow.id, access), created
             except Aborted:
                 # Another PUT created the same id between our check and our insert;
                 # once more, this time as a replace (or ALREADY_EXISTS for a create).
@@ -192,12 +193,15 @@ class FlowStore:
             if tag_rows:
                 await conn.execute(insert(flow_tags), tag_rows)
             record(conn, *(FlowTouched(flow_id, created=True) for flow_id in ids))
-            await _check_members(conn, new_flows)
+            await _check_members(conn, new_flows, access)
             for flow in new_flows:
                 if flow.flow_collection:
                     await collections.replace_flow_collection(conn, flow.id, flow.flow_collection)
             rows = (await conn.execute(select(flows).where(flows.c.id.in_(ids)))).all()
-            loaded = {flow.id: flow for flow in await _load(conn, rows, include_timerange=False)}
+            loaded = {
+                flow.id: flow
+                for flow in await _load(conn, rows, include_timerange=False, access=access)
+            }
             return [loaded[flow_id] for flow_id in ids]
 
     async def update(
@@ -221,8 +225,8 @@ class FlowStore:
                     reason=Reason.FLOW_HAS_PROFILE,
                     metadata={"flowId": flow_id, "profileId": row.profile_id},
                 )
-            await self._apply(conn, row, dict(changes), actor=actor)
-            return await _reload(conn, flow_id)
+            await self._apply(conn, row, dict(changes), actor=actor, access=access)
+            return await _reload(conn, flow_id, access)
 
     async def edit_tag(
         self, flow_id: str, edit: TagEdit, *, actor: str | None, access: Access | None = None
@@ -232,8 +236,8 @@ class FlowStore:
             row = await _writable_row(conn, flow_id, access)
             tags = edit.applied_to(tags_from_json(row.tags), owner="flow", owner_id=flow_id)
             check_new_classes(access, tags, kind="flow", item_id=flow_id)
-            await self._apply(conn, row, {"tags": tags}, actor=actor)
-            return await _reload(conn, flow_id)
+            await self._apply(conn, row, {"tags": tags}, actor=actor, access=access)
+            return await _reload(conn, flow_id, access)
 
     async def delete(
         self, flow_id: str, *, soft: bool, deleted_by: str | None, access: Access | None = None
@@ -281,7 +285,7 @@ class FlowStore:
                 raise _flow_exists(flow.id)
             _check(row, access, write=True)
             if row.read_only:
-                stored = (await _load(conn, [row], include_timerange=False))[0]
+                stored = (await _load(conn, [row], include_timerange=False, access=access))[0]
                 if not _differs_only_in_read_only(stored, flow):
                     raise flow_read_only(flow.id)
         elif mode == "replace":
@@ -299,13 +303,19 @@ class FlowStore:
             )
             await conn.execute(update(flows).where(flows.c.id == flow.id).values(**values))
         await replace_tag_rows(conn, flow_tags, "flow_id", flow.id, flow.tags)
-        await _check_members(conn, [flow])
-        await collections.replace_flow_collection(conn, flow.id, flow.flow_collection)
+        await _check_members(conn, [flow], access)
+        await _replace_collection(conn, flow.id, flow.flow_collection, access)
         record(conn, FlowTouched(flow.id, created=row is None))
         return row is None
 
     async def _apply(
-        self, conn: AsyncConnection, row: Row[Any], changes: dict[str, Any], *, actor: str | None
+        self,
+        conn: AsyncConnection,
+        row: Row[Any],
+        changes: dict[str, Any],
+        *,
+        actor: str | None,
+        access: Access | None,
     ) -> None:
         values = {key: value for key, value in changes.items() if key != "flow_collection"}
         if "tags" in changes:
@@ -315,9 +325,9 @@ class FlowStore:
         if "flow_collection" in changes:
             collection = tuple(changes["flow_collection"] or ())
             await _check_members(
-                conn, [Flow(row.id, row.source_id, row.format, flow_collection=collection)]
+                conn, [Flow(row.id, row.source_id, row.format, flow_collection=collection)], access
             )
-            await collections.replace_flow_collection(conn, row.id, collection)
+            await _replace_collection(conn, row.id, collection, access)
             await touch_source(conn, row.source_id, actor=actor)
         values["metadata_version"] = _next_version(
             row.metadata_version, changes.get("metadata_version")
@@ -458,18 +468,20 @@ async def _ensure_sources(
             )
 
 
-async def _check_members(conn: AsyncConnection, collectors: Sequence[Flow]) -> None:
-    """Every collection member must be a live Flow; run after the collectors are
-    written, so a Flow may list itself (as the spec's own multi example does) or
-    another Flow of the same batch."""
+async def _check_members(
+    conn: AsyncConnection, collectors: Sequence[Flow], access: Access | None
+) -> None:
+    """Every collection member must be a live Flow (that the caller may read: one it
+    may not is refused as unknown, so naming it tells nothing); run after the
+    collectors are written, so a Flow may list itself (as the spec's own multi example
+    does) or another Flow of the same batch."""
     member_ids = {item.id for flow in collectors for item in flow.flow_collection}
     if not member_ids:
         return
-    found = set(
-        await conn.scalars(
-            select(flows.c.id).where(flows.c.id.in_(member_ids), flows.c.deleted_ns.is_(None))
-        )
-    )
+    stmt = select(flows.c.id).where(flows.c.id.in_(member_ids), flows.c.deleted_ns.is_(None))
+    if access is not None:
+        stmt = stmt.where(readable_clause(flow_tags, "flow_id", flows.c.id, access))
+    found = set(await conn.scalars(stmt))
     for flow in collectors:
         for item in flow.flow_collection:
             if item.id not in found:
@@ -478,6 +490,18 @@ async def _check_members(conn: AsyncConnection, collectors: Sequence[Flow]) -> N
                     reason=Reason.COLLECTION_MEMBER_NOT_FOUND,
                     metadata={"flowId": flow.id, "memberId": item.id},
                 )
+
+
+async def _replace_collection(
+    conn: AsyncConnection,
+    collector_id: str,
+    collection: Sequence[CollectionItem],
+    access: Access | None,
+) -> None:
+    """Set a Flow's collection as the caller gives it. A restricted caller neither sees
+    nor may name the members it may not read, so those it had stay, after its own."""
+    kept = await collections.hidden_members(conn, collector_id, access)
+    await collections.replace_flow_collection(conn, collector_id, (*collection, *kept))
 
 
 def _new_row_values(flow: Flow, *, actor: str | None, now: int) -> dict[str, Any]:
@@ -523,9 +547,11 @@ async def _writable_row(conn: AsyncConnection, flow_id: str, access: Access | No
 
 
 async def load_flows(conn: AsyncConnection, flow_ids: Sequence[str]) -> dict[str, Flow]:
-    """The Flows of ``flow_ids`` that exist, by id."""
+    """The Flows of ``flow_ids`` that exist, by id, as an unrestricted caller reads
+    them."""
     rows = (await conn.execute(select(flows).where(flows.c.id.in_(flow_ids)))).all()
-    return {flow.id: flow for flow in await _load(conn, rows, include_timerange=False)}
+    loaded = await _load(conn, rows, include_timerange=False, access=None)
+    return {flow.id: flow for flow in loaded}
 
 
 def _classes(row: Row[Any]) -> tuple[str, ...]:
@@ -533,17 +559,23 @@ def _classes(row: Row[Any]) -> tuple[str, ...]:
     return classes_of(tags_from_json(row.tags))
 
 
-async def _reload(conn: AsyncConnection, flow_id: str) -> Flow:
+async def _reload(conn: AsyncConnection, flow_id: str, access: Access | None) -> Flow:
     row = await select_row(conn, flows, flow_id)
     assert row is not None
-    return (await _load(conn, [row], include_timerange=False))[0]
+    return (await _load(conn, [row], include_timerange=False, access=access))[0]
 
 
 async def _load(
-    conn: AsyncConnection, rows: Sequence[Row[Any]], *, include_timerange: bool
+    conn: AsyncConnection,
+    rows: Sequence[Row[Any]],
+    *,
+    include_timerange: bool,
+    access: Access | None,
 ) -> list[Flow]:
-    common = await resource_fields(conn, rows, collections.flows_collected_by)
-    collection = await collections.flow_collections(conn, [row.id for row in rows])
+    """The Flows of ``rows`` as the caller of ``access`` sees them (``collected_by``
+    and ``flow_collection`` name only Flows it may read)."""
+    common = await resource_fields(conn, rows, collections.flows_collected_by, access)
+    collection = await collections.flow_collections(conn, [row.id for row in rows], access)
     return [
         Flow(
             **fields,
@@ -562,7 +594,7 @@ async def _load(
     ]
 
 
-def _filters(query: FlowQuery) -> list[ColumnElement[bool]]:
+def _filters(query: FlowQuery, access: Access | None) -> list[ColumnElement[bool]]:
     c = flows.c
     clauses: list[ColumnElement[bool]] = []
     if not query.show_deleted:
@@ -591,7 +623,7 @@ def _filters(query: FlowQuery) -> list[ColumnElement[bool]]:
             ]
     clauses += tag_filter_clauses(flow_tags, "flow_id", c.id, query.tags)
     collected = collections.flow_collected_by_filter(
-        c.id, query.collected_by_ids, not_collected=query.not_collected
+        c.id, query.collected_by_ids, not_collected=query.not_collected, access=access
     )
     if collected is not None:
         clauses.append(collected)

@@ -82,16 +82,22 @@ def readable_row(row: Row[Any], access: Access | None) -> bool:
     return access is None or access.can_read(classes_of(tags_from_json(row.tags)))
 
 
-CollectedBy = Callable[[AsyncConnection, Collection[str]], Awaitable[dict[str, tuple[str, ...]]]]
-"""Which collections name each of some ids (``flow_collections.flows_collected_by``)."""
+CollectedBy = Callable[
+    [AsyncConnection, Collection[str], Access | None], Awaitable[dict[str, tuple[str, ...]]]
+]
+"""Which collections name each of some ids, of those a caller may read
+(``flow_collections.flows_collected_by``)."""
 
 
 async def resource_fields(
-    conn: AsyncConnection, rows: Sequence[Row[Any]], collected_by: CollectedBy
+    conn: AsyncConnection,
+    rows: Sequence[Row[Any]],
+    collected_by: CollectedBy,
+    access: Access | None,
 ) -> list[dict[str, Any]]:
     """The ``Resource`` fields of each of ``rows`` (Sources or Flows), as keyword
-    arguments."""
-    collectors = await collected_by(conn, [row.id for row in rows])
+    arguments, as the caller of ``access`` sees them."""
+    collectors = await collected_by(conn, [row.id for row in rows], access)
     return [
         {
             "id": row.id,

@@ -30,6 +30,7 @@ from sqlalchemy import (
     null,
     select,
     tuple_,
+    union,
     union_all,
     update,
 )
@@ -47,6 +48,7 @@ from tams_server.domain.segments import (
     ListedSegment,
     Rejection,
     Segment,
+    SegmentPost,
     Timeline,
     overlap_error,
     stored_timerange,
@@ -208,13 +210,7 @@ class SegmentStore:
             accepted: list[Segment] = []
             rejections: list[Rejection] = []
             for index, segment in candidates:
-                other = timeline.conflict(segment.start_ns, segment.end_ns)
-                if segment.post.object_id in hidden:
-                    error: TamsError | None = _reuse_denied(segment.post.object_id)
-                elif other is None:
-                    error = ledger.admit(segment)
-                else:
-                    error = overlap_error(segment, other)
+                error = _hidden_use(segment.post, hidden) or _placed(segment, timeline, ledger)
                 if error is not None:
                     post = segment.post
                     rejections.append(Rejection(index, post.object_id, post.timerange, error))
@@ -430,25 +426,49 @@ async def _writable_flow(conn: AsyncConnection, flow_id: str, access: Access | N
 async def _hidden_objects(
     conn: AsyncConnection, flow_id: str, object_ids: set[str], access: Access | None
 ) -> set[str]:
-    """Of the registered Objects ``object_ids``, those that neither this Flow nor a
-    Flow the caller may read uses (ADR 0055: reusing an Object in a new Flow needs
-    read access to a Flow that already uses it)."""
+    """Of the registered Objects ``object_ids`` (media and init), those that neither
+    this Flow nor a Flow the caller may read uses, as media or as init Object (ADR
+    0055: reusing an Object in a new Flow needs read access to a Flow that already
+    uses it). Both columns count for both kinds, so an Object only hidden Flows use is
+    refused alike whatever its kind (the kind rules come after)."""
     if access is None or not object_ids:
         return set()
-    seen = select(segments.c.object_id).where(
-        segments.c.object_id.in_(object_ids),
-        (segments.c.flow_id == flow_id)
-        | readable_clause(flow_tags, "flow_id", segments.c.flow_id, access),
+    visible = (segments.c.flow_id == flow_id) | readable_clause(
+        flow_tags, "flow_id", segments.c.flow_id, access
     )
-    return object_ids - set(await conn.scalars(seen.distinct()))
+    as_media = select(segments.c.object_id.label("id")).where(
+        segments.c.object_id.in_(object_ids), visible
+    )
+    as_init = select(segments.c.init_object_id.label("id")).where(
+        segments.c.init_object_id.in_(object_ids), visible
+    )
+    return object_ids - set(await conn.scalars(union(as_media, as_init)))
 
 
-def _reuse_denied(object_id: str) -> PermissionDenied:
-    return PermissionDenied(
-        f"object {object_id} is used only by flows this caller may not read",
-        reason=Reason.AUTH_CLASS_DENIED,
-        metadata={"objectId": object_id},
-    )
+def _placed(segment: Segment, timeline: Timeline, ledger: ObjectLedger) -> TamsError | None:
+    """Why ``segment`` may not go on the timeline with its Objects, or None (then the
+    ledger has applied it to them)."""
+    other = timeline.conflict(segment.start_ns, segment.end_ns)
+    if other is not None:
+        return overlap_error(segment, other)
+    return ledger.admit(segment)
+
+
+def _hidden_use(post: SegmentPost, hidden: set[str]) -> PermissionDenied | None:
+    """The refusal of a post naming an Object (media, then init) of ``hidden``."""
+    if not hidden:
+        return None
+    for field_name, object_id in (
+        ("object_id", post.object_id),
+        ("init_object_id", post.init_object_id),
+    ):
+        if object_id is not None and object_id in hidden:
+            return PermissionDenied(
+                f"object {object_id} is used only by flows this caller may not read",
+                reason=Reason.AUTH_CLASS_DENIED,
+                metadata={"objectId": object_id, "field": field_name},
+            )
+    return None
 
 
 def _overlapping_window(

@@ -49,14 +49,14 @@ class SourceStore:
             if row is None or (row.deleted_ns is not None and not show_deleted):
                 raise source_not_found(source_id)
             _check(row, access, write=False)
-            return (await _load(conn, [row]))[0]
+            return (await _load(conn, [row], access))[0]
 
     async def find(
         self, query: SourceQuery, *, page_size: int, page_token: str, access: Access | None = None
     ) -> Page[Source]:
         """One page of the Sources matching ``query`` that the caller may read."""
         date = sources.c.updated_ns if query.sort_by == "updated" else sources.c.created_ns
-        where = _filters(query)
+        where = _filters(query, access)
         if access is not None:
             where.append(readable_clause(source_tags, "source_id", sources.c.id, access))
         async with self._db.read() as conn:
@@ -64,7 +64,7 @@ class SourceStore:
                 conn, sources, query, where, date=date,
                 tokens=self._tokens, page_size=page_size, page_token=page_token,
             )  # fmt: skip
-            return Page(await _load(conn, rows), token, page_size)
+            return Page(await _load(conn, rows, access), token, page_size)
 
     async def create(
         self, new_sources: Sequence[Source], *, actor: str | None, access: Access | None = None
@@ -85,7 +85,7 @@ class SourceStore:
             for source in new_sources:
                 await insert_source(conn, source, actor=actor, now=now)
             rows = [await select_row(conn, sources, source_id) for source_id in ids]
-            return await _load(conn, [row for row in rows if row is not None])
+            return await _load(conn, [row for row in rows if row is not None], access)
 
     async def update(
         self,
@@ -103,7 +103,7 @@ class SourceStore:
                 tags = changes["tags"] or {}
                 check_new_classes(access, tags, kind="source", item_id=source_id)
             await _apply(conn, source_id, dict(changes), actor=actor)
-            return await self._reload(conn, source_id)
+            return await self._reload(conn, source_id, access)
 
     async def edit_tag(
         self, source_id: str, edit: TagEdit, *, actor: str | None, access: Access | None = None
@@ -114,7 +114,7 @@ class SourceStore:
             tags = edit.applied_to(tags_from_json(row.tags), owner="source", owner_id=source_id)
             check_new_classes(access, tags, kind="source", item_id=source_id)
             await _apply(conn, source_id, {"tags": tags}, actor=actor)
-            return await self._reload(conn, source_id)
+            return await self._reload(conn, source_id, access)
 
     async def soft_delete(
         self, source_id: str, *, deleted_by: str | None, access: Access | None = None
@@ -140,7 +140,7 @@ class SourceStore:
                 .values(deleted_ns=now_ns(), deleted_by=deleted_by)
             )
             record(conn, SourceDeleted(source_id, classes_of(tags_from_json(row.tags))))
-            return await self._reload(conn, source_id)
+            return await self._reload(conn, source_id, access)
 
     async def _live_row(
         self, conn: AsyncConnection, source_id: str, access: Access | None
@@ -152,10 +152,10 @@ class SourceStore:
         _check(row, access, write=True)
         return row
 
-    async def _reload(self, conn: AsyncConnection, source_id: str) -> Source:
+    async def _reload(self, conn: AsyncConnection, source_id: str, access: Access | None) -> Source:
         row = await select_row(conn, sources, source_id)
         assert row is not None
-        return (await _load(conn, [row]))[0]
+        return (await _load(conn, [row], access))[0]
 
 
 def _check(row: Row[Any], access: Access | None, *, write: bool) -> None:
@@ -204,7 +204,7 @@ async def touch_source(conn: AsyncConnection, source_id: str, *, actor: str | No
 async def load_sources(conn: AsyncConnection, source_ids: Sequence[str]) -> dict[str, Source]:
     """The Sources of ``source_ids`` that exist, by id."""
     rows = (await conn.execute(select(sources).where(sources.c.id.in_(source_ids)))).all()
-    return {source.id: source for source in await _load(conn, rows)}
+    return {source.id: source for source in await _load(conn, rows, None)}
 
 
 async def _apply(
@@ -218,9 +218,13 @@ async def _apply(
     await touch_source(conn, source_id, actor=actor)
 
 
-async def _load(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[Source]:
-    common = await resource_fields(conn, rows, collections.sources_collected_by)
-    collection = await collections.source_collections(conn, [row.id for row in rows])
+async def _load(
+    conn: AsyncConnection, rows: Sequence[Row[Any]], access: Access | None
+) -> list[Source]:
+    """The Sources of ``rows`` as the caller of ``access`` sees them (``collected_by``
+    and ``source_collection`` name only what it may read)."""
+    common = await resource_fields(conn, rows, collections.sources_collected_by, access)
+    collection = await collections.source_collections(conn, [row.id for row in rows], access)
     return [
         Source(
             **fields,
@@ -232,7 +236,7 @@ async def _load(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[Source]
     ]
 
 
-def _filters(query: SourceQuery) -> list[ColumnElement[bool]]:
+def _filters(query: SourceQuery, access: Access | None) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     if not query.show_deleted:
         clauses.append(sources.c.deleted_ns.is_(None))
@@ -242,7 +246,7 @@ def _filters(query: SourceQuery) -> list[ColumnElement[bool]]:
         clauses.append(sources.c.format == query.format)
     clauses += tag_filter_clauses(source_tags, "source_id", sources.c.id, query.tags)
     collected = collections.source_collected_by_filter(
-        sources.c.id, query.collected_by_ids, not_collected=query.not_collected
+        sources.c.id, query.collected_by_ids, not_collected=query.not_collected, access=access
     )
     if collected is not None:
         clauses.append(collected)
