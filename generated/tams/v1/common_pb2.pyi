@@ -179,6 +179,19 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     set are not among those it may write, or it would reuse an Object no Flow it may
     read uses (metadata `objectId`). With no right at all, the resource is NOT_FOUND.
     """
+    ERROR_REASON_WEBHOOK_NOT_FOUND: _ErrorReason.ValueType  # 70
+    """Webhooks.
+    No such webhook (metadata `webhookId`).
+    """
+    ERROR_REASON_WEBHOOK_URL_FORBIDDEN: _ErrorReason.ValueType  # 71
+    """The webhook URL names a receiver this service may not call: loopback, private,
+    link-local, multicast or unspecified addresses, unless the service allows them
+    (`--webhook-allow-private`).
+    """
+    ERROR_REASON_WEBHOOK_STATUS_CHANGE: _ErrorReason.ValueType  # 72
+    """The webhook cannot move to the status asked for (an `error` webhook cannot be
+    disabled; re-enable it with `created`); metadata `status`, `requested`.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Why a call (or one item of it) failed: the catalogue of the stable reasons the
@@ -345,6 +358,19 @@ ERROR_REASON_AUTH_CLASS_DENIED: ErrorReason.ValueType  # 69
 its `auth_classes` tag (metadata `flowId` or `sourceId`), or the classes it would
 set are not among those it may write, or it would reuse an Object no Flow it may
 read uses (metadata `objectId`). With no right at all, the resource is NOT_FOUND.
+"""
+ERROR_REASON_WEBHOOK_NOT_FOUND: ErrorReason.ValueType  # 70
+"""Webhooks.
+No such webhook (metadata `webhookId`).
+"""
+ERROR_REASON_WEBHOOK_URL_FORBIDDEN: ErrorReason.ValueType  # 71
+"""The webhook URL names a receiver this service may not call: loopback, private,
+link-local, multicast or unspecified addresses, unless the service allows them
+(`--webhook-allow-private`).
+"""
+ERROR_REASON_WEBHOOK_STATUS_CHANGE: ErrorReason.ValueType  # 72
+"""The webhook cannot move to the status asked for (an `error` webhook cannot be
+disabled; re-enable it with `created`); metadata `status`, `requested`.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 

@@ -105,6 +105,10 @@ class Reason(StrEnum):
     # Authorisation: known, but without the scope the call needs (PERMISSION_DENIED).
     SCOPE_MISSING = auto()
     AUTH_CLASS_DENIED = auto()
+    # Webhooks.
+    WEBHOOK_NOT_FOUND = auto()
+    WEBHOOK_URL_FORBIDDEN = auto()
+    WEBHOOK_STATUS_CHANGE = auto()
 
 
 @dataclass(frozen=True)
