@@ -4,15 +4,15 @@ designed but not built, a request id on every answer."""
 from __future__ import annotations
 
 import grpc
+import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from helpers.status import failure
 from tams.v1 import (
+    events_pb2,
+    events_pb2_grpc,
     service_info_pb2,
     service_info_pb2_grpc,
-    webhooks_pb2,
-    webhooks_pb2_grpc,
 )
 from tams_server.app import TAMS_SERVICES
 
@@ -45,9 +45,11 @@ async def test_health_is_serving(channel: grpc.aio.Channel) -> None:
 async def test_designed_but_unbuilt_methods_are_unimplemented(
     channel: grpc.aio.Channel,
 ) -> None:
-    webhooks = webhooks_pb2_grpc.WebhookServiceStub(channel)
-    result = await failure(webhooks.ListWebhooks(webhooks_pb2.ListWebhooksRequest()))
-    assert result.code == grpc.StatusCode.UNIMPLEMENTED
+    events = events_pb2_grpc.EventServiceStub(channel)
+    call = events.WatchEvents(events_pb2.WatchEventsRequest())
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await call.read()
+    assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
 async def test_answers_carry_a_request_id(channel: grpc.aio.Channel) -> None:
