@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from tams.v1 import webhooks_pb2
 from tams_server.gateway.body import json_body, parse_object
+from tams_server.gateway.listing import tagged_listing_fields
 from tams_server.gateway.paging import list_response
 from tams_server.gateway.query import BadRequest, Query
 from tams_server.gateway.stubs import stubs_of
@@ -18,16 +19,12 @@ from tams_server.gateway.webhook_shapes import webhook_from_json, webhook_to_jso
 
 async def list_webhooks(request: Request) -> Response:
     """``GET /service/webhooks``: by url, ``tag.*``/``tag_exists.*`` filters, paged."""
-    query = Query(request.query_params)
-    size, token = query.paging()
-    reverse = query.boolean("reverse_order")
+    fields = tagged_listing_fields(Query(request.query_params))
     response = await stubs_of(request).webhooks.ListWebhooks(
-        webhooks_pb2.ListWebhooksRequest(
-            page_size=size, page_token=token, tags=query.tag_filters(), reverse_order=reverse
-        )
+        webhooks_pb2.ListWebhooksRequest(**fields)
     )
     items = [webhook_to_json(webhook) for webhook in response.webhooks]
-    return list_response(request, response, items, reverse_order=reverse)
+    return list_response(request, response, items, reverse_order=fields["reverse_order"])
 
 
 async def create_webhook(request: Request) -> Response:
