@@ -54,6 +54,7 @@ from tams_client._methods import listing, unary
 from tams_client._plaintext import warn_if_remote
 from tams_client._retry import RetryPolicy
 from tams_client._tags import PyTagValue, tag_value
+from tams_client._webhook_calls import WebhookCalls
 
 TransportT = TypeVar("TransportT")
 
@@ -65,7 +66,7 @@ IDEMPOTENT = True
 ONCE = False  # a retry could do it twice (or fail where the first try succeeded)
 
 
-class TamsApi(Generic[TransportT]):
+class TamsApi(WebhookCalls, Generic[TransportT]):
     """The calls of both clients; a subclass supplies the transport."""
 
     def __init__(

@@ -8,6 +8,7 @@ from tams.v1 import segments_pb2 as sg
 from tams.v1 import service_info_pb2 as si
 from tams.v1 import sources_pb2 as so
 from tams.v1 import storage_pb2 as st
+from tams.v1 import webhooks_pb2 as wh
 from tams_client._calls import rpc
 
 GET_SERVICE = rpc(si.GetServiceResponse)
@@ -42,3 +43,9 @@ COMPLETE_MULTIPART = rpc(st.CompleteMultipartUploadResponse)
 ABORT_MULTIPART = rpc(st.AbortMultipartUploadResponse)
 
 WATCH_EVENTS = rpc(ev.WatchEventsResponse)
+
+LIST_WEBHOOKS = rpc(wh.ListWebhooksResponse)
+GET_WEBHOOK = rpc(wh.GetWebhookResponse)
+CREATE_WEBHOOK = rpc(wh.CreateWebhookResponse)
+UPDATE_WEBHOOK = rpc(wh.UpdateWebhookResponse)
+DELETE_WEBHOOK = rpc(wh.DeleteWebhookResponse)

@@ -36,6 +36,7 @@ from tams.v1 import (
     storage_pb2,
     storage_pb2_grpc,
     webhooks_pb2,
+    webhooks_pb2_grpc,
 )
 from tams_server.background import (
     DeletionWorker,
@@ -76,6 +77,7 @@ from tams_server.servicers.segments import SegmentServicer
 from tams_server.servicers.service_info import ServiceInfoServicer
 from tams_server.servicers.sources import SourceServicer
 from tams_server.servicers.storage import StorageServicer
+from tams_server.servicers.webhooks import WebhookServicer
 from tams_server.store.analytics import AnalyticsStore
 from tams_server.store.deletions import DeletionStore
 from tams_server.store.engine import Database
@@ -92,6 +94,7 @@ from tams_server.store.segments import SegmentStore
 from tams_server.store.service_info import ServiceInfoStore
 from tams_server.store.settings import OBJECT_URL_SECRET, get_or_create_secret
 from tams_server.store.sources import SourceStore
+from tams_server.store.webhooks import WebhookStore
 from tams_server.usecases.multipart import MultipartUploads
 from tams_server.usecases.objects import ObjectInstances, UnusedObjects
 from tams_server.usecases.retention import Retention
@@ -131,6 +134,7 @@ IMPLEMENTED_SERVICES = tuple(
         "FlowDeleteRequestService",
         "AnalyticsService",
         "EventService",
+        "WebhookService",
     )
 )
 
@@ -437,6 +441,14 @@ def _add_servicers(
     )
     analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(
         AnalyticsServicer(AnalyticsStore(database), classes), server
+    )
+    webhooks_pb2_grpc.add_WebhookServiceServicer_to_server(
+        WebhookServicer(
+            WebhookStore(database, tokens),
+            allow_private=config.webhook_allow_private,
+            storage_ids=[backend.id for backend in backends],
+        ),
+        server,
     )
     service_info_pb2_grpc.add_ServiceInfoServiceServicer_to_server(
         ServiceInfoServicer(

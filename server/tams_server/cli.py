@@ -120,6 +120,10 @@ _EVENT_OPTIONS = (
     ("--events", "EVENTS", _boolean, "true",
      "write every change's events (WatchEvents, webhooks); false only to measure their cost"),
 )  # fmt: skip
+_WEBHOOK_OPTIONS = (
+    ("--webhook-allow-private", "WEBHOOK_ALLOW_PRIVATE", _boolean, "false",
+     "let webhooks name receivers on loopback, private or link-local addresses"),
+)  # fmt: skip
 _TOKEN_OPTIONS = (
     ("--secret", "JWT_SECRET", str, None, "the server's --jwt-secret (required)"),
     ("--sub", "TOKEN_SUBJECT", str, None, "who the token names (required)"),
@@ -157,7 +161,8 @@ _GRPC_CLIENT_TLS_OPTIONS = (
 _COMMANDS = (
     ("serve", "run the server",
      _DATABASE_OPTIONS + _LOG_OPTIONS + _GRPC_SERVER_OPTIONS + _HTTP_OPTIONS + _TLS_OPTIONS
-     + _PUBLIC_URL_OPTIONS + _AUTH_OPTIONS + _EVENT_OPTIONS + _REPLICA_OPTIONS),
+     + _PUBLIC_URL_OPTIONS + _AUTH_OPTIONS + _EVENT_OPTIONS + _REPLICA_OPTIONS
+     + _WEBHOOK_OPTIONS),
     ("migrate", "apply schema migrations", _DATABASE_OPTIONS + _LOG_OPTIONS),
     ("gateway", "run only the REST gateway, against a remote gRPC server",
      _GRPC_CLIENT_OPTIONS + _HTTP_OPTIONS + _LOG_OPTIONS + _TLS_OPTIONS
@@ -222,6 +227,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         basic_users_file=getattr(args, "basic_users_file", None),
         auth_classes_file=getattr(args, "auth_classes_file", None),
         allow_anonymous=getattr(args, "allow_anonymous", False),
+        webhook_allow_private=getattr(args, "webhook_allow_private", False),
         storage=tuple(
             getattr(args, "storage", None)
             or [spec for spec in os.environ.get("TAMS_STORAGE", "").split(";") if spec]

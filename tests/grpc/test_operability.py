@@ -1,19 +1,14 @@
-"""Operable like any gRPC service: reflection, health, UNIMPLEMENTED for what is
-designed but not built, a request id on every answer."""
+"""Operable like any gRPC service: reflection, health of every designed service,
+UNIMPLEMENTED for an unknown method, a request id on every answer."""
 
 from __future__ import annotations
 
 import grpc
+import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from helpers.status import failure
-from tams.v1 import (
-    service_info_pb2,
-    service_info_pb2_grpc,
-    webhooks_pb2,
-    webhooks_pb2_grpc,
-)
+from tams.v1 import service_info_pb2, service_info_pb2_grpc
 from tams_server.app import TAMS_SERVICES
 
 
@@ -42,12 +37,22 @@ async def test_health_is_serving(channel: grpc.aio.Channel) -> None:
         assert response.status == health_pb2.HealthCheckResponse.SERVING
 
 
-async def test_designed_but_unbuilt_methods_are_unimplemented(
-    channel: grpc.aio.Channel,
-) -> None:
-    webhooks = webhooks_pb2_grpc.WebhookServiceStub(channel)
-    result = await failure(webhooks.ListWebhooks(webhooks_pb2.ListWebhooksRequest()))
-    assert result.code == grpc.StatusCode.UNIMPLEMENTED
+async def test_every_designed_service_is_serving(channel: grpc.aio.Channel) -> None:
+    stub = health_pb2_grpc.HealthStub(channel)
+    for service in TAMS_SERVICES:
+        response = await stub.Check(health_pb2.HealthCheckRequest(service=service))
+        assert response.status == health_pb2.HealthCheckResponse.SERVING, service
+
+
+async def test_an_unknown_method_is_unimplemented(channel: grpc.aio.Channel) -> None:
+    unknown = channel.unary_unary(
+        "/tams.v1.FlowService/NoSuchMethod",
+        request_serializer=service_info_pb2.GetServiceRequest.SerializeToString,
+        response_deserializer=service_info_pb2.GetServiceResponse.FromString,
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await unknown(service_info_pb2.GetServiceRequest())
+    assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
 async def test_answers_carry_a_request_id(channel: grpc.aio.Channel) -> None:

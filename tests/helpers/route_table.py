@@ -22,6 +22,7 @@ FLOW = {
     "container": "application/json", "essence_parameters": {},
 }  # fmt: skip
 SOURCE = {"id": str(uuid.uuid4()), "format": "urn:x-nmos:format:data"}
+WEBHOOK = {"url": "https://receiver.example.com/hook", "events": ["flows/created"]}
 # What a request needs for the gateway to make its call (body, query), by route.
 REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/service"): {"json": {"name": "scoped"}},
@@ -53,6 +54,8 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
         "json": {"url": "https://example.com/copy", "label": "copy"}
     },
     ("DELETE", "/objects/{object_id:path}/instances"): {"params": {"label": "copy"}},
+    ("POST", "/service/webhooks"): {"json": WEBHOOK},
+    ("PUT", "/service/webhooks/{webhook_id}"): {"json": {**WEBHOOK, "status": "created"}},
 }
 
 

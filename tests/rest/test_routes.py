@@ -1,5 +1,5 @@
-"""Every operation of the official TAMS spec (webhooks aside: they come with the
-events work) is routed by the gateway, HEAD included wherever the spec has it."""
+"""Every operation of the official TAMS spec is routed by the gateway, HEAD included
+wherever the spec has it."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ def spec_operations() -> list[tuple[str, str]]:
     return [
         (method.upper(), path)
         for path, operations in spec["paths"].items()
-        if not path.startswith("/service/webhooks")
         for method in operations
         if method in METHODS
     ]

@@ -51,8 +51,8 @@ APPNOTE_CHOICES = {
     "/tams.v1.FlowService/DeleteFlowTag": options_pb2.REQUIRED_SCOPE_WRITE,
     "/tams.v1.SourceService/DeleteSourceTag": options_pb2.REQUIRED_SCOPE_WRITE,
     "/tams.v1.ObjectService/DeleteObjectInstance": options_pb2.REQUIRED_SCOPE_WRITE,
-    "/tams.v1.WebhookService/UpdateWebhook": options_pb2.REQUIRED_SCOPE_READ,
-    "/tams.v1.WebhookService/DeleteWebhook": options_pb2.REQUIRED_SCOPE_READ,
+    "/tams.v1.WebhookService/UpdateWebhook": options_pb2.REQUIRED_SCOPE_WRITE,
+    "/tams.v1.WebhookService/DeleteWebhook": options_pb2.REQUIRED_SCOPE_WRITE,
     "/tams.v1.WebhookService/CreateWebhook": options_pb2.REQUIRED_SCOPE_WRITE,
     # Streaming variants take the scope of their REST counterpart.
     "/tams.v1.SegmentService/StreamSegments": options_pb2.REQUIRED_SCOPE_READ,

@@ -188,6 +188,19 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """`after_cursor` is newer than any event (OUT_OF_RANGE; metadata `newestCursor`):
     it comes from another service, or from a restored older database.
     """
+    ERROR_REASON_WEBHOOK_NOT_FOUND: _ErrorReason.ValueType  # 72
+    """Webhooks.
+    No such webhook (metadata `webhookId`).
+    """
+    ERROR_REASON_WEBHOOK_URL_FORBIDDEN: _ErrorReason.ValueType  # 73
+    """The webhook URL names a receiver this service may not call: loopback, private,
+    link-local, multicast or unspecified addresses, unless the service allows them
+    (`--webhook-allow-private`).
+    """
+    ERROR_REASON_WEBHOOK_STATUS_CHANGE: _ErrorReason.ValueType  # 74
+    """The webhook cannot move to the status asked for (an `error` webhook cannot be
+    disabled; re-enable it with `created`); metadata `status`, `requested`.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Why a call (or one item of it) failed: the catalogue of the stable reasons the
@@ -363,6 +376,19 @@ The events after `after_cursor` are no longer kept (OUT_OF_RANGE; metadata
 ERROR_REASON_EVENT_CURSOR_AHEAD: ErrorReason.ValueType  # 71
 """`after_cursor` is newer than any event (OUT_OF_RANGE; metadata `newestCursor`):
 it comes from another service, or from a restored older database.
+"""
+ERROR_REASON_WEBHOOK_NOT_FOUND: ErrorReason.ValueType  # 72
+"""Webhooks.
+No such webhook (metadata `webhookId`).
+"""
+ERROR_REASON_WEBHOOK_URL_FORBIDDEN: ErrorReason.ValueType  # 73
+"""The webhook URL names a receiver this service may not call: loopback, private,
+link-local, multicast or unspecified addresses, unless the service allows them
+(`--webhook-allow-private`).
+"""
+ERROR_REASON_WEBHOOK_STATUS_CHANGE: ErrorReason.ValueType  # 74
+"""The webhook cannot move to the status asked for (an `error` webhook cannot be
+disabled; re-enable it with `created`); metadata `status`, `requested`.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 

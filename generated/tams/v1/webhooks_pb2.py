@@ -22,12 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from tams.v1 import common_pb2 as tams_dot_v1_dot_common__pb2
 from tams.v1 import flow_delete_requests_pb2 as tams_dot_v1_dot_flow__delete__requests__pb2
 from tams.v1 import options_pb2 as tams_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16tams/v1/webhooks.proto\x12\x07tams.v1\x1a\x14tams/v1/common.proto\x1a\"tams/v1/flow_delete_requests.proto\x1a\x15tams/v1/options.proto\"\xe0\x04\n\x07Webhook\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x19\n\x0c\x61pi_key_name\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rapi_key_value\x18\x05 \x01(\tH\x01\x88\x01\x01\x12\x10\n\x08\x66low_ids\x18\x06 \x03(\t\x12\x12\n\nsource_ids\x18\x07 \x03(\t\x12\x1d\n\x15\x66low_collected_by_ids\x18\x08 \x03(\t\x12\x1f\n\x17source_collected_by_ids\x18\t \x03(\t\x12\x17\n\x0f\x61\x63\x63\x65pt_get_urls\x18\n \x03(\t\x12\x1a\n\x12\x61\x63\x63\x65pt_storage_ids\x18\x0b \x03(\t\x12\x16\n\tpresigned\x18\x0c \x01(\x08H\x02\x88\x01\x01\x12\x1c\n\x0fverbose_storage\x18\r \x01(\x08H\x03\x88\x01\x01\x12%\n\x18include_object_timerange\x18\x0e \x01(\x08H\x04\x88\x01\x01\x12(\n\x04tags\x18\x0f \x03(\x0b\x32\x1a.tams.v1.Webhook.TagsEntry\x12\x0e\n\x06status\x18\x10 \x01(\t\x12!\n\x05\x65rror\x18\x11 \x01(\x0b\x32\x12.tams.v1.TaskError\x1a>\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.tams.v1.TagValue:\x02\x38\x01\x42\x0f\n\r_api_key_nameB\x10\n\x0e_api_key_valueB\x0c\n\n_presignedB\x12\n\x10_verbose_storageB\x1b\n\x19_include_object_timerange\"u\n\x13ListWebhooksRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12 \n\x04tags\x18\x03 \x03(\x0b\x32\x12.tams.v1.TagFilter\x12\x15\n\rreverse_order\x18\x04 \x01(\x08\"f\n\x14ListWebhooksResponse\x12\"\n\x08webhooks\x18\x01 \x03(\x0b\x32\x10.tams.v1.Webhook\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\"\'\n\x11GetWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"7\n\x12GetWebhookResponse\x12!\n\x07webhook\x18\x01 \x01(\x0b\x32\x10.tams.v1.Webhook\"9\n\x14\x43reateWebhookRequest\x12!\n\x07webhook\x18\x01 \x01(\x0b\x32\x10.tams.v1.Webhook\":\n\x15\x43reateWebhookResponse\x12!\n\x07webhook\x18\x01 \x01(\x0b\x32\x10.tams.v1.Webhook\"9\n\x14UpdateWebhookRequest\x12!\n\x07webhook\x18\x01 \x01(\x0b\x32\x10.tams.v1.Webhook\":\n\x15UpdateWebhookResponse\x12!\n\x07webhook\x18\x01 \x01(\x0b\x32\x10.tams.v1.Webhook\"*\n\x14\x44\x65leteWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteWebhookResponse2\xb2\x03\n\x0eWebhookService\x12Q\n\x0cListWebhooks\x12\x1c.tams.v1.ListWebhooksRequest\x1a\x1d.tams.v1.ListWebhooksResponse\"\x04\xe0\xe1\x18\x02\x12K\n\nGetWebhook\x12\x1a.tams.v1.GetWebhookRequest\x1a\x1b.tams.v1.GetWebhookResponse\"\x04\xe0\xe1\x18\x02\x12T\n\rCreateWebhook\x12\x1d.tams.v1.CreateWebhookRequest\x1a\x1e.tams.v1.CreateWebhookResponse\"\x04\xe0\xe1\x18\x03\x12T\n\rUpdateWebhook\x12\x1d.tams.v1.UpdateWebhookRequest\x1a\x1e.tams.v1.UpdateWebhookResponse\"\x04\xe0\xe1\x18\x02\x12T\n\rDeleteWebhook\x12\x1d.tams.v1.DeleteWebhookRequest\x1a\x1e.tams.v1.DeleteWebhookResponse\"\x04\xe0\xe1\x18\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16tams/v1/webhooks.proto\x12\x07tams.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tams/v1/common.proto\x1a\"tams/v1/flow_delete_requests.proto\x1a\x15tams/v1/options.proto\"\xb9\x06\n\x07Webhook\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x19\n\x0c\x61pi_key_name\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rapi_key_value\x18\x05 \x01(\tH\x01\x88\x01\x01\x12%\n\x08\x66low_ids\x18\x12 \x01(\x0b\x32\x13.tams.v1.StringList\x12\'\n\nsource_ids\x18\x13 \x01(\x0b\x32\x13.tams.v1.StringList\x12\x32\n\x15\x66low_collected_by_ids\x18\x14 \x01(\x0b\x32\x13.tams.v1.StringList\x12\x34\n\x17source_collected_by_ids\x18\x15 \x01(\x0b\x32\x13.tams.v1.StringList\x12,\n\x0f\x61\x63\x63\x65pt_get_urls\x18\x16 \x01(\x0b\x32\x13.tams.v1.StringList\x12/\n\x12\x61\x63\x63\x65pt_storage_ids\x18\x17 \x01(\x0b\x32\x13.tams.v1.StringList\x12\x16\n\tpresigned\x18\x0c \x01(\x08H\x02\x88\x01\x01\x12\x1c\n\x0fverbose_storage\x18\r \x01(\x08H\x03\x88\x01\x01\x12%\n\x18include_object_timerange\x18\x0e \x01(\x08H\x04\x88\x01\x01\x12(\n\x04tags\x18\x0f \x03(\x0b\x32\x1a.tams.v1.Webhook.TagsEntry\x12\x0e\n\x06status\x18\x10 \x01(\t\x12!\n\x05\x65rror\x18\x11 \x01(\x0b\x32\x12.tams.v1.TaskError\x12\x17\n\ncreated_by\x18\x18 \x01(\tH\x05\x88\x01\x01\x12+\n\x07\x63reated\x18\x19 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a>\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.tams.v1.TagValue:\x02\x38\x01\x42\x0f\n\r_api_key_nameB\x10\n\x0e_api_key_valueB\x0c\n\n_presignedB\x12\n\x10_verbose_storageB\x1b\n\x19_include_object_timerangeB\r\n\x0b_created_byJ\x04\x08\x06\x10\x0c\"u\n\x13ListWebhooksRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12 \n\x04tags\x18\x03 \x03(\x0b\x32\x12.tams.v1.TagFilter\x12\x15\n\rreverse_order\x18\x04 \x01(\x08\"f\n\x14ListWebhooksResponse\x12\"\n\x08webhooks\x18\x01 \x03(\x0b\x32\x10.tams.v1.Webhook\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\"\'\n\x11GetWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"7\n\x12GetWebhookResponse\x12!\n\x07webhook\x18\x01 \x01(\x0b\x32\x10.tams.v1.Webhook\"9\n\x14\x43reateWebhookRequest\x12!\n\x07webhook\x18\x01 \x01(\x0b\x32\x10.tams.v1.Webhook\":\n\x15\x43reateWebhookResponse\x12!\n\x07webhook\x18\x01 \x01(\x0b\x32\x10.tams.v1.Webhook\"9\n\x14UpdateWebhookRequest\x12!\n\x07webhook\x18\x01 \x01(\x0b\x32\x10.tams.v1.Webhook\":\n\x15UpdateWebhookResponse\x12!\n\x07webhook\x18\x01 \x01(\x0b\x32\x10.tams.v1.Webhook\"*\n\x14\x44\x65leteWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteWebhookResponse2\xb2\x03\n\x0eWebhookService\x12Q\n\x0cListWebhooks\x12\x1c.tams.v1.ListWebhooksRequest\x1a\x1d.tams.v1.ListWebhooksResponse\"\x04\xe0\xe1\x18\x02\x12K\n\nGetWebhook\x12\x1a.tams.v1.GetWebhookRequest\x1a\x1b.tams.v1.GetWebhookResponse\"\x04\xe0\xe1\x18\x02\x12T\n\rCreateWebhook\x12\x1d.tams.v1.CreateWebhookRequest\x1a\x1e.tams.v1.CreateWebhookResponse\"\x04\xe0\xe1\x18\x03\x12T\n\rUpdateWebhook\x12\x1d.tams.v1.UpdateWebhookRequest\x1a\x1e.tams.v1.UpdateWebhookResponse\"\x04\xe0\xe1\x18\x03\x12T\n\rDeleteWebhook\x12\x1d.tams.v1.DeleteWebhookRequest\x1a\x1e.tams.v1.DeleteWebhookResponse\"\x04\xe0\xe1\x18\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,33 +44,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WEBHOOKSERVICE'].methods_by_name['CreateWebhook']._loaded_options = None
   _globals['_WEBHOOKSERVICE'].methods_by_name['CreateWebhook']._serialized_options = b'\340\341\030\003'
   _globals['_WEBHOOKSERVICE'].methods_by_name['UpdateWebhook']._loaded_options = None
-  _globals['_WEBHOOKSERVICE'].methods_by_name['UpdateWebhook']._serialized_options = b'\340\341\030\002'
+  _globals['_WEBHOOKSERVICE'].methods_by_name['UpdateWebhook']._serialized_options = b'\340\341\030\003'
   _globals['_WEBHOOKSERVICE'].methods_by_name['DeleteWebhook']._loaded_options = None
-  _globals['_WEBHOOKSERVICE'].methods_by_name['DeleteWebhook']._serialized_options = b'\340\341\030\002'
-  _globals['_WEBHOOK']._serialized_start=117
-  _globals['_WEBHOOK']._serialized_end=725
-  _globals['_WEBHOOK_TAGSENTRY']._serialized_start=565
-  _globals['_WEBHOOK_TAGSENTRY']._serialized_end=627
-  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=727
-  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=844
-  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=846
-  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=948
-  _globals['_GETWEBHOOKREQUEST']._serialized_start=950
-  _globals['_GETWEBHOOKREQUEST']._serialized_end=989
-  _globals['_GETWEBHOOKRESPONSE']._serialized_start=991
-  _globals['_GETWEBHOOKRESPONSE']._serialized_end=1046
-  _globals['_CREATEWEBHOOKREQUEST']._serialized_start=1048
-  _globals['_CREATEWEBHOOKREQUEST']._serialized_end=1105
-  _globals['_CREATEWEBHOOKRESPONSE']._serialized_start=1107
-  _globals['_CREATEWEBHOOKRESPONSE']._serialized_end=1165
-  _globals['_UPDATEWEBHOOKREQUEST']._serialized_start=1167
-  _globals['_UPDATEWEBHOOKREQUEST']._serialized_end=1224
-  _globals['_UPDATEWEBHOOKRESPONSE']._serialized_start=1226
-  _globals['_UPDATEWEBHOOKRESPONSE']._serialized_end=1284
-  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=1286
-  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=1328
-  _globals['_DELETEWEBHOOKRESPONSE']._serialized_start=1330
-  _globals['_DELETEWEBHOOKRESPONSE']._serialized_end=1353
-  _globals['_WEBHOOKSERVICE']._serialized_start=1356
-  _globals['_WEBHOOKSERVICE']._serialized_end=1790
+  _globals['_WEBHOOKSERVICE'].methods_by_name['DeleteWebhook']._serialized_options = b'\340\341\030\003'
+  _globals['_WEBHOOK']._serialized_start=150
+  _globals['_WEBHOOK']._serialized_end=975
+  _globals['_WEBHOOK_TAGSENTRY']._serialized_start=794
+  _globals['_WEBHOOK_TAGSENTRY']._serialized_end=856
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=977
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=1094
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=1096
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=1198
+  _globals['_GETWEBHOOKREQUEST']._serialized_start=1200
+  _globals['_GETWEBHOOKREQUEST']._serialized_end=1239
+  _globals['_GETWEBHOOKRESPONSE']._serialized_start=1241
+  _globals['_GETWEBHOOKRESPONSE']._serialized_end=1296
+  _globals['_CREATEWEBHOOKREQUEST']._serialized_start=1298
+  _globals['_CREATEWEBHOOKREQUEST']._serialized_end=1355
+  _globals['_CREATEWEBHOOKRESPONSE']._serialized_start=1357
+  _globals['_CREATEWEBHOOKRESPONSE']._serialized_end=1415
+  _globals['_UPDATEWEBHOOKREQUEST']._serialized_start=1417
+  _globals['_UPDATEWEBHOOKREQUEST']._serialized_end=1474
+  _globals['_UPDATEWEBHOOKRESPONSE']._serialized_start=1476
+  _globals['_UPDATEWEBHOOKRESPONSE']._serialized_end=1534
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=1536
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=1578
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_start=1580
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_end=1603
+  _globals['_WEBHOOKSERVICE']._serialized_start=1606
+  _globals['_WEBHOOKSERVICE']._serialized_end=2040
 # @@protoc_insertion_point(module_scope)

@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from tams.v1 import common_pb2 as _common_pb2
 from tams.v1 import flow_delete_requests_pb2 as _flow_delete_requests_pb2
@@ -22,7 +23,13 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class Webhook(_message.Message):
-    """A webhook (TAMS `webhook-get.json`)."""
+    """A webhook (TAMS `webhook-get.json`).
+
+    The list-valued filters and options are `StringList`s so that unset and empty
+    differ, as TAMS has them: an unset filter does not filter, an empty one does (an
+    empty `flow_collected_by_ids` means "only Flows no collection names", an empty
+    `accept_get_urls` means "no URLs").
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -64,14 +71,21 @@ class Webhook(_message.Message):
     TAGS_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Webhook id (UUID). Server-assigned."""
     url: _builtins.str
-    """Where events are POSTed."""
+    """Where events are POSTed: an http(s) URL of at most 2048 characters. Receivers on
+    loopback, private, link-local or multicast addresses are refused unless the server
+    runs with `--webhook-allow-private`.
+    """
     api_key_name: _builtins.str
     """Header name carrying `api_key_value` on each POST."""
     api_key_value: _builtins.str
-    """Secret header value; write-only, never returned."""
+    """Secret header value; write-only, never returned. An update without it keeps the
+    stored value (while `api_key_name` is set).
+    """
     presigned: _builtins.bool
     """Only presigned or only non-presigned URLs."""
     verbose_storage: _builtins.bool
@@ -79,34 +93,44 @@ class Webhook(_message.Message):
     include_object_timerange: _builtins.bool
     """Add `object_timerange` to Segments."""
     status: _builtins.str
-    """`created`, `started`, `disabled` or `error`."""
+    """`created`, `started`, `disabled` or `error`. Create takes `created` (the default)
+    or `disabled`; update takes `created` (re-enable) or `disabled`.
+    """
+    created_by: _builtins.str
+    """Output only: who registered it (the authenticated caller)."""
     @_builtins.property
     def events(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """TAMS event types, e.g. `flows/created`."""
+        """TAMS event types, e.g. `flows/created`; at least one."""
 
     @_builtins.property
-    def flow_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Only events of these Flows."""
+    def flow_ids(self) -> _common_pb2.StringList:
+        """Only events of these Flows (UUIDs)."""
 
     @_builtins.property
-    def source_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Only events of these Sources."""
+    def source_ids(self) -> _common_pb2.StringList:
+        """Only events of these Sources (UUIDs)."""
 
     @_builtins.property
-    def flow_collected_by_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Only Flows collected by these Flows."""
+    def flow_collected_by_ids(self) -> _common_pb2.StringList:
+        """Only events of Flows collected by one of these Flows (UUIDs); empty: of Flows no
+        collection names.
+        """
 
     @_builtins.property
-    def source_collected_by_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Only Sources collected by these Sources."""
+    def source_collected_by_ids(self) -> _common_pb2.StringList:
+        """Only events of Sources collected by one of these Sources (UUIDs); empty: of Sources
+        no collection names.
+        """
 
     @_builtins.property
-    def accept_get_urls(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """`get_urls` filters for `flows/segments_added`."""
+    def accept_get_urls(self) -> _common_pb2.StringList:
+        """`get_urls` labels kept in `flows/segments_added`; empty: no URLs."""
 
     @_builtins.property
-    def accept_storage_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """`get_urls` backend filter for `flows/segments_added`."""
+    def accept_storage_ids(self) -> _common_pb2.StringList:
+        """Storage backends (ids this service has) whose URLs are kept in
+        `flows/segments_added`.
+        """
 
     @_builtins.property
     def tags(self) -> _containers.MessageMap[_builtins.str, _common_pb2.TagValue]:
@@ -114,7 +138,11 @@ class Webhook(_message.Message):
 
     @_builtins.property
     def error(self) -> _flow_delete_requests_pb2.TaskError:
-        """Set when `status` is `error`."""
+        """Set when `status` is `error`: the last delivery failure."""
+
+    @_builtins.property
+    def created(self) -> _timestamp_pb2.Timestamp:
+        """Output only: when it was registered."""
 
     def __init__(
         self,
@@ -124,27 +152,31 @@ class Webhook(_message.Message):
         events: _abc.Iterable[_builtins.str] | None = ...,
         api_key_name: _builtins.str | None = ...,
         api_key_value: _builtins.str | None = ...,
-        flow_ids: _abc.Iterable[_builtins.str] | None = ...,
-        source_ids: _abc.Iterable[_builtins.str] | None = ...,
-        flow_collected_by_ids: _abc.Iterable[_builtins.str] | None = ...,
-        source_collected_by_ids: _abc.Iterable[_builtins.str] | None = ...,
-        accept_get_urls: _abc.Iterable[_builtins.str] | None = ...,
-        accept_storage_ids: _abc.Iterable[_builtins.str] | None = ...,
+        flow_ids: _common_pb2.StringList | None = ...,
+        source_ids: _common_pb2.StringList | None = ...,
+        flow_collected_by_ids: _common_pb2.StringList | None = ...,
+        source_collected_by_ids: _common_pb2.StringList | None = ...,
+        accept_get_urls: _common_pb2.StringList | None = ...,
+        accept_storage_ids: _common_pb2.StringList | None = ...,
         presigned: _builtins.bool | None = ...,
         verbose_storage: _builtins.bool | None = ...,
         include_object_timerange: _builtins.bool | None = ...,
         tags: _abc.Mapping[_builtins.str, _common_pb2.TagValue] | None = ...,
         status: _builtins.str = ...,
         error: _flow_delete_requests_pb2.TaskError | None = ...,
+        created_by: _builtins.str | None = ...,
+        created: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_api_key_name", b"_api_key_name", "_api_key_value", b"_api_key_value", "_include_object_timerange", b"_include_object_timerange", "_presigned", b"_presigned", "_verbose_storage", b"_verbose_storage", "api_key_name", b"api_key_name", "api_key_value", b"api_key_value", "error", b"error", "include_object_timerange", b"include_object_timerange", "presigned", b"presigned", "verbose_storage", b"verbose_storage"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_api_key_name", b"_api_key_name", "_api_key_value", b"_api_key_value", "_created_by", b"_created_by", "_include_object_timerange", b"_include_object_timerange", "_presigned", b"_presigned", "_verbose_storage", b"_verbose_storage", "accept_get_urls", b"accept_get_urls", "accept_storage_ids", b"accept_storage_ids", "api_key_name", b"api_key_name", "api_key_value", b"api_key_value", "created", b"created", "created_by", b"created_by", "error", b"error", "flow_collected_by_ids", b"flow_collected_by_ids", "flow_ids", b"flow_ids", "include_object_timerange", b"include_object_timerange", "presigned", b"presigned", "source_collected_by_ids", b"source_collected_by_ids", "source_ids", b"source_ids", "verbose_storage", b"verbose_storage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_api_key_name", b"_api_key_name", "_api_key_value", b"_api_key_value", "_include_object_timerange", b"_include_object_timerange", "_presigned", b"_presigned", "_verbose_storage", b"_verbose_storage", "accept_get_urls", b"accept_get_urls", "accept_storage_ids", b"accept_storage_ids", "api_key_name", b"api_key_name", "api_key_value", b"api_key_value", "error", b"error", "events", b"events", "flow_collected_by_ids", b"flow_collected_by_ids", "flow_ids", b"flow_ids", "id", b"id", "include_object_timerange", b"include_object_timerange", "presigned", b"presigned", "source_collected_by_ids", b"source_collected_by_ids", "source_ids", b"source_ids", "status", b"status", "tags", b"tags", "url", b"url", "verbose_storage", b"verbose_storage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_api_key_name", b"_api_key_name", "_api_key_value", b"_api_key_value", "_created_by", b"_created_by", "_include_object_timerange", b"_include_object_timerange", "_presigned", b"_presigned", "_verbose_storage", b"_verbose_storage", "accept_get_urls", b"accept_get_urls", "accept_storage_ids", b"accept_storage_ids", "api_key_name", b"api_key_name", "api_key_value", b"api_key_value", "created", b"created", "created_by", b"created_by", "error", b"error", "events", b"events", "flow_collected_by_ids", b"flow_collected_by_ids", "flow_ids", b"flow_ids", "id", b"id", "include_object_timerange", b"include_object_timerange", "presigned", b"presigned", "source_collected_by_ids", b"source_collected_by_ids", "source_ids", b"source_ids", "status", b"status", "tags", b"tags", "url", b"url", "verbose_storage", b"verbose_storage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__api_key_name: _TypeAlias = _typing.Literal["api_key_name"]  # noqa: Y015
     _WhichOneofArgType__api_key_name: _TypeAlias = _typing.Literal["_api_key_name", b"_api_key_name"]  # noqa: Y015
     _WhichOneofReturnType__api_key_value: _TypeAlias = _typing.Literal["api_key_value"]  # noqa: Y015
     _WhichOneofArgType__api_key_value: _TypeAlias = _typing.Literal["_api_key_value", b"_api_key_value"]  # noqa: Y015
+    _WhichOneofReturnType__created_by: _TypeAlias = _typing.Literal["created_by"]  # noqa: Y015
+    _WhichOneofArgType__created_by: _TypeAlias = _typing.Literal["_created_by", b"_created_by"]  # noqa: Y015
     _WhichOneofReturnType__include_object_timerange: _TypeAlias = _typing.Literal["include_object_timerange"]  # noqa: Y015
     _WhichOneofArgType__include_object_timerange: _TypeAlias = _typing.Literal["_include_object_timerange", b"_include_object_timerange"]  # noqa: Y015
     _WhichOneofReturnType__presigned: _TypeAlias = _typing.Literal["presigned"]  # noqa: Y015
@@ -155,6 +187,8 @@ class Webhook(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__api_key_name) -> _WhichOneofReturnType__api_key_name | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__api_key_value) -> _WhichOneofReturnType__api_key_value | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__created_by) -> _WhichOneofReturnType__created_by | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__include_object_timerange) -> _WhichOneofReturnType__include_object_timerange | None: ...
     @_typing.overload

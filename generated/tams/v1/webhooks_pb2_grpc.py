@@ -91,17 +91,17 @@ class WebhookServiceServicer:
 
     def UpdateWebhook(self, request, context):
         """Replace a webhook's configuration (PUT /service/webhooks/{id}).
-        Scope `read`, not `write`: AppNote 0016's table grants PUT and DELETE of a webhook
-        to `tams-api/read` and marks them irregular (a webhook only delivers what its
-        owner may read). Followed as written, for interoperability.
+        Scope `write`, not the `read` of AppNote 0016's table (which marks webhook PUT and
+        DELETE as irregular): registering one needs `write`, and a caller who may not
+        register a webhook must not be able to redirect, re-enable or remove someone
+        else's either (the spec asks services to authorise webhook changes).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteWebhook(self, request, context):
-        """Delete a webhook (DELETE /service/webhooks/{id}). Scope `read`, as AppNote 0016's
-        table has it (irregular, see UpdateWebhook).
+        """Delete a webhook (DELETE /service/webhooks/{id}). Scope `write`, as UpdateWebhook.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

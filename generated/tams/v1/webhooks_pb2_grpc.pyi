@@ -43,14 +43,13 @@ class WebhookServiceStub:
     """Register a webhook (POST /service/webhooks)."""
     UpdateWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.UpdateWebhookRequest, _webhooks_pb2.UpdateWebhookResponse]
     """Replace a webhook's configuration (PUT /service/webhooks/{id}).
-    Scope `read`, not `write`: AppNote 0016's table grants PUT and DELETE of a webhook
-    to `tams-api/read` and marks them irregular (a webhook only delivers what its
-    owner may read). Followed as written, for interoperability.
+    Scope `write`, not the `read` of AppNote 0016's table (which marks webhook PUT and
+    DELETE as irregular): registering one needs `write`, and a caller who may not
+    register a webhook must not be able to redirect, re-enable or remove someone
+    else's either (the spec asks services to authorise webhook changes).
     """
     DeleteWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.DeleteWebhookRequest, _webhooks_pb2.DeleteWebhookResponse]
-    """Delete a webhook (DELETE /service/webhooks/{id}). Scope `read`, as AppNote 0016's
-    table has it (irregular, see UpdateWebhook).
-    """
+    """Delete a webhook (DELETE /service/webhooks/{id}). Scope `write`, as UpdateWebhook."""
 
 @_typing.type_check_only
 class WebhookServiceAsyncStub(WebhookServiceStub):
@@ -67,14 +66,13 @@ class WebhookServiceAsyncStub(WebhookServiceStub):
     """Register a webhook (POST /service/webhooks)."""
     UpdateWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.UpdateWebhookRequest, _webhooks_pb2.UpdateWebhookResponse]  # type: ignore[assignment]
     """Replace a webhook's configuration (PUT /service/webhooks/{id}).
-    Scope `read`, not `write`: AppNote 0016's table grants PUT and DELETE of a webhook
-    to `tams-api/read` and marks them irregular (a webhook only delivers what its
-    owner may read). Followed as written, for interoperability.
+    Scope `write`, not the `read` of AppNote 0016's table (which marks webhook PUT and
+    DELETE as irregular): registering one needs `write`, and a caller who may not
+    register a webhook must not be able to redirect, re-enable or remove someone
+    else's either (the spec asks services to authorise webhook changes).
     """
     DeleteWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.DeleteWebhookRequest, _webhooks_pb2.DeleteWebhookResponse]  # type: ignore[assignment]
-    """Delete a webhook (DELETE /service/webhooks/{id}). Scope `read`, as AppNote 0016's
-    table has it (irregular, see UpdateWebhook).
-    """
+    """Delete a webhook (DELETE /service/webhooks/{id}). Scope `write`, as UpdateWebhook."""
 
 class WebhookServiceServicer(metaclass=_abc_1.ABCMeta):
     """Webhooks: HTTP POSTs of events to registered URLs, delivered from the same outbox as
@@ -112,9 +110,10 @@ class WebhookServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_webhooks_pb2.UpdateWebhookResponse, _abc.Awaitable[_webhooks_pb2.UpdateWebhookResponse]]:
         """Replace a webhook's configuration (PUT /service/webhooks/{id}).
-        Scope `read`, not `write`: AppNote 0016's table grants PUT and DELETE of a webhook
-        to `tams-api/read` and marks them irregular (a webhook only delivers what its
-        owner may read). Followed as written, for interoperability.
+        Scope `write`, not the `read` of AppNote 0016's table (which marks webhook PUT and
+        DELETE as irregular): registering one needs `write`, and a caller who may not
+        register a webhook must not be able to redirect, re-enable or remove someone
+        else's either (the spec asks services to authorise webhook changes).
         """
 
     @_abc_1.abstractmethod
@@ -123,8 +122,6 @@ class WebhookServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _webhooks_pb2.DeleteWebhookRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_webhooks_pb2.DeleteWebhookResponse, _abc.Awaitable[_webhooks_pb2.DeleteWebhookResponse]]:
-        """Delete a webhook (DELETE /service/webhooks/{id}). Scope `read`, as AppNote 0016's
-        table has it (irregular, see UpdateWebhook).
-        """
+        """Delete a webhook (DELETE /service/webhooks/{id}). Scope `write`, as UpdateWebhook."""
 
 def add_WebhookServiceServicer_to_server(servicer: WebhookServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -86,6 +86,9 @@ class Config:
     allow_anonymous: bool = False
     """Serve without authentication on non-loopback interfaces (logged as a warning);
     without it, such a server refuses to start."""
+    webhook_allow_private: bool = False
+    """Let webhooks name receivers on loopback, private, link-local or multicast
+    addresses (refused by default, against server-side request forgery)."""
 
     # TLS (both listeners) and the public base URL of the HTTP side.
     tls_cert: Path | None = None

@@ -131,6 +131,15 @@ def set_time(target: timestamp_pb2.Timestamp, ns: int | None) -> None:
         target.FromNanoseconds(ns)
 
 
+def fill_task_error(target: Any, error: JsonObject | None) -> None:
+    """Copy a stored task error (``type``, ``summary``, ``time_ns``) into a TaskError
+    field, leaving it unset when there is none."""
+    if error:
+        target.type = str(error.get("type", ""))
+        target.summary = str(error.get("summary", ""))
+        set_time(target.time, error.get("time_ns"))
+
+
 def optional(message: Message, field: str) -> Any:
     """The value of an optional/message field, or None when unset."""
     return getattr(message, field) if message.HasField(field) else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tams.v1 import flow_delete_requests_pb2 as pb
-from tams_server.convert.common import set_time
+from tams_server.convert.common import fill_task_error, set_time
 from tams_server.domain.models import FlowDeleteRequest
 
 _STATUS = {
@@ -28,8 +28,5 @@ def delete_request_to_proto(request: FlowDeleteRequest) -> pb.FlowDeleteRequest:
     set_time(message.created, request.created_ns)
     set_time(message.updated, request.updated_ns)
     set_time(message.expiry, request.expiry_ns)
-    if request.error:
-        message.error.type = str(request.error.get("type", ""))
-        message.error.summary = str(request.error.get("summary", ""))
-        set_time(message.error.time, request.error.get("time_ns"))
+    fill_task_error(message.error, request.error)
     return message

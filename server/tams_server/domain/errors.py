@@ -108,6 +108,10 @@ class Reason(StrEnum):
     # Events.
     EVENT_CURSOR_EXPIRED = auto()
     EVENT_CURSOR_AHEAD = auto()
+    # Webhooks.
+    WEBHOOK_NOT_FOUND = auto()
+    WEBHOOK_URL_FORBIDDEN = auto()
+    WEBHOOK_STATUS_CHANGE = auto()
 
 
 @dataclass(frozen=True)

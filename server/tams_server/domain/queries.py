@@ -69,3 +69,11 @@ class Page(Generic[T]):
     items: list[T]
     next_page_token: str
     page_size: int
+
+
+@dataclass(frozen=True)
+class WebhookQuery:
+    """Filters and order of a webhook listing (TAMS GET /service/webhooks: by url)."""
+
+    tags: tuple[TagFilter, ...] = ()
+    reverse_order: bool = False

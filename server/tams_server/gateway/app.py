@@ -36,6 +36,7 @@ from tams_server.gateway.routes import (
     sources,
     storage,
     tags,
+    webhooks,
 )
 from tams_server.gateway.stubs import Stubs
 
@@ -55,6 +56,7 @@ def gateway_routes() -> list[BaseRoute]:
         *objects.ROUTES,
         *delete_requests.ROUTES,
         *analytics.ROUTES,
+        *webhooks.ROUTES,
         *docs_routes(),
     ]
 

@@ -1,4 +1,4 @@
-"""What the Source and Flow listings share: their paging and order parameters, and
+"""What the listings share: their paging, order and tag filter parameters, and
 the page they answer with."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from typing import Any, Generic, TypedDict, TypeVar
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tams.v1 import common_pb2
 from tams_server.gateway.paging import Page, list_response
 from tams_server.gateway.query import Query
 
@@ -35,6 +36,28 @@ def listing_fields(query: Query, sort: Mapping[str, Key], unspecified: Key) -> L
         reverse_order=query.boolean("reverse_order"),
         sort_by=query.choice("sort_by", sort, unspecified),
         show_deleted=query.boolean("show_deleted"),
+    )
+
+
+class TaggedListingFields(TypedDict):
+    """Paging, order and tag filters of a listing ordered by one key (storage
+    backends by label, webhooks by url), as its List request's fields."""
+
+    page_size: int
+    page_token: str
+    tags: list[common_pb2.TagFilter]
+    reverse_order: bool
+
+
+def tagged_listing_fields(query: Query) -> TaggedListingFields:
+    """The listing's fields from ``limit``, ``page``, ``tag.*``, ``tag_exists.*`` and
+    ``reverse_order``."""
+    size, token = query.paging()
+    return TaggedListingFields(
+        page_size=size,
+        page_token=token,
+        tags=query.tag_filters(),
+        reverse_order=query.boolean("reverse_order"),
     )
 
 

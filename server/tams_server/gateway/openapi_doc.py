@@ -2,7 +2,7 @@
 
 It is the official TAMS spec, vendored in ``openapi/``, made into what the gateway really
 serves: one self-contained document (each schema file becomes a component, each example
-file is inlined), without the webhooks the gateway does not serve, with the gateway's
+file is inlined), without the webhook notifications it does not send yet, with the gateway's
 extensions from ``openapi/extensions.yaml`` merged in, HEAD described wherever GET is,
 and the deliberate deviations from the spec written in.
 """
@@ -27,7 +27,6 @@ EXTENSIONS_FILE = "extensions.yaml"
 # What extensions.yaml merges into the spec; its other top-level keys only hold anchors.
 MERGED_KEYS = ("paths", "tags", "components")
 METHODS = ("get", "head", "put", "post", "delete", "options", "patch", "trace")
-WEBHOOK_PATHS = "/service/webhooks"
 
 EXTENSION_NOTE = "Extension from the TAMS usage guide 7.0, not in the official TAMS spec."
 ERROR_CONTENT: dict[str, Any] = {
@@ -42,8 +41,8 @@ DEVIATIONS = f"""
 
 This is the official TAMS API spec as this server's REST gateway serves it:
 
-- **Webhooks** are not served yet: `/service/webhooks` and the webhook notifications
-  are left out.
+- **Webhooks**: the registry (`/service/webhooks`) is served; the webhook notifications
+  themselves are not sent yet and are left out.
 - **Extensions** from the TAMS usage guide 7.0, not in the official spec, are marked
   `x-tams-extension: true`: creating Sources (one or a batch), creating Flows in a batch,
   allocating storage in a batch, soft deletion (`show_deleted`, `soft_delete`,
@@ -139,11 +138,9 @@ def _load_yaml(file: Traversable) -> dict[str, Any]:
 
 
 def _drop_webhooks(spec: dict[str, Any]) -> None:
+    """The webhook notifications (the spec's ``webhooks`` section) are not sent yet;
+    the registry (``/service/webhooks``) is served."""
     spec.pop("webhooks", None)
-    spec["paths"] = {
-        path: item for path, item in spec["paths"].items() if not path.startswith(WEBHOOK_PATHS)
-    }
-    spec["tags"] = [tag for tag in spec.get("tags", []) if tag.get("name") != "Webhooks"]
 
 
 class _Bundler:

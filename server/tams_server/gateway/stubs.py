@@ -17,6 +17,7 @@ from tams.v1 import (
     service_info_pb2_grpc,
     sources_pb2_grpc,
     storage_pb2_grpc,
+    webhooks_pb2_grpc,
 )
 
 
@@ -32,6 +33,7 @@ class Stubs:
     objects: objects_pb2_grpc.ObjectServiceAsyncStub
     deletions: flow_delete_requests_pb2_grpc.FlowDeleteRequestServiceAsyncStub
     analytics: analytics_pb2_grpc.AnalyticsServiceAsyncStub
+    webhooks: webhooks_pb2_grpc.WebhookServiceAsyncStub
 
     @classmethod
     def over(cls, channel: grpc.aio.Channel) -> Stubs:
@@ -45,6 +47,7 @@ class Stubs:
             objects_pb2_grpc.ObjectServiceStub(channel),
             flow_delete_requests_pb2_grpc.FlowDeleteRequestServiceStub(channel),
             analytics_pb2_grpc.AnalyticsServiceStub(channel),
+            webhooks_pb2_grpc.WebhookServiceStub(channel),
         )
 
 

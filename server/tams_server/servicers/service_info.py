@@ -21,6 +21,8 @@ Context = grpc.aio.ServicerContext[object, object]
 
 SERVICE_TYPE = "urn:x-tams:service:tams-grpc"
 API_VERSION = "8.2"
+# TAMS advertises webhooks by this name (`/service/webhooks`).
+EVENT_STREAM_MECHANISMS = (service_info_pb2.EventStreamMechanism(name="webhooks"),)
 
 
 def _service_version() -> str:
@@ -96,4 +98,5 @@ class ServiceInfoServicer(service_info_pb2_grpc.ServiceInfoServiceServicer):
             description=description,
             min_object_timeout=self._object_timeout,
             min_presigned_url_timeout=self._object_timeout,
+            event_stream_mechanisms=EVENT_STREAM_MECHANISMS,
         )

@@ -325,3 +325,43 @@ events = Table(
     Index(None, "created_ns"),
     sqlite_autoincrement=True,
 )
+
+# Webhook registrations (TAMS `/service/webhooks`) and each one's delivery state. List
+# options are JSON arrays, NULL when unset (which differs from an empty array).
+# `api_key_value` is a secret: kept for delivery, never read back by an RPC.
+# Delivery: `next_cursor` is the first outbox cursor not yet delivered (a new webhook
+# starts after the events committed before it); a worker owns a webhook while
+# `lease_until_ns` lies ahead, retrying at `next_attempt_ns` after `attempts` failures.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("api_key_name", Text),
+    Column("api_key_value", Text),
+    Column("flow_ids", JSON(none_as_null=True)),
+    Column("source_ids", JSON(none_as_null=True)),
+    Column("flow_collected_by_ids", JSON(none_as_null=True)),
+    Column("source_collected_by_ids", JSON(none_as_null=True)),
+    Column("accept_get_urls", JSON(none_as_null=True)),
+    Column("accept_storage_ids", JSON(none_as_null=True)),
+    Column("presigned", Boolean),
+    Column("verbose_storage", Boolean),
+    Column("include_object_timerange", Boolean),
+    Column("tags", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("error", JSON(none_as_null=True)),
+    Column("created_ns", BigInteger, nullable=False),
+    Column("created_by", Text),
+    Column("next_cursor", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_ns", BigInteger),
+    Column("lease_owner", Text),
+    Column("lease_until_ns", BigInteger),
+    Column("last_failure", JSON(none_as_null=True)),
+    Index(None, "url", "id"),
+    Index(None, "status"),
+)
+
+webhook_tags = _tag_table("webhook_tags", "webhook_id", "webhooks")

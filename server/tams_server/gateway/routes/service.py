@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from tams.v1 import service_info_pb2, storage_pb2
 from tams_server.gateway.body import json_body
+from tams_server.gateway.listing import tagged_listing_fields
 from tams_server.gateway.media_shapes import backend_to_json, service_to_json
 from tams_server.gateway.paging import list_response
 from tams_server.gateway.query import BadRequest, Query
@@ -44,16 +45,12 @@ async def post_service(request: Request) -> Response:
 
 async def list_storage_backends(request: Request) -> Response:
     """``GET /service/storage-backends``."""
-    query = Query(request.query_params)
-    size, token = query.paging()
-    reverse = query.boolean("reverse_order")
+    fields = tagged_listing_fields(Query(request.query_params))
     response = await stubs_of(request).storage.ListStorageBackends(
-        storage_pb2.ListStorageBackendsRequest(
-            page_size=size, page_token=token, tags=query.tag_filters(), reverse_order=reverse
-        )
+        storage_pb2.ListStorageBackendsRequest(**fields)
     )
     items = [backend_to_json(b) for b in response.storage_backends]
-    return list_response(request, response, items, reverse_order=reverse)
+    return list_response(request, response, items, reverse_order=fields["reverse_order"])
 
 
 ROUTES = [
