@@ -80,6 +80,7 @@ from tams_server.servicers.storage import StorageServicer
 from tams_server.servicers.webhooks import WebhookServicer
 from tams_server.store.analytics import AnalyticsStore
 from tams_server.store.deletions import DeletionStore
+from tams_server.store.deliveries import DeliveryStore
 from tams_server.store.engine import Database
 from tams_server.store.flows import FlowStore
 from tams_server.store.migrate import migrate
@@ -100,6 +101,8 @@ from tams_server.usecases.objects import ObjectInstances, UnusedObjects
 from tams_server.usecases.retention import Retention
 from tams_server.usecases.segments import SegmentWrites
 from tams_server.usecases.storage import StorageAllocation
+from tams_server.webhooks.receivers import Receivers
+from tams_server.webhooks.worker import DeliverySettings, UrlMaking, WebhookDelivery
 
 log = logging.getLogger("tams_server")
 
@@ -280,6 +283,23 @@ async def serve(
                         batch=config.inline_delete_limit,
                     ),
                     interval_s=config.retention_interval_s,
+                ),
+            )  # fmt: skip
+            _in_background(
+                stack, "webhook-delivery",
+                WebhookDelivery(
+                    DeliveryStore(database), EventLog(database), wakeups,
+                    Receivers(
+                        allow_private=config.webhook_allow_private,
+                        timeout_s=config.webhook_timeout_s,
+                    ),
+                    UrlMaking(urls, backends, config.object_timeout_s),
+                    DeliverySettings(
+                        lease_s=config.webhook_lease_s,
+                        max_attempts=config.webhook_max_attempts,
+                        first_backoff_s=config.webhook_first_backoff_s,
+                        poll_s=config.event_poll_s,
+                    ),
                 ),
             )  # fmt: skip
             _in_background(

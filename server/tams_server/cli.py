@@ -123,6 +123,12 @@ _EVENT_OPTIONS = (
 _WEBHOOK_OPTIONS = (
     ("--webhook-allow-private", "WEBHOOK_ALLOW_PRIVATE", _boolean, "false",
      "let webhooks name receivers on loopback, private or link-local addresses"),
+    ("--webhook-timeout", "WEBHOOK_TIMEOUT", _duration, "10s",
+     "how long a receiver may take to answer one delivery"),
+    ("--webhook-attempts", "WEBHOOK_ATTEMPTS", int, "8",
+     "failed deliveries in a row before a webhook goes to error"),
+    ("--webhook-lease", "WEBHOOK_LEASE", _duration, "30s",
+     "how long a replica's claim on a webhook lasts without progress"),
 )  # fmt: skip
 _TOKEN_OPTIONS = (
     ("--secret", "JWT_SECRET", str, None, "the server's --jwt-secret (required)"),
@@ -216,6 +222,9 @@ def config_from_args(args: argparse.Namespace) -> Config:
         event_retention_s=getattr(args, "event_retention", 7 * 86400.0),
         events_enabled=getattr(args, "events", True),
         migrate_on_start=getattr(args, "migrate_on_start", True),
+        webhook_timeout_s=getattr(args, "webhook_timeout", 10.0),
+        webhook_max_attempts=getattr(args, "webhook_attempts", 8),
+        webhook_lease_s=getattr(args, "webhook_lease", 30.0),
         run_workers=getattr(args, "workers", True),
         jwt_secret=getattr(args, "jwt_secret", None),
         jwt_public_key=getattr(args, "jwt_public_key", None),

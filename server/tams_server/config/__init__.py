@@ -57,6 +57,16 @@ class Config:
     event_poll_s: float = 1.0
     """How long a watcher waits for a commit's wake-up before it looks anyway: a
     lost notification (a listener reconnecting) delays events this much at most."""
+    webhook_timeout_s: float = 10.0
+    """How long a webhook receiver may take to answer one delivery."""
+    webhook_max_attempts: int = 8
+    """Failed deliveries in a row before a webhook goes to ``error``."""
+    webhook_lease_s: float = 30.0
+    """How long a replica's claim on a webhook lasts without progress; after it,
+    another replica resumes the delivery."""
+    webhook_first_backoff_s: float = 1.0
+    """Upper bound of the pause after a first failed delivery (doubling, at most 5
+    minutes, with full jitter)."""
     events_enabled: bool = True
     """Write events in every change's transaction. Off only to measure what the
     outbox costs (``bench events``): watchers and webhooks then hear nothing."""

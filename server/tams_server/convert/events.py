@@ -3,13 +3,14 @@ EventService sends (without its cursor, which the database gives)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from tams.v1 import events_pb2
 from tams_server.convert.common import set_time
 from tams_server.convert.flows import flow_to_proto
-from tams_server.convert.segments import fill_segments
+from tams_server.convert.get_urls import GetUrlWriter
+from tams_server.convert.segments import fill_segments, object_timerange_of
 from tams_server.convert.sources import source_to_proto
 from tams_server.domain.errors import FieldViolation, InvalidArgument
 from tams_server.domain.events import (
@@ -22,6 +23,7 @@ from tams_server.domain.events import (
     SourceChanged,
     SourceDeleted,
 )
+from tams_server.domain.objects import ObjectLocation
 from tams_server.domain.segments import ListedSegment, Segment, stored_timerange
 from tams_server.domain.timerange import TimeRange, format_timerange
 
@@ -53,6 +55,41 @@ def event_payload(event: Event, timestamp_ns: int) -> bytes:
                 TimeRange(event.start_ns, event.end_ns)
             )
     return message.SerializeToString()
+
+
+Locations = Callable[[set[str]], Awaitable[Mapping[str, ObjectLocation]]]
+"""Where the bytes of Objects are, by id (``store.outbox.EventLog.locations``)."""
+
+
+async def finish_added_segments(
+    events: Iterable[events_pb2.Event],
+    include_object_timerange: bool,
+    urls: GetUrlWriter | None,
+    locations: Locations,
+) -> None:
+    """Shape the Segments of ``flows/segments_added`` events for one reader: their
+    ``object_timerange`` as asked, and ``get_urls`` made now by ``urls`` (None: none),
+    with one lookup of where all their Objects are."""
+    added = [e.segments_added for e in events if e.WhichOneof("event") == "segments_added"]
+    segments = [segment for body in added for segment in body.segments]
+    for segment in segments:
+        if not include_object_timerange:
+            segment.ClearField("object_timerange")
+        elif not segment.HasField("object_timerange"):  # stored only when given
+            offset = segment.ts_offset if segment.HasField("ts_offset") else None
+            segment.object_timerange = object_timerange_of(segment.timerange, offset)
+    if urls is None or not segments:
+        return
+    wanted = {s.object_id for s in segments}
+    wanted.update(s.init_object.object_id for s in segments if s.init_object.object_id)
+    places = await locations(wanted)
+    for segment in segments:
+        place = places.get(segment.object_id)
+        urls.fill(segment.get_urls, place)
+        if place is not None and place.storage_key is not None:
+            segment.storage_path = place.storage_key
+        if segment.init_object.object_id:
+            urls.fill(segment.init_object.get_urls, places.get(segment.init_object.object_id))
 
 
 def event_types_to_domain(

@@ -169,3 +169,16 @@ def next_status(current: str, requested: str, webhook_id: str) -> str:
             metadata={"webhookId": webhook_id, "status": current, "requested": requested},
         )
     return result
+
+
+def in_collections(wanted: IdList | None, collected_by: tuple[str, ...] | None) -> bool:
+    """ADR 0026's ``flow_collected_by_ids`` / ``source_collected_by_ids`` on one Flow or
+    Source (None: the event has none): unset passes everything; an empty list passes
+    only what no collection holds; otherwise one of its collections must be listed."""
+    if wanted is None:
+        return True
+    if collected_by is None:
+        return False
+    if not wanted:
+        return not collected_by
+    return not set(wanted).isdisjoint(collected_by)

@@ -9,9 +9,8 @@ from collections.abc import AsyncIterator, Sequence
 import grpc
 
 from tams.v1 import events_pb2, events_pb2_grpc
-from tams_server.convert.events import event_types_to_domain
+from tams_server.convert.events import event_types_to_domain, finish_added_segments
 from tams_server.convert.get_urls import GetUrlWriter, filters_to_domain
-from tams_server.convert.segments import object_timerange_of
 from tams_server.domain.access import Access, AuthClassMap, current_access
 from tams_server.domain.errors import InvalidArgument, OutOfRange, Reason
 from tams_server.domain.ids import check_uuid
@@ -105,38 +104,10 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
             event = response.events.add()
             event.MergeFromString(stored.payload)
             event.cursor = str(stored.cursor)
-        added = [
-            e.segments_added for e in response.events if e.WhichOneof("event") == "segments_added"
-        ]
-        if not added:
-            return response
-        for body in added:
-            _object_timeranges(body, include_object_timerange)
-        if urls is not None:
-            await self._fill_urls(added, urls)
-        return response
-
-    async def _fill_urls(
-        self, added: list[events_pb2.SegmentsAddedEvent], urls: GetUrlWriter
-    ) -> None:
-        wanted = {s.object_id for body in added for s in body.segments}
-        wanted.update(
-            s.init_object.object_id
-            for body in added
-            for s in body.segments
-            if s.init_object.object_id
+        await finish_added_segments(
+            response.events, include_object_timerange, urls, self._log.locations
         )
-        places = await self._log.locations(wanted)
-        for body in added:
-            for segment in body.segments:
-                place = places.get(segment.object_id)
-                urls.fill(segment.get_urls, place)
-                if place is not None and place.storage_key is not None:
-                    segment.storage_path = place.storage_key
-                if segment.init_object.object_id:
-                    urls.fill(
-                        segment.init_object.get_urls, places.get(segment.init_object.object_id)
-                    )
+        return response
 
     def _url_writer(self, request: events_pb2.WatchEventsRequest) -> GetUrlWriter | None:
         """What writes the added Segments' get_urls; None when the watcher wants none."""
@@ -146,17 +117,6 @@ class EventServicer(events_pb2_grpc.EventServiceServicer):
         return GetUrlWriter(
             GetUrlMaker(self._urls, self._backends, filters, expires_s=self._url_lifetime_s)
         )
-
-
-def _object_timeranges(body: events_pb2.SegmentsAddedEvent, wanted: bool) -> None:
-    """Give each added Segment its ``object_timerange`` (stored only when the client
-    gave one), or take them all away when the watcher did not ask for them."""
-    for segment in body.segments:
-        if not wanted:
-            segment.ClearField("object_timerange")
-        elif not segment.HasField("object_timerange"):
-            offset = segment.ts_offset if segment.HasField("ts_offset") else None
-            segment.object_timerange = object_timerange_of(segment.timerange, offset)
 
 
 def _filter(request: events_pb2.WatchEventsRequest) -> EventFilter:

@@ -153,6 +153,8 @@ class StoredEvent:
     cursor: int
     classes: tuple[str, ...]
     payload: bytes
+    flow_id: str | None = None
+    source_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +196,7 @@ class EventLog:
             if newest is not None and newest > after:
                 rows = (
                     await conn.execute(
-                        select(c.cursor, c.auth_classes, c.payload)
+                        select(c.cursor, c.auth_classes, c.payload, c.flow_id, c.source_id)
                         .where(c.cursor > after, c.cursor <= newest, *_conditions(wanted))
                         .order_by(c.cursor)
                         .limit(limit)
@@ -202,7 +204,12 @@ class EventLog:
                 ).all()
             # Read last: retention that removed events while we read shows here.
             pruned = await _pruned_through(conn)
-        kept = [StoredEvent(row.cursor, tuple(row.auth_classes or ()), row.payload) for row in rows]
+        kept = [
+            StoredEvent(
+                row.cursor, tuple(row.auth_classes or ()), row.payload, row.flow_id, row.source_id
+            )
+            for row in rows
+        ]
         if len(kept) == limit:
             return EventBatch(kept, kept[-1].cursor, pruned)
         return EventBatch(kept, max(after, int(newest or 0)), pruned)

@@ -61,7 +61,7 @@ class WebhookStore:
                 tokens=self._tokens, query_fingerprint=fingerprint("webhooks", query),
                 page_size=page_size, page_token=page_token,
             )  # fmt: skip
-            return Page([_webhook(row) for row in rows], token, page_size)
+            return Page([webhook_of_row(row) for row in rows], token, page_size)
 
     async def create(self, webhook: Webhook, *, actor: str | None) -> Webhook:
         """Register ``webhook`` (validated) under a new id; it gets the events committed
@@ -142,10 +142,10 @@ async def _load(conn: AsyncConnection, webhook_id: str) -> Webhook:
     row = await select_row(conn, webhooks, webhook_id)
     if row is None:
         raise webhook_not_found(webhook_id)
-    return _webhook(row)
+    return webhook_of_row(row)
 
 
-def _webhook(row: Row[Any]) -> Webhook:
+def webhook_of_row(row: Row[Any]) -> Webhook:
     """The webhook of a row, without its API key value."""
     options: dict[str, Any] = {
         name: tuple(getattr(row, name)) if name in _LISTS and getattr(row, name) is not None

@@ -1,0 +1,275 @@
+"""The delivery worker: claims webhooks with events to deliver (a lease each, so
+replicas share the work and each event goes out once per webhook in the normal case),
+sends their events in commit order, and records progress after each one.
+
+A failed delivery is retried after an exponential backoff with full jitter, from the
+same event (per-webhook order holds); after ``max_attempts`` failures in a row the
+webhook goes to ``error`` with the last failure, until a client sets it back to
+``created`` (it then resumes at the event that failed). Each webhook is one lane: a
+slow receiver holds its own lane, up to its timeout, never another's. The worker
+wakes on commits (the outbox's wake-ups) and looks anyway every ``poll_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tams.v1 import events_pb2
+from tams_server.convert.events import finish_added_segments
+from tams_server.convert.get_urls import GetUrlWriter
+from tams_server.domain.events import EventType
+from tams_server.domain.objects import UrlFilters
+from tams_server.domain.storage import StorageBackend
+from tams_server.domain.webhooks import Webhook, in_collections
+from tams_server.objects.get_urls import GetUrlMaker
+from tams_server.objects.urls import ObjectUrls
+from tams_server.store.clock import now_ns
+from tams_server.store.deliveries import Claimed, DeliveryStore
+from tams_server.store.outbox import EventFilter, EventLog, StoredEvent, Wakeups
+from tams_server.webhooks.bodies import envelope
+from tams_server.webhooks.receivers import Failure, Receivers
+
+log = logging.getLogger("tams_server.webhooks")
+
+# Events read per step; the lease is renewed after each delivered event.
+BATCH = 100
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """How deliveries behave."""
+
+    lanes: int = 16
+    """Webhooks this replica delivers to at once."""
+    lease_s: float = 30.0
+    """How long a claim lasts without progress: another replica takes over after."""
+    max_attempts: int = 8
+    """Failures in a row before the webhook goes to ``error``."""
+    first_backoff_s: float = 1.0
+    """Upper bound of the pause after the first failure (it doubles each time)."""
+    max_backoff_s: float = 300.0
+    """Upper bound of any pause."""
+    poll_s: float = 1.0
+    """How long to wait for a wake-up before looking for work anyway."""
+
+
+@dataclass(frozen=True)
+class UrlMaking:
+    """What makes the ``get_urls`` of added Segments: the same parts a listing uses."""
+
+    urls: ObjectUrls
+    backends: Sequence[StorageBackend]
+    lifetime_s: int
+
+
+class WebhookDelivery:
+    """Delivers the outbox to the webhooks (a background job of each replica)."""
+
+    def __init__(
+        self,
+        store: DeliveryStore,
+        log_: EventLog,
+        wakeups: Wakeups,
+        receivers: Receivers,
+        url_making: UrlMaking,
+        settings: DeliverySettings,
+    ) -> None:
+        self._store = store
+        self._log = log_
+        self._wakeups = wakeups
+        self._receivers = receivers
+        self._url_making = url_making
+        self._settings = settings
+        self._owner = f"replica-{uuid.uuid4()}"
+        self._lease_ns = int(settings.lease_s * 1e9)
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        """Claim and deliver until stopped; deliveries in flight are then abandoned
+        (their leases run out and any replica resumes them)."""
+        lanes: set[asyncio.Task[None]] = set()
+        try:
+            while not self._stop.is_set():
+                waiter = self._wakeups.waiter()
+                free = self._settings.lanes - len(lanes)
+                claimed = await self._claim(free)
+                for item in claimed:
+                    lane = asyncio.create_task(self._deliver(item))
+                    lanes.add(lane)
+                    lane.add_done_callback(lanes.discard)
+                if claimed and len(lanes) < self._settings.lanes:
+                    continue  # more may be due
+                await self._idle(waiter, lanes)
+        finally:
+            for lane in lanes:
+                lane.cancel()
+            await asyncio.gather(*lanes, return_exceptions=True)
+            await self._receivers.aclose()
+
+    def stop(self) -> None:
+        """Ask the worker to stop."""
+        self._stop.set()
+
+    async def _claim(self, free: int) -> list[Claimed]:
+        if free <= 0:
+            return []
+        try:
+            return await self._store.claim(self._owner, limit=free, lease_ns=self._lease_ns)
+        except Exception:  # a failing claim must not end delivery
+            log.exception("claiming webhook deliveries failed; trying again later")
+            return []
+
+    async def _idle(self, waiter: asyncio.Event, lanes: set[asyncio.Task[None]]) -> None:
+        """Wait for a commit, a lane to end, the stop, or the poll interval."""
+        waits = {
+            asyncio.ensure_future(waiter.wait()),
+            asyncio.ensure_future(self._stop.wait()),
+        }
+        try:
+            await asyncio.wait(
+                waits | lanes, timeout=self._settings.poll_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for wait in waits:
+                wait.cancel()
+
+    async def _deliver(self, claimed: Claimed) -> None:
+        """Deliver a claimed webhook's pending events, batch after batch, until none
+        is left, one fails, or the lease is gone; then let go of it."""
+        webhook = claimed.webhook
+        try:
+            cursor = claimed.next_cursor - 1
+            while True:
+                after = await self._deliver_batch(claimed, cursor)
+                if after is None:
+                    return  # failed (recorded), or no longer ours
+                if after == cursor:
+                    break
+                cursor = after
+            await self._store.release(webhook.id, self._owner)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("delivering to webhook %s failed; its lease will run out", webhook.id)
+
+    async def _deliver_batch(self, claimed: Claimed, cursor: int) -> int | None:
+        """Deliver the webhook's next events after ``cursor``; the cursor reached, or
+        None when delivery stops (a failure recorded, the lease or webhook gone)."""
+        webhook = claimed.webhook
+        batch = await self._log.read(cursor, _filter_of(webhook), limit=BATCH)
+        if batch.pruned_through > cursor:
+            log.warning(
+                "webhook %s fell behind retention: events up to %d were removed unsent",
+                webhook.id, batch.pruned_through,
+            )  # fmt: skip
+        chosen = await self._in_collections(webhook, batch.events)
+        messages = _decoded(chosen)
+        await finish_added_segments(
+            messages, bool(webhook.include_object_timerange), self._url_writer(webhook),
+            self._log.locations,
+        )  # fmt: skip
+        for message in messages:
+            failure = await self._post(claimed, message)
+            if failure is not None:
+                await self._failed(claimed, failure)
+                return None
+            if not await self._store.delivered(
+                webhook.id, self._owner, next_cursor=int(message.cursor) + 1,
+                lease_ns=self._lease_ns,
+            ):  # fmt: skip
+                return None
+        reached = batch.last_cursor
+        if reached == cursor:
+            return cursor
+        still_ours = await self._store.delivered(
+            webhook.id, self._owner, next_cursor=reached + 1, lease_ns=self._lease_ns
+        )
+        return reached if still_ours else None
+
+    async def _in_collections(
+        self, webhook: Webhook, events: list[StoredEvent]
+    ) -> list[StoredEvent]:
+        """The events that pass the webhook's collection filters, as collections are
+        now."""
+        if webhook.flow_collected_by_ids is None and webhook.source_collected_by_ids is None:
+            return events
+        flow_ids = {e.flow_id for e in events if e.flow_id is not None}
+        source_ids = {e.source_id for e in events if e.source_id is not None}
+        of_flows, of_sources = await self._store.collected_by(flow_ids, source_ids)
+        return [
+            e
+            for e in events
+            if in_collections(
+                webhook.flow_collected_by_ids,
+                None if e.flow_id is None else of_flows.get(e.flow_id, ()),
+            )
+            and in_collections(
+                webhook.source_collected_by_ids,
+                None if e.source_id is None else of_sources.get(e.source_id, ()),
+            )
+        ]
+
+    async def _post(self, claimed: Claimed, message: events_pb2.Event) -> Failure | None:
+        webhook = claimed.webhook
+        headers = {"Content-Type": "application/json", "Idempotency-Key": message.cursor}
+        if webhook.api_key_name and claimed.api_key_value is not None:
+            headers[webhook.api_key_name] = claimed.api_key_value
+        body = json.dumps(envelope(message), separators=(",", ":")).encode()
+        return await self._receivers.post(webhook.url, body, headers)
+
+    async def _failed(self, claimed: Claimed, failure: Failure) -> None:
+        attempts = claimed.attempts + 1
+        retry_at = None
+        if attempts < self._settings.max_attempts:
+            bound = min(
+                self._settings.first_backoff_s * 2 ** (attempts - 1), self._settings.max_backoff_s
+            )
+            retry_at = now_ns() + int(random.uniform(0, bound) * 1e9)
+        log.warning(
+            "webhook %s: attempt %d failed (%s)%s", claimed.webhook.id, attempts,
+            failure.summary, "" if retry_at else "; it is now in error",
+        )  # fmt: skip
+        await self._store.failed(
+            claimed.webhook.id, self._owner, failure=failure.stored(), retry_at_ns=retry_at
+        )
+
+    def _url_writer(self, webhook: Webhook) -> GetUrlWriter | None:
+        """The webhook's get_urls options as a listing's."""
+        filters = UrlFilters(
+            labels=None if webhook.accept_get_urls is None else frozenset(webhook.accept_get_urls),
+            storage_ids=(
+                frozenset(webhook.accept_storage_ids) if webhook.accept_storage_ids else None
+            ),
+            presigned=webhook.presigned,
+            verbose=bool(webhook.verbose_storage),
+        )
+        if filters.none_wanted:
+            return None
+        making = self._url_making
+        return GetUrlWriter(
+            GetUrlMaker(making.urls, making.backends, filters, expires_s=making.lifetime_s)
+        )
+
+
+def _filter_of(webhook: Webhook) -> EventFilter:
+    """The filters the outbox applies in its query."""
+    return EventFilter(
+        types=frozenset(EventType(name) for name in webhook.events),
+        flow_ids=frozenset(webhook.flow_ids or ()) if webhook.flow_ids is not None else (),
+        source_ids=frozenset(webhook.source_ids or ()) if webhook.source_ids is not None else (),
+    )
+
+
+def _decoded(events: list[StoredEvent]) -> list[events_pb2.Event]:
+    messages = []
+    for stored in events:
+        message = events_pb2.Event.FromString(stored.payload)
+        message.cursor = str(stored.cursor)
+        messages.append(message)
+    return messages
