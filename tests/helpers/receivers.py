@@ -46,6 +46,14 @@ class Receiver:
     """Statuses to answer, in order, before going back to 200."""
     pause_s: float = 0.0
     arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+    started: int = 0
+    """POSTs begun (answered or still being held)."""
+    began: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def wait_started(self, count: int) -> None:
+        """Until ``count`` POSTs have begun (one being held by ``pause_s`` counts)."""
+        async with asyncio.timeout(WAIT_S), self.began:
+            await self.began.wait_for(lambda: self.started >= count)
 
     async def wait_for(self, count: int) -> list[Delivery]:
         """Once at least ``count`` deliveries (accepted or not) have arrived, all of
@@ -68,6 +76,9 @@ async def receiver() -> AsyncIterator[Receiver]:
     state = Receiver(url=f"http://127.0.0.1:{port}/hook")
 
     async def hook(request: Request) -> Response:
+        async with state.began:
+            state.started += 1
+            state.began.notify_all()
         if state.pause_s:
             await asyncio.sleep(state.pause_s)
         status = state.answers.pop(0) if state.answers else 200
