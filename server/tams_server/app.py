@@ -50,6 +50,7 @@ from tams_server.config.auth_classes import load_auth_classes
 from tams_server.config.public_url import checked_public_url
 from tams_server.config.storage import parse_storage
 from tams_server.config.tls import ClientTls, ServerTls, server_tls
+from tams_server.config.webhooks import check_webhook_timing
 from tams_server.convert.events import event_payload
 from tams_server.domain.access import AuthClassMap
 from tams_server.domain.storage import StorageBackend
@@ -174,6 +175,7 @@ async def serve(
     # TLS files and the public URL are checked before anything opens.
     tls = server_tls(config.tls_cert, config.tls_key, config.tls_client_ca)
     public_url = checked_public_url(config.public_url)
+    check_webhook_timing(config)
     authenticator = authenticator_of(config)
     check_exposure(config, authenticated=authenticator is not None)
     classes = load_auth_classes(config.auth_classes_file) if config.auth_classes_file else None

@@ -50,7 +50,7 @@ SECRET = "replica-test-secret-of-at-least-32-bytes"
 WAIT_S = 30
 # Shorter than the compose file's: the take-over after a kill waits out one lease.
 DONE = flow_delete_requests_pb2.FLOW_DELETE_REQUEST_STATUS_DONE
-TIMINGS = {"TAMS_WEBHOOK_LEASE": "2s", "TAMS_WEBHOOK_TIMEOUT": "10s"}
+TIMINGS = {"TAMS_WEBHOOK_LEASE": "2s", "TAMS_WEBHOOK_TIMEOUT": "0.5s"}
 
 
 def compose_service(name: str) -> tuple[list[str], dict[str, str]]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tams_server.config import Config
+from tams_server.config.errors import ConfigError
+from tams_server.config.webhooks import check_webhook_timing
 from tams_server.domain.webhooks import in_collections
 from tams_server.webhooks.receivers import Receivers
 
@@ -48,3 +51,17 @@ def test_collection_filters(
     wanted: tuple[str, ...] | None, collected_by: tuple[str, ...] | None, passes: bool
 ) -> None:
     assert in_collections(wanted, collected_by) is passes
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"webhook_lease_s": 20.0, "webhook_timeout_s": 10.0}, "three times"),
+        ({"webhook_max_attempts": 0}, "at least 1"),
+    ],
+)
+def test_delivery_settings_that_cannot_work_stop_the_start(
+    settings: dict[str, float], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        check_webhook_timing(Config(**settings))  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tams_server.domain.webhooks import Webhook
@@ -47,46 +47,41 @@ class DeliveryStore:
 
     async def claim(self, owner: str, *, limit: int, lease_ns: int) -> list[Claimed]:
         """Take the lease of up to ``limit`` active webhooks that have events to
-        deliver and no pause to wait out, the longest waiting first."""
+        deliver and no pause to wait out, the longest waiting first; they are
+        ``started`` from then on."""
         now = now_ns()
         c = webhooks.c
-        async with self._db.write() as conn:
+        # Most wake-ups find nothing due: find out in a read, and take the write
+        # transaction (SQLite's one writer) only to claim.
+        async with self._db.read() as conn:
             newest = await conn.scalar(select(func.max(events.c.cursor)))
-            if newest is None:
+            if newest is None or not (await conn.execute(_due(newest, now).limit(1))).first():
                 return []
-            due = (
-                select(c.id)
-                .where(
-                    c.status.in_(ACTIVE),
-                    c.next_cursor <= newest,
-                    (c.next_attempt_ns.is_(None)) | (c.next_attempt_ns <= now),
-                    (c.lease_until_ns.is_(None)) | (c.lease_until_ns < now),
-                )
-                .order_by(c.next_attempt_ns.nulls_first(), c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
+        async with self._db.write() as conn:
+            due = _due(newest, now).limit(limit).with_for_update(skip_locked=True)
             rows = (
                 await conn.execute(
                     update(webhooks)
                     .where(c.id.in_(due.scalar_subquery()))
-                    .values(lease_owner=owner, lease_until_ns=now + lease_ns)
+                    .values(lease_owner=owner, lease_until_ns=now + lease_ns, status="started")
                     .returning(*webhooks.c)
                 )
             ).all()
         return [Claimed(webhook_of_row(row), row.api_key_value, row.next_cursor, row.attempts)
                 for row in rows]  # fmt: skip
 
-    async def delivered(
-        self, webhook_id: str, owner: str, *, next_cursor: int, lease_ns: int
+    async def progress(
+        self, webhook_id: str, owner: str, *, next_cursor: int, delivered: bool, lease_ns: int
     ) -> bool:
         """Record that every event before ``next_cursor`` is done (delivered, or not
-        for this webhook) and renew the lease; False when the lease or the webhook's
-        wish for events is gone: stop delivering to it."""
-        values = {
-            "next_cursor": next_cursor, "attempts": 0, "next_attempt_ns": None,
-            "last_failure": None, "status": "started", "lease_until_ns": now_ns() + lease_ns,
+        for this webhook), restart the attempts when an event was ``delivered``, and
+        renew the lease; False when the lease or the webhook's wish for events is gone:
+        stop delivering to it."""
+        values: dict[str, Any] = {
+            "next_cursor": next_cursor, "lease_until_ns": now_ns() + lease_ns,
         }  # fmt: skip
+        if delivered:
+            values.update(attempts=0, next_attempt_ns=None, last_failure=None)
         async with self._db.write() as conn:
             done = await conn.execute(
                 update(webhooks).where(*_held(webhook_id, owner)).values(**values)
@@ -94,12 +89,20 @@ class DeliveryStore:
             return done.rowcount == 1
 
     async def failed(
-        self, webhook_id: str, owner: str, *, failure: dict[str, Any], retry_at_ns: int | None
+        self,
+        webhook_id: str,
+        owner: str,
+        *,
+        next_cursor: int,
+        attempts: int,
+        failure: dict[str, Any],
+        retry_at_ns: int | None,
     ) -> None:
-        """Record a failed attempt and give up the lease: try again at
-        ``retry_at_ns``, or (None) put the webhook in ``error`` with the failure."""
+        """Record how far delivery got and the failed attempt (``attempts`` in a row
+        at ``next_cursor``), and give up the lease: try again at ``retry_at_ns``, or
+        (None) put the webhook in ``error`` with the failure."""
         values: dict[str, Any] = {
-            "attempts": webhooks.c.attempts + 1, "last_failure": failure,
+            "next_cursor": next_cursor, "attempts": attempts, "last_failure": failure,
             "next_attempt_ns": retry_at_ns, "lease_owner": None, "lease_until_ns": None,
         }  # fmt: skip
         if retry_at_ns is None:
@@ -125,6 +128,22 @@ class DeliveryStore:
             flows = await _flows_collected_by(conn, flow_ids)
             sources = await _sources_collected_by(conn, source_ids)
         return flows, sources
+
+
+def _due(newest: int, now: int) -> Select[tuple[str]]:
+    """The webhooks with events to deliver, no pause to wait out and no live lease,
+    the longest waiting first."""
+    c = webhooks.c
+    return (
+        select(c.id)
+        .where(
+            c.status.in_(ACTIVE),
+            c.next_cursor <= newest,
+            (c.next_attempt_ns.is_(None)) | (c.next_attempt_ns <= now),
+            (c.lease_until_ns.is_(None)) | (c.lease_until_ns < now),
+        )
+        .order_by(c.next_attempt_ns.nulls_first(), c.id)
+    )
 
 
 def _held(webhook_id: str, owner: str) -> list[ColumnElement[bool]]:

@@ -13,10 +13,13 @@ wakes on commits (the outbox's wake-ups) and looks anyway every ``poll_s``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,8 +40,28 @@ from tams_server.webhooks.receivers import Failure, Receivers
 
 log = logging.getLogger("tams_server.webhooks")
 
-# Events read per step; the lease is renewed after each delivered event.
+# Events read per step.
 BATCH = 100
+# How long a lane waits for more events before it lets its webhook go (at most a
+# quarter of the lease): a busy webhook keeps its lane, and its progress is written a
+# few times a lease, not once an event.
+LINGER_S = 2.0
+
+
+@dataclass
+class _Lane:
+    """A claimed webhook being delivered to: the last event done (delivered, or not
+    for it), the last one recorded, and when the record was written."""
+
+    claimed: Claimed
+    written_at: float
+    done: int = 0
+    recorded: int = 0
+    delivered: bool = False
+    """Whether an event was delivered since the last record (its attempts restart)."""
+
+    def __post_init__(self) -> None:
+        self.done = self.recorded = self.claimed.next_cursor - 1
 
 
 @dataclass(frozen=True)
@@ -89,6 +112,7 @@ class WebhookDelivery:
         self._owner = f"replica-{uuid.uuid4()}"
         self._lease_ns = int(settings.lease_s * 1e9)
         self._stop = asyncio.Event()
+        self._cache = BodyCache()
 
     async def run(self) -> None:
         """Claim and deliver until stopped; deliveries in flight are then abandoned
@@ -140,57 +164,74 @@ class WebhookDelivery:
                 wait.cancel()
 
     async def _deliver(self, claimed: Claimed) -> None:
-        """Deliver a claimed webhook's pending events, batch after batch, until none
-        is left, one fails, or the lease is gone; then let go of it."""
-        webhook = claimed.webhook
+        """Deliver a claimed webhook's events as they come, until none has come for a
+        while, one fails, the lease or the webhook's wish for events is gone, or the
+        worker stops; then record how far it got and let go of it."""
+        lane = _Lane(claimed, time.monotonic())
+        linger_s = min(LINGER_S, self._settings.lease_s / 4)
+        idle_since = time.monotonic()
         try:
-            cursor = claimed.next_cursor - 1
-            while True:
-                after = await self._deliver_batch(claimed, cursor)
-                if after is None:
-                    return  # failed (recorded), or no longer ours
-                if after == cursor:
+            while not self._stop.is_set():
+                waiter = self._wakeups.waiter()
+                progressed = await self._deliver_batch(lane)
+                if progressed is None:
+                    return  # a failure (recorded), or no longer ours
+                if progressed:
+                    idle_since = time.monotonic()
+                elif time.monotonic() - idle_since >= linger_s:
                     break
-                cursor = after
-            await self._store.release(webhook.id, self._owner)
+                if not await self._record(lane):
+                    return
+                if not progressed:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(waiter.wait(), linger_s)
+            if await self._record(lane, now=True):
+                await self._store.release(claimed.webhook.id, self._owner)
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("delivering to webhook %s failed; its lease will run out", webhook.id)
+            log.exception(
+                "delivering to webhook %s failed; its lease will run out", claimed.webhook.id
+            )
 
-    async def _deliver_batch(self, claimed: Claimed, cursor: int) -> int | None:
-        """Deliver the webhook's next events after ``cursor``; the cursor reached, or
-        None when delivery stops (a failure recorded, the lease or webhook gone)."""
-        webhook = claimed.webhook
-        batch = await self._log.read(cursor, _filter_of(webhook), limit=BATCH)
-        if batch.pruned_through > cursor:
+    async def _deliver_batch(self, lane: _Lane) -> bool | None:
+        """Deliver the webhook's next events after the lane's cursor: whether any
+        event was read (delivered or filtered out), None when delivery stops."""
+        webhook = lane.claimed.webhook
+        batch = await self._log.read(lane.done, _filter_of(webhook), limit=BATCH)
+        if batch.pruned_through > lane.done:
             log.warning(
                 "webhook %s fell behind retention: events up to %d were removed unsent",
                 webhook.id, batch.pruned_through,
             )  # fmt: skip
         chosen = await self._in_collections(webhook, batch.events)
-        messages = _decoded(chosen)
-        await finish_added_segments(
-            messages, bool(webhook.include_object_timerange), self._url_writer(webhook),
-            self._log.locations,
-        )  # fmt: skip
-        for message in messages:
-            failure = await self._post(claimed, message)
+        for cursor, body in await self._bodies(webhook, chosen):
+            if not await self._record(lane):  # renews the lease before a long POST
+                return None
+            failure = await self._post(lane.claimed, cursor, body)
             if failure is not None:
-                await self._failed(claimed, failure)
+                await self._failed(lane, failure)
                 return None
-            if not await self._store.delivered(
-                webhook.id, self._owner, next_cursor=int(message.cursor) + 1,
-                lease_ns=self._lease_ns,
-            ):  # fmt: skip
-                return None
-        reached = batch.last_cursor
-        if reached == cursor:
-            return cursor
-        still_ours = await self._store.delivered(
-            webhook.id, self._owner, next_cursor=reached + 1, lease_ns=self._lease_ns
-        )
-        return reached if still_ours else None
+            lane.done = cursor
+            lane.delivered = True
+        progressed = batch.last_cursor > lane.done or bool(chosen)
+        lane.done = max(lane.done, batch.last_cursor)
+        return progressed
+
+    async def _record(self, lane: _Lane, *, now: bool = False) -> bool:
+        """Record the lane's progress and renew its lease, at most every quarter lease
+        (or ``now``): a replica that dies resends at most that much, at least once.
+        False when the lease or the webhook's wish for events is gone."""
+        clock = time.monotonic()
+        due = clock - lane.written_at >= self._settings.lease_s / 4
+        if not due and not (now and lane.done > lane.recorded):
+            return True
+        kept = await self._store.progress(
+            lane.claimed.webhook.id, self._owner, next_cursor=lane.done + 1,
+            delivered=lane.delivered, lease_ns=self._lease_ns,
+        )  # fmt: skip
+        lane.recorded, lane.written_at, lane.delivered = lane.done, clock, False
+        return kept
 
     async def _in_collections(
         self, webhook: Webhook, events: list[StoredEvent]
@@ -215,16 +256,39 @@ class WebhookDelivery:
             )
         ]
 
-    async def _post(self, claimed: Claimed, message: events_pb2.Event) -> Failure | None:
+    async def _bodies(self, webhook: Webhook, events: list[StoredEvent]) -> list[tuple[int, bytes]]:
+        """The JSON body of each event for this webhook. Webhooks that shape segments
+        alike share bodies (``BodyCache``): ten webhooks on a busy Flow build each
+        body once, not ten times."""
+        shape = _shape_of(webhook)
+        bodies = {e.cursor: body for e in events if (body := self._cache.get(e.cursor, shape))}
+        missing = [e for e in events if e.cursor not in bodies]
+        if missing:
+            messages = _decoded(missing)
+            await finish_added_segments(
+                messages, bool(webhook.include_object_timerange), self._url_writer(webhook),
+                self._log.locations,
+            )  # fmt: skip
+            for message in messages:
+                body = json.dumps(envelope(message), separators=(",", ":")).encode()
+                bodies[int(message.cursor)] = body
+                self._cache.put(int(message.cursor), shape, body)
+        return [(e.cursor, bodies[e.cursor]) for e in events]
+
+    async def _post(self, claimed: Claimed, cursor: int, body: bytes) -> Failure | None:
         webhook = claimed.webhook
-        headers = {"Content-Type": "application/json", "Idempotency-Key": message.cursor}
+        headers = {"Content-Type": "application/json", "Idempotency-Key": str(cursor)}
         if webhook.api_key_name and claimed.api_key_value is not None:
             headers[webhook.api_key_name] = claimed.api_key_value
-        body = json.dumps(envelope(message), separators=(",", ":")).encode()
         return await self._receivers.post(webhook.url, body, headers)
 
-    async def _failed(self, claimed: Claimed, failure: Failure) -> None:
-        attempts = claimed.attempts + 1
+    async def _failed(self, lane: _Lane, failure: Failure) -> None:
+        """Record a failed POST with the lane's progress: retry later from that event,
+        or (the attempts spent) put the webhook in ``error``."""
+        claimed = lane.claimed
+        attempts = (
+            1 if lane.delivered or lane.recorded >= claimed.next_cursor else (claimed.attempts + 1)
+        )
         retry_at = None
         if attempts < self._settings.max_attempts:
             bound = min(
@@ -236,8 +300,9 @@ class WebhookDelivery:
             failure.summary, "" if retry_at else "; it is now in error",
         )  # fmt: skip
         await self._store.failed(
-            claimed.webhook.id, self._owner, failure=failure.stored(), retry_at_ns=retry_at
-        )
+            claimed.webhook.id, self._owner, next_cursor=lane.done + 1, attempts=attempts,
+            failure=failure.stored(), retry_at_ns=retry_at,
+        )  # fmt: skip
 
     def _url_writer(self, webhook: Webhook) -> GetUrlWriter | None:
         """The webhook's get_urls options as a listing's."""
@@ -255,6 +320,34 @@ class WebhookDelivery:
         return GetUrlWriter(
             GetUrlMaker(making.urls, making.backends, filters, expires_s=making.lifetime_s)
         )
+
+
+Shape = tuple[object, ...]
+
+
+def _shape_of(webhook: Webhook) -> Shape:
+    """What decides a body besides its event: the options that shape segments."""
+    return (
+        webhook.include_object_timerange, webhook.accept_get_urls, webhook.accept_storage_ids,
+        webhook.presigned, webhook.verbose_storage,
+    )  # fmt: skip
+
+
+class BodyCache:
+    """The last bodies built, by event and shape; small, since a body of a thousand
+    segments is a few hundred KiB, and lanes on the same events run close together."""
+
+    def __init__(self, size: int = 32) -> None:
+        self._size = size
+        self._bodies: OrderedDict[tuple[int, Shape], bytes] = OrderedDict()
+
+    def get(self, cursor: int, shape: Shape) -> bytes | None:
+        return self._bodies.get((cursor, shape))
+
+    def put(self, cursor: int, shape: Shape, body: bytes) -> None:
+        self._bodies[(cursor, shape)] = body
+        while len(self._bodies) > self._size:
+            self._bodies.popitem(last=False)
 
 
 def _filter_of(webhook: Webhook) -> EventFilter:
