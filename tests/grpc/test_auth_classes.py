@@ -10,7 +10,10 @@ NOT_FOUND, read without write PERMISSION_DENIED AUTH_CLASS_DENIED; Segments, sto
 and multipart uploads follow their Flow; reusing an Object needs read access to a Flow
 that uses it; an Object shows only the Flows using it that the caller may read, and its
 instances change with write access to one of them; Flow delete requests exist for
-those who may read their Flow (and, once it is gone, for their maker)."""
+those who may read their Flow (and, once it is gone, for their maker). No error names
+a hidden resource or tells its state: an Object allocated for a hidden Flow, a Flow
+created on a Source the caller may not write, a hidden soft-deleted Flow's id, the Flows
+rendering a Source."""
 
 from __future__ import annotations
 
@@ -887,3 +890,234 @@ async def test_flow_delete_requests_follow_their_flow(tmp_path: Path, database_u
         assert missing.code == grpc.StatusCode.NOT_FOUND
         assert get.request_id in await listed(NEWS)
         assert get.request_id not in await listed(VIEWER)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["unary", "stream"])
+async def test_an_object_allocated_for_a_hidden_flow_is_refused_without_naming_it(
+    server: Stubs, stream: bool
+) -> None:
+    """An Object allocated (and uploaded) for a news Flow, never registered: its first
+    use elsewhere is OBJECT_OF_ANOTHER_FLOW, which names the news Flow (message and
+    metadata) only to a caller who may read it, as media or as init Object, by either
+    registration RPC and over REST."""
+    news_flow = await new_flow(server, "news")
+    [allocated] = await upload_objects(server.channel, news_flow, metadata=NEWS)
+    sport_flow = await new_flow(server, "sport")
+    [own] = await upload_objects(server.channel, sport_flow, metadata=SPORT)
+    posts = {
+        "object_id": segments_pb2.SegmentPost(object_id=allocated, timerange="[0:0_1:0)"),
+        "init_object_id": segments_pb2.SegmentPost(
+            object_id=own, timerange="[0:0_1:0)", init_object_id=allocated
+        ),
+    }
+    for post in posts.values():
+        response = await _register(server, sport_flow, post, SPORT, stream=stream)
+        assert response.registered_count == 0
+        (refused,) = response.failed_segments
+        assert refused.error.reason == "OBJECT_OF_ANOTHER_FLOW"
+        assert dict(refused.error.metadata) == {"objectId": allocated}
+        assert news_flow not in refused.error.message
+    async with httpx.AsyncClient(base_url=server.running.http_url) as http:
+        rest = await http.post(
+            f"/flows/{sport_flow}/segments",
+            json={"object_id": allocated, "timerange": "[0:0_1:0)"},
+            headers={"Authorization": SPORT[0][1]},
+        )
+        assert rest.status_code == 200, rest.text
+        assert "OBJECT_OF_ANOTHER_FLOW" in rest.text
+        assert news_flow not in rest.text
+    # A caller who may read the allocating Flow is told which it is.
+    other_news = await new_flow(server, "news")
+    response = await _register(server, other_news, posts["object_id"], NEWS, stream=stream)
+    (refused,) = response.failed_segments
+    assert refused.error.reason == "OBJECT_OF_ANOTHER_FLOW"
+    assert dict(refused.error.metadata) == {"objectId": allocated, "flowId": news_flow}
+    assert news_flow in refused.error.message
+    # Nothing was spoilt: the allocating Flow still takes its Object.
+    response = await _register(server, news_flow, posts["object_id"], NEWS, stream=stream)
+    assert (response.registered_count, list(response.failed_segments)) == (1, [])
+
+
+def _rest_flow(flow: flows_pb2.Flow) -> dict[str, Any]:
+    """The video Flow of ``video_flow`` as the REST API takes it."""
+    body: dict[str, Any] = {
+        "id": flow.id, "source_id": flow.source_id, "format": flow.format,
+        "codec": flow.codec, "container": flow.container,
+        "essence_parameters": {
+            "frame_width": 1920, "frame_height": 1080,
+            "frame_rate": {"numerator": 25, "denominator": 1},
+        },
+    }  # fmt: skip
+    if "auth_classes" in flow.tags:
+        body["tags"] = {"auth_classes": flow.tags["auth_classes"].string_value}
+    return body
+
+
+async def _create_flow_ways(
+    server: Stubs, flow: flows_pb2.Flow, who: Metadata
+) -> list[tuple[int, str, dict[str, str], str]]:
+    """Try to create ``flow`` as ``who`` by CreateFlow, by BatchCreateFlows (after a
+    Flow on a new Source, so all or none shows) and by the REST PUT; each refusal as
+    (HTTP status, reason, metadata, message), gRPC codes as HTTP statuses."""
+    statuses = {grpc.StatusCode.NOT_FOUND: 404, grpc.StatusCode.PERMISSION_DENIED: 403,
+                grpc.StatusCode.FAILED_PRECONDITION: 400}  # fmt: skip
+    refusals = []
+    refused = await failure(
+        server.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow), metadata=who)
+    )
+    refusals.append((statuses[refused.code], refused.reason, refused.metadata, refused.message))
+    first = video_flow()
+    refused = await failure(
+        server.flows.BatchCreateFlows(
+            flows_pb2.BatchCreateFlowsRequest(flows=[first, flow]), metadata=who
+        )
+    )
+    refusals.append((statuses[refused.code], refused.reason, refused.metadata, refused.message))
+    missing = await failure(
+        server.flows.GetFlow(flows_pb2.GetFlowRequest(flow_id=first.id), metadata=ADMIN)
+    )
+    assert missing.code == grpc.StatusCode.NOT_FOUND
+    async with httpx.AsyncClient(base_url=server.running.http_url) as http:
+        put = await http.put(
+            f"/flows/{flow.id}", json=_rest_flow(flow), headers={"Authorization": who[0][1]}
+        )
+        body = put.json()
+        refusals.append((put.status_code, body["type"], {}, body["summary"]))
+    return refusals
+
+
+async def test_a_flow_joins_an_existing_source_only_with_write_access_to_it(
+    server: Stubs,
+) -> None:
+    """AppNote 0016: a new Flow on an existing Source needs write access to it. With
+    no right on the Source the refusal is the NOT_FOUND that GetSource answers for it
+    (never its format, its soft deletion, nor an attached Flow); with read access only,
+    AUTH_CLASS_DENIED; by CreateFlow, BatchCreateFlows and the REST PUT alike. A new
+    Source id still makes a new Source."""
+    s_news = await _new_source(server, "news")
+    audio = source(format="urn:x-nmos:format:audio", tags={"auth_classes": "news"})
+    await server.sources.CreateSource(sources_pb2.CreateSourceRequest(source=audio), metadata=ADMIN)
+    gone = await _new_source(server, "news")
+    await server.sources.DeleteSource(
+        sources_pb2.DeleteSourceRequest(source_id=gone), metadata=ADMIN
+    )
+    for source_id in (s_news, audio.id, gone):
+        unseen = await failure(
+            server.sources.GetSource(
+                sources_pb2.GetSourceRequest(source_id=source_id), metadata=SPORT
+            )
+        )
+        assert (unseen.code, unseen.reason) == (grpc.StatusCode.NOT_FOUND, "SOURCE_NOT_FOUND")
+        flow = video_flow(source_id=source_id, tags={"auth_classes": "sport"})
+        for status, reason, metadata, message in await _create_flow_ways(server, flow, SPORT):
+            assert (status, reason) == (404, "SOURCE_NOT_FOUND")
+            assert metadata in ({"sourceId": source_id}, {})
+            assert message == unseen.message
+    # Read but not write: denied, naming the Source the caller may read.
+    flow = video_flow(source_id=s_news)
+    for status, reason, metadata, _ in await _create_flow_ways(server, flow, VIEWER):
+        assert (status, reason) == (403, "AUTH_CLASS_DENIED")
+        assert metadata in ({"sourceId": s_news}, {})
+    # Write: the Flow joins the Source, and a Source of another format is named as such.
+    mine = video_flow(source_id=s_news, tags={"auth_classes": "news"})
+    await server.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=mine), metadata=NEWS)
+    wrong = video_flow(source_id=audio.id, tags={"auth_classes": "news"})
+    mismatch = await failure(
+        server.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=wrong), metadata=NEWS)
+    )
+    assert (mismatch.reason, mismatch.metadata["sourceFormat"]) == (
+        "FORMAT_MISMATCH",
+        "urn:x-nmos:format:audio",
+    )
+    listing = flows_pb2.ListFlowsRequest(page_size=100)
+    listing.filter.source_id = s_news
+    listed = await server.flows.ListFlows(listing, metadata=ADMIN)
+    assert [item.id for item in listed.flows] == [mine.id]
+    # A new Source id makes a new Source, as for any caller.
+    fresh = video_flow(tags={"auth_classes": "sport"})
+    await server.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=fresh), metadata=SPORT)
+    got = await server.sources.GetSource(
+        sources_pb2.GetSourceRequest(source_id=fresh.source_id), metadata=SPORT
+    )
+    assert got.source.id == fresh.source_id
+
+
+async def test_a_replaced_flow_keeps_its_source_but_moves_only_to_a_writable_one(
+    server: Stubs,
+) -> None:
+    """A whole-Flow replace needs write access to the Flow alone while it stays on its
+    Source (even one the caller may not read); moving it to another existing Source
+    needs write access to that one."""
+    s_news, other_news = await _new_source(server, "news"), await _new_source(server, "news")
+    flow = video_flow(source_id=s_news, tags={"auth_classes": "sport"})
+    await server.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow), metadata=ADMIN)
+    seen = (
+        await server.flows.GetFlow(flows_pb2.GetFlowRequest(flow_id=flow.id), metadata=SPORT)
+    ).flow
+    seen.label = "kept"
+    replaced = await server.flows.UpdateFlow(flows_pb2.UpdateFlowRequest(flow=seen), metadata=SPORT)
+    assert (replaced.flow.label, replaced.flow.source_id) == ("kept", s_news)
+    seen.source_id = other_news
+    moved = await failure(
+        server.flows.UpdateFlow(flows_pb2.UpdateFlowRequest(flow=seen), metadata=SPORT)
+    )
+    assert (moved.code, moved.reason, moved.metadata) == (
+        grpc.StatusCode.NOT_FOUND,
+        "SOURCE_NOT_FOUND",
+        {"sourceId": other_news},
+    )
+    sport_source = await _new_source(server, "sport")
+    seen.source_id = sport_source
+    moved_ok = await server.flows.UpdateFlow(flows_pb2.UpdateFlowRequest(flow=seen), metadata=SPORT)
+    assert moved_ok.flow.source_id == sport_source
+
+
+async def test_a_hidden_flow_id_is_taken_without_telling_it_is_soft_deleted(
+    server: Stubs,
+) -> None:
+    """Creating a Flow with the id of a soft-deleted Flow the caller may not read is
+    refused as for a live hidden one (ALREADY_EXISTS by CreateFlow and
+    BatchCreateFlows, NOT_FOUND by an upsert), never FLOW_DELETED, which a caller who
+    may read it still gets."""
+    live, deleted = await new_flow(server, "news"), await new_flow(server, "news")
+    await server.flows.DeleteFlow(
+        flows_pb2.DeleteFlowRequest(flow_id=deleted, soft_delete=True), metadata=ADMIN
+    )
+
+    async def refusals(flow_id: str, who: Metadata) -> list[tuple[grpc.StatusCode, str]]:
+        flow = video_flow(id=flow_id)
+        seen = []
+        for call in (
+            server.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow), metadata=who),
+            server.flows.BatchCreateFlows(
+                flows_pb2.BatchCreateFlowsRequest(flows=[flow]), metadata=who
+            ),
+            server.flows.UpdateFlow(
+                flows_pb2.UpdateFlowRequest(flow=flow, allow_missing=True), metadata=who
+            ),
+        ):
+            refused = await failure(call)
+            seen.append((refused.code, refused.reason))
+        return seen
+
+    hidden_live = await refusals(live, SPORT)
+    assert hidden_live == [
+        (grpc.StatusCode.ALREADY_EXISTS, "FLOW_ALREADY_EXISTS"),
+        (grpc.StatusCode.ALREADY_EXISTS, "FLOW_ALREADY_EXISTS"),
+        (grpc.StatusCode.NOT_FOUND, "FLOW_NOT_FOUND"),
+    ]
+    assert await refusals(deleted, SPORT) == hidden_live
+    assert {reason for _, reason in await refusals(deleted, VIEWER)} == {"FLOW_DELETED"}
+
+
+async def test_a_source_with_flows_tells_a_restricted_caller_no_count(server: Stubs) -> None:
+    """Deleting a Source still rendered by Flows is refused; the number of those Flows
+    (hidden ones among them) is told only to an unrestricted caller."""
+    s_sport = await _new_source(server, "sport")
+    await new_flow(server, "news", source_id=s_sport)
+    delete = sources_pb2.DeleteSourceRequest(source_id=s_sport)
+    refused = await failure(server.sources.DeleteSource(delete, metadata=SPORT))
+    assert (refused.reason, refused.metadata) == ("SOURCE_HAS_FLOWS", {"sourceId": s_sport})
+    assert "1" not in refused.message.replace(s_sport, "")
+    refused = await failure(server.sources.DeleteSource(delete, metadata=ADMIN))
+    assert refused.metadata == {"sourceId": s_sport, "flowCount": "1"}

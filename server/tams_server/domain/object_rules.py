@@ -12,6 +12,9 @@ TAMS rules (flow-segment-post, AppNote 0018, ADR 0030, 0038, 0045):
   its timerange, and they may not change those properties;
 - an Object used as an init Object is not accepted as media, nor the reverse.
 
+A caller may not know the Flow an Object was allocated for (``auth_classes``,
+``domain.access``): the refusal of its first use elsewhere then names no Flow.
+
 ``ObjectLedger`` holds the Objects one registration touches, as the store read them
 inside its write transaction, and applies each accepted Segment to them in order, so
 that the second Segment of a new Object in one batch is checked as a reuse.
@@ -71,10 +74,13 @@ class ObjectLedger:
         states: Iterable[ObjectState],
         *,
         backend_labels: frozenset[str],
+        hidden_flows: frozenset[str] = frozenset(),
     ) -> None:
         self._flow_id = flow_id
         self._states = {state.id: state for state in states}
         self._backend_labels = backend_labels
+        self._hidden_flows = hidden_flows
+        """Flows the caller may not read: an error never names them."""
 
     @property
     def states(self) -> list[ObjectState]:
@@ -135,12 +141,7 @@ class ObjectLedger:
         if state.registered:
             return None
         if state.first_flow_id != self._flow_id:
-            return FailedPrecondition(
-                f"object {object_id} was allocated for flow {state.first_flow_id}; its first "
-                "segment must be registered there (TAMS AppNote 0018)",
-                reason=Reason.OBJECT_OF_ANOTHER_FLOW,
-                metadata={"objectId": object_id, "flowId": state.first_flow_id or ""},
-            )
+            return _of_another_flow(object_id, state.first_flow_id, self._hidden_flows)
         if state.stored and not state.uploaded:
             return FailedPrecondition(
                 f"object {object_id} was allocated but its bytes are not in the store; "
@@ -233,6 +234,27 @@ def _unknown(object_id: str, field_name: str) -> FailedPrecondition:
         "storage and upload it first, or give uncontrolled get_urls for an external object",
         reason=Reason.OBJECT_UNKNOWN,
         metadata={"objectId": object_id, "field": field_name},
+    )
+
+
+def _of_another_flow(
+    object_id: str, flow_id: str | None, hidden_flows: frozenset[str]
+) -> FailedPrecondition:
+    """The refusal of the first use of an Object allocated for another Flow: naming
+    that Flow only to a caller who may read it (a hidden Flow does not exist for the
+    caller, ADR 0055), in the message as in the metadata."""
+    if flow_id is None or flow_id in hidden_flows:
+        return FailedPrecondition(
+            f"object {object_id} was allocated for another flow; its first segment must "
+            "be registered there (TAMS AppNote 0018)",
+            reason=Reason.OBJECT_OF_ANOTHER_FLOW,
+            metadata={"objectId": object_id},
+        )
+    return FailedPrecondition(
+        f"object {object_id} was allocated for flow {flow_id}; its first segment must be "
+        "registered there (TAMS AppNote 0018)",
+        reason=Reason.OBJECT_OF_ANOTHER_FLOW,
+        metadata={"objectId": object_id, "flowId": flow_id},
     )
 
 

@@ -32,11 +32,12 @@ from tams_server.store.profiles import load_profile
 from tams_server.store.resources import (
     check_row_access,
     read_resource_page,
+    readable_row,
     resource_fields,
     select_row,
 )
 from tams_server.store.schema import flow_tags, flows, sources
-from tams_server.store.sources import touch_source
+from tams_server.store.sources import source_not_found, touch_source
 from tams_server.store.tags import readable_clause, replace_tag_rows, tag_filter_clauses
 
 PutMode = Literal["create", "replace", "upsert"]
@@ -174,14 +175,20 @@ class FlowStore:
         ids = [flow.id for flow in new_flows]
         async with self._db.write() as conn:
             new_flows = await _with_profiles(conn, new_flows)
-            taken = (
+            taken: Any = (
                 await conn.execute(
-                    select(flows.c.id, flows.c.deleted_ns).where(flows.c.id.in_(ids)).limit(1)
+                    select(flows.c.id, flows.c.deleted_ns, flows.c.tags)
+                    .where(flows.c.id.in_(ids))
+                    .limit(1)
                 )
             ).first()
             if taken is not None:
-                raise _flow_deleted(taken.id) if taken.deleted_ns else _flow_exists(taken.id)
-            await _ensure_sources(conn, new_flows, actor=actor, now=now)
+                # A hidden Flow's id is taken too, but whether it is soft-deleted is
+                # its own business.
+                if taken.deleted_ns is not None and readable_row(taken, access):
+                    raise _flow_deleted(taken.id)
+                raise _flow_exists(taken.id)
+            await _ensure_sources(conn, new_flows, actor=actor, now=now, access=access)
             await conn.execute(
                 insert(flows), [_new_row_values(flow, actor=actor, now=now) for flow in new_flows]
             )
@@ -279,6 +286,10 @@ class FlowStore:
         check_new_classes(access, flow.tags, kind="flow", item_id=flow.id)
         row = await select_row(conn, flows, flow.id, for_update=True)
         if row is not None:
+            if not readable_row(row, access):
+                # Hidden, soft-deleted or not: answered as a hidden live Flow (taken
+                # for a create, NOT_FOUND otherwise), never telling its state.
+                raise _flow_exists(flow.id) if mode == "create" else flow_not_found(flow.id)
             if row.deleted_ns is not None:
                 raise _flow_deleted(flow.id)
             if mode == "create":
@@ -290,7 +301,8 @@ class FlowStore:
                     raise flow_read_only(flow.id)
         elif mode == "replace":
             raise flow_not_found(flow.id)
-        await _ensure_sources(conn, [flow], actor=actor, now=now)
+        kept = {flow.id: row.source_id} if row is not None else {}
+        await _ensure_sources(conn, [flow], actor=actor, now=now, access=access, kept=kept)
         if row is None:
             await conn.execute(insert(flows).values(**_new_row_values(flow, actor=actor, now=now)))
         else:
@@ -417,11 +429,31 @@ def _flow_deleted(flow_id: str) -> FailedPrecondition:
 
 
 async def _ensure_sources(
-    conn: AsyncConnection, new_flows: Sequence[Flow], *, actor: str | None, now: int
+    conn: AsyncConnection,
+    new_flows: Sequence[Flow],
+    *,
+    actor: str | None,
+    now: int,
+    access: Access | None,
+    kept: Mapping[str, str] | None = None,
 ) -> None:
     """Create the Flows' Sources that are new; refuse a Source of another format, or a
     soft-deleted one. Concurrent creators of one Source both succeed (the insert
-    ignores the conflict) and then both check its format."""
+    ignores the conflict) and then both check its format.
+
+    Attaching a Flow to a Source that exists already needs write access to it (TAMS
+    AppNote 0016, "Adding Flows to Sources" and PUT /flows/{flowId}: a Flow using an
+    existing Source id must have write permissions on the Source, else anyone could
+    add crafted Flows to it); ``kept`` maps the Flows being replaced to the Source
+    they are on already, which they keep without that check (write access to the Flow
+    is enough then). The refusal follows the AppNote's rule for rejected requests: a
+    caller that may read the Source is PERMISSION_DENIED AUTH_CLASS_DENIED naming it;
+    one that may not read it gets NOT_FOUND, the very error ``GetSource`` answers it
+    for that id, checked before anything else about the Source, so that neither its
+    format, nor its being soft-deleted, nor the Flow (attached to it) tells the caller
+    more than a Source it cannot see exists, which any refusal must (an unknown id
+    would have been created).
+    """
     new_sources: dict[str, dict[str, Any]] = {
         flow.source_id: {
             "id": flow.source_id,
@@ -438,17 +470,21 @@ async def _ensure_sources(
         insert_ignoring_conflicts(conn, sources, ["id"]).returning(sources.c.id),
         list(new_sources.values()),
     )
-    record(conn, *(SourceTouched(source_id, created=True) for source_id in created.scalars()))
-    found = {
+    created_ids = set(created.scalars())
+    record(conn, *(SourceTouched(source_id, created=True) for source_id in created_ids))
+    found: dict[str, Any] = {
         row.id: row
         for row in await conn.execute(
-            select(sources.c.id, sources.c.format, sources.c.deleted_ns).where(
+            select(sources.c.id, sources.c.format, sources.c.deleted_ns, sources.c.tags).where(
                 sources.c.id.in_(new_sources)
             )
         )
     }
     for flow in new_flows:
         source = found[flow.source_id]
+        attaching = (kept or {}).get(flow.id) != flow.source_id
+        if attaching and source.id not in created_ids:
+            check_row_access(source, access, write=True, kind="source", not_found=source_not_found)
         if source.deleted_ns is not None:
             raise FailedPrecondition(
                 f"source {flow.source_id} is soft-deleted; flows cannot be added to it",

@@ -206,7 +206,12 @@ class SegmentStore:
             hidden = await _hidden_objects(
                 conn, flow_id, {state.id for state in states if state.registered}, access
             )
-            ledger = ObjectLedger(flow_id, states, backend_labels=backend_labels)
+            hidden_flows = await _hidden_first_flows(
+                conn, flow_id, {s.first_flow_id for s in states if not s.registered}, access
+            )
+            ledger = ObjectLedger(
+                flow_id, states, backend_labels=backend_labels, hidden_flows=hidden_flows
+            )
             accepted: list[Segment] = []
             rejections: list[Rejection] = []
             for index, segment in candidates:
@@ -443,6 +448,25 @@ async def _hidden_objects(
         segments.c.init_object_id.in_(object_ids), visible
     )
     return object_ids - set(await conn.scalars(union(as_media, as_init)))
+
+
+async def _hidden_first_flows(
+    conn: AsyncConnection, flow_id: str, first_flow_ids: set[str | None], access: Access | None
+) -> frozenset[str]:
+    """Of the Flows other than ``flow_id`` that Objects not yet registered were
+    allocated for, those the caller may not read (or that are gone), so that refusing
+    such an Object's first use here names none of them (``object_rules``)."""
+    others = {other for other in first_flow_ids if other is not None and other != flow_id}
+    if access is None or not others:
+        return frozenset()
+    readable = await conn.scalars(
+        select(flows.c.id).where(
+            flows.c.id.in_(others),
+            flows.c.deleted_ns.is_(None),
+            readable_clause(flow_tags, "flow_id", flows.c.id, access),
+        )
+    )
+    return frozenset(others - set(readable))
 
 
 def _placed(segment: Segment, timeline: Timeline, ledger: ObjectLedger) -> TamsError | None:

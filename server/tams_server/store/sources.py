@@ -128,12 +128,7 @@ class SourceStore:
                 .where(flows.c.source_id == source_id, flows.c.deleted_ns.is_(None))
             )
             if flow_count:
-                raise FailedPrecondition(
-                    f"source {source_id} is still rendered by {flow_count} flow(s); "
-                    "delete them first",
-                    reason=Reason.SOURCE_HAS_FLOWS,
-                    metadata={"sourceId": source_id, "flowCount": str(flow_count)},
-                )
+                raise _has_flows(source_id, flow_count if access is None else None)
             await conn.execute(
                 update(sources)
                 .where(sources.c.id == source_id)
@@ -160,6 +155,24 @@ class SourceStore:
 
 def _check(row: Row[Any], access: Access | None, *, write: bool) -> None:
     check_row_access(row, access, write=write, kind="source", not_found=source_not_found)
+
+
+def _has_flows(source_id: str, flow_count: int | None) -> FailedPrecondition:
+    """The refusal to delete a Source some live Flows render. Their number counts the
+    Flows a restricted caller may not read too, so it is told only to unrestricted
+    callers (``flow_count`` None): a restricted one learns that Flows remain, which
+    the refusal itself says, not how many it cannot see."""
+    if flow_count is None:
+        return FailedPrecondition(
+            f"source {source_id} is still rendered by flows; delete them first",
+            reason=Reason.SOURCE_HAS_FLOWS,
+            metadata={"sourceId": source_id},
+        )
+    return FailedPrecondition(
+        f"source {source_id} is still rendered by {flow_count} flow(s); delete them first",
+        reason=Reason.SOURCE_HAS_FLOWS,
+        metadata={"sourceId": source_id, "flowCount": str(flow_count)},
+    )
 
 
 def source_not_found(source_id: str) -> NotFound:
