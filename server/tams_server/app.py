@@ -302,6 +302,7 @@ async def serve(
                         first_backoff_s=config.webhook_first_backoff_s,
                         poll_s=config.event_poll_s,
                     ),
+                    classes=classes,
                 ),
             )  # fmt: skip
             _in_background(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers.auth import AUDIENCE, ISSUER, SECRET, bearer, hs256
 from helpers.factories import new_id, video_flow
 from helpers.objects import external_post, upload_objects
 from helpers.receivers import receiver
@@ -224,3 +225,56 @@ async def test_collection_filters_follow_the_flows_collections(stubs: Stubs) -> 
         (in_none,) = await uncollected.wait_for(1)
     assert in_collection.event["flow"]["id"] == member.id
     assert in_none.event["flow"]["id"] == loose.id
+
+
+async def test_a_webhook_gets_only_what_its_owner_may_read(
+    tmp_path: Path, database_url: str
+) -> None:
+    (tmp_path / "classes").write_text("news news read\n")
+    scopes = "tams-api/read tams-api/write"
+    admin = bearer(hs256(sub="admin", scope=scopes))
+    newsroom = bearer(hs256(sub="nina", scope=scopes, groups=["news"]))
+    news = video_flow(tags={"auth_classes": "news"})
+    sport = video_flow(tags={"auth_classes": "sport"})
+    plain = video_flow()
+    async with (
+        own_server(
+            tmp_path / "data",
+            database_url,
+            jwt_secret=SECRET,
+            jwt_issuer=ISSUER,
+            jwt_audience=AUDIENCE,
+            auth_classes_file=tmp_path / "classes",
+            webhook_allow_private=True,
+            event_poll_s=0.2,
+        ) as stubs,  # fmt: skip
+        receiver() as hook,
+        receiver() as redirected,
+    ):
+        registry = webhooks_pb2_grpc.WebhookServiceStub(stubs.channel)
+        mine = (
+            await registry.CreateWebhook(
+                W.CreateWebhookRequest(webhook=W.Webhook(url=hook.url, events=["flows/created"])),
+                metadata=newsroom,
+            )
+        ).webhook
+        # The admin's own webhook, which the newsroom then points at its receiver: it
+        # gets what the newsroom may read, no more.
+        theirs = (
+            await registry.CreateWebhook(
+                W.CreateWebhookRequest(webhook=W.Webhook(url=hook.url, events=["flows/created"])),
+                metadata=admin,
+            )
+        ).webhook
+        theirs.url = redirected.url
+        theirs.status = "created"
+        await registry.UpdateWebhook(W.UpdateWebhookRequest(webhook=theirs), metadata=newsroom)
+        for flow in (news, sport, plain):
+            await stubs.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow), metadata=admin)
+        got = await hook.wait_for(2)
+        moved = await redirected.wait_for(2)
+        await asyncio.sleep(0.5)  # time for a stray sport event to show
+    assert mine.created_by == "nina"
+    assert [d.event["flow"]["id"] for d in got] == [news.id, plain.id]
+    assert [d.event["flow"]["id"] for d in moved] == [news.id, plain.id]
+    assert len(hook.deliveries) == len(redirected.deliveries) == 2

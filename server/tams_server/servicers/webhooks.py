@@ -12,7 +12,7 @@ from tams_server.convert.common import tag_filters_to_domain
 from tams_server.convert.webhooks import webhook_to_domain, webhook_to_proto
 from tams_server.domain.errors import InvalidArgument, Reason
 from tams_server.domain.ids import check_uuid
-from tams_server.domain.principal import principal
+from tams_server.domain.principal import current_principal, principal
 from tams_server.domain.queries import WebhookQuery
 from tams_server.domain.webhooks import Webhook, unique_events, validate_webhook
 from tams_server.store.paging import page_size
@@ -57,7 +57,9 @@ class WebhookServicer(webhooks_pb2_grpc.WebhookServiceServicer):
     async def CreateWebhook(
         self, request: webhooks_pb2.CreateWebhookRequest, context: Context
     ) -> webhooks_pb2.CreateWebhookResponse:
-        webhook = await self._store.create(self._checked(request.webhook), actor=principal())
+        webhook = await self._store.create(
+            self._checked(request.webhook), actor=principal(), groups=_caller_groups()
+        )
         return webhooks_pb2.CreateWebhookResponse(webhook=webhook_to_proto(webhook))
 
     async def UpdateWebhook(
@@ -68,7 +70,9 @@ class WebhookServicer(webhooks_pb2_grpc.WebhookServiceServicer):
             raise InvalidArgument.for_field(
                 "webhook.status", "is required (created or disabled)", reason=Reason.MISSING_FIELD
             )
-        webhook = await self._store.update(request.webhook.id, self._checked(request.webhook))
+        webhook = await self._store.update(
+            request.webhook.id, self._checked(request.webhook), groups=_caller_groups()
+        )
         return webhooks_pb2.UpdateWebhookResponse(webhook=webhook_to_proto(webhook))
 
     async def DeleteWebhook(
@@ -83,3 +87,9 @@ class WebhookServicer(webhooks_pb2_grpc.WebhookServiceServicer):
         webhook = webhook_to_domain(message)
         validate_webhook(webhook, allow_private=self._allow_private, storage_ids=self._storage_ids)
         return dataclasses.replace(webhook, events=unique_events(webhook.events))
+
+
+def _caller_groups() -> tuple[str, ...] | None:
+    """The calling principal's groups (None: no restriction by auth_classes)."""
+    caller = current_principal.get()
+    return None if caller is None else caller.groups

@@ -37,6 +37,8 @@ class Claimed:
     api_key_value: str | None
     next_cursor: int
     attempts: int
+    owner_groups: tuple[str, ...] | None = None
+    """The groups whose read rights bound what the webhook gets (None: no bound)."""
 
 
 class DeliveryStore:
@@ -67,8 +69,13 @@ class DeliveryStore:
                     .returning(*webhooks.c)
                 )
             ).all()
-        return [Claimed(webhook_of_row(row), row.api_key_value, row.next_cursor, row.attempts)
-                for row in rows]  # fmt: skip
+        return [
+            Claimed(
+                webhook_of_row(row), row.api_key_value, row.next_cursor, row.attempts,
+                None if row.owner_groups is None else tuple(row.owner_groups),
+            )
+            for row in rows
+        ]  # fmt: skip
 
     async def progress(
         self, webhook_id: str, owner: str, *, next_cursor: int, delivered: bool, lease_ns: int

@@ -360,6 +360,9 @@ webhooks = Table(
     Column("lease_owner", Text),
     Column("lease_until_ns", BigInteger),
     Column("last_failure", JSON(none_as_null=True)),
+    # The groups of the caller that last wrote the registration (NULL: its credentials
+    # named none): deliveries carry only the events those groups may read.
+    Column("owner_groups", JSON(none_as_null=True)),
     Index(None, "url", "id"),
     Index(None, "status"),
 )

@@ -63,9 +63,11 @@ class WebhookStore:
             )  # fmt: skip
             return Page([webhook_of_row(row) for row in rows], token, page_size)
 
-    async def create(self, webhook: Webhook, *, actor: str | None) -> Webhook:
+    async def create(
+        self, webhook: Webhook, *, actor: str | None, groups: tuple[str, ...] | None = None
+    ) -> Webhook:
         """Register ``webhook`` (validated) under a new id; it gets the events committed
-        from now on."""
+        from now on, those the caller's ``groups`` may read."""
         webhook_id = str(uuid.uuid4())
         async with self._db.write() as conn:
             await conn.execute(
@@ -76,22 +78,30 @@ class WebhookStore:
                     status=webhook.status,
                     created_ns=now_ns(),
                     created_by=actor,
+                    owner_groups=None if groups is None else list(groups),
                     next_cursor=await _next_event_cursor(conn),
                 )
             )
             await replace_tag_rows(conn, webhook_tags, "webhook_id", webhook_id, webhook.tags)
             return await _load(conn, webhook_id)
 
-    async def update(self, webhook_id: str, webhook: Webhook) -> Webhook:
+    async def update(
+        self, webhook_id: str, webhook: Webhook, *, groups: tuple[str, ...] | None = None
+    ) -> Webhook:
         """Replace the registration of ``webhook_id`` with ``webhook`` (validated), its
         status changed as ``domain.webhooks.next_status`` says. Without an API key
-        value the stored one stays (while the header is named)."""
+        value the stored one stays (while the header is named). The writer's
+        ``groups`` become the webhook's: it never gets more than its last writer may
+        read, so redirecting someone's webhook gains nothing."""
         async with self._db.write() as conn:
             row = await select_row(conn, webhooks, webhook_id, for_update=True)
             if row is None:
                 raise webhook_not_found(webhook_id)
             status = next_status(row.status, webhook.status, webhook_id)
-            values: dict[str, Any] = {**_registration(webhook), "status": status}
+            values: dict[str, Any] = {
+                **_registration(webhook), "status": status,
+                "owner_groups": None if groups is None else list(groups),
+            }  # fmt: skip
             if webhook.api_key_name is None:
                 values["api_key_value"] = None
             elif webhook.api_key_value is not None:

@@ -26,8 +26,10 @@ from dataclasses import dataclass
 from tams.v1 import events_pb2
 from tams_server.convert.events import finish_added_segments
 from tams_server.convert.get_urls import GetUrlWriter
+from tams_server.domain.access import AuthClassMap
 from tams_server.domain.events import EventType
 from tams_server.domain.objects import UrlFilters
+from tams_server.domain.principal import Principal
 from tams_server.domain.storage import StorageBackend
 from tams_server.domain.webhooks import Webhook, in_collections
 from tams_server.objects.get_urls import GetUrlMaker
@@ -102,7 +104,10 @@ class WebhookDelivery:
         receivers: Receivers,
         url_making: UrlMaking,
         settings: DeliverySettings,
+        *,
+        classes: AuthClassMap | None = None,
     ) -> None:
+        self._classes = classes
         self._store = store
         self._log = log_
         self._wakeups = wakeups
@@ -204,7 +209,8 @@ class WebhookDelivery:
                 "webhook %s fell behind retention: events up to %d were removed unsent",
                 webhook.id, batch.pruned_through,
             )  # fmt: skip
-        chosen = await self._in_collections(webhook, batch.events)
+        readable = self._readable(lane.claimed, batch.events)
+        chosen = await self._in_collections(webhook, readable)
         for cursor, body in await self._bodies(webhook, chosen):
             if not await self._record(lane):  # renews the lease before a long POST
                 return None
@@ -232,6 +238,16 @@ class WebhookDelivery:
         )  # fmt: skip
         lane.recorded, lane.written_at, lane.delivered = lane.done, clock, False
         return kept
+
+    def _readable(self, claimed: Claimed, events: list[StoredEvent]) -> list[StoredEvent]:
+        """The events the webhook's owner groups may read (auth_classes), as a watcher
+        with those groups gets them."""
+        if self._classes is None or claimed.owner_groups is None:
+            return events
+        access = self._classes.access_for(Principal("webhook", groups=claimed.owner_groups))
+        if access is None:
+            return events
+        return [event for event in events if access.can_read(event.classes)]
 
     async def _in_collections(
         self, webhook: Webhook, events: list[StoredEvent]
