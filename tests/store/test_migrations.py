@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from conftest import postgresql_url
+from tams_server.store import schema
 from tams_server.store.engine import Database
 from tams_server.store.migrate import alembic_config, migrate
 
@@ -49,5 +52,26 @@ async def test_segments_lose_their_unused_get_urls(engine: str, tmp_path: Path) 
                     text("SELECT sql FROM sqlite_master WHERE name = 'segments'")
                 )
                 assert "WITHOUT ROWID" in created
+    finally:
+        await database.dispose()
+
+
+def _differences(connection: Connection) -> list[object]:
+    """What Alembic's autogenerate would change to make the database match
+    ``store.schema`` (empty: the migrations build exactly the declared schema)."""
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "render_as_batch": True}
+    )
+    return list(compare_metadata(context, schema.metadata))
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+async def test_the_migrations_build_the_declared_schema(engine: str, tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'tams.db'}" if engine == "sqlite" else postgresql_url()
+    database = Database.connect(url)
+    try:
+        await migrate(database)
+        async with database.engine.connect() as conn:
+            assert await conn.run_sync(_differences) == []
     finally:
         await database.dispose()
