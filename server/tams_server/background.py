@@ -69,7 +69,9 @@ class ObjectJanitor:
         """Sweep every ``interval_s`` until stopped."""
         while not self._stop.is_set():
             try:
-                await self.sweep()
+                removed = await self.sweep()
+                if removed:
+                    log.info("janitor removed %d object(s)", removed)
             except Exception:  # a failing sweep must not end the janitor
                 log.exception("object cleanup failed; trying again later")
             with contextlib.suppress(TimeoutError):

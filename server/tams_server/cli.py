@@ -109,6 +109,8 @@ _AUTH_OPTIONS = (
 )  # fmt: skip
 # How a replica runs beside others (see the README's "Running several replicas").
 _REPLICA_OPTIONS = (
+    ("--janitor-interval", "JANITOR_INTERVAL", _duration, "60s",
+     "how often unused objects and abandoned multipart uploads are swept"),
     ("--migrate-on-start", "MIGRATE_ON_START", _boolean, "true",
      "apply schema migrations at start; false when a separate `migrate` job does it"),
     ("--workers", "WORKERS", _boolean, "true",
@@ -226,6 +228,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         webhook_max_attempts=getattr(args, "webhook_attempts", 8),
         webhook_lease_s=getattr(args, "webhook_lease", 30.0),
         run_workers=getattr(args, "workers", True),
+        janitor_interval_s=getattr(args, "janitor_interval", 60.0),
         jwt_secret=getattr(args, "jwt_secret", None),
         jwt_public_key=getattr(args, "jwt_public_key", None),
         jwks_file=getattr(args, "jwks_file", None),

@@ -16,17 +16,20 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import grpc
+import httpx
 import pytest
 import yaml
 
-from conftest import postgresql_url
+from conftest import S3_REGION, postgresql_url
 from helpers.factories import new_id, video_flow
 from helpers.objects import external_post
 from helpers.receivers import receiver
@@ -40,6 +43,8 @@ from tams.v1 import (
     flows_pb2_grpc,
     segments_pb2,
     segments_pb2_grpc,
+    storage_pb2,
+    storage_pb2_grpc,
     webhooks_pb2,
     webhooks_pb2_grpc,
 )
@@ -50,7 +55,9 @@ SECRET = "replica-test-secret-of-at-least-32-bytes"
 WAIT_S = 30
 # Shorter than the compose file's: the take-over after a kill waits out one lease.
 DONE = flow_delete_requests_pb2.FLOW_DELETE_REQUEST_STATUS_DONE
-TIMINGS = {"TAMS_WEBHOOK_LEASE": "2s", "TAMS_WEBHOOK_TIMEOUT": "0.5s"}
+TIMINGS = {
+    "TAMS_WEBHOOK_LEASE": "2s", "TAMS_WEBHOOK_TIMEOUT": "0.5s", "TAMS_JANITOR_INTERVAL": "0.2s",
+}  # fmt: skip
 
 
 def compose_service(name: str) -> tuple[list[str], dict[str, str]]:
@@ -76,6 +83,8 @@ class Replica:
     process: asyncio.subprocess.Process
     target: str
     channel: grpc.aio.Channel
+    log: list[str]
+    """Its log lines so far."""
 
     def stub(self, stub_type: Any) -> Any:
         return stub_type(self.channel)
@@ -89,6 +98,8 @@ class Cluster:
         self._storage = storage
         self._database = postgresql_url()
         self.replicas: list[Replica] = []
+        self._readers: list[asyncio.Task[None]] = []
+        self.bucket = ""
 
     def environment(self, compose_env: dict[str, str], name: str) -> dict[str, str]:
         here = {
@@ -112,15 +123,17 @@ class Cluster:
     async def start(self, name: str) -> Replica:
         command, env = compose_service(f"replica-{name}")
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tams_server", *command,
-            env=self.environment(env, name), stdout=asyncio.subprocess.PIPE,
+            sys.executable, "-m", "tams_server", *command, env=self.environment(env, name),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         assert process.stdout is not None
+        assert process.stderr is not None
         async with asyncio.timeout(WAIT_S):
             line = (await process.stdout.readline()).decode()
         target = line.rsplit(" ", 1)[1].strip()
         channel = grpc.aio.insecure_channel(target)
-        replica = Replica(name, process, target, channel)
+        replica = Replica(name, process, target, channel, [])
+        self._readers.append(asyncio.create_task(_read_lines(process.stderr, replica.log)))
         self.replicas.append(replica)
         return replica
 
@@ -137,11 +150,19 @@ class Cluster:
             await replica.process.wait()
             await replica.channel.close()
         self.replicas.clear()
+        await asyncio.gather(*self._readers)
+
+
+async def _read_lines(stream: asyncio.StreamReader, lines: list[str]) -> None:
+    """Keep a process's log (and its pipe from filling up) until it ends."""
+    while line := await stream.readline():
+        lines.append(line.decode(errors="replace"))
 
 
 @pytest.fixture
 async def cluster(tmp_path: Path, s3_backend: str) -> AsyncIterator[Cluster]:
     cluster = Cluster(tmp_path, f"{s3_backend}&label=media")
+    cluster.bucket = s3_backend.removeprefix("s3://").split("?")[0]
     await cluster.migrate()
     try:
         yield cluster
@@ -287,3 +308,51 @@ def _seconds(timerange: str) -> tuple[int, int]:
     """``[3:0_7:0)`` as (3, 7)."""
     start, end = timerange[1:-1].split("_")
     return int(start.split(":")[0]), int(end.split(":")[0])
+
+
+async def test_two_janitors_remove_each_unused_object_once(
+    cluster: Cluster, s3_endpoint: str
+) -> None:
+    a, b = await cluster.start("a"), await cluster.start("b")
+    flow = await create_flow(a)
+    allocation = a.stub(storage_pb2_grpc.StorageServiceStub).AllocateStorage(
+        storage_pb2.AllocateStorageRequest(flow_id=flow.id, limit=10), metadata=AUTH
+    )
+    objects = [item async for page in allocation for item in page.media_objects]
+    async with httpx.AsyncClient() as http:
+        for item in objects:
+            headers = {"Content-Type": item.put_url.content_type, **item.put_url.headers}
+            put = await http.put(item.put_url.url, content=b"ts", headers=headers)
+            put.raise_for_status()
+    posts = [
+        segments_pb2.SegmentPost(object_id=item.object_id, timerange=f"[{i}:0_{i + 1}:0)")
+        for i, item in enumerate(objects)
+    ]
+    registered = await a.stub(segments_pb2_grpc.SegmentServiceStub).RegisterSegments(
+        segments_pb2.RegisterSegmentsRequest(flow_id=flow.id, segments=posts), metadata=AUTH
+    )
+    assert registered.registered_count == 10
+    assert len(_keys(s3_endpoint, cluster.bucket)) == 10
+    await b.stub(flows_pb2_grpc.FlowServiceStub).DeleteFlow(
+        flows_pb2.DeleteFlowRequest(flow_id=flow.id), metadata=AUTH
+    )
+    # Both janitors sweep every 0.2 s; the bucket says when the bytes are gone.
+    async with asyncio.timeout(WAIT_S):
+        while await asyncio.to_thread(_keys, s3_endpoint, cluster.bucket):  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    removed = [
+        int(match.group(1))
+        for replica in (a, b)
+        for line in replica.log
+        if (match := re.search(r"janitor removed (\d+) object", line))
+    ]
+    assert sum(removed) == 10  # each object once, whichever janitor got it
+
+
+def _keys(endpoint: str, bucket: str) -> list[str]:
+    s3 = boto3.client(
+        "s3", endpoint_url=endpoint, region_name=S3_REGION, aws_access_key_id="k",
+        aws_secret_access_key="s",
+    )  # fmt: skip
+    listed = s3.list_objects_v2(Bucket=bucket)
+    return [item["Key"] for item in listed.get("Contents", [])]
