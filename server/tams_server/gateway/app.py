@@ -38,12 +38,14 @@ from tams_server.gateway.routes import (
     tags,
 )
 from tams_server.gateway.stubs import Stubs
+from tams_server.gateway.validation import validated_routes
 
 
 def gateway_routes() -> list[BaseRoute]:
     """Every route of the TAMS API the gateway serves (their handlers call the server
-    through the stubs ``http_app`` puts on the application's state)."""
-    return [
+    through the stubs ``http_app`` puts on the application's state), each checking its
+    requests against the served OpenAPI document first."""
+    api = [
         *service.ROUTES,
         *profiles.ROUTES,
         *sources.ROUTES,
@@ -55,8 +57,8 @@ def gateway_routes() -> list[BaseRoute]:
         *objects.ROUTES,
         *delete_requests.ROUTES,
         *analytics.ROUTES,
-        *docs_routes(),
     ]
+    return [*validated_routes(api), *docs_routes()]
 
 
 def http_app(

@@ -63,9 +63,15 @@ def spec_folder() -> Traversable:
 
 
 @functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The served document, built once (callers must not change it)."""
+    return build_document(spec_folder())
+
+
+@functools.cache
 def openapi_json() -> bytes:
     """The served document, encoded once."""
-    return json.dumps(build_document(spec_folder()), ensure_ascii=False).encode()
+    return json.dumps(openapi_document(), ensure_ascii=False).encode()
 
 
 def build_document(folder: Traversable) -> dict[str, Any]:

@@ -4,8 +4,6 @@ batch creation."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -13,7 +11,7 @@ from starlette.routing import Route
 from tams.v1 import flows_pb2
 from tams_server.gateway.body import batch_items, json_body, parse_object
 from tams_server.gateway.listing import collected_by_filter, listing_fields, listing_response
-from tams_server.gateway.query import BadRequest, Query
+from tams_server.gateway.query import Query
 from tams_server.gateway.routes.delete_requests import deletion_response
 from tams_server.gateway.shapes import flow_from_json, flow_to_json
 from tams_server.gateway.stubs import stubs_of
@@ -61,9 +59,7 @@ async def get_flow(request: Request) -> Response:
 async def put_flow(request: Request) -> Response:
     """``PUT /flows/{flow_id}``: 201 with the Flow when created, 204 when replaced."""
     flow_id = request.path_params["flow_id"]
-    body = await json_body(request)
-    if isinstance(body, Mapping) and body.get("id", flow_id) != flow_id:
-        raise BadRequest(f"the body's id {body.get('id')!r} is not the path's {flow_id}")
+    body = await json_body(request, path_id=flow_id)
     flow = parse_object(body, lambda data: flow_from_json({**data, "id": flow_id}), "the Flow")
     response = await stubs_of(request).flows.UpdateFlow(
         flows_pb2.UpdateFlowRequest(flow=flow, allow_missing=True)
