@@ -11,7 +11,7 @@ PostgreSQL writers run concurrently; the schema's constraints and row locks
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -142,3 +142,20 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         begin = conn.get_execution_options().get(_BEGIN_OPTION, "BEGIN")
         if begin:  # "" = autocommit: each statement is its own snapshot
             conn.exec_driver_sql(begin)
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _refuse_nul(
+        conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        # SQLite would store and compare text holding U+0000, which PostgreSQL refuses:
+        # refused here too, so that both engines answer the same (INVALID_TEXT).
+        rows = parameters if many else [parameters]
+        refuse_nul_text(row.values() if isinstance(row, dict) else row for row in rows or ())
+
+
+def refuse_nul_text(rows: Iterable[Iterable[Any] | None]) -> None:
+    """INVALID_TEXT when a value of ``rows`` is text holding U+0000 (checked before
+    SQLite sees it; PostgreSQL refuses such text itself)."""
+    for values in rows:
+        if any(isinstance(value, str) and "\x00" in value for value in values or ()):
+            raise _text_refused()
