@@ -63,6 +63,7 @@ from tams_server.objects.urls import ObjectUrls
 from tams_server.servicers.analytics import AnalyticsServicer
 from tams_server.servicers.deletions import FlowDeleteRequestServicer
 from tams_server.servicers.flows import FlowServicer
+from tams_server.servicers.health import ReadinessHealthServicer
 from tams_server.servicers.objects import ObjectServicer
 from tams_server.servicers.segments import SegmentServicer
 from tams_server.servicers.service_info import ServiceInfoServicer
@@ -196,7 +197,7 @@ async def serve(
             ],
         )
         _add_servicers(server, database, tokens, config, backends, urls, multipart, classes)
-        health_servicer = health.aio.HealthServicer()
+        health_servicer = ReadinessHealthServicer(database)
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         reflection.enable_server_reflection(
             (*TAMS_SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), server

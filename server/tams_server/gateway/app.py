@@ -28,6 +28,7 @@ from tams_server.gateway.routes import (
     analytics,
     delete_requests,
     flows,
+    health,
     objects,
     profiles,
     properties,
@@ -57,6 +58,7 @@ def gateway_routes() -> list[BaseRoute]:
         *objects.ROUTES,
         *delete_requests.ROUTES,
         *analytics.ROUTES,
+        *health.ROUTES,
     ]
     return [*validated_routes(api), *docs_routes()]
 

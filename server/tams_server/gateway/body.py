@@ -26,13 +26,18 @@ class BodyTooLarge(Exception):
 
 
 async def json_body(
-    request: Request, *, max_items: int | None = None, path_id: str | None = None
+    request: Request,
+    *,
+    max_items: int | None = None,
+    path_id: str | None = None,
+    prepare: Callable[[Any], Any] | None = None,
 ) -> Any:
     """The parsed JSON body, checked against the operation's schema: 400 when it is
     not JSON, too deeply nested, a list of more than ``max_items`` or not what the
     operation takes; 413 when it is too large (by its Content-Length before anything
     is read). With ``path_id`` (the id the path names), an object body's ``id`` may be
-    left out (it is filled in) but must not differ."""
+    left out (it is filled in) but must not differ. ``prepare`` rewrites the parsed
+    body before the check (the gateway's wider input forms, into the spec's)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise BodyTooLarge
@@ -51,6 +56,8 @@ async def json_body(
         raise BadRequest("the body is nested too deeply") from None
     if max_items is not None and isinstance(data, list) and len(data) > max_items:
         raise BadRequest(f"the body holds {len(data)} items; at most {max_items} per request")
+    if prepare is not None:
+        data = prepare(data)
     if path_id is not None and isinstance(data, dict) and data.setdefault("id", path_id) != path_id:
         raise BadRequest(f"the body's id {data['id']!r} is not the path's {path_id}")
     check_body(request, data)

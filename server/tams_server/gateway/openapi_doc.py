@@ -45,10 +45,12 @@ This is the official TAMS API spec as this server's REST gateway serves it:
 - **Webhooks** are not served yet: `/service/webhooks` and the webhook notifications
   are left out.
 - **Extensions** from the TAMS usage guide 7.0, not in the official spec, are marked
-  `x-tams-extension: true`: creating Sources (one or a batch), creating Flows in a batch,
-  allocating storage in a batch, soft deletion (`show_deleted`, `soft_delete`,
-  `deleted_by`, `DELETE /sources/{{sourceId}}`, the `deleted` and `deleted_by` fields),
-  the `storage_path` of Segments, and usage and time-range analysis.
+  `x-tams-extension: true`: creating Sources (one or a batch), creating Flows (one with a
+  given or new id, or a batch), allocating storage in a batch, the Segments posted as the
+  body of a segment POST's 201, `frame_rate` written `"25/1"`, `GET /health`, soft
+  deletion (`show_deleted`, `soft_delete`, `deleted_by`, `DELETE /sources/{{sourceId}}`,
+  the `deleted` and `deleted_by` fields), the `storage_path` of Segments, and usage and
+  time-range analysis.
 - **Paging**: every paged listing answers 400 to a `page` key that it did not issue.
 - **Errors**: a method that a path does not allow is answered 405, and a request body of
   more than {MAX_BODY_BYTES:,} bytes 413, both with the spec's error body

@@ -166,6 +166,7 @@ def validated_routes(routes: Sequence[BaseRoute]) -> list[BaseRoute]:
 
 
 def _checking(endpoint: Endpoint, operations: Mapping[str, Operation]) -> Endpoint:
+    @functools.wraps(endpoint)
     async def checked(request: Request) -> Response:
         operation = operations.get(request.method)
         if operation is not None:
@@ -174,8 +175,6 @@ def _checking(endpoint: Endpoint, operations: Mapping[str, Operation]) -> Endpoi
             setattr(request.state, BODY_VALIDATOR, operation.body)
         return await endpoint(request)
 
-    checked.__doc__ = endpoint.__doc__
-    checked.__name__ = getattr(endpoint, "__name__", "checked")
     return checked
 
 

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -118,6 +118,11 @@ class Database:
                 "a concurrent change conflicted with this request; retry it",
                 reason=Reason.CONCURRENT_CHANGE,
             ) from error
+
+    async def ping(self) -> None:
+        """One trivial statement: raises when the database does not answer."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -54,7 +54,9 @@ async def post_segments(request: Request) -> Response:
         segments_pb2.RegisterSegmentsRequest(flow_id=request.path_params["flow_id"], segments=posts)
     )
     if not response.failed_segments:
-        return Response(status_code=201)
+        # The spec's 201 has no body; the Segments as posted break no spec client, and
+        # the usage guide's clients read them.
+        return JSONResponse(body, status_code=201)
     failed = [
         {
             "object_id": f.object_id,
