@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import jsonschema_rs
@@ -74,35 +75,57 @@ def check_body(request: Request, data: Any) -> None:
     except RecursionError:  # pragma: no cover - json.loads refuses deeper bodies first
         raise BadRequest("the body is nested too deeply") from None
     if error is not None:
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.instance_path)
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path)
         raise BadRequest(f"the body{where}: {error.message}")
 
 
-def best_error(
-    errors: Iterator[jsonschema_rs.ValidationError],
-) -> jsonschema_rs.ValidationError | None:
+@dataclass(frozen=True)
+class SchemaError:
+    """What a request is refused for: where in it, and why."""
+
+    path: list[str | int]
+    message: str
+
+
+def best_error(errors: Iterator[jsonschema_rs.ValidationError]) -> SchemaError | None:
     """The most telling of ``errors``: the deepest in the instance, looking into the
     branches of ``oneOf`` and ``anyOf`` (a Segment with a bad ``timerange`` is better
-    reported as that than as matching neither a Segment nor a list of them)."""
-    best: jsonschema_rs.ValidationError | None = None
-    for error in _leaves(errors):
-        if best is None or len(error.instance_path) > len(best.instance_path):
-            best = error
-    return best
+    reported as that than as matching neither a Segment nor a list of them); at equal
+    depth, the one found in the fewest branches. When branches disagree at that depth
+    (``format`` is "not video" in one, "not audio" in the next), the first is named and
+    the others counted."""
+    best: tuple[int, int] | None = None
+    chosen: list[jsonschema_rs.ValidationError] = []
+    for error, branches in _leaves(errors, 0):
+        rank = (len(error.instance_path), -branches)
+        if best is None or rank > best:
+            best, chosen = rank, [error]
+        elif rank == best:
+            chosen.append(error)
+    if not chosen:
+        return None
+    first = chosen[0]
+    others = {e.message for e in chosen if e.instance_path == first.instance_path} - {first.message}
+    message = first.message
+    if others:
+        message += f" (nor what {len(others)} other forms allowed here take)"
+    return SchemaError(list(first.instance_path), message)
 
 
 def _leaves(
-    errors: Iterator[jsonschema_rs.ValidationError],
-) -> Iterator[jsonschema_rs.ValidationError]:
+    errors: Iterator[jsonschema_rs.ValidationError], branches: int
+) -> Iterator[tuple[jsonschema_rs.ValidationError, int]]:
+    """The errors that have no branches of their own, with how many branches deep each
+    was found."""
     for error in errors:
-        branches: list[list[jsonschema_rs.ValidationError]] | None = getattr(
+        context: list[list[jsonschema_rs.ValidationError]] | None = getattr(
             error.kind, "context", None
         )
-        if branches:
-            for branch in branches:
-                yield from _leaves(iter(branch))
+        if context:
+            for branch in context:
+                yield from _leaves(iter(branch), branches + 1)
         else:
-            yield error
+            yield error, branches
 
 
 Parsed = TypeVar("Parsed")
