@@ -147,3 +147,36 @@ async def test_nul_in_text_is_refused_on_every_engine(http: httpx.AsyncClient, l
     assert error["type"] == "INVALID_TEXT"
     assert_error(await http.get(f"/flows/{flow['id']}"), 404)
     assert_error(await http.get("/flows", params={"label": label}), 400)
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [("/flows", "label"), ("/flows", "page"), ("/flows", "tag.genre"), ("/sources", "label"),
+     ("/flows/{}/segments", "object_id"), ("/flows/{}/segments", "page"),
+     ("/flows/{}/segments", "timerange"), ("/flow-delete-requests", "page")],
+)  # fmt: skip
+async def test_long_query_values_are_answered_not_failed(
+    http: httpx.AsyncClient, path: str, name: str
+) -> None:
+    """A value far beyond anything real is an answer (a page, or 400), never a server
+    error or a 429 from the gRPC metadata its error message would carry."""
+    flow = await new_flow(http)
+    answer = await http.get(path.format(flow["id"]), params={name: "x" * 20_000})
+    assert answer.status_code in (200, 400), answer.text[:500]
+    assert answer.headers["content-type"] == "application/json"
+
+
+async def test_long_ids_in_bodies_are_answered_not_failed(http: httpx.AsyncClient) -> None:
+    flow = await new_flow(http)
+    long_id = "x" * 20_000
+    segment = {"object_id": long_id, "timerange": "[0:0_1:0)"}
+    answers = [
+        await http.post(f"/flows/{flow['id']}/segments", json=segment),
+        await http.post(f"/flows/{flow['id']}/storage", json={"object_ids": [long_id]}),
+        await http.post(
+            f"/objects/{long_id[:100]}/instances", json={"url": "https://e.x/" + long_id}
+        ),
+        await http.put(f"/flows/{flow['id']}/tags/genre", json=long_id),
+    ]
+    for answer in answers:
+        assert answer.status_code in (200, 201, 204, 400, 404), answer.text[:500]
