@@ -51,6 +51,10 @@ This is the official TAMS API spec as this server's REST gateway serves it:
   deletion (`show_deleted`, `soft_delete`, `deleted_by`, `DELETE /sources/{{sourceId}}`,
   the `deleted` and `deleted_by` fields), the `storage_path` of Segments, and usage and
   time-range analysis.
+- **Checks**: every request is checked against this document before anything else: a
+  body or query value it refuses is 400, a path id that its schema cannot match (or of
+  more than 1024 characters) is 404; `timerange` query values also take ISO 8601
+  instants, and booleans any case (`True`).
 - **Paging**: every paged listing answers 400 to a `page` key that it did not issue.
 - **Errors**: a method that a path does not allow is answered 405, and a request body of
   more than {MAX_BODY_BYTES:,} bytes 413, both with the spec's error body
