@@ -73,6 +73,7 @@ from tams_server.servicers.analytics import AnalyticsServicer
 from tams_server.servicers.deletions import FlowDeleteRequestServicer
 from tams_server.servicers.events import EventServicer
 from tams_server.servicers.flows import FlowServicer
+from tams_server.servicers.health import ReadinessHealthServicer
 from tams_server.servicers.objects import ObjectServicer
 from tams_server.servicers.segments import SegmentServicer
 from tams_server.servicers.service_info import ServiceInfoServicer
@@ -230,7 +231,7 @@ async def serve(
             ),
             server,
         )  # fmt: skip
-        health_servicer = health.aio.HealthServicer()
+        health_servicer = ReadinessHealthServicer(database)
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         reflection.enable_server_reflection(
             (*TAMS_SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), server

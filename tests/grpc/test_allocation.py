@@ -71,7 +71,6 @@ async def test_client_chosen_ids_and_batches(
     [
         ({"limit": 0}, "limit", "INVALID_ARGUMENT"),
         ({"limit": 10_001}, "limit", "INVALID_ARGUMENT"),
-        ({}, "limit", "MISSING_FIELD"),
         ({"limit": 1, "object_ids": ["x"]}, "limit", "INVALID_ARGUMENT"),
         ({"object_ids": ["a/../b"]}, "object_ids[0]", "INVALID_ARGUMENT"),
         ({"object_ids": ["a", "a"]}, "object_ids[1]", "INVALID_ARGUMENT"),

@@ -30,13 +30,14 @@ Metadata = tuple[tuple[str, str], ...]
 
 
 class CallRecorder(StreamAwareInterceptor):
-    """Test only: the tams.v1 methods called, in order (health and reflection left out)."""
+    """Test only: the tams.v1 methods and health checks called, in order (reflection
+    and health watches left out)."""
 
     def __init__(self) -> None:
         self.calls: list[str] = []
 
     async def before(self, context: Context, method_name: str) -> None:
-        if method_name.startswith("/tams.v1."):
+        if method_name.startswith("/tams.v1.") or method_name == "/grpc.health.v1.Health/Check":
             self.calls.append(method_name)
 
 

@@ -15,6 +15,9 @@ from tams_server.gateway.app import gateway_routes
 
 # Routes the gateway answers itself, with no call: the root listing and the docs.
 GATEWAY_LOCAL = {"/", "/openapi.json", "/docs", "/redoc", "/docs/static"}
+# Routes open to every caller, with no credentials: they call the standard gRPC health
+# service, which is no tams.v1 service and has no scope.
+PUBLIC = {"/health": "/grpc.health.v1.Health/Check"}
 
 UNKNOWN = str(uuid.uuid4())
 FLOW = {
@@ -33,6 +36,7 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/sources"): {"json": SOURCE},
     ("POST", "/sources/batch"): {"json": {"sources": [SOURCE]}},
+    ("POST", "/flows"): {"json": FLOW},
     ("POST", "/flows/batch"): {"json": {"flows": [{**FLOW, "id": str(uuid.uuid4())}]}},
     ("PUT", "/flows/{flow_id}"): {"json": FLOW},
     ("PUT", "/flows/{id}/label"): {"json": "label"},
@@ -72,7 +76,7 @@ def route_cases() -> list[tuple[str, str]]:
 
 
 CASES = route_cases()
-API_CASES = [case for case in CASES if case[1] not in GATEWAY_LOCAL]
+API_CASES = [case for case in CASES if case[1] not in GATEWAY_LOCAL and case[1] not in PUBLIC]
 
 
 def concrete(template: str) -> str:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from helpers.principals import ADMIN, ALL_SCOPES, ScopeServer, scope_server
-from helpers.route_table import API_CASES, CASES, GATEWAY_LOCAL, request
+from helpers.route_table import API_CASES, CASES, GATEWAY_LOCAL, PUBLIC, request
 from tams.v1 import options_pb2
 from tams_server.auth.scopes import SCOPE_NAMES, required_scope
 
@@ -46,6 +46,9 @@ def test_each_route_makes_exactly_one_rpc(
 ) -> None:
     expected = 0 if case[1] in GATEWAY_LOCAL else 1
     assert len(route_rpcs[case]) == expected, route_rpcs[case]
+    if case[1] in PUBLIC:
+        assert route_rpcs[case] == [PUBLIC[case[1]]]
+        return
     for rpc in route_rpcs[case]:
         required_scope(rpc)  # declared: the route has a scope
 
@@ -70,6 +73,14 @@ async def test_the_scope_is_checked_over_rest(
     for scopes in ({name} if name else set(), {ADMIN}):
         passed = await request(await callers.http_url(scopes), case)
         assert passed.status_code != 403, (scopes, passed.text)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[1] in PUBLIC], ids=" ".join)
+async def test_public_routes_need_no_credentials(
+    server: ScopeServer, case: tuple[str, str]
+) -> None:
+    answered = await request(server.running.http_url, case)
+    assert answered.status_code == 200, answered.text
 
 
 @pytest.mark.parametrize("case", API_CASES, ids=" ".join)

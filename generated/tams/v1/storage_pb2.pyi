@@ -277,7 +277,9 @@ class AllocateStorageRequest(_message.Message):
     flow_id: _builtins.str
     """Flow id."""
     limit: _builtins.int
-    """Number of new Objects (1-10000); exclusive with `object_ids`."""
+    """Number of new Objects (1-10000); exclusive with `object_ids`. With neither, the
+    service allocates its default number (10).
+    """
     storage_id: _builtins.str
     """Backend id; default backend when unset."""
     content_type: _builtins.str

@@ -10,6 +10,9 @@ from tams_server.domain.errors import InvalidArgument, Reason
 from tams_server.domain.tags import TagFilter
 
 MAX_ALLOCATION = 10_000
+# Objects allocated for a request naming neither a limit nor ids (TAMS lets the service
+# choose; a client written to another store sends `{}`).
+DEFAULT_ALLOCATION = 10
 
 
 def check_object_id(object_id: str, field: str) -> str:

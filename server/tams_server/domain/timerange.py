@@ -164,8 +164,23 @@ def _start_key(tr: TimeRange) -> float | int:
     return float("-inf") if tr.start is None else tr.start
 
 
+# Longer than any timerange whose timestamps int64 nanoseconds can hold, written out;
+# longer text is refused before any number is read (Python refuses to make ints of
+# more than 4300 digits, with an error that is no INVALID_ARGUMENT).
+MAX_TEXT = 128
+
+
+def _too_long(text: str, field: str) -> InvalidArgument:
+    return InvalidArgument.for_field(
+        field, f"is {len(text)} characters long; at most {MAX_TEXT}",
+        reason=Reason.INVALID_TIMERANGE,
+    )  # fmt: skip
+
+
 def parse_timestamp(text: str, field: str = "timestamp") -> int:
     """Nanoseconds of a TAMS timestamp such as ``-1:500000000``."""
+    if len(text) > MAX_TEXT:
+        raise _too_long(text, field)
     match = _TIMESTAMP.fullmatch(text)
     if match is None:
         raise InvalidArgument.for_field(
@@ -186,6 +201,8 @@ def format_timestamp(ns: int) -> str:
 def parse_timerange(text: str, field: str = "timerange") -> TimeRange:
     """A TimeRange from TAMS text (or ISO 8601 instants); INVALID_ARGUMENT naming
     ``field`` when the text is neither."""
+    if len(text) > MAX_TEXT:
+        raise _too_long(text, field)
     match = _TIMERANGE.fullmatch(text)
     if match is not None:  # the common case, parsed from one match (a hot path)
         opener, s_neg, s_sec, s_ns, separator, e_neg, e_sec, e_ns, closer = match.groups()

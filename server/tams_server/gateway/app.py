@@ -28,6 +28,7 @@ from tams_server.gateway.routes import (
     analytics,
     delete_requests,
     flows,
+    health,
     objects,
     profiles,
     properties,
@@ -39,12 +40,14 @@ from tams_server.gateway.routes import (
     webhooks,
 )
 from tams_server.gateway.stubs import Stubs
+from tams_server.gateway.validation import validated_routes
 
 
 def gateway_routes() -> list[BaseRoute]:
     """Every route of the TAMS API the gateway serves (their handlers call the server
-    through the stubs ``http_app`` puts on the application's state)."""
-    return [
+    through the stubs ``http_app`` puts on the application's state), each checking its
+    requests against the served OpenAPI document first."""
+    api = [
         *service.ROUTES,
         *profiles.ROUTES,
         *sources.ROUTES,
@@ -57,8 +60,9 @@ def gateway_routes() -> list[BaseRoute]:
         *delete_requests.ROUTES,
         *analytics.ROUTES,
         *webhooks.ROUTES,
-        *docs_routes(),
+        *health.ROUTES,
     ]
+    return [*validated_routes(api), *docs_routes()]
 
 
 def http_app(

@@ -44,10 +44,16 @@ This is the official TAMS API spec as this server's REST gateway serves it:
 - **Webhooks**: the registry (`/service/webhooks`) is served; the webhook notifications
   themselves are not sent yet and are left out.
 - **Extensions** from the TAMS usage guide 7.0, not in the official spec, are marked
-  `x-tams-extension: true`: creating Sources (one or a batch), creating Flows in a batch,
-  allocating storage in a batch, soft deletion (`show_deleted`, `soft_delete`,
-  `deleted_by`, `DELETE /sources/{{sourceId}}`, the `deleted` and `deleted_by` fields),
-  the `storage_path` of Segments, and usage and time-range analysis.
+  `x-tams-extension: true`: creating Sources (one or a batch), creating Flows (one with a
+  given or new id, or a batch), allocating storage in a batch, the Segments posted as the
+  body of a segment POST's 201, `frame_rate` written `"25/1"`, `GET /health`, soft
+  deletion (`show_deleted`, `soft_delete`, `deleted_by`, `DELETE /sources/{{sourceId}}`,
+  the `deleted` and `deleted_by` fields), the `storage_path` of Segments, and usage and
+  time-range analysis.
+- **Checks**: every request is checked against this document before anything else: a
+  body or query value it refuses is 400, a path id that its schema cannot match (or of
+  more than 1024 characters) is 404; `timerange` query values also take ISO 8601
+  instants, and booleans any case (`True`).
 - **Paging**: every paged listing answers 400 to a `page` key that it did not issue.
 - **Errors**: a method that a path does not allow is answered 405, and a request body of
   more than {MAX_BODY_BYTES:,} bytes 413, both with the spec's error body
@@ -62,9 +68,15 @@ def spec_folder() -> Traversable:
 
 
 @functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The served document, built once (callers must not change it)."""
+    return build_document(spec_folder())
+
+
+@functools.cache
 def openapi_json() -> bytes:
     """The served document, encoded once."""
-    return json.dumps(build_document(spec_folder()), ensure_ascii=False).encode()
+    return json.dumps(openapi_document(), ensure_ascii=False).encode()
 
 
 def build_document(folder: Traversable) -> dict[str, Any]:

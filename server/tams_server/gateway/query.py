@@ -42,13 +42,14 @@ class Query:
         return name in self._params
 
     def boolean(self, name: str, default: bool = False) -> bool:
-        """``true`` or ``false``; anything else is 400."""
+        """``true`` or ``false``, in any case (Python's ``requests`` sends ``True``);
+        anything else is 400."""
         value = self._params.get(name)
         if value is None:
             return default
-        if value not in ("true", "false"):
+        if value.lower() not in ("true", "false"):
             raise BadRequest(f"{name} must be true or false, got {value!r}")
-        return value == "true"
+        return value.lower() == "true"
 
     def integer(self, name: str, *, minimum: int = 0, maximum: int = INT32_MAX) -> int | None:
         """A whole number in ``[minimum, maximum]``; None when absent."""

@@ -8,6 +8,7 @@ proto) and server-managed fields (ignored on input, as the spec says).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,6 +55,41 @@ def tags_to_json(tags: Mapping[str, common_pb2.TagValue]) -> dict[str, str | lis
         else value.string_value
         for name, value in tags.items()
     }
+
+
+_RATIONAL = re.compile(r"([1-9][0-9]{0,9})(?:/([1-9][0-9]{0,9}))?")
+
+
+def rational_from_text(value: Any) -> Any:
+    """A rational written ``"25/1"`` or ``"25"`` as the spec's ``{"numerator",
+    "denominator"}``; any other value unchanged (for the schema check to judge)."""
+    if not isinstance(value, str):
+        return value
+    match = _RATIONAL.fullmatch(value.strip())
+    if match is None:
+        return value
+    return {"numerator": int(match[1]), "denominator": int(match[2] or 1)}
+
+
+def widened_flow_json(data: Any) -> Any:
+    """A Flow body with the forms the gateway takes beyond the spec's written as the
+    spec's: ``frame_rate: "25/1"`` (as well as the rational object)."""
+    if not isinstance(data, dict):
+        return data
+    essence = data.get("essence_parameters")
+    if isinstance(essence, dict) and isinstance(essence.get("frame_rate"), str):
+        data["essence_parameters"] = {
+            **essence,
+            "frame_rate": rational_from_text(essence["frame_rate"]),
+        }
+    return data
+
+
+def widened_flows_json(data: Any) -> Any:
+    """``widened_flow_json`` of each Flow of a batch body (``{"flows": [...]}``)."""
+    if isinstance(data, dict) and isinstance(data.get("flows"), list):
+        data["flows"] = [widened_flow_json(flow) for flow in data["flows"]]
+    return data
 
 
 def flow_from_json(data: Mapping[str, Any]) -> flows_pb2.Flow:

@@ -3,9 +3,12 @@ state (``http_app`` puts them there) for every handler to reach."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from starlette.requests import Request
 
 from tams.v1 import (
@@ -21,6 +24,17 @@ from tams.v1 import (
 )
 
 
+class HealthCheck(Protocol):
+    """The standard health service's stub, as the gateway uses it (its published stubs
+    leave it untyped)."""
+
+    def Check(
+        self, request: health_pb2.HealthCheckRequest
+    ) -> Awaitable[health_pb2.HealthCheckResponse]:
+        """The server's health."""
+        ...
+
+
 @dataclass(frozen=True)
 class Stubs:
     """One stub per service."""
@@ -34,6 +48,7 @@ class Stubs:
     deletions: flow_delete_requests_pb2_grpc.FlowDeleteRequestServiceAsyncStub
     analytics: analytics_pb2_grpc.AnalyticsServiceAsyncStub
     webhooks: webhooks_pb2_grpc.WebhookServiceAsyncStub
+    health: HealthCheck
 
     @classmethod
     def over(cls, channel: grpc.aio.Channel) -> Stubs:
@@ -48,6 +63,7 @@ class Stubs:
             flow_delete_requests_pb2_grpc.FlowDeleteRequestServiceStub(channel),
             analytics_pb2_grpc.AnalyticsServiceStub(channel),
             webhooks_pb2_grpc.WebhookServiceStub(channel),
+            cast(HealthCheck, health_pb2_grpc.HealthStub(channel)),
         )
 
 

@@ -13,7 +13,7 @@ from tams_server.domain.ids import check_uuid
 from tams_server.domain.models import Flow
 from tams_server.domain.principal import principal
 from tams_server.domain.queries import TimeBounds
-from tams_server.domain.timerange import ETERNITY, parse_timerange, to_bounds
+from tams_server.domain.timerange import parse_timerange, to_bounds
 from tams_server.domain.updates import check_batch, check_update_paths, pick
 from tams_server.servicers.attribution import attributed, deleted_by
 from tams_server.servicers.tags import edit_tag
@@ -159,10 +159,10 @@ def _updatable_values(flow: Flow) -> dict[str, object]:
 
 
 def _query_bounds(text: str) -> TimeBounds | None:
-    """A listing's timerange filter: None for all time (no filter), ``never`` for `()`."""
+    """A listing's timerange filter: the Flows whose content overlaps it, so ``_`` (all
+    time) leaves out the Flows with no Segments; ``never`` for `()`, which asks for
+    those. No filter at all is an unset field."""
     timerange = parse_timerange(text, field="filter.timerange")
-    if timerange == ETERNITY:
-        return None
     if timerange.is_empty:
         return TimeBounds(0, 0, never=True)
     start, end = to_bounds(timerange)

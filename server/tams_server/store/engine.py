@@ -11,11 +11,11 @@ PostgreSQL writers run concurrently; the schema's constraints and row locks
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -151,6 +151,11 @@ class Database:
             async with conn.begin():
                 yield conn
 
+    async def ping(self) -> None:
+        """One trivial statement: raises when the database does not answer."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
@@ -174,3 +179,20 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         begin = conn.get_execution_options().get(_BEGIN_OPTION, "BEGIN")
         if begin:  # "" = autocommit: each statement is its own snapshot
             conn.exec_driver_sql(begin)
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _refuse_nul(
+        conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        # SQLite would store and compare text holding U+0000, which PostgreSQL refuses:
+        # refused here too, so that both engines answer the same (INVALID_TEXT).
+        rows = parameters if many else [parameters]
+        refuse_nul_text(row.values() if isinstance(row, dict) else row for row in rows or ())
+
+
+def refuse_nul_text(rows: Iterable[Iterable[Any] | None]) -> None:
+    """INVALID_TEXT when a value of ``rows`` is text holding U+0000 (checked before
+    SQLite sees it; PostgreSQL refuses such text itself)."""
+    for values in rows:
+        if any(isinstance(value, str) and "\x00" in value for value in values or ()):
+            raise _text_refused()

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tams_server.domain.errors import Aborted, Reason
+from tams_server.store.engine import refuse_nul_text
 
 
 async def fetch_all(
@@ -33,6 +34,7 @@ async def fetch_all(
     if conn.dialect.name == "postgresql":
         rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)
         return rows
+    refuse_nul_text([values])
     cursor = await driver.execute(sql, values)
     try:
         return list(await cursor.fetchall())
@@ -71,6 +73,7 @@ async def insert_rows(
         if conn.dialect.name == "postgresql":
             await driver.copy_records_to_table(table.name, records=rows, columns=columns)
             return
+        refuse_nul_text(rows)
         marks = ", ".join("?" * len(columns))
         await driver.executemany(
             f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows

@@ -12,7 +12,7 @@ from tams_server.domain.access import AuthClassMap, current_access
 from tams_server.domain.errors import InvalidArgument, Reason
 from tams_server.domain.flows import MIME_TYPE
 from tams_server.domain.ids import check_uuid
-from tams_server.domain.objects import MAX_ALLOCATION, check_object_id
+from tams_server.domain.objects import DEFAULT_ALLOCATION, MAX_ALLOCATION, check_object_id
 from tams_server.domain.storage import StorageBackend
 from tams_server.objects.urls import ObjectUrls, UploadUrl
 from tams_server.store.flows import FlowStore
@@ -140,14 +140,12 @@ class StorageAllocation:
 
 def _object_ids(request: StorageRequest, where: str) -> list[str]:
     """The ids to allocate: the client's (new, distinct, safe as keys) or ``limit``
-    fresh ones; exactly one of the two must be given."""
+    fresh ones (``DEFAULT_ALLOCATION`` when neither is given); not both."""
     given = list(request.object_ids)
     if request.limit is not None and given:
         raise InvalidArgument.for_field(f"{where}limit", "give limit or object_ids, not both")
     if request.limit is None and not given:
-        raise InvalidArgument.for_field(
-            f"{where}limit", "give limit (new ids) or object_ids", reason=Reason.MISSING_FIELD
-        )
+        return [str(uuid.uuid4()) for _ in range(DEFAULT_ALLOCATION)]
     if request.limit is not None:
         if not 1 <= request.limit <= MAX_ALLOCATION:
             raise InvalidArgument.for_field(

@@ -1,10 +1,11 @@
 """``/flows``: the listing with the spec's filters, single Flows, PUT (201 created,
 204 replaced), DELETE (204, or 202 with a flow delete request) and the usage guide's
-batch creation."""
+batch creation; POST (extension) creates one Flow with a given or new id."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -13,9 +14,14 @@ from starlette.routing import Route
 from tams.v1 import flows_pb2
 from tams_server.gateway.body import batch_items, json_body, parse_object
 from tams_server.gateway.listing import collected_by_filter, listing_fields, listing_response
-from tams_server.gateway.query import BadRequest, Query
+from tams_server.gateway.query import Query
 from tams_server.gateway.routes.delete_requests import deletion_response
-from tams_server.gateway.shapes import flow_from_json, flow_to_json
+from tams_server.gateway.shapes import (
+    flow_from_json,
+    flow_to_json,
+    widened_flow_json,
+    widened_flows_json,
+)
 from tams_server.gateway.stubs import stubs_of
 
 _SORT = {
@@ -61,9 +67,7 @@ async def get_flow(request: Request) -> Response:
 async def put_flow(request: Request) -> Response:
     """``PUT /flows/{flow_id}``: 201 with the Flow when created, 204 when replaced."""
     flow_id = request.path_params["flow_id"]
-    body = await json_body(request)
-    if isinstance(body, Mapping) and body.get("id", flow_id) != flow_id:
-        raise BadRequest(f"the body's id {body.get('id')!r} is not the path's {flow_id}")
+    body = await json_body(request, path_id=flow_id, prepare=widened_flow_json)
     flow = parse_object(body, lambda data: flow_from_json({**data, "id": flow_id}), "the Flow")
     response = await stubs_of(request).flows.UpdateFlow(
         flows_pb2.UpdateFlowRequest(flow=flow, allow_missing=True)
@@ -71,6 +75,25 @@ async def put_flow(request: Request) -> Response:
     if response.created:
         return JSONResponse(flow_to_json(response.flow), status_code=201)
     return Response(status_code=204)
+
+
+async def create_flow(request: Request) -> Response:
+    """``POST /flows`` (extension): create a Flow with the body's id, or a new one; 201
+    with the Flow and its Location. An id already taken is 400."""
+    body = await json_body(request, prepare=_with_new_id)
+    flow = parse_object(body, flow_from_json, "the Flow")
+    response = await stubs_of(request).flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
+    created = response.flow
+    return JSONResponse(
+        flow_to_json(created), status_code=201, headers={"Location": f"/flows/{created.id}"}
+    )
+
+
+def _with_new_id(data: Any) -> Any:
+    data = widened_flow_json(data)
+    if isinstance(data, dict) and "id" not in data:
+        data["id"] = str(uuid.uuid4())
+    return data
 
 
 async def delete_flow(request: Request) -> Response:
@@ -87,7 +110,8 @@ async def delete_flow(request: Request) -> Response:
 
 async def create_flows(request: Request) -> Response:
     """``POST /flows/batch`` (usage guide): all or none."""
-    flows = batch_items(await json_body(request), "flows", flow_from_json)
+    body = await json_body(request, prepare=widened_flows_json)
+    flows = batch_items(body, "flows", flow_from_json)
     response = await stubs_of(request).flows.BatchCreateFlows(
         flows_pb2.BatchCreateFlowsRequest(flows=flows)
     )
@@ -96,6 +120,7 @@ async def create_flows(request: Request) -> Response:
 
 ROUTES = [
     Route("/flows", list_flows, methods=["GET"]),
+    Route("/flows", create_flow, methods=["POST"]),
     Route("/flows/batch", create_flows, methods=["POST"]),
     Route("/flows/{flow_id}", get_flow, methods=["GET"]),
     Route("/flows/{flow_id}", put_flow, methods=["PUT"]),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -11,7 +9,7 @@ from starlette.routing import Route
 from tams.v1 import service_info_pb2
 from tams_server.gateway.body import json_body, parse_object
 from tams_server.gateway.paging import list_response
-from tams_server.gateway.query import BadRequest, Query
+from tams_server.gateway.query import Query
 from tams_server.gateway.shapes import profile_from_json, profile_to_json
 from tams_server.gateway.stubs import stubs_of
 
@@ -39,10 +37,8 @@ async def get_profile(request: Request) -> Response:
 
 async def create_profile(request: Request) -> Response:
     """``POST /service/profiles/{profile_id}``."""
-    body = await json_body(request)
     profile_id = request.path_params["profile_id"]
-    if isinstance(body, Mapping) and body.get("id", profile_id) != profile_id:
-        raise BadRequest(f"the body's id {body.get('id')!r} is not the path's {profile_id}")
+    body = await json_body(request, path_id=profile_id)
     profile = parse_object(
         body, lambda data: profile_from_json({**data, "id": profile_id}), "the Profile"
     )

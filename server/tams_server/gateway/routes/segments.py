@@ -16,6 +16,10 @@ from tams_server.gateway.routes.delete_requests import deletion_response
 from tams_server.gateway.routes.objects import url_options
 from tams_server.gateway.stubs import stubs_of
 
+# The server's limit per RegisterSegments call (MAX_SEGMENTS_PER_CALL), checked here too
+# so that a larger list is refused before any of it is translated.
+MAX_SEGMENTS_PER_POST = 10_000
+
 
 async def list_segments(request: Request) -> Response:
     """``GET /flows/{flow_id}/segments``."""
@@ -40,7 +44,7 @@ async def list_segments(request: Request) -> Response:
 async def post_segments(request: Request) -> Response:
     """``POST /flows/{flow_id}/segments``: one Segment or a list; 201 when all were
     registered, 200 with the ones that failed otherwise."""
-    body = await json_body(request)
+    body = await json_body(request, max_items=MAX_SEGMENTS_PER_POST)
     items = body if isinstance(body, list) else [body]
     posts = [
         segment_post_from_json(item, f"segments[{i}]" if isinstance(body, list) else "body")
@@ -50,7 +54,9 @@ async def post_segments(request: Request) -> Response:
         segments_pb2.RegisterSegmentsRequest(flow_id=request.path_params["flow_id"], segments=posts)
     )
     if not response.failed_segments:
-        return Response(status_code=201)
+        # The spec's 201 has no body; the Segments as posted break no spec client, and
+        # the usage guide's clients read them.
+        return JSONResponse(body, status_code=201)
     failed = [
         {
             "object_id": f.object_id,
