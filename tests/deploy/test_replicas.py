@@ -18,6 +18,7 @@ import itertools
 import os
 import re
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ import grpc
 import httpx
 import pytest
 import yaml
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from conftest import S3_REGION, postgresql_url
 from helpers.factories import new_id, video_flow
@@ -93,10 +96,10 @@ class Replica:
 class Cluster:
     """Starts replicas the way compose does, on this machine's parts."""
 
-    def __init__(self, tmp_path: Path, storage: str) -> None:
+    def __init__(self, tmp_path: Path, storage: str, database_url: str) -> None:
         self._tmp = tmp_path
         self._storage = storage
-        self._database = postgresql_url()
+        self._database = database_url
         self.replicas: list[Replica] = []
         self._readers: list[asyncio.Task[None]] = []
         self.bucket = ""
@@ -160,8 +163,25 @@ async def _read_lines(stream: asyncio.StreamReader, lines: list[str]) -> None:
 
 
 @pytest.fixture
-async def cluster(tmp_path: Path, s3_backend: str) -> AsyncIterator[Cluster]:
-    cluster = Cluster(tmp_path, f"{s3_backend}&label=media")
+async def fresh_database() -> AsyncIterator[str]:
+    """A new, empty database on the test PostgreSQL, as a deployment starts with (and
+    no other test's leftovers for the workers to work through)."""
+    url = make_url(postgresql_url())
+    name = f"tams_replicas_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield url.set(database=name).render_as_string(hide_password=False)
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path, s3_backend: str, fresh_database: str) -> AsyncIterator[Cluster]:
+    cluster = Cluster(tmp_path, f"{s3_backend}&label=media", fresh_database)
     cluster.bucket = s3_backend.removeprefix("s3://").split("?")[0]
     await cluster.migrate()
     try:
