@@ -278,3 +278,29 @@ async def test_a_webhook_gets_only_what_its_owner_may_read(
     assert [d.event["flow"]["id"] for d in got] == [news.id, plain.id]
     assert [d.event["flow"]["id"] for d in moved] == [news.id, plain.id]
     assert len(hook.deliveries) == len(redirected.deliveries) == 2
+
+
+async def test_receivers_that_time_out_or_hang_up_are_retried_then_error(stubs: Stubs) -> None:
+    flow = video_flow()
+    hangups = 0
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal hangups
+        hangups += 1
+        await reader.read(1)  # the request has begun; close without an answer
+        writer.close()
+
+    closer = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = closer.sockets[0].getsockname()[1]
+    async with closer, receiver() as slow:
+        slow.pause_s = 3.0  # past the 1 s receiver timeout
+        timing_out = await register(stubs, slow.url, ["flows/created"], flow_ids=ids(flow.id))
+        hanging_up = await register(
+            stubs, f"http://127.0.0.1:{port}/hook", ["flows/created"], flow_ids=ids(flow.id)
+        )
+        await stubs.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
+        timed_out = await _wait_status(stubs, timing_out.id, "error")
+        hung_up = await _wait_status(stubs, hanging_up.id, "error")
+    assert timed_out.error.type == "WEBHOOK_RECEIVER_TIMEOUT"
+    assert hung_up.error.type == "WEBHOOK_RECEIVER_UNREACHABLE"
+    assert hangups == 3  # max_attempts
