@@ -304,3 +304,14 @@ async def test_receivers_that_time_out_or_hang_up_are_retried_then_error(stubs: 
     assert timed_out.error.type == "WEBHOOK_RECEIVER_TIMEOUT"
     assert hung_up.error.type == "WEBHOOK_RECEIVER_UNREACHABLE"
     assert hangups == 3  # max_attempts
+
+
+async def test_an_empty_id_filter_passes_nothing(stubs: Stubs) -> None:
+    flow = video_flow()
+    async with receiver() as empty, receiver() as unset:
+        await register(stubs, empty.url, ["flows/created"], flow_ids=ids())
+        await register(stubs, unset.url, ["flows/created"])
+        await stubs.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
+        await unset.wait_for(1)
+        await asyncio.sleep(0.5)  # time for a stray delivery to show
+    assert not empty.deliveries

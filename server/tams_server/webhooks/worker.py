@@ -209,7 +209,7 @@ class WebhookDelivery:
                 "webhook %s fell behind retention: events up to %d were removed unsent",
                 webhook.id, batch.pruned_through,
             )  # fmt: skip
-        readable = self._readable(lane.claimed, batch.events)
+        readable = [] if _wants_none(webhook) else self._readable(lane.claimed, batch.events)
         chosen = await self._in_collections(webhook, readable)
         for cursor, body in await self._bodies(webhook, chosen):
             if not await self._record(lane):  # renews the lease before a long POST
@@ -366,12 +366,18 @@ class BodyCache:
             self._bodies.popitem(last=False)
 
 
+def _wants_none(webhook: Webhook) -> bool:
+    """``flow_ids: []`` or ``source_ids: []``: a filter no event passes (unset, None,
+    is no filter at all)."""
+    return webhook.flow_ids == () or webhook.source_ids == ()
+
+
 def _filter_of(webhook: Webhook) -> EventFilter:
     """The filters the outbox applies in its query."""
     return EventFilter(
         types=frozenset(EventType(name) for name in webhook.events),
-        flow_ids=frozenset(webhook.flow_ids or ()) if webhook.flow_ids is not None else (),
-        source_ids=frozenset(webhook.source_ids or ()) if webhook.source_ids is not None else (),
+        flow_ids=frozenset(webhook.flow_ids or ()),
+        source_ids=frozenset(webhook.source_ids or ()),
     )
 
 
