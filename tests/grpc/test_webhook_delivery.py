@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import grpc
 import pytest
 
 from helpers.auth import AUDIENCE, ISSUER, SECRET, bearer, hs256
@@ -19,6 +20,7 @@ from helpers.servers import Stubs, own_server
 from tams.v1 import common_pb2, flows_pb2, segments_pb2, webhooks_pb2, webhooks_pb2_grpc
 
 W = webhooks_pb2
+Metadata = tuple[tuple[str, str], ...]
 
 
 @pytest.fixture
@@ -28,6 +30,18 @@ async def stubs(tmp_path: Path, database_url: str) -> AsyncIterator[Stubs]:
         webhook_first_backoff_s=0.05, webhook_timeout_s=1.0, event_poll_s=0.2,
     ) as stubs:  # fmt: skip
         yield stubs
+        await _delete_webhooks(stubs.channel)
+
+
+async def _delete_webhooks(channel: grpc.aio.Channel, metadata: Metadata = ()) -> None:
+    """Remove the test's webhooks: the database outlives the test, and its other
+    servers would go on calling receivers that are gone."""
+    registry = webhooks_pb2_grpc.WebhookServiceStub(channel)
+    listed = await registry.ListWebhooks(W.ListWebhooksRequest(page_size=1000), metadata=metadata)
+    for webhook in listed.webhooks:
+        await registry.DeleteWebhook(
+            W.DeleteWebhookRequest(webhook_id=webhook.id), metadata=metadata
+        )
 
 
 async def register(stubs: Stubs, url: str, events: list[str], **fields: object) -> W.Webhook:
@@ -48,7 +62,7 @@ def ids(*values: str) -> common_pb2.StringList:
 async def test_events_arrive_in_the_spec_shape_with_key_and_cursor(stubs: Stubs) -> None:
     flow = video_flow(label="one")
     async with receiver() as hook:
-        await register(
+        registered = await register(
             stubs, hook.url, ["flows/created", "flows/updated", "flows/segments_added"],
             api_key_name="X-Api-Key", api_key_value="s3cret", flow_ids=ids(flow.id),
         )  # fmt: skip
@@ -82,14 +96,7 @@ async def test_events_arrive_in_the_spec_shape_with_key_and_cursor(stubs: Stubs)
     keys = [int(d.headers["idempotency-key"]) for d in got]
     assert keys == sorted(set(keys))
     assert all(d.headers["content-type"] == "application/json" for d in got)
-    webhook = await status_of(stubs, (await _only_webhook(stubs)).id)
-    assert webhook.status == "started"
-
-
-async def _only_webhook(stubs: Stubs) -> W.Webhook:
-    registry = webhooks_pb2_grpc.WebhookServiceStub(stubs.channel)
-    (webhook,) = (await registry.ListWebhooks(W.ListWebhooksRequest())).webhooks
-    return webhook
+    assert (await status_of(stubs, registered.id)).status == "started"
 
 
 async def test_get_url_options_shape_added_segments(stubs: Stubs) -> None:
@@ -274,6 +281,7 @@ async def test_a_webhook_gets_only_what_its_owner_may_read(
         got = await hook.wait_for(2)
         moved = await redirected.wait_for(2)
         await asyncio.sleep(0.5)  # time for a stray sport event to show
+        await _delete_webhooks(stubs.channel, admin)
     assert mine.created_by == "nina"
     assert [d.event["flow"]["id"] for d in got] == [news.id, plain.id]
     assert [d.event["flow"]["id"] for d in moved] == [news.id, plain.id]

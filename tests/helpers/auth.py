@@ -36,7 +36,7 @@ def claims(**overrides: Any) -> dict[str, Any]:
     now = int(time.time())
     base: dict[str, Any] = {
         "sub": "alice", "scope": ALL_SCOPES, "iss": ISSUER, "aud": AUDIENCE,
-        "iat": now, "nbf": now, "exp": now + 600,
+        "iat": now, "nbf": now, "exp": now + 6 * 3600,  # outlives a slow run of the suite
     }  # fmt: skip
     base.update(overrides)
     return {name: value for name, value in base.items() if value is not None}

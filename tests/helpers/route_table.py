@@ -59,7 +59,10 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("DELETE", "/objects/{object_id:path}/instances"): {"params": {"label": "copy"}},
     ("POST", "/service/webhooks"): {"json": WEBHOOK},
-    ("PUT", "/service/webhooks/{webhook_id}"): {"json": {**WEBHOOK, "status": "created"}},
+    # The spec's webhook-put body names the webhook it replaces.
+    ("PUT", "/service/webhooks/{webhook_id}"): {
+        "json": {**WEBHOOK, "id": UNKNOWN, "status": "created"}
+    },
 }
 
 
