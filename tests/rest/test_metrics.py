@@ -3,6 +3,7 @@ and HTTP, and who may scrape them (``--metrics auth|public|off``)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from helpers import auth
 from helpers.auth import STATIC_TOKEN, hs256
+from helpers.factories import video_flow
 from helpers.objects import external_post, new_flow
+from helpers.receivers import receiver
 from helpers.servers import Stubs, own_server
 from tams.v1 import (
     flows_pb2,
@@ -120,7 +123,7 @@ async def test_grpc_series_count_each_call_by_type_and_code(server: Stubs) -> No
     # The database's series: statements were timed, the pool is there.
     assert value(scraped, "tams_db_query_seconds_count") > 0
     assert ("tams_db_pool_checked_out", frozenset()) in scraped
-    assert value(scraped, "tams_flow_delete_requests_pending") == 0
+    assert ("tams_flow_delete_requests_pending", frozenset()) in scraped
 
 
 async def test_an_unauthenticated_call_counts_with_its_code(
@@ -163,8 +166,10 @@ async def test_backlogs_are_read_when_scraped(tmp_path: Path, database_url: str)
     async with own_server(
         tmp_path, database_url, run_workers=False, inline_delete_limit=1
     ) as stubs:
+        # The database outlives this server (other tests' rows count too): compare.
+        before = await scrape(stubs)
         hooks = webhooks_pb2_grpc.WebhookServiceStub(stubs.channel)
-        await hooks.CreateWebhook(
+        hook = await hooks.CreateWebhook(
             webhooks_pb2.CreateWebhookRequest(
                 webhook=webhooks_pb2.Webhook(
                     url="https://receiver.example.com/hook", events=["flows/created"]
@@ -178,10 +183,42 @@ async def test_backlogs_are_read_when_scraped(tmp_path: Path, database_url: str)
         deleted = await stubs.flows.DeleteFlow(flows_pb2.DeleteFlowRequest(flow_id=flow_id))
         assert deleted.HasField("delete_request")
         scraped = await scrape(stubs)
-    assert value(scraped, "tams_flow_delete_requests_pending") == 1
-    assert value(scraped, "tams_events_last_cursor") > 0
+        await hooks.DeleteWebhook(webhooks_pb2.DeleteWebhookRequest(webhook_id=hook.webhook.id))
+    pending = "tams_flow_delete_requests_pending"
+    assert value(scraped, pending) == value(before, pending) + 1
+    assert value(scraped, "tams_events_last_cursor") > value(before, "tams_events_last_cursor")
     assert value(scraped, "tams_webhook_outbox_lag_events") >= 1
-    assert value(scraped, "tams_janitor_expired_objects") == 0
+    assert ("tams_janitor_expired_objects", frozenset()) in scraped
+
+
+def delivered(scraped: Samples) -> float:
+    return value(scraped, "tams_webhook_deliveries_total", result="delivered")
+
+
+async def test_webhook_deliveries_count_by_outcome(tmp_path: Path, database_url: str) -> None:
+    async with (
+        own_server(
+            tmp_path, database_url, webhook_allow_private=True, webhook_first_backoff_s=0.05,
+            webhook_timeout_s=1.0, event_poll_s=0.2,
+        ) as stubs,
+        receiver() as hook,
+    ):  # fmt: skip
+        hook.answers = [500]  # the first POST fails, its retry and the next succeed
+        flow = video_flow()
+        await webhooks_pb2_grpc.WebhookServiceStub(stubs.channel).CreateWebhook(
+            webhooks_pb2.CreateWebhookRequest(
+                webhook=webhooks_pb2.Webhook(url=hook.url, events=["flows/created"])
+            )
+        )
+        await stubs.flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
+        await new_flow(stubs.flows)
+        await hook.wait_for(3)
+        async with asyncio.timeout(10):  # the last POST counts once its answer is back
+            while delivered(scraped := await scrape(stubs)) < 2:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    # Other tests' webhooks share the database, their receivers gone: failures only.
+    assert value(scraped, "tams_webhook_deliveries_total", result="failed") >= 1
+    assert delivered(scraped) == 2
 
 
 async def test_servers_in_one_process_count_apart(tmp_path: Path, database_url: str) -> None:
