@@ -249,16 +249,21 @@ def _streaming(
 class _Counted:
     """A request stream that counts its messages as the handler reads them."""
 
-    __slots__ = ("_requests", "count")
+    __slots__ = ("_iterator", "_requests", "count")
 
     def __init__(self, requests: AsyncIterable[Any]) -> None:
-        self._requests = requests.__aiter__()
+        # Iterated only when the handler reads: grpc.aio's receiver is an async
+        # generator that warns when made and never run (a call refused first).
+        self._requests = requests
+        self._iterator: AsyncIterator[Any] | None = None
         self.count = 0
 
     def __aiter__(self) -> _Counted:
         return self
 
     async def __anext__(self) -> Any:
-        message = await self._requests.__anext__()
+        if self._iterator is None:
+            self._iterator = self._requests.__aiter__()
+        message = await self._iterator.__anext__()
         self.count += 1
         return message
