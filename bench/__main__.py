@@ -1,26 +1,53 @@
-"""Run one benchmark by name."""
+"""Run one benchmark by name, or ``all`` of them one after another."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import importlib
+import inspect
 import logging
+import sys
+import time
 
 BENCHMARKS = ("auth", "events", "flows", "gateway", "segments", "storage")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("name", choices=BENCHMARKS)
+    parser.add_argument("name", choices=(*BENCHMARKS, "all"))
     parser.add_argument("--quick", action="store_true", help="a smaller size, for a smoke run")
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="the smallest size that runs every step, in seconds: CI runs each benchmark so "
+        "(its figures mean nothing)",
+    )
     parser.add_argument(
         "--database-url", default=None, help="PostgreSQL URL; default: SQLite in a temp folder"
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    module = importlib.import_module(f"bench.{args.name}")
-    asyncio.run(module.run(quick=args.quick, database_url=args.database_url))
+    names = BENCHMARKS if args.name == "all" else (args.name,)
+    for name in names:
+        started = time.perf_counter()
+        asyncio.run(run_benchmark(name, quick=args.quick, tiny=args.tiny, url=args.database_url))
+        if args.name == "all":
+            print(f"bench: {name} ran in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+
+async def run_benchmark(name: str, *, quick: bool, tiny: bool, url: str | None) -> None:
+    """Run the benchmark ``name``; ``tiny`` where it has that size (else ``quick``)."""
+    module = importlib.import_module(f"bench.{name}")
+    if tiny and has_tiny_mode(module.run):
+        await module.run(quick=True, database_url=url, tiny=True)
+    else:
+        await module.run(quick=quick or tiny, database_url=url)
+
+
+def has_tiny_mode(run: object) -> bool:
+    """Whether a benchmark's ``run`` takes ``tiny``."""
+    return callable(run) and "tiny" in inspect.signature(run).parameters
 
 
 if __name__ == "__main__":

@@ -168,9 +168,9 @@ def _report_latency(times: dict[str, list[float]], engine: str, repeats: int) ->
                engine=engine, **_ratio_note(name))  # fmt: skip
 
 
-async def run(*, quick: bool, database_url: str | None) -> None:
-    repeats = 100 if quick else 600
-    seconds, rounds = (2.0, 1) if quick else (5.0, 3)
+async def run(*, quick: bool, database_url: str | None, tiny: bool = False) -> None:
+    repeats = 5 if tiny else 100 if quick else 600
+    seconds, rounds = (0.2, 1) if tiny else (2.0, 1) if quick else (5.0, 3)
     engine = "postgresql" if database_url else "sqlite"
     jwt = _jwt()
     with tempfile.TemporaryDirectory(prefix="tams-bench-auth-") as tmp:

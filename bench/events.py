@@ -204,11 +204,11 @@ async def _webhook_latency(
                engine=engine, **load)  # fmt: skip
 
 
-async def run(*, quick: bool, database_url: str | None) -> None:
+async def run(*, quick: bool, database_url: str | None, tiny: bool = False) -> None:
     engine = "postgresql" if database_url else "sqlite"
-    await _outbox_cost(
-        database_url, engine, total=20_000 if quick else 100_000, rounds=3 if quick else 5
-    )
+    total, rounds = (1_000, 1) if tiny else (20_000, 3) if quick else (100_000, 5)
+    await _outbox_cost(database_url, engine, total=total, rounds=rounds)
+    seconds = 0.3 if tiny else 3 if quick else 10
     for urls in (False, True):
-        await _watch_latency(database_url, engine, seconds=3 if quick else 10, urls=urls)
-    await _webhook_latency(database_url, engine, seconds=3 if quick else 10)
+        await _watch_latency(database_url, engine, seconds=seconds, urls=urls)
+    await _webhook_latency(database_url, engine, seconds=seconds)

@@ -31,8 +31,8 @@ def _flow(run: str) -> flows_pb2.Flow:
     return flow
 
 
-async def run(*, quick: bool, database_url: str | None) -> None:
-    total = 5_000 if quick else 100_000
+async def run(*, quick: bool, database_url: str | None, tiny: bool = False) -> None:
+    total = 1_000 if tiny else 5_000 if quick else 100_000
     run_tag = uuid.uuid4().hex
     async with (
         server(database_url) as running,

@@ -100,9 +100,9 @@ def _rest_target(name: str, base_url: str, flow_id: str, *, urls: bool) -> Targe
     return Target(name, connect)
 
 
-async def run(*, quick: bool, database_url: str | None) -> None:
-    repeats = 50 if quick else 300
-    seconds, rounds = (2.0, 1) if quick else (5.0, 3)
+async def run(*, quick: bool, database_url: str | None, tiny: bool = False) -> None:
+    repeats = 5 if tiny else 50 if quick else 300
+    seconds, rounds = (0.2, 1) if tiny else (2.0, 1) if quick else (5.0, 3)
     engine = "postgresql" if database_url else "sqlite"
     async with (
         server_process(database_url) as (target, pid),

@@ -52,8 +52,8 @@ def _posts(total: int) -> Iterator[segments_pb2.SegmentPost]:
         )
 
 
-async def run(*, quick: bool, database_url: str | None) -> None:
-    total = 100_000 if quick else 1_000_000
+async def run(*, quick: bool, database_url: str | None, tiny: bool = False) -> None:
+    total = 2 * WINDOW if tiny else 100_000 if quick else 1_000_000
     engine = "postgresql" if database_url else "sqlite"
     async with (
         server_process(database_url) as (target, pid),

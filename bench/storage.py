@@ -34,8 +34,8 @@ from tams_server.objects.s3_presign import Credentials, S3Presigner
 ENDPOINT = "http://127.0.0.1:9000"
 
 
-async def run(*, quick: bool, database_url: str | None) -> None:
-    count = 2_000 if quick else 20_000
+async def run(*, quick: bool, database_url: str | None, tiny: bool = False) -> None:
+    count = 100 if tiny else 2_000 if quick else 20_000
     keys = [f"flow-id/2026/11/23/object-{i:06d}" for i in range(count)]
     client = boto3.client(
         "s3", endpoint_url=ENDPOINT, region_name="eu-west-2", aws_access_key_id="AKID",
@@ -57,8 +57,8 @@ async def run(*, quick: bool, database_url: str | None) -> None:
     report("presign_boto3_per_s", boto_rate, "urls/s", urls=count)
     report("presign_local_per_s", our_rate, "urls/s", urls=count)
     report("presign_local_over_boto3", our_rate / boto_rate, "ratio", target=">= 5")
-    await _allocation(count=1_000 if quick else 10_000, database_url=database_url)
-    await _listing(count=2_000 if quick else 10_000, database_url=database_url)
+    await _allocation(count=100 if tiny else 1_000 if quick else 10_000, database_url=database_url)
+    await _listing(count=100 if tiny else 2_000 if quick else 10_000, database_url=database_url)
 
 
 async def _allocation(*, count: int, database_url: str | None) -> None:

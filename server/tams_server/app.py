@@ -15,6 +15,8 @@ from typing import Protocol
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from prometheus_client import CollectorRegistry
+from starlette.middleware import Middleware
 
 from tams.v1 import (
     analytics_pb2,
@@ -47,6 +49,7 @@ from tams_server.background import (
 from tams_server.config import Config
 from tams_server.config.auth import authenticator_of, check_exposure
 from tams_server.config.auth_classes import load_auth_classes
+from tams_server.config.errors import ConfigError
 from tams_server.config.public_url import checked_public_url
 from tams_server.config.storage import parse_storage
 from tams_server.config.tls import ClientTls, ServerTls, server_tls
@@ -56,12 +59,19 @@ from tams_server.domain.access import AuthClassMap
 from tams_server.domain.storage import StorageBackend
 from tams_server.gateway.app import gateway_channel, gateway_routes, http_app
 from tams_server.gateway.paging import ListShape
+from tams_server.http.metrics import (
+    METRICS_ACCESS,
+    HttpMetrics,
+    RestMetrics,
+    metrics_routes,
+)
 from tams_server.http.multipart import multipart_routes
 from tams_server.http.objects import object_routes
 from tams_server.http.server import Https, bind, http_server
 from tams_server.interceptors.auth import AuthInterceptor
 from tams_server.interceptors.errors import ErrorStatusInterceptor
 from tams_server.interceptors.logging import RequestLogInterceptor
+from tams_server.interceptors.metrics import GrpcMetrics, MetricsInterceptor
 from tams_server.interceptors.scopes import ScopeInterceptor
 from tams_server.objects.backends import open_backends
 from tams_server.objects.local import LocalObjectStore
@@ -85,6 +95,7 @@ from tams_server.store.deletions import DeletionStore
 from tams_server.store.deliveries import DeliveryStore
 from tams_server.store.engine import Database
 from tams_server.store.flows import FlowStore
+from tams_server.store.metrics import BacklogMetrics, DatabaseMetrics
 from tams_server.store.migrate import migrate
 from tams_server.store.multipart import MultipartStore
 from tams_server.store.object_info import ObjectInfoStore
@@ -103,6 +114,7 @@ from tams_server.usecases.objects import ObjectInstances, UnusedObjects
 from tams_server.usecases.retention import Retention
 from tams_server.usecases.segments import SegmentWrites
 from tams_server.usecases.storage import StorageAllocation
+from tams_server.webhooks.metrics import DeliveryCounts
 from tams_server.webhooks.receivers import Receivers
 from tams_server.webhooks.worker import DeliverySettings, UrlMaking, WebhookDelivery
 
@@ -177,6 +189,8 @@ async def serve(
     tls = server_tls(config.tls_cert, config.tls_key, config.tls_client_ca)
     public_url = checked_public_url(config.public_url)
     check_webhook_timing(config)
+    if config.metrics not in METRICS_ACCESS:
+        raise ConfigError(f"--metrics: choose {', '.join(METRICS_ACCESS)}, not {config.metrics!r}")
     authenticator = authenticator_of(config)
     check_exposure(config, authenticated=authenticator is not None)
     classes = load_auth_classes(config.auth_classes_file) if config.auth_classes_file else None
@@ -184,6 +198,10 @@ async def serve(
         config.data_dir.mkdir(parents=True, exist_ok=True)
         database = Database.connect(config.effective_database_url)
         stack.push_async_callback(database.dispose)
+        # One registry per server: several servers in one process count apart.
+        registry = CollectorRegistry(auto_describe=True) if config.metrics != "off" else None
+        if registry is not None:
+            DatabaseMetrics(database, registry)
         if config.migrate_on_start:
             await migrate(database)
         wakeups = Wakeups()
@@ -210,6 +228,7 @@ async def serve(
         server = grpc.aio.server(
             interceptors=[
                 *extra_interceptors,
+                *([] if registry is None else [MetricsInterceptor(GrpcMetrics(registry))]),
                 RequestLogInterceptor(),
                 ErrorStatusInterceptor(),
                 AuthInterceptor(authenticator),
@@ -304,6 +323,7 @@ async def serve(
                         poll_s=config.event_poll_s,
                     ),
                     classes=classes,
+                    on_posted=None if registry is None else DeliveryCounts(registry),
                 ),
             )  # fmt: skip
             _in_background(
@@ -325,10 +345,18 @@ async def serve(
             *multipart_routes(objects, local_parts),
             *gateway_routes(),
         ]
+        middleware = []
+        if registry is not None:
+            routes += metrics_routes(
+                registry,
+                refresh=BacklogMetrics(database, registry).refresh,
+                authenticator=authenticator,
+                public=config.metrics == "public",
+            )
+            middleware.append(Middleware(RestMetrics, HttpMetrics(registry)))
         lists = ListShape.named(config.list_shape)
-        await stack.enter_async_context(
-            http_server(http_app(routes, channel, lists=lists), sock, https=_https(tls))
-        )
+        app = http_app(routes, channel, lists=lists, middleware=middleware)
+        await stack.enter_async_context(http_server(app, sock, https=_https(tls)))
         yield RunningServer(
             grpc_target=target, http_url=http_url, objects=objects, health=health_servicer,
             config=config,

@@ -24,6 +24,7 @@ from tams_server.config import DEFAULT_DATA_DIR, Config
 from tams_server.config.errors import ConfigError
 from tams_server.config.tls import client_tls, server_tls
 from tams_server.gateway.paging import LIST_SHAPES
+from tams_server.http.metrics import METRICS_ACCESS
 from tams_server.store.engine import Database
 from tams_server.store.migrate import migrate
 
@@ -34,6 +35,13 @@ def _list_shape(text: str) -> str:
     """A ``--list-shape`` value, checked when the command line is read."""
     if text not in LIST_SHAPES:
         raise argparse.ArgumentTypeError(f"choose {' or '.join(LIST_SHAPES)}, not {text!r}")
+    return text
+
+
+def _metrics_access(text: str) -> str:
+    """A ``--metrics`` value, checked when the command line is read."""
+    if text not in METRICS_ACCESS:
+        raise argparse.ArgumentTypeError(f"choose {', '.join(METRICS_ACCESS)}, not {text!r}")
     return text
 
 
@@ -132,6 +140,11 @@ _WEBHOOK_OPTIONS = (
     ("--webhook-lease", "WEBHOOK_LEASE", _duration, "30s",
      "how long a replica's claim on a webhook lasts without progress"),
 )  # fmt: skip
+_METRICS_OPTIONS = (
+    ("--metrics", "METRICS", _metrics_access, "auth",
+     "who may GET /metrics: auth (as the API; with authentication, the scope "
+     "tams-api/metrics or tams-api/admin), public (anyone), or off"),
+)  # fmt: skip
 _TOKEN_OPTIONS = (
     ("--secret", "JWT_SECRET", str, None, "the server's --jwt-secret (required)"),
     ("--sub", "TOKEN_SUBJECT", str, None, "who the token names (required)"),
@@ -170,7 +183,7 @@ _COMMANDS = (
     ("serve", "run the server",
      _DATABASE_OPTIONS + _LOG_OPTIONS + _GRPC_SERVER_OPTIONS + _HTTP_OPTIONS + _TLS_OPTIONS
      + _PUBLIC_URL_OPTIONS + _AUTH_OPTIONS + _EVENT_OPTIONS + _REPLICA_OPTIONS
-     + _WEBHOOK_OPTIONS),
+     + _WEBHOOK_OPTIONS + _METRICS_OPTIONS),
     ("migrate", "apply schema migrations", _DATABASE_OPTIONS + _LOG_OPTIONS),
     ("gateway", "run only the REST gateway, against a remote gRPC server",
      _GRPC_CLIENT_OPTIONS + _HTTP_OPTIONS + _LOG_OPTIONS + _TLS_OPTIONS
@@ -240,6 +253,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         auth_classes_file=getattr(args, "auth_classes_file", None),
         allow_anonymous=getattr(args, "allow_anonymous", False),
         webhook_allow_private=getattr(args, "webhook_allow_private", False),
+        metrics=getattr(args, "metrics", "auth"),
         storage=tuple(
             getattr(args, "storage", None)
             or [spec for spec in os.environ.get("TAMS_STORAGE", "").split(";") if spec]

@@ -96,6 +96,11 @@ class Config:
     allow_anonymous: bool = False
     """Serve without authentication on non-loopback interfaces (logged as a warning);
     without it, such a server refuses to start."""
+    metrics: str = "auth"
+    """Who may scrape ``GET /metrics`` on the HTTP side: ``auth`` (as the API: anyone
+    when the server runs without authentication, else credentials with the scope
+    ``tams-api/metrics`` or ``tams-api/admin``), ``public`` (anyone who reaches the
+    port) or ``off`` (no ``/metrics``, nothing measured)."""
     webhook_allow_private: bool = False
     """Let webhooks name receivers on loopback, private, link-local or multicast
     addresses (refused by default, against server-side request forgery)."""

@@ -66,11 +66,15 @@ def gateway_routes() -> list[BaseRoute]:
 
 
 def http_app(
-    routes: Sequence[BaseRoute], channel: grpc.aio.Channel, *, lists: ListShape = SPEC_LISTS
+    routes: Sequence[BaseRoute],
+    channel: grpc.aio.Channel,
+    *,
+    lists: ListShape = SPEC_LISTS,
+    middleware: Sequence[Middleware] = (),
 ) -> Starlette:
     """The ASGI app of the server's HTTP side: these routes, the gateway's calling the
     server on ``channel`` and shaping list bodies as ``lists`` says, with errors
-    answered as TAMS error bodies."""
+    answered as TAMS error bodies; ``middleware`` runs first (request metrics)."""
 
     async def on_rpc_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, grpc.aio.AioRpcError)
@@ -93,7 +97,7 @@ def http_app(
 
     app = Starlette(
         routes=list(routes),
-        middleware=[Middleware(ForwardCredentials)],
+        middleware=[*middleware, Middleware(ForwardCredentials)],
         exception_handlers={
             grpc.aio.AioRpcError: on_rpc_error,
             BadRequest: on_bad_request,

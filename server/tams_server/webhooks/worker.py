@@ -20,7 +20,7 @@ import random
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tams.v1 import events_pb2
@@ -106,9 +106,11 @@ class WebhookDelivery:
         settings: DeliverySettings,
         *,
         classes: AuthClassMap | None = None,
+        on_posted: Callable[[bool], None] | None = None,
     ) -> None:
         self._classes = classes
         self._store = store
+        self._on_posted = on_posted
         self._log = log_
         self._wakeups = wakeups
         self._receivers = receivers
@@ -296,7 +298,10 @@ class WebhookDelivery:
         headers = {"Content-Type": "application/json", "Idempotency-Key": str(cursor)}
         if webhook.api_key_name and claimed.api_key_value is not None:
             headers[webhook.api_key_name] = claimed.api_key_value
-        return await self._receivers.post(webhook.url, body, headers)
+        failure = await self._receivers.post(webhook.url, body, headers)
+        if self._on_posted is not None:
+            self._on_posted(failure is None)
+        return failure
 
     async def _failed(self, lane: _Lane, failure: Failure) -> None:
         """Record a failed POST with the lane's progress: retry later from that event,
