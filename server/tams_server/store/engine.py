@@ -187,7 +187,17 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # SQLite would store and compare text holding U+0000, which PostgreSQL refuses:
         # refused here too, so that both engines answer the same (INVALID_TEXT).
         rows = parameters if many else [parameters]
-        refuse_nul_text(row.values() if isinstance(row, dict) else row for row in rows or ())
+        refuse_nul_text(_values(row) for row in rows or ())
+
+
+def _values(row: Any) -> Iterable[Any]:
+    """The values of one row of statement parameters (a mapping, a sequence, or, from
+    some executemany paths, a single value)."""
+    if isinstance(row, dict):
+        return row.values()
+    if isinstance(row, (list, tuple)):
+        return row
+    return [row]
 
 
 def refuse_nul_text(rows: Iterable[Iterable[Any] | None]) -> None:
