@@ -55,7 +55,7 @@ from tams_server.convert.events import event_payload
 from tams_server.domain.access import AuthClassMap
 from tams_server.domain.storage import StorageBackend
 from tams_server.gateway.app import gateway_channel, gateway_routes, http_app
-from tams_server.gateway.paging import ListShape
+from tams_server.gateway.dialects import Dialect
 from tams_server.http.multipart import multipart_routes
 from tams_server.http.objects import object_routes
 from tams_server.http.server import Https, bind, http_server
@@ -180,6 +180,7 @@ async def serve(
     authenticator = authenticator_of(config)
     check_exposure(config, authenticated=authenticator is not None)
     classes = load_auth_classes(config.auth_classes_file) if config.auth_classes_file else None
+    dialect = Dialect.named(config.rest_dialect)
     async with AsyncExitStack() as stack:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         database = Database.connect(config.effective_database_url)
@@ -323,11 +324,10 @@ async def serve(
         routes = [
             *object_routes(objects),
             *multipart_routes(objects, local_parts),
-            *gateway_routes(),
+            *gateway_routes(dialect),
         ]
-        lists = ListShape.named(config.list_shape)
         await stack.enter_async_context(
-            http_server(http_app(routes, channel, lists=lists), sock, https=_https(tls))
+            http_server(http_app(routes, channel, dialect=dialect), sock, https=_https(tls))
         )
         yield RunningServer(
             grpc_target=target, http_url=http_url, objects=objects, health=health_servicer,
@@ -341,14 +341,14 @@ async def serve_gateway(
     host: str,
     port: int,
     *,
-    list_shape: str = "spec",
+    rest_dialect: str = "spec",
     grpc_tls: ClientTls | None = None,
     tls: ServerTls | None = None,
 ) -> AsyncIterator[str]:
     """Run the REST gateway alone, calling a gRPC server at ``grpc_target`` (so that
     gateways and servers scale apart), over TLS with ``grpc_tls``, serving HTTPS with
     ``tls``; yields its base URL."""
-    lists = ListShape.named(list_shape)
+    dialect = Dialect.named(rest_dialect)
     async with AsyncExitStack() as stack:
         channel = await stack.enter_async_context(
             gateway_channel(grpc_target, None if grpc_tls is None else grpc_tls.grpc_credentials())
@@ -356,7 +356,11 @@ async def serve_gateway(
         sock, http_url = bind(host, port, https=tls is not None)
         stack.callback(sock.close)
         await stack.enter_async_context(
-            http_server(http_app(gateway_routes(), channel, lists=lists), sock, https=_https(tls))
+            http_server(
+                http_app(gateway_routes(dialect), channel, dialect=dialect),
+                sock,
+                https=_https(tls),
+            )
         )
         yield http_url
 

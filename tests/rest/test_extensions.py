@@ -159,9 +159,9 @@ async def test_analytics_endpoints(http: httpx.AsyncClient) -> None:
     assert_error(await http.get("/analytics/storage-usage?top_flows=-1"), 400)
 
 
-async def test_the_wrapped_list_shape(running: RunningServer) -> None:
+async def test_the_guide_dialect_wraps_lists(running: RunningServer) -> None:
     async with (
-        serve_gateway(running.grpc_target, "127.0.0.1", 0, list_shape="wrapped") as url,
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
         httpx.AsyncClient(base_url=url) as http,
     ):
         flow = video_flow_json()
@@ -170,11 +170,12 @@ async def test_the_wrapped_list_shape(running: RunningServer) -> None:
         body = page.json()
         assert [len(body["data"]), body["paging"]["limit"], body["paging"]["count"]] == [1, 1, 1]
         assert body["paging"]["next_key"] == page.headers["x-paging-nextkey"]
+        assert body["paging"]["next"] == page.headers["link"][1 : page.headers["link"].index(">")]
         assert "link" in page.headers
         single = (await http.get(f"/flows/{flow['id']}")).json()
         assert single["id"] == flow["id"]  # single resources are never wrapped
-    with pytest.raises(ValueError, match="list shape"):
-        async with serve_gateway(running.grpc_target, "127.0.0.1", 0, list_shape="data"):
+    with pytest.raises(ValueError, match="REST dialect"):
+        async with serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="data"):
             pass
 
 

@@ -76,7 +76,12 @@ def check_body(request: Request, data: Any) -> None:
         raise BadRequest("the body is nested too deeply") from None
     if error is not None:
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path)
-        raise BadRequest(f"the body{where}: {error.message}")
+        raise BadRequest(
+            f"the body{where}: {error.message}",
+            where=("body", *error.path, *([error.missing] if error.missing else [])),
+            kind=error.kind,
+            message=error.message,
+        )
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,10 @@ class SchemaError:
 
     path: list[str | int]
     message: str
+    kind: str = ""
+    """The schema keyword that refused it (``required``, ``type``...)."""
+    missing: str | None = None
+    """For ``required``: the property that is missing."""
 
 
 def best_error(errors: Iterator[jsonschema_rs.ValidationError]) -> SchemaError | None:
@@ -109,7 +118,11 @@ def best_error(errors: Iterator[jsonschema_rs.ValidationError]) -> SchemaError |
     message = first.message
     if others:
         message += f" (nor what {len(others)} other forms allowed here take)"
-    return SchemaError(list(first.instance_path), message)
+    kind = type(first.kind).__name__.lower()
+    missing = getattr(first.kind, "property", None)
+    return SchemaError(
+        list(first.instance_path), message, kind, missing if isinstance(missing, str) else None
+    )
 
 
 def _leaves(
