@@ -74,13 +74,48 @@ def _batch(key: str, item: Callable[[Any], Any] = lambda x: x) -> BodyTranslatio
     return translate
 
 
+_ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})"
+_GUIDE_TIMERANGE = re.compile(rf"([\[(]?)({_ISO})?(?::({_ISO}))?([\])]?)")
+
+
+def _timestamp(instant: str) -> str:
+    """An ISO 8601 instant as a TAMS timestamp (``seconds:nanoseconds``)."""
+    whole, _, fraction = instant.rstrip("Z").partition(".")
+    zone = ""
+    if not instant.endswith("Z"):
+        whole, zone = whole[:-6], whole[-6:]
+        if fraction:
+            fraction, zone = fraction[:-6], fraction[-6:]
+    moment = datetime.fromisoformat(whole + (zone or "+00:00"))
+    nanos = int((fraction + "000000000")[:9]) if fraction else 0
+    return f"{int(moment.timestamp())}:{nanos}"
+
+
+def timerange_in(value: Any) -> Any:
+    """The guide's timeranges, ISO 8601 instants joined by ``:``
+    (``[2024-12-20T10:00:00Z:2024-12-20T10:00:10Z)``), as TAMS timeranges
+    (``[1734688800:0_1734688810:0)``); any other value unchanged."""
+    if not isinstance(value, str):
+        return value
+    match = _GUIDE_TIMERANGE.fullmatch(value.strip())
+    if match is None or not (match[2] or match[3]):
+        return value
+    start = _timestamp(match[2]) if match[2] else ""
+    end = _timestamp(match[3]) if match[3] else ""
+    return f"{match[1] or '['}{start}_{end}{match[4] or ')'}"
+
+
 def segments_in(data: Any, params: Mapping[str, str]) -> Any:
-    """Segments as the spec posts them: the guide's ``storage_path`` (where the Object
-    is) is not a Segment field of the spec: the Object's id names it."""
+    """Segments as the spec posts them: timeranges as TAMS writes them; the guide's
+    ``storage_path`` (where the Object is) is not a Segment field of the spec: the
+    Object's id names it."""
 
     def one(segment: Any) -> Any:
         if isinstance(segment, dict):
-            return {k: v for k, v in segment.items() if k != "storage_path"}
+            posted = {k: v for k, v in segment.items() if k != "storage_path"}
+            if "timerange" in posted:
+                posted["timerange"] = timerange_in(posted["timerange"])
+            return posted
         return segment
 
     return [one(s) for s in data] if isinstance(data, list) else one(data)

@@ -60,6 +60,8 @@ def flow_out(flow: Any) -> Any:
             data["updated"] = value
         else:
             data[key] = value
+    if "created_by" in data:
+        data.setdefault("updated_by", data["created_by"])  # no update since its creation
     data.setdefault("tags", {})
     data.setdefault("read_only", False)
     data.setdefault("max_bit_rate", None)
@@ -71,7 +73,10 @@ def source_out(source: Any) -> Any:
     """A spec Source as the guide's, with the lists and tags it always shows."""
     if not isinstance(source, dict):
         return source
-    return {"tags": {}, "source_collection": [], "collected_by": [], **source}
+    data = {"tags": {}, "source_collection": [], "collected_by": [], **source}
+    if "created_by" in data:
+        data.setdefault("updated_by", data["created_by"])  # no update since its creation
+    return data
 
 
 def envelope(items: list[Any], headers: Mapping[str, str]) -> dict[str, Any]:
