@@ -105,6 +105,15 @@ def timerange_in(value: Any) -> Any:
     return f"{match[1] or '['}{start}_{end}{match[4] or ')'}"
 
 
+def timerange_query_in(value: str) -> str:
+    """A guide timerange in a query, as the ISO 8601 form the server parses (and takes
+    from UTC to TAI): only the separator changes (``:`` -> ``_``)."""
+    match = _GUIDE_TIMERANGE.fullmatch(value.strip())
+    if match is None or not (match[2] or match[3]):
+        return value
+    return f"{match[1] or '['}{match[2] or ''}_{match[3] or ''}{match[4] or ')'}"
+
+
 def segments_in(data: Any, params: Mapping[str, str]) -> Any:
     """Segments as the spec posts them: timeranges as TAMS writes them; the guide's
     ``storage_path`` (where the Object is) is not a Segment field of the spec: the

@@ -19,7 +19,11 @@ from starlette.types import Message, Scope
 from tams_server.gateway.body import MAX_BODY_BYTES, BodyTooLarge
 from tams_server.gateway.dialects import guide_responses as out
 from tams_server.gateway.dialects.guide_errors import ROUTE_KEY, guide_error
-from tams_server.gateway.dialects.guide_requests import BODIES, QUERY_DEFAULTS, timerange_in
+from tams_server.gateway.dialects.guide_requests import (
+    BODIES,
+    QUERY_DEFAULTS,
+    timerange_query_in,
+)
 from tams_server.gateway.routes.tags import put_tags_routes
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -130,7 +134,7 @@ def _translating(endpoint: Endpoint, key: Key, answer: out.Translation | None) -
             "timerange" in request.query_params
         ):
             query = [
-                (k, str(timerange_in(v)) if k == "timerange" else v)
+                (k, timerange_query_in(v) if k == "timerange" else v)
                 for k, v in request.query_params.multi_items()
             ]
             query += [(k, v) for k, v in defaults.items() if k not in request.query_params]
