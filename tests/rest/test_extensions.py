@@ -203,3 +203,38 @@ async def test_storage_batch(http: httpx.AsyncClient) -> None:
     assert_error(await http.post(url, json={"requests": []}), 400)
     assert_error(await http.post(url, json=[{"limit": 1}]), 400)
     assert_error(await http.post(f"/flows/{uuid.uuid4()}/storage/batch", json=body), 404)
+
+
+async def test_guide_timeranges_in_bodies_and_queries_agree(running: RunningServer) -> None:
+    """The guide's ISO timeranges (``:`` between UTC instants) mean the same TAI times
+    in a Segment's body as in a query, and come back as the same instants in gaps."""
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        flow = video_flow_json()
+        assert (await http.put(f"/flows/{flow['id']}", json=flow)).status_code == 201
+        first = "[2024-12-20T10:00:00Z:2024-12-20T10:00:10Z)"
+        later = "[2024-12-20T10:00:20.5Z:2024-12-20T11:00:30+01:00)"  # 10:00:30Z
+        segments = [
+            {"object_id": f"o-{uuid.uuid4()}", "timerange": tr,
+             "get_urls": [{"url": "https://media.example/x", "label": "origin"}]}
+            for tr in (first, later)
+        ]  # fmt: skip
+        posted = await http.post(f"/flows/{flow['id']}/segments", json=segments)
+        assert posted.status_code == 201, posted.text
+        offset = tai_offset_s(1734688800)  # 2024-12-20T10:00:00Z in Unix seconds
+        assert offset == 37
+        start = 1734688800 + offset
+        listed = await http.get(f"/flows/{flow['id']}/segments", params={"timerange": first})
+        assert [s["timerange"] for s in listed.json()] == [f"[{start}:0_{start + 10}:0)"]
+        everything = (await http.get(f"/flows/{flow['id']}/segments")).json()
+        assert [s["timerange"] for s in everything] == [
+            f"[{start}:0_{start + 10}:0)",
+            f"[{start + 20}:500000000_{start + 30}:0)",
+        ]
+        analysis = (await http.get(f"/time-range-analysis?flow_id={flow['id']}")).json()
+        assert analysis["gaps"] == [
+            {"start": "2024-12-20T10:00:10Z", "end": "2024-12-20T10:00:20.500000Z",
+             "duration_seconds": 10.5},
+        ]  # fmt: skip

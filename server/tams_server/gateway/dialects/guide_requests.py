@@ -16,6 +16,7 @@ from typing import Any
 
 from tams_server.gateway.query import BadRequest
 from tams_server.gateway.shapes import rational_from_text
+from tams_server.tai import ISO_INSTANT, format_timestamp, iso_to_tai_ns
 
 # The Flow fields the guide writes at the top level that the spec keeps in
 # ``essence_parameters`` (those of every format's essence), and the guide's other
@@ -74,34 +75,31 @@ def _batch(key: str, item: Callable[[Any], Any] = lambda x: x) -> BodyTranslatio
     return translate
 
 
-_ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})"
-_GUIDE_TIMERANGE = re.compile(rf"([\[(]?)({_ISO})?(?::({_ISO}))?([\])]?)")
+_GUIDE_TIMERANGE = re.compile(rf"([\[(]?)({ISO_INSTANT})?(?::({ISO_INSTANT}))?([\])]?)")
 
 
 def _timestamp(instant: str) -> str:
-    """An ISO 8601 instant as a TAMS timestamp (``seconds:nanoseconds``)."""
-    whole, _, fraction = instant.rstrip("Z").partition(".")
-    zone = ""
-    if not instant.endswith("Z"):
-        whole, zone = whole[:-6], whole[-6:]
-        if fraction:
-            fraction, zone = fraction[:-6], fraction[-6:]
-    moment = datetime.fromisoformat(whole + (zone or "+00:00"))
-    nanos = int((fraction + "000000000")[:9]) if fraction else 0
-    return f"{int(moment.timestamp())}:{nanos}"
+    """An ISO 8601 instant (UTC, or with its offset) as the TAMS timestamp the server
+    makes of it: TAI, with the leap seconds (``tams_server.tai``, which the server's
+    own parsing of ISO timeranges uses)."""
+    return format_timestamp(iso_to_tai_ns(instant))
 
 
 def timerange_in(value: Any) -> Any:
     """The guide's timeranges, ISO 8601 instants joined by ``:``
     (``[2024-12-20T10:00:00Z:2024-12-20T10:00:10Z)``), as TAMS timeranges
-    (``[1734688800:0_1734688810:0)``); any other value unchanged."""
+    (``[1734688837:0_1734688847:0)``, TAI); any other value unchanged (and a date
+    that does not exist too: the spec's check refuses it)."""
     if not isinstance(value, str):
         return value
     match = _GUIDE_TIMERANGE.fullmatch(value.strip())
     if match is None or not (match[2] or match[3]):
         return value
-    start = _timestamp(match[2]) if match[2] else ""
-    end = _timestamp(match[3]) if match[3] else ""
+    try:
+        start = _timestamp(match[2]) if match[2] else ""
+        end = _timestamp(match[3]) if match[3] else ""
+    except ValueError:
+        return value
     return f"{match[1] or '['}{start}_{end}{match[4] or ')'}"
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from tams_server.gateway.dialects.guide_requests import GUIDE_NAMES
+from tams_server.tai import NS_PER_S, tai_ns_to_utc_datetime
 
 
 @dataclass(frozen=True)
@@ -269,6 +269,13 @@ def storage_usage(answer: Answer) -> Response:
     })  # fmt: skip
 
 
+def _ns(timestamp: str) -> int:
+    """A TAMS timestamp (``seconds:nanoseconds``) in nanoseconds, exactly."""
+    seconds, _, nanos = timestamp.lstrip("-").partition(":")
+    value = int(seconds) * NS_PER_S + int(nanos or 0)
+    return -value if timestamp.startswith("-") else value
+
+
 def _seconds(timestamp: Any) -> float:
     """A TAMS timestamp (``seconds:nanoseconds``) in seconds."""
     if not isinstance(timestamp, str) or ":" not in timestamp:
@@ -284,14 +291,15 @@ def _number(value: float) -> float | int:
 
 def gap_out(gap: str) -> dict[str, Any]:
     """A gap timerange as the guide's ``{start, end, duration_seconds}`` (ISO 8601
-    instants, UTC)."""
+    instants, UTC: the TAI timestamps less the leap seconds, as the server reads ISO
+    instants the other way)."""
     inner = gap.strip("[]()")
     start, _, end = inner.partition("_")
 
     def instant(timestamp: str) -> str | None:
         if not timestamp:
             return None
-        moment = datetime.fromtimestamp(_seconds(timestamp), UTC)
+        moment = tai_ns_to_utc_datetime(_ns(timestamp))
         return moment.isoformat().replace("+00:00", "Z")
 
     duration = _seconds(end) - _seconds(start) if start and end else None
