@@ -238,3 +238,20 @@ async def test_guide_timeranges_in_bodies_and_queries_agree(running: RunningServ
             {"start": "2024-12-20T10:00:10Z", "end": "2024-12-20T10:00:20.500000Z",
              "duration_seconds": 10.5},
         ]  # fmt: skip
+
+
+async def test_a_replaced_flow_answers_the_stored_flow_in_the_guide_dialect(
+    running: RunningServer,
+) -> None:
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        flow = video_flow_json()
+        assert (await http.put(f"/flows/{flow['id']}", json=flow)).status_code == 201
+        replaced = await http.put(f"/flows/{flow['id']}", json={**flow, "label": "Updated"})
+        assert replaced.status_code == 200, replaced.text
+        stored = (await http.get(f"/flows/{flow['id']}")).json()
+        assert replaced.json() == stored
+        assert stored["label"] == "Updated"
+        assert {"updated", "created"} <= stored.keys()  # the server's, not sent

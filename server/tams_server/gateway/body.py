@@ -17,6 +17,9 @@ MAX_BODY_BYTES = 16 << 20  # a batch of 10,000 segments fits
 # The attribute of ``request.state`` holding the validator of the request's body
 # (``validation.validated_routes`` sets it; None: the body is not checked).
 BODY_VALIDATOR = "tams_body_validator"
+# The attribute of ``request.state`` holding the resource as stored (its JSON) when the
+# spec's answer has no body (a replaced Flow's 204), for a dialect that shows it.
+STORED = "tams_stored"
 # What schema error messages show instead of the value they are about (which may be
 # a whole body).
 MASK = "the value"

@@ -31,6 +31,8 @@ class Answer:
     """The guide request's body as sent (parsed JSON), None without one."""
     query: Mapping[str, str]
     """The request's query parameters."""
+    stored: Any = None
+    """The resource as stored, when the spec's route kept it (``body.STORED``)."""
 
 
 Translation = Callable[[Answer], Response]
@@ -126,12 +128,12 @@ def batch(key: str, item: Callable[[Any], Any]) -> Translation:
 
 
 def put_flow(answer: Answer) -> Response:
-    """200 with the Flow: the created one, or (replaced, which the spec answers 204
-    without a body) the Flow as sent."""
+    """The Flow as stored: 201 when created, 200 when replaced (which the spec
+    answers 204 without a body)."""
     if answer.status == 201:
         return _json(answer, flow_out(answer.body))
     if answer.status == 204:
-        return _json(answer, answer.request_body, 200)
+        return _json(answer, flow_out(answer.stored), 200)
     return _json(answer, answer.body)
 
 

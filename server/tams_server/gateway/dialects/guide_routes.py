@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Message, Scope
 
-from tams_server.gateway.body import MAX_BODY_BYTES, BodyTooLarge
+from tams_server.gateway.body import MAX_BODY_BYTES, STORED, BodyTooLarge
 from tams_server.gateway.dialects import guide_responses as out
 from tams_server.gateway.dialects.guide_errors import ROUTE_KEY, guide_error
 from tams_server.gateway.dialects.guide_requests import (
@@ -208,4 +208,6 @@ def _translated(
     if answer is None:
         return response
     headers: Mapping[str, str] = dict(response.headers)
-    return answer(out.Answer(response.status_code, body, headers, sent, dict(request.query_params)))
+    stored = getattr(request.state, STORED, None)
+    query = dict(request.query_params)
+    return answer(out.Answer(response.status_code, body, headers, sent, query, stored))
