@@ -58,7 +58,7 @@ from tams_server.convert.events import event_payload
 from tams_server.domain.access import AuthClassMap
 from tams_server.domain.storage import StorageBackend
 from tams_server.gateway.app import gateway_channel, gateway_routes, http_app
-from tams_server.gateway.paging import ListShape
+from tams_server.gateway.dialects import Dialect
 from tams_server.http.metrics import (
     METRICS_ACCESS,
     HttpMetrics,
@@ -194,6 +194,7 @@ async def serve(
     authenticator = authenticator_of(config)
     check_exposure(config, authenticated=authenticator is not None)
     classes = load_auth_classes(config.auth_classes_file) if config.auth_classes_file else None
+    dialect = Dialect.named(config.rest_dialect)
     async with AsyncExitStack() as stack:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         database = Database.connect(config.effective_database_url)
@@ -343,7 +344,7 @@ async def serve(
         routes = [
             *object_routes(objects),
             *multipart_routes(objects, local_parts),
-            *gateway_routes(),
+            *gateway_routes(dialect),
         ]
         middleware = []
         if registry is not None:
@@ -354,8 +355,7 @@ async def serve(
                 public=config.metrics == "public",
             )
             middleware.append(Middleware(RestMetrics, HttpMetrics(registry)))
-        lists = ListShape.named(config.list_shape)
-        app = http_app(routes, channel, lists=lists, middleware=middleware)
+        app = http_app(routes, channel, dialect=dialect, middleware=middleware)
         await stack.enter_async_context(http_server(app, sock, https=_https(tls)))
         yield RunningServer(
             grpc_target=target, http_url=http_url, objects=objects, health=health_servicer,
@@ -369,14 +369,14 @@ async def serve_gateway(
     host: str,
     port: int,
     *,
-    list_shape: str = "spec",
+    rest_dialect: str = "spec",
     grpc_tls: ClientTls | None = None,
     tls: ServerTls | None = None,
 ) -> AsyncIterator[str]:
     """Run the REST gateway alone, calling a gRPC server at ``grpc_target`` (so that
     gateways and servers scale apart), over TLS with ``grpc_tls``, serving HTTPS with
     ``tls``; yields its base URL."""
-    lists = ListShape.named(list_shape)
+    dialect = Dialect.named(rest_dialect)
     async with AsyncExitStack() as stack:
         channel = await stack.enter_async_context(
             gateway_channel(grpc_target, None if grpc_tls is None else grpc_tls.grpc_credentials())
@@ -384,7 +384,11 @@ async def serve_gateway(
         sock, http_url = bind(host, port, https=tls is not None)
         stack.callback(sock.close)
         await stack.enter_async_context(
-            http_server(http_app(gateway_routes(), channel, lists=lists), sock, https=_https(tls))
+            http_server(
+                http_app(gateway_routes(dialect), channel, dialect=dialect),
+                sock,
+                https=_https(tls),
+            )
         )
         yield http_url
 

@@ -23,7 +23,7 @@ from tams_server.auth.minting import mint_token
 from tams_server.config import DEFAULT_DATA_DIR, Config
 from tams_server.config.errors import ConfigError
 from tams_server.config.tls import client_tls, server_tls
-from tams_server.gateway.paging import LIST_SHAPES
+from tams_server.gateway.dialects import DIALECTS, LIST_SHAPE_DIALECTS
 from tams_server.http.metrics import METRICS_ACCESS
 from tams_server.store.engine import Database
 from tams_server.store.migrate import migrate
@@ -31,10 +31,10 @@ from tams_server.store.migrate import migrate
 log = logging.getLogger("tams_server")
 
 
-def _list_shape(text: str) -> str:
-    """A ``--list-shape`` value, checked when the command line is read."""
-    if text not in LIST_SHAPES:
-        raise argparse.ArgumentTypeError(f"choose {' or '.join(LIST_SHAPES)}, not {text!r}")
+def _rest_dialect(text: str) -> str:
+    """A ``--rest-dialect`` value, checked when the command line is read."""
+    if text not in DIALECTS:
+        raise argparse.ArgumentTypeError(f"choose {' or '.join(DIALECTS)}, not {text!r}")
     return text
 
 
@@ -43,6 +43,30 @@ def _metrics_access(text: str) -> str:
     if text not in METRICS_ACCESS:
         raise argparse.ArgumentTypeError(f"choose {', '.join(METRICS_ACCESS)}, not {text!r}")
     return text
+
+
+def _list_shape(text: str) -> str:
+    """A ``--list-shape`` value (deprecated: ``wrapped`` is ``--rest-dialect
+    guide-7.0``), checked when the command line is read."""
+    if text not in LIST_SHAPE_DIALECTS:
+        raise argparse.ArgumentTypeError(f"choose {' or '.join(LIST_SHAPE_DIALECTS)}, not {text!r}")
+    return text
+
+
+def rest_dialect(args: argparse.Namespace) -> str:
+    """The REST dialect the command line asks for: ``--rest-dialect``, or the
+    deprecated ``--list-shape`` (logged as such) when only it is given."""
+    dialect: str | None = getattr(args, "rest_dialect", None)
+    shape: str | None = getattr(args, "list_shape", None)
+    if shape is not None:
+        log.warning(
+            "--list-shape (TAMS_LIST_SHAPE) is deprecated and goes in the next release: "
+            "use --rest-dialect %s (TAMS_REST_DIALECT)",
+            LIST_SHAPE_DIALECTS[shape],
+        )
+        if dialect is None:
+            return LIST_SHAPE_DIALECTS[shape]
+    return dialect or "spec"
 
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -87,8 +111,10 @@ _DATABASE_OPTIONS = (
 _HTTP_OPTIONS = (
     ("--http-host", "HTTP_HOST", str, "127.0.0.1", "HTTP interface"),
     ("--http-port", "HTTP_PORT", int, "8000", "HTTP port (REST gateway), 0 = any free port"),
-    ("--list-shape", "LIST_SHAPE", _list_shape, "spec",
-     "REST list bodies: spec (bare arrays) or wrapped ({data, paging}, as the usage guide)"),
+    ("--rest-dialect", "REST_DIALECT", _rest_dialect, None,
+     "REST JSON: spec (the TAMS spec, default) or guide-7.0 (the TAMS API 7.0 usage guide)"),
+    ("--list-shape", "LIST_SHAPE", _list_shape, None,
+     "deprecated: wrapped is --rest-dialect guide-7.0, spec is spec"),
 )  # fmt: skip
 _GRPC_SERVER_OPTIONS = (
     ("--grpc-host", "GRPC_HOST", str, "127.0.0.1", "gRPC interface"),
@@ -233,7 +259,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         data_dir=args.data_dir,
         database_url=args.database_url,
         shutdown_grace_s=getattr(args, "shutdown_grace", 10.0),
-        list_shape=getattr(args, "list_shape", "spec"),
+        rest_dialect=rest_dialect(args),
         event_retention_s=getattr(args, "event_retention", 7 * 86400.0),
         events_enabled=getattr(args, "events", True),
         migrate_on_start=getattr(args, "migrate_on_start", True),
@@ -301,7 +327,7 @@ async def run_gateway(args: argparse.Namespace) -> None:
         args.grpc_target,
         args.http_host,
         args.http_port,
-        list_shape=args.list_shape,
+        rest_dialect=rest_dialect(args),
         grpc_tls=grpc_tls,
         tls=tls,
     ) as http_url:

@@ -159,9 +159,9 @@ async def test_analytics_endpoints(http: httpx.AsyncClient) -> None:
     assert_error(await http.get("/analytics/storage-usage?top_flows=-1"), 400)
 
 
-async def test_the_wrapped_list_shape(running: RunningServer) -> None:
+async def test_the_guide_dialect_wraps_lists(running: RunningServer) -> None:
     async with (
-        serve_gateway(running.grpc_target, "127.0.0.1", 0, list_shape="wrapped") as url,
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
         httpx.AsyncClient(base_url=url) as http,
     ):
         flow = video_flow_json()
@@ -170,11 +170,12 @@ async def test_the_wrapped_list_shape(running: RunningServer) -> None:
         body = page.json()
         assert [len(body["data"]), body["paging"]["limit"], body["paging"]["count"]] == [1, 1, 1]
         assert body["paging"]["next_key"] == page.headers["x-paging-nextkey"]
+        assert body["paging"]["next"] == page.headers["link"][1 : page.headers["link"].index(">")]
         assert "link" in page.headers
         single = (await http.get(f"/flows/{flow['id']}")).json()
         assert single["id"] == flow["id"]  # single resources are never wrapped
-    with pytest.raises(ValueError, match="list shape"):
-        async with serve_gateway(running.grpc_target, "127.0.0.1", 0, list_shape="data"):
+    with pytest.raises(ValueError, match="REST dialect"):
+        async with serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="data"):
             pass
 
 
@@ -202,3 +203,55 @@ async def test_storage_batch(http: httpx.AsyncClient) -> None:
     assert_error(await http.post(url, json={"requests": []}), 400)
     assert_error(await http.post(url, json=[{"limit": 1}]), 400)
     assert_error(await http.post(f"/flows/{uuid.uuid4()}/storage/batch", json=body), 404)
+
+
+async def test_guide_timeranges_in_bodies_and_queries_agree(running: RunningServer) -> None:
+    """The guide's ISO timeranges (``:`` between UTC instants) mean the same TAI times
+    in a Segment's body as in a query, and come back as the same instants in gaps."""
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        flow = video_flow_json()
+        assert (await http.put(f"/flows/{flow['id']}", json=flow)).status_code == 201
+        first = "[2024-12-20T10:00:00Z:2024-12-20T10:00:10Z)"
+        later = "[2024-12-20T10:00:20.5Z:2024-12-20T11:00:30+01:00)"  # 10:00:30Z
+        segments = [
+            {"object_id": f"o-{uuid.uuid4()}", "timerange": tr,
+             "get_urls": [{"url": "https://media.example/x", "label": "origin"}]}
+            for tr in (first, later)
+        ]  # fmt: skip
+        posted = await http.post(f"/flows/{flow['id']}/segments", json=segments)
+        assert posted.status_code == 201, posted.text
+        offset = tai_offset_s(1734688800)  # 2024-12-20T10:00:00Z in Unix seconds
+        assert offset == 37
+        start = 1734688800 + offset
+        listed = await http.get(f"/flows/{flow['id']}/segments", params={"timerange": first})
+        assert [s["timerange"] for s in listed.json()] == [f"[{start}:0_{start + 10}:0)"]
+        everything = (await http.get(f"/flows/{flow['id']}/segments")).json()
+        assert [s["timerange"] for s in everything] == [
+            f"[{start}:0_{start + 10}:0)",
+            f"[{start + 20}:500000000_{start + 30}:0)",
+        ]
+        analysis = (await http.get(f"/time-range-analysis?flow_id={flow['id']}")).json()
+        assert analysis["gaps"] == [
+            {"start": "2024-12-20T10:00:10Z", "end": "2024-12-20T10:00:20.500000Z",
+             "duration_seconds": 10.5},
+        ]  # fmt: skip
+
+
+async def test_a_replaced_flow_answers_the_stored_flow_in_the_guide_dialect(
+    running: RunningServer,
+) -> None:
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        flow = video_flow_json()
+        assert (await http.put(f"/flows/{flow['id']}", json=flow)).status_code == 201
+        replaced = await http.put(f"/flows/{flow['id']}", json={**flow, "label": "Updated"})
+        assert replaced.status_code == 200, replaced.text
+        stored = (await http.get(f"/flows/{flow['id']}")).json()
+        assert replaced.json() == stored
+        assert stored["label"] == "Updated"
+        assert {"updated", "created"} <= stored.keys()  # the server's, not sent

@@ -70,9 +70,9 @@ class Config:
     events_enabled: bool = True
     """Write events in every change's transaction. Off only to measure what the
     outbox costs (``bench events``): watchers and webhooks then hear nothing."""
-    list_shape: str = "spec"
-    """REST list bodies: ``spec`` (bare arrays, as TAMS has them) or ``wrapped``
-    (``{"data": [...], "paging": {...}}``, as the usage guide has them)."""
+    rest_dialect: str = "spec"
+    """The REST dialect: ``spec`` (the TAMS spec's JSON, the default) or ``guide-7.0``
+    (the TAMS API 7.0 usage guide's requests, answers and errors)."""
     jwt_secret: str | None = field(default=None, repr=False)
     """HS256 secret of bearer JWTs (at least 32 bytes)."""
     jwt_public_key: Path | None = None

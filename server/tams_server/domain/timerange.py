@@ -11,20 +11,25 @@ spec's regex is loose: a missing bracket is inclusive, a lone timestamp is an in
 
 ISO 8601 / RFC 3339 UTC instants are accepted in place of timestamps, as the seed usage
 guide writes them (``[2024-12-20T10:00:00Z_2024-12-20T10:00:10Z)``, or with ``:`` as the
-separator), and converted to TAI with the leap-second table.
+separator), and converted to TAI with the leap-second table (``tams_server.tai``).
 """
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from tams_server.domain.errors import InvalidArgument, Reason
+from tams_server.tai import ISO_INSTANT, iso_to_tai_ns
 
-NS_PER_S: Final = 1_000_000_000
+# The UTC/TAI conversions, from the pure module the gateway shares (re-exported).
+from tams_server.tai import NS_PER_S as NS_PER_S
+from tams_server.tai import format_timestamp as format_timestamp
+from tams_server.tai import tai_ns_to_utc_datetime as tai_ns_to_utc_datetime
+from tams_server.tai import tai_offset_s as tai_offset_s
+from tams_server.tai import utc_datetime_to_tai_ns as utc_datetime_to_tai_ns
+
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
 
@@ -35,27 +40,8 @@ _TIMERANGE = re.compile(
     r"([\[(])?(?:(-)?(0|[1-9][0-9]*):(0|[1-9][0-9]{0,8}))?"
     r"(?:(_)(?:(-)?(0|[1-9][0-9]*):(0|[1-9][0-9]{0,8}))?)?([\])])?"
 )
-_ISO = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})"
+_ISO = ISO_INSTANT
 _ISO_TIMERANGE = re.compile(rf"([\[(])?({_ISO}|{_TS})?(?:([_:])({_ISO}|{_TS})?)?([\])])?")
-_ISO_PARTS = re.compile(
-    r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})"
-)
-
-# TAI - UTC in seconds from each UTC date on (IERS Bulletin C; the same table as the
-# IANA/IERS leap-seconds.list). Before 1972 the offset is taken as 10 s.
-_LEAP_TABLE: Final = (
-    ((1972, 1, 1), 10), ((1972, 7, 1), 11), ((1973, 1, 1), 12), ((1974, 1, 1), 13),
-    ((1975, 1, 1), 14), ((1976, 1, 1), 15), ((1977, 1, 1), 16), ((1978, 1, 1), 17),
-    ((1979, 1, 1), 18), ((1980, 1, 1), 19), ((1981, 7, 1), 20), ((1982, 7, 1), 21),
-    ((1983, 7, 1), 22), ((1985, 7, 1), 23), ((1988, 1, 1), 24), ((1990, 1, 1), 25),
-    ((1991, 1, 1), 26), ((1992, 7, 1), 27), ((1993, 7, 1), 28), ((1994, 7, 1), 29),
-    ((1996, 1, 1), 30), ((1997, 7, 1), 31), ((1999, 1, 1), 32), ((2006, 1, 1), 33),
-    ((2009, 1, 1), 34), ((2012, 7, 1), 35), ((2015, 7, 1), 36), ((2017, 1, 1), 37),
-)  # fmt: skip
-# (UTC Unix seconds, TAI - UTC) from each change on, newest first.
-_LEAPS: Final = tuple(
-    (calendar.timegm((y, m, d, 0, 0, 0)), offset) for (y, m, d), offset in reversed(_LEAP_TABLE)
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,12 +178,6 @@ def parse_timestamp(text: str, field: str = "timestamp") -> int:
     return -value if sign else value
 
 
-def format_timestamp(ns: int) -> str:
-    """The canonical TAMS text of ``ns`` nanoseconds."""
-    seconds, nanoseconds = divmod(abs(ns), NS_PER_S)
-    return f"{'-' if ns < 0 else ''}{seconds}:{nanoseconds}"
-
-
 def parse_timerange(text: str, field: str = "timerange") -> TimeRange:
     """A TimeRange from TAMS text (or ISO 8601 instants); INVALID_ARGUMENT naming
     ``field`` when the text is neither."""
@@ -246,46 +226,12 @@ def _instant_ns(text: str, field: str) -> int:
 
 
 def _iso_to_tai_ns(text: str, field: str) -> int:
-    parts = _ISO_PARTS.fullmatch(text)
-    assert parts is not None  # the caller's regex matched this shape already
-    minute, second, fraction, zone = parts.groups()
-    leap = second == "60"  # 23:59:60, the leap second itself
     try:
-        moment = datetime.fromisoformat(f"{minute}:{'59' if leap else second}{zone}")
+        return iso_to_tai_ns(text)
     except ValueError:
         raise InvalidArgument.for_field(
             field, f"{text!r} is not a valid date and time", reason=Reason.INVALID_TIMERANGE
         ) from None
-    ns = (fraction or "").ljust(9, "0")
-    return utc_datetime_to_tai_ns(moment) + int(ns) + (NS_PER_S if leap else 0)
-
-
-def tai_offset_s(utc_unix_s: int) -> int:
-    """TAI - UTC in seconds at a UTC instant (10 before 1972)."""
-    for since, offset in _LEAPS:
-        if utc_unix_s >= since:
-            return offset
-    return 10
-
-
-def utc_datetime_to_tai_ns(moment: datetime) -> int:
-    """TAI nanoseconds since 1970-01-01 of an aware UTC (or offset) datetime."""
-    utc = moment.astimezone(UTC)
-    unix_s = calendar.timegm(utc.timetuple())
-    return (unix_s + tai_offset_s(unix_s)) * NS_PER_S + utc.microsecond * 1000
-
-
-def tai_ns_to_utc_datetime(tai_ns: int) -> datetime:
-    """The UTC datetime of TAI nanoseconds (microsecond precision; a leap second
-    itself reads as the second before it)."""
-    tai_s = tai_ns // NS_PER_S
-    offset = 10
-    for since, candidate in _LEAPS:
-        if tai_s - candidate >= since:
-            offset = candidate
-            break
-    micros = (tai_ns - offset * NS_PER_S) // 1000
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
 
 
 def format_timerange(tr: TimeRange) -> str:

@@ -20,9 +20,9 @@ from tams_server.gateway.credentials import (
     ForwardCredentials,
     StreamCredentialsInterceptor,
 )
+from tams_server.gateway.dialects import SPEC_DIALECT, Dialect
 from tams_server.gateway.docs import docs_routes
 from tams_server.gateway.errors import error_response, http_error_response, rpc_error_response
-from tams_server.gateway.paging import SPEC_LISTS, ListShape
 from tams_server.gateway.query import BadRequest
 from tams_server.gateway.routes import (
     analytics,
@@ -43,10 +43,11 @@ from tams_server.gateway.stubs import Stubs
 from tams_server.gateway.validation import validated_routes
 
 
-def gateway_routes() -> list[BaseRoute]:
+def gateway_routes(dialect: Dialect = SPEC_DIALECT) -> list[BaseRoute]:
     """Every route of the TAMS API the gateway serves (their handlers call the server
     through the stubs ``http_app`` puts on the application's state), each checking its
-    requests against the served OpenAPI document first."""
+    requests against the served OpenAPI document first, in ``dialect`` (whose
+    translations wrap the spec's routes)."""
     api = [
         *service.ROUTES,
         *profiles.ROUTES,
@@ -62,38 +63,44 @@ def gateway_routes() -> list[BaseRoute]:
         *webhooks.ROUTES,
         *health.ROUTES,
     ]
-    return [*validated_routes(api), *docs_routes()]
+    return [*dialect.routes(validated_routes(api)), *docs_routes(dialect)]
 
 
 def http_app(
     routes: Sequence[BaseRoute],
     channel: grpc.aio.Channel,
     *,
-    lists: ListShape = SPEC_LISTS,
+    dialect: Dialect = SPEC_DIALECT,
     middleware: Sequence[Middleware] = (),
 ) -> Starlette:
     """The ASGI app of the server's HTTP side: these routes, the gateway's calling the
-    server on ``channel`` and shaping list bodies as ``lists`` says, with errors
-    answered as TAMS error bodies; ``middleware`` runs first (request metrics)."""
+    server on ``channel``, with errors answered as ``dialect``'s error bodies;
+    ``middleware`` runs first (request metrics)."""
 
     async def on_rpc_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, grpc.aio.AioRpcError)
-        return rpc_error_response(error, request.method)
+        return rpc_error_response(error, request)
 
     async def on_bad_request(request: Request, error: Exception) -> Response:
         assert isinstance(error, BadRequest)
-        return error_response(400, error.error_type, error.summary)
+        if error.where and dialect.is_guide:
+            return dialect.error(
+                request, 400, "VALIDATION_ERROR", error.summary,
+                where=error.where, kind=error.kind, message=error.message,
+            )  # fmt: skip
+        return error_response(400, error.error_type, error.summary, request)
 
     async def on_too_large(request: Request, error: Exception) -> Response:
         return error_response(
             413,
             common_pb2.ERROR_REASON_BODY_TOO_LARGE,
             f"bodies are limited to {MAX_BODY_BYTES} bytes",
+            request,
         )
 
     async def on_http(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
-        return http_error_response(error.status_code, str(error.detail))
+        return http_error_response(error.status_code, str(error.detail), request)
 
     app = Starlette(
         routes=list(routes),
@@ -106,7 +113,7 @@ def http_app(
         },
     )
     app.state.stubs = Stubs.over(channel)
-    app.state.lists = lists
+    app.state.dialect = dialect
     return app
 
 

@@ -17,6 +17,9 @@ MAX_BODY_BYTES = 16 << 20  # a batch of 10,000 segments fits
 # The attribute of ``request.state`` holding the validator of the request's body
 # (``validation.validated_routes`` sets it; None: the body is not checked).
 BODY_VALIDATOR = "tams_body_validator"
+# The attribute of ``request.state`` holding the resource as stored (its JSON) when the
+# spec's answer has no body (a replaced Flow's 204), for a dialect that shows it.
+STORED = "tams_stored"
 # What schema error messages show instead of the value they are about (which may be
 # a whole body).
 MASK = "the value"
@@ -76,7 +79,12 @@ def check_body(request: Request, data: Any) -> None:
         raise BadRequest("the body is nested too deeply") from None
     if error is not None:
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path)
-        raise BadRequest(f"the body{where}: {error.message}")
+        raise BadRequest(
+            f"the body{where}: {error.message}",
+            where=("body", *error.path, *([error.missing] if error.missing else [])),
+            kind=error.kind,
+            message=error.message,
+        )
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,10 @@ class SchemaError:
 
     path: list[str | int]
     message: str
+    kind: str = ""
+    """The schema keyword that refused it (``required``, ``type``...)."""
+    missing: str | None = None
+    """For ``required``: the property that is missing."""
 
 
 def best_error(errors: Iterator[jsonschema_rs.ValidationError]) -> SchemaError | None:
@@ -109,7 +121,11 @@ def best_error(errors: Iterator[jsonschema_rs.ValidationError]) -> SchemaError |
     message = first.message
     if others:
         message += f" (nor what {len(others)} other forms allowed here take)"
-    return SchemaError(list(first.instance_path), message)
+    kind = type(first.kind).__name__.lower()
+    missing = getattr(first.kind, "property", None)
+    return SchemaError(
+        list(first.instance_path), message, kind, missing if isinstance(missing, str) else None
+    )
 
 
 def _leaves(

@@ -17,7 +17,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tams_server.gateway.openapi_doc import openapi_json
+from tams_server.gateway.dialects import SPEC_DIALECT, Dialect
+from tams_server.gateway.openapi_doc import guide_openapi_json, openapi_json
 
 OPENAPI_PATH = "/openapi.json"
 STATIC_PATH = "/docs/static"
@@ -67,10 +68,10 @@ REDOC = """<!doctype html>
 """
 
 
-def docs_routes() -> list[BaseRoute]:
-    """The routes of the docs and of their static files."""
+def docs_routes(dialect: Dialect = SPEC_DIALECT) -> list[BaseRoute]:
+    """The routes of the docs (of ``dialect``'s document) and of their static files."""
     return [
-        Route(OPENAPI_PATH, openapi, methods=["GET"]),
+        Route(OPENAPI_PATH, guide_openapi if dialect.is_guide else openapi, methods=["GET"]),
         Route("/docs", swagger_ui, methods=["GET"]),
         Route("/redoc", redoc, methods=["GET"]),
         Mount(STATIC_PATH, app=StaticFiles(packages=[ASSETS]), name="docs-static"),
@@ -80,6 +81,11 @@ def docs_routes() -> list[BaseRoute]:
 async def openapi(request: Request) -> Response:
     """The OpenAPI document (built on first use, off the event loop)."""
     return Response(await run_in_threadpool(openapi_json), media_type="application/json")
+
+
+async def guide_openapi(request: Request) -> Response:
+    """The OpenAPI document of the usage guide's dialect."""
+    return Response(await run_in_threadpool(guide_openapi_json), media_type="application/json")
 
 
 async def swagger_ui(request: Request) -> Response:

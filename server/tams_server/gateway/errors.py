@@ -14,9 +14,11 @@ from typing import TypeAlias
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from tams.v1 import common_pb2
+from tams_server.gateway.dialects import dialect_of
 
 # A value of tams.v1.ErrorReason; ErrorInfo.reason carries its name without the prefix.
 ErrorReason: TypeAlias = common_pb2.ErrorReason.ValueType
@@ -67,13 +69,19 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def error_response(status: int, reason: ErrorReason, summary: str) -> JSONResponse:
+def error_response(
+    status: int, reason: ErrorReason, summary: str, request: Request | None = None
+) -> JSONResponse:
     """The answer to an error the gateway finds itself: its ``type`` is the reason's
-    name without the prefix, as ``ErrorInfo.reason`` carries it."""
-    return _error_body(status, common_pb2.ErrorReason.Name(reason).removeprefix(_PREFIX), summary)
+    name without the prefix, as ``ErrorInfo.reason`` carries it; in the dialect of
+    ``request``'s application (the spec's without one)."""
+    error_type = common_pb2.ErrorReason.Name(reason).removeprefix(_PREFIX)
+    if request is None:
+        return spec_error_body(status, error_type, summary)
+    return dialect_of(request).error(request, status, error_type, summary)
 
 
-def _error_body(status: int, error_type: str, summary: str) -> JSONResponse:
+def spec_error_body(status: int, error_type: str, summary: str) -> JSONResponse:
     """A TAMS error body (``error.json``)."""
     body = {"type": error_type, "summary": summary, "time": now_iso()}
     return JSONResponse(body, status_code=status)
@@ -86,10 +94,10 @@ _HTTP_ERROR_REASONS: dict[int, ErrorReason] = {
 }
 
 
-def http_error_response(status: int, detail: str) -> JSONResponse:
+def http_error_response(status: int, detail: str, request: Request | None = None) -> JSONResponse:
     """The answer to an HTTP error of the web framework itself."""
     reason = _HTTP_ERROR_REASONS.get(status, common_pb2.ERROR_REASON_HTTP_ERROR)
-    return error_response(status, reason, detail)
+    return error_response(status, reason, detail, request)
 
 
 # Ids the gateway takes from the path: one the server calls malformed names no
@@ -113,10 +121,12 @@ def details_of(error: grpc.aio.AioRpcError) -> tuple[str, list[str], dict[str, s
     return reason, fields, metadata
 
 
-def rpc_error_response(error: grpc.aio.AioRpcError, http_method: str) -> JSONResponse:
-    """The HTTP answer to a failed call made for a request with ``http_method``."""
+def rpc_error_response(error: grpc.aio.AioRpcError, request: Request) -> JSONResponse:
+    """The HTTP answer to a failed call made for ``request``, in its dialect."""
     reason, fields, metadata = details_of(error)
-    status = reason_status(reason_named(reason), http_method) or HTTP_STATUS.get(error.code(), 500)
+    status = reason_status(reason_named(reason), request.method) or HTTP_STATUS.get(
+        error.code(), 500
+    )
     if (
         error.code() == grpc.StatusCode.INVALID_ARGUMENT
         and fields
@@ -124,8 +134,10 @@ def rpc_error_response(error: grpc.aio.AioRpcError, http_method: str) -> JSONRes
     ):
         status = 404
     if status == 500:
-        return error_response(500, common_pb2.ERROR_REASON_INTERNAL, "internal error")
-    response = _error_body(status, reason or error.code().name, error.details() or "")
+        return error_response(500, common_pb2.ERROR_REASON_INTERNAL, "internal error", request)
+    dialect = dialect_of(request)
+    status = dialect.rpc_status(request, error, status)
+    response = dialect.error(request, status, reason or error.code().name, error.details() or "")
     if status == 401:
         for challenge in challenges(reason, metadata.get(SCHEMES_KEY, "Bearer")):
             response.headers.append("WWW-Authenticate", challenge)

@@ -296,3 +296,14 @@ def _is_paged(operation: dict[str, Any]) -> bool:
 def _status_order(item: tuple[str, Any]) -> tuple[int, str]:
     status = item[0]
     return (0, status) if status.isdigit() else (1, status)
+
+
+GUIDE_FILE = "guide-7.0.yaml"
+
+
+@functools.cache
+def guide_openapi_json() -> bytes:
+    """The OpenAPI document of the usage guide's dialect (``openapi/guide-7.0.yaml``:
+    the guide's paths, bodies and errors), encoded once."""
+    document = _load_yaml(spec_folder().joinpath(GUIDE_FILE))
+    return json.dumps(document, ensure_ascii=False).encode()

@@ -2,41 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-
-LIST_SHAPES = ("spec", "wrapped")
-
-
-@dataclass(frozen=True)
-class ListShape:
-    """How list bodies look: bare arrays (the spec, the default), or the usage guide's
-    ``{"data": [...], "paging": {...}}`` for clients written to it. The paging headers
-    are sent either way."""
-
-    wrapped: bool = False
-
-    @classmethod
-    def named(cls, name: str) -> ListShape:
-        """``spec`` or ``wrapped``."""
-        if name not in LIST_SHAPES:
-            raise ValueError(f"list shape must be one of {', '.join(LIST_SHAPES)}, not {name!r}")
-        return cls(wrapped=name == "wrapped")
-
-    def respond(self, items: list[Any], headers: dict[str, str]) -> JSONResponse:
-        """One page of a listing, with its paging headers."""
-        if not self.wrapped:
-            return JSONResponse(items, headers=headers)
-        paging: dict[str, Any] = {"limit": int(headers["X-Paging-Limit"]), "count": len(items)}
-        if "X-Paging-NextKey" in headers:
-            paging["next_key"] = headers["X-Paging-NextKey"]
-        return JSONResponse({"data": items, "paging": paging}, headers=headers)
-
-
-SPEC_LISTS = ListShape()
 
 
 def paging_headers(
@@ -83,10 +52,9 @@ def list_response(
     timerange: str | None = None,
 ) -> Response:
     """One page of a listing (``items``, the JSON of ``page``'s), with its paging
-    headers, shaped as the application's list shape says."""
+    headers (the spec's bare array; a dialect may wrap it)."""
     headers = paging_headers(
         request, next_token=page.next_page_token, limit=page.page_size, count=len(items),
         reverse_order=reverse_order, timerange=timerange,
     )  # fmt: skip
-    lists: ListShape = request.app.state.lists
-    return lists.respond(items, headers)
+    return JSONResponse(items, headers=headers)

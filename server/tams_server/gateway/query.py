@@ -21,10 +21,21 @@ class BadRequest(Exception):
         self,
         summary: str,
         error_type: common_pb2.ErrorReason.ValueType = common_pb2.ERROR_REASON_INVALID_ARGUMENT,
+        *,
+        where: tuple[str | int, ...] = (),
+        kind: str = "",
+        message: str = "",
     ) -> None:
         super().__init__(summary)
         self.summary = summary
         self.error_type = error_type
+        self.where = where
+        """Where in the request the refused value is (``("body", "label")``), when a
+        schema check found it; the guide dialect's validation errors name it."""
+        self.kind = kind
+        """The schema keyword that refused it (``required``, ``type``...)."""
+        self.message = message
+        """Why, without ``where``."""
 
 
 class Query:

@@ -11,7 +11,13 @@ from google.protobuf import field_mask_pb2, json_format
 
 from tams.v1 import common_pb2, flows_pb2, sources_pb2
 from tams_server.gateway.query import BadRequest
-from tams_server.gateway.shapes import JsonObject, flow_from_json, flow_to_json, source_to_json
+from tams_server.gateway.shapes import (
+    JsonObject,
+    flow_from_json,
+    flow_to_json,
+    source_from_json,
+    source_to_json,
+)
 from tams_server.gateway.stubs import Stubs
 
 
@@ -86,9 +92,12 @@ async def _read_source(stubs: Stubs, source_id: str) -> JsonObject:
 
 
 async def _update_source(stubs: Stubs, source_id: str, name: str, value: Any) -> None:
-    source = sources_pb2.Source(id=source_id)
-    if value is not None:
-        setattr(source, name, value)
+    if name == "tags":
+        source = source_from_json({"id": source_id, "tags": value or {}})
+    else:
+        source = sources_pb2.Source(id=source_id)
+        if value is not None:
+            setattr(source, name, value)
     mask = field_mask_pb2.FieldMask(paths=[name])
     await stubs.sources.UpdateSource(
         sources_pb2.UpdateSourceRequest(source=source, update_mask=mask)

@@ -36,12 +36,13 @@ async def allocate_batch(request: Request) -> Response:
     call = stubs_of(request).storage.BatchAllocateStorage(
         storage_pb2.BatchAllocateStorageRequest(flow_id=flow_id, requests=requests)
     )
-    results: list[list[dict[str, Any]]] = [[] for _ in requests]
+    results: list[dict[str, Any]] = [{"media_objects": []} for _ in requests]
     async for batch in call:
-        results[batch.request_index] += [allocated_to_json(o) for o in batch.media_objects]
-    return JSONResponse(
-        {"results": [{"media_objects": media} for media in results]}, status_code=201
-    )
+        result = results[batch.request_index]
+        result["media_objects"] += [allocated_to_json(o) for o in batch.media_objects]
+        if batch.HasField("expires"):
+            result["expires"] = batch.expires.ToJsonString()
+    return JSONResponse({"results": results}, status_code=201)
 
 
 ROUTES = [

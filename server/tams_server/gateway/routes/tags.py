@@ -51,6 +51,33 @@ async def put_tag(resource: Resource, request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def put_tags(resource: Resource, request: Request) -> Response:
+    """``PUT /{collection}/{id}/tags`` (usage guide): all the tags at once, replacing
+    those it had; 204 (the guide's dialect answers 200 with them)."""
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object of tags", where=("body",), kind="type",
+                         message="tags are a JSON object")  # fmt: skip
+    for name, value in body.items():
+        try:
+            tag_value(value)
+        except BadRequest:
+            message = "a tag value is a JSON string or an array of strings"
+            raise BadRequest(f"the body.{name}: {message}", where=("body", name), kind="type",
+                             message=message) from None  # fmt: skip
+    await resource.update(stubs_of(request), request.path_params["id"], "tags", body)
+    return Response(status_code=204)
+
+
+def put_tags_routes() -> list[Route]:
+    """``PUT /{collection}/{id}/tags`` of Flows and Sources (the guide's dialect serves
+    them)."""
+    return [
+        Route(f"/{resource.collection}/{{id}}/tags", partial(put_tags, resource), methods=["PUT"])
+        for resource in RESOURCES.values()
+    ]
+
+
 async def delete_tag(resource: Resource, request: Request) -> Response:
     """``DELETE /{collection}/{id}/tags/{name}``."""
     await resource.delete_tag(
