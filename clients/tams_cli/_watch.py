@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tams.v1 import events_pb2
-from tams_cli._output import as_dict, out, print_json
+from tams_cli._output import as_dict, err, out, print_json
 from tams_client import AsyncTamsClient
 
 SEGMENTS_ADDED = "flows/segments_added"
@@ -23,17 +23,22 @@ async def follow(
 ) -> None:
     """Print events until ``count`` have come (0: until interrupted)."""
     seen = 0
-    events = client.watch_events(
+    replies = client.watch_events(
         after_cursor=after,
         event_types=() if all_events else (SEGMENTS_ADDED,),
         flow_ids=flow_ids,
         source_ids=source_ids,
-    )
-    async for event in events:
-        _print(event, as_json)
-        seen += 1
-        if count and seen >= count:
-            return
+    ).pages()
+    first = True
+    async for reply in replies:
+        if first:  # the first reply comes at once: the watch is on
+            err.print(f"watching (resume with --after {reply.resume_cursor})")
+            first = False
+        for event in reply.events:
+            _print(event, as_json)
+            seen += 1
+            if count and seen >= count:
+                return
 
 
 def _print(event: events_pb2.Event, as_json: bool) -> None:
