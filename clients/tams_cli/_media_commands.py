@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tams_cli._export import ExportReport, export_flow
+from tams_cli._export import ExportReport, container_for, export_flow
 from tams_cli._ingest import IngestOptions, IngestReport
 from tams_cli._ingest import ingest as ingest_file
 from tams_cli._output import out, print_json
@@ -129,6 +129,10 @@ def export(
 
     Whole Segments overlapping --timerange are written, nothing re-encoded.
     """
+    try:
+        container_for(output)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--output") from None
     http = connection().http
     with bar(f"export {flow_id[:8]}", enabled=not as_json) as progress:
 
@@ -169,7 +173,7 @@ def watch(
     """Follow Segments as they are added to FLOW_IDS (all Flows when none).
 
     Prints one line per Segment (one JSON object per line with --json) until
-    interrupted or --count events have come.
+    interrupted or --count lines are printed.
     """
 
     async def work(client: AsyncTamsClient) -> None:
