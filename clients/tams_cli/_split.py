@@ -1,0 +1,174 @@
+"""Splitting a media file into Segments without re-encoding: the packets of each
+stream are cut at key frames about every ``segment_duration`` (one set of cut times
+for every stream, so video and audio Segments line up) and each run of packets is
+remuxed into an MPEG-TS Object of its own."""
+
+from __future__ import annotations
+
+import bisect
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from av.packet import Packet
+from av.stream import Stream
+
+from tams_cli._probe import Essence, MediaError
+from tams_cli._timing import to_ns
+
+TS_FORMAT = "mpegts"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where a file is cut: ``origin_ns`` (the earliest packet, which goes to the
+    start of the TAMS timeline) and the cut times, in nanoseconds of the file's
+    timeline. Segment ``n`` of every stream starts at the first of its packets at or
+    after ``cuts[n]`` (video: its first key frame there)."""
+
+    origin_ns: int
+    cuts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One Segment's Object: the stream it carries, its number within that stream,
+    where it sits on the file's timeline (``[start_ns, end_ns)``, nanoseconds after
+    the plan's origin), the time of its first packet on the Object's own timeline,
+    its bytes and key frame count."""
+
+    stream_index: int
+    number: int
+    start_ns: int
+    end_ns: int
+    object_start_ns: int
+    data: bytes
+    key_frame_count: int
+
+
+def plan(path: Path, essences: Sequence[Essence], segment_duration: Fraction) -> Plan:
+    """The cut times of ``path``: the first video essence's key frames (the first
+    audio essence's packets when there is no video) at least ``segment_duration``
+    apart; one pass over the packets, nothing decoded."""
+    wanted = {essence.index for essence in essences}
+    pilot = next((e.index for e in essences if e.kind == "video"), essences[0].index)
+    step = round(segment_duration * 1_000_000_000)
+    origin: int | None = None
+    cuts: list[int] = []
+    with _open(path) as container:
+        for packet in container.demux([container.streams[i] for i in sorted(wanted)]):
+            at = _pts_ns(packet)
+            if at is None:
+                continue
+            origin = at if origin is None else min(origin, at)
+            key = packet.stream.index == pilot and packet.is_keyframe
+            if key and (not cuts or at - cuts[-1] >= step):
+                cuts.append(at)
+    if origin is None or not cuts:
+        raise MediaError(f"{path} has no timestamped packets to cut")
+    return Plan(origin, tuple(cuts))
+
+
+def split(path: Path, essences: Sequence[Essence], cut_plan: Plan) -> Iterator[Piece]:
+    """The Segments of every essence as each closes, remuxed as MPEG-TS; per stream
+    they come in timeline order."""
+    with _open(path) as container:
+        runs = {e.index: _Run(container.streams[e.index], e.kind == "video") for e in essences}
+        for packet in container.demux([run.stream for run in runs.values()]):
+            run = runs.get(packet.stream.index)
+            at = _pts_ns(packet)
+            if run is None or at is None or packet.size == 0:
+                continue
+            number = _segment_of(cut_plan.cuts, at)
+            if run.packets and number > run.number and (packet.is_keyframe or not run.video):
+                yield run.close(at, cut_plan.origin_ns)
+                run.number = number
+            elif not run.packets:
+                run.number = max(number, 0)
+            run.add(packet, at)
+        for run in runs.values():
+            if run.packets:
+                yield run.close(None, cut_plan.origin_ns)
+
+
+@dataclass
+class _Run:
+    """The packets of one stream's Segment in the making."""
+
+    stream: Stream
+    video: bool
+    number: int = 0
+    packets: list[Packet[Stream]] = field(default_factory=list)
+    first_ns: int = 0
+    end_ns: int = 0
+
+    def add(self, packet: Packet[Stream], at: int) -> None:
+        if not self.packets:
+            self.first_ns = at
+        self.packets.append(packet)
+        duration = to_ns(packet.duration or 0, _time_base(packet))
+        self.end_ns = max(self.end_ns, at + duration)
+
+    def close(self, next_start_ns: int | None, origin_ns: int) -> Piece:
+        """The Segment of the packets so far (ending where the next one starts, or
+        after its last packet); the run is emptied."""
+        data, object_start_ns = remux(self.stream, self.packets)
+        piece = Piece(
+            stream_index=self.stream.index,
+            number=self.number,
+            start_ns=self.first_ns - origin_ns,
+            end_ns=(self.end_ns if next_start_ns is None else next_start_ns) - origin_ns,
+            object_start_ns=object_start_ns,
+            data=data,
+            key_frame_count=sum(1 for p in self.packets if p.is_keyframe),
+        )
+        self.packets = []
+        self.end_ns = 0
+        return piece
+
+
+def remux(template: Stream, packets: Sequence[Packet[Stream]]) -> tuple[bytes, int]:
+    """``packets`` of ``template``'s stream as an MPEG-TS Object, and the time of its
+    first packet on the Object's own timeline (the muxer may shift timestamps), in
+    nanoseconds."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=TS_FORMAT) as output:
+        stream = output.add_stream_from_template(template)
+        for packet in packets:
+            packet.stream = stream
+            output.mux(packet)
+    data = buffer.getvalue()
+    with av.open(io.BytesIO(data), "r", format=TS_FORMAT) as written:
+        for packet in written.demux(written.streams[0]):
+            at = _pts_ns(packet)
+            if at is not None:
+                return data, at
+    raise MediaError("the remuxed Segment has no timestamped packet")
+
+
+def _segment_of(cuts: Sequence[int], at: int) -> int:
+    """The number of the Segment time ``at`` falls in; -1 before the first cut."""
+    return bisect.bisect_right(cuts, at) - 1
+
+
+def _pts_ns(packet: Packet[Stream]) -> int | None:
+    if packet.pts is None:
+        return None
+    return to_ns(packet.pts, _time_base(packet))
+
+
+def _time_base(packet: Packet[Stream]) -> Fraction:
+    time_base = packet.time_base
+    if time_base is None:
+        raise MediaError("a packet has no time base")
+    return Fraction(time_base)
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(path))
+    except (av.FFmpegError, OSError) as error:
+        raise MediaError(f"cannot read {path} as media: {error}") from error

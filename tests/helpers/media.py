@@ -1,0 +1,122 @@
+"""Real media for the tests of ``tams``: tiny H.264 + AAC clips made with PyAV, the
+``tams`` command run as a real subprocess, and what a file decodes to."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import os
+import struct
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+
+WIDTH, HEIGHT, FPS = 320, 240, 25
+SAMPLE_RATE = 48000
+AAC_FRAME = 1024  # samples per AAC frame: the encoder's priming is one frame
+
+
+def make_clip(path: Path, seconds: int = 4, fmt: str | None = None) -> Path:
+    """``seconds`` of 320x240 25 fps H.264 (a key frame each second, B-frames) and
+    48 kHz stereo AAC, every frame different; the container from ``fmt`` or the name."""
+    with av.open(str(path), "w", format=fmt) as output:
+        video = output.add_stream("libx264", rate=FPS)
+        video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        video.options = {"preset": "ultrafast", "g": str(FPS), "bf": "2", "sc_threshold": "0"}
+        audio = output.add_stream("aac", rate=SAMPLE_RATE, layout="stereo")
+        for index in range(FPS * seconds):
+            frame = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
+            for number, plane in enumerate(frame.planes):
+                row = bytes((index * 9 + number * 50 + x) % 256 for x in range(256))
+                plane.update((row * (plane.buffer_size // 256 + 1))[: plane.buffer_size])
+            frame.pts = index
+            output.mux(video.encode(frame))
+        output.mux(video.encode(None))
+        total = SAMPLE_RATE * seconds
+        for first in range(0, total, AAC_FRAME):
+            count = min(AAC_FRAME, total - first)
+            tone = [int(6000 * math.sin(2 * math.pi * 440 * (first + i) / SAMPLE_RATE))
+                    for i in range(count)]  # fmt: skip
+            sound = av.AudioFrame(format="s16", layout="stereo", samples=count)
+            sound.planes[0].update(struct.pack(f"<{2 * count}h", *(v for v in tone for _ in "lr")))
+            sound.sample_rate, sound.pts = SAMPLE_RATE, first
+            output.mux(audio.encode(sound))
+        output.mux(audio.encode(None))
+    return path
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """What a file decodes to: each video frame's digest (visible pixels only, in
+    order), and the audio samples per channel."""
+
+    frames: list[str]
+    samples: int
+
+
+def decode(path: Path) -> Decoded:
+    """Decode every video frame and audio sample of ``path``."""
+    frames: list[str] = []
+    samples = 0
+    with av.open(str(path)) as container:
+        for stream in container.streams:
+            container.seek(0)
+            for frame in container.decode(stream):
+                if isinstance(frame, av.VideoFrame):
+                    digest = hashlib.sha256()
+                    for plane in frame.planes:
+                        view = memoryview(plane)
+                        for y in range(plane.height):
+                            start = y * plane.line_size
+                            digest.update(view[start : start + plane.width])
+                    frames.append(digest.hexdigest()[:16])
+                elif isinstance(frame, av.AudioFrame):
+                    samples += frame.samples
+    return Decoded(frames, samples)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished ``tams`` run."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        assert self.code == 0, f"tams failed ({self.code}): {self.stderr}"
+        return json.loads(self.stdout)
+
+    def lines(self) -> list[Any]:
+        assert self.code == 0, f"tams failed ({self.code}): {self.stderr}"
+        return [json.loads(line) for line in self.stdout.splitlines()]
+
+
+def tams_env(target: str, **extra: str) -> dict[str, str]:
+    """The environment of a ``tams`` subprocess aimed at ``target``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAMS_")}
+    return {**env, "TAMS_TARGET": target, **extra}
+
+
+async def start_tams(target: str, *args: str, **extra_env: str) -> asyncio.subprocess.Process:
+    """``tams ARGS`` started as a subprocess of the venv's Python."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tams_cli", *args,
+        env=tams_env(target, **extra_env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def tams(target: str, *args: str, **extra_env: str) -> Run:
+    """Run ``tams ARGS`` against ``target`` to its end (within a minute)."""
+    process = await start_tams(target, *args, **extra_env)
+    async with asyncio.timeout(60):
+        stdout, stderr = await process.communicate()
+    assert process.returncode is not None
+    return Run(process.returncode, stdout.decode(), stderr.decode())

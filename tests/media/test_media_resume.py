@@ -1,0 +1,63 @@
+"""An ingest killed half-way (a real subprocess, SIGKILLed while it waits after a
+known number of Segments) continues from its journal when run again, and ends with
+the same Flow as an uninterrupted ingest: the same Segments, nothing lost or twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from helpers.media import FPS, decode, start_tams, tams
+from tams_cli._ingest import PAUSE_AFTER_ENV
+from tams_client import AsyncTamsClient
+from tams_server.app import RunningServer
+
+SEGMENTS = 8  # 4 s at 1 s, video and audio
+KILLED_AFTER = 3
+
+
+async def _segments(target: str, flow_ids: list[str]) -> list[list[tuple[str, str, int]]]:
+    async with AsyncTamsClient(target) as client:
+        return [
+            [(s.timerange, s.ts_offset, s.key_frame_count) async for s in client.list_segments(f)]
+            for f in flow_ids
+        ]
+
+
+async def test_a_killed_ingest_resumes_to_the_same_flow(
+    running: RunningServer, clip_copy: Path, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    target = running.grpc_target
+    args = ("ingest", str(clip_copy), "--segment-duration", "1", "--concurrency", "1", "--json")
+    process = await start_tams(target, *args, **{PAUSE_AFTER_ENV: str(KILLED_AFTER)})
+    assert process.stderr is not None
+    async with asyncio.timeout(60):
+        while b"paused" not in (line := await process.stderr.readline()):
+            assert line, "the ingest ended without reaching its pause"
+    process.kill()
+    await process.wait()
+
+    journal = json.loads(clip_copy.with_name("clip.mp4.tams-journal.json").read_text())
+    assert journal["complete"] is False
+    members = [flow_id for flow_id, _, _ in journal["flows"].values()]
+    assert sum(map(len, await _segments(target, members))) == KILLED_AFTER
+
+    resumed = (await tams(target, *args)).json()
+    assert resumed["resumed"] is True
+    assert resumed["source_id"] == journal["source_id"]
+    assert (resumed["segments"], resumed["registered_now"]) == (SEGMENTS, SEGMENTS - KILLED_AFTER)
+    again = (await tams(target, *args)).json()  # done: nothing more to do
+    assert (again["segments"], again["registered_now"]) == (SEGMENTS, 0)
+
+    whole = (
+        await tams(target, "ingest", str(clips["mp4"]), "--segment-duration", "1",
+                   "--journal", str(tmp_path / "journal"), "--json")
+    ).json()  # fmt: skip
+    ids = [flow["id"] for flow in whole["flows"][1:]]
+    assert await _segments(target, members) == await _segments(target, ids)
+
+    exported = tmp_path / "resumed.mkv"
+    await tams(target, "export", resumed["flows"][0]["id"], "-o", str(exported))
+    assert decode(exported).frames == decode(clips["mp4"]).frames
+    assert len(decode(exported).frames) == 4 * FPS
