@@ -53,59 +53,72 @@ class DeletionWorker:
         self._stop.set()
 
 
-class ObjectJanitor:
-    """Removes, every ``interval_s``, the Objects no Segment uses and the multipart
-    uploads left unfinished past their expiry."""
+class Periodic:
+    """Work done every ``interval_s`` until stopped. A failing round is logged and the
+    next one comes: background work must outlive a database that is briefly away."""
 
-    def __init__(
-        self, objects: UnusedObjects, uploads: MultipartUploads, *, interval_s: float
-    ) -> None:
-        self._objects = objects
-        self._uploads = uploads
+    what = "background work"
+
+    def __init__(self, *, interval_s: float) -> None:
         self._interval_s = interval_s
         self._stop = asyncio.Event()
 
     async def run(self) -> None:
-        """Sweep every ``interval_s`` until stopped."""
+        """A round every ``interval_s`` until stopped."""
         while not self._stop.is_set():
             try:
-                removed = await self.sweep()
-                if removed:
-                    log.info("janitor removed %d object(s)", removed)
-            except Exception:  # a failing sweep must not end the janitor
-                log.exception("object cleanup failed; trying again later")
+                await self.round()
+            except Exception:
+                log.exception("%s failed; trying again later", self.what)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self._interval_s)
+
+    async def round(self) -> None:
+        """One round of the work."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Ask for no further round (the current one ends first)."""
+        self._stop.set()
+
+
+class ObjectJanitor(Periodic):
+    """Removes the Objects no Segment uses and the multipart uploads left unfinished
+    past their expiry."""
+
+    what = "object cleanup"
+
+    def __init__(
+        self, objects: UnusedObjects, uploads: MultipartUploads, *, interval_s: float
+    ) -> None:
+        super().__init__(interval_s=interval_s)
+        self._objects = objects
+        self._uploads = uploads
+
+    async def round(self) -> None:
+        removed = await self.sweep()
+        if removed:
+            log.info("janitor removed %d object(s)", removed)
 
     async def sweep(self, batch: int = 500) -> int:
         """One pass; returns how many Objects went."""
         await self._uploads.abort_expired(limit=batch)
         return await self._objects.remove(limit=batch)
 
-    def stop(self) -> None:
-        """Ask the janitor to stop."""
-        self._stop.set()
 
+class EventRetention(Periodic):
+    """Removes the events older than ``retention_s``, in bounded batches, so writers
+    never wait long behind it."""
 
-class EventRetention:
-    """Removes, every ``interval_s``, the events older than ``retention_s`` (in
-    bounded batches, so writers never wait long behind it)."""
+    what = "event retention"
 
     def __init__(self, log: EventLog, *, retention_s: float, interval_s: float) -> None:
+        super().__init__(interval_s=interval_s)
         self._log = log
         self._retention_ns = int(retention_s * 1e9)
-        self._interval_s = interval_s
-        self._stop = asyncio.Event()
 
-    async def run(self) -> None:
-        """Prune every ``interval_s`` until stopped."""
-        while not self._stop.is_set():
-            try:
-                await self.prune()
-            except Exception:  # a failing pass must not end retention
-                log.exception("event retention failed; trying again later")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self._interval_s)
+    async def round(self) -> None:
+        await self.prune()
 
     async def prune(self) -> int:
         """Remove every expired event; returns how many went."""
@@ -117,34 +130,17 @@ class EventRetention:
                 break
         return removed
 
-    def stop(self) -> None:
-        """Ask retention to stop after its current batch."""
-        self._stop.set()
 
+class RetentionWorker(Periodic):
+    """Runs a retention sweep by tags (``usecases.retention``)."""
 
-class RetentionWorker:
-    """Runs a retention sweep (``usecases.retention``) every ``interval_s``."""
+    what = "retention by tags"
 
     def __init__(self, retention: Retention, *, interval_s: float) -> None:
+        super().__init__(interval_s=interval_s)
         self._retention = retention
-        self._interval_s = interval_s
-        self._stop = asyncio.Event()
 
-    async def run(self) -> None:
-        """Sweep every ``interval_s`` until stopped."""
-        while not self._stop.is_set():
-            try:
-                swept = await self._retention.sweep()
-                if swept.flows or swept.segments:
-                    log.info(
-                        "retention deleted %d flow(s) and %d segment(s)",
-                        swept.flows, swept.segments,
-                    )  # fmt: skip
-            except Exception:  # a failing sweep must not end retention
-                log.exception("retention by tags failed; trying again later")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self._interval_s)
-
-    def stop(self) -> None:
-        """Ask the worker to stop after its current sweep."""
-        self._stop.set()
+    async def round(self) -> None:
+        swept = await self._retention.sweep()
+        if swept.flows or swept.segments:
+            log.info("retention deleted %d flow(s) and %d segment(s)", swept.flows, swept.segments)
