@@ -7,7 +7,7 @@ import asyncio
 import importlib
 import logging
 
-BENCHMARKS = ("auth", "events", "flows", "gateway", "segments", "storage")
+BENCHMARKS = ("auth", "ceiling", "events", "flows", "gateway", "segments", "storage", "unary")
 
 
 def main() -> None:
