@@ -33,11 +33,7 @@ async def fetch_all(
     if conn.dialect.name == "postgresql":
         rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)
         return rows
-    cursor = await driver.execute(sql, values)
-    try:
-        return list(await cursor.fetchall())
-    finally:
-        await cursor.close()
+    return list(await driver.execute_fetchall(sql, values))  # one hand-off, not three
 
 
 Compiled = tuple[str, tuple[str, ...], dict[str, Any]]
