@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Table
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -36,3 +47,15 @@ def among(column: ColumnElement[Any], values: Collection[Any]) -> ColumnElement[
         equal: ColumnElement[bool] = column == next(iter(values))
         return equal
     return column.in_(values)
+
+
+def in_many(conn: AsyncConnection, column: ColumnElement[Any], values: Collection[str]) -> Any:
+    """``column IN values`` for a batch of text values (a registration's Object ids),
+    as one parameter: ``= ANY($1)`` on PostgreSQL, ``IN (SELECT value FROM
+    json_each(?))`` on SQLite. An IN list of a thousand values is a thousand parameters
+    expanded into the SQL at every execution and parsed by the database each time."""
+    if conn.dialect.name == "postgresql":
+        array = bindparam(None, list(values), type_=postgresql.ARRAY(Text))
+        return column == any_(array)
+    ids = bindparam(None, json.dumps(list(values)), type_=Text)
+    return column.in_(select(literal_column("value")).select_from(func.json_each(ids)))
