@@ -1,11 +1,13 @@
-"""One hand-off to the SQLite thread per statement instead of four.
+"""One hand-off to the SQLite thread per statement instead of four, none for BEGIN.
 
 aiosqlite runs every call on its own thread, and each call is a hand-off: a queue put,
 a thread wake-up, a loop wake-up on the way back. SQLAlchemy's aiosqlite adapter makes
 four per statement (open a cursor, execute, fetch the rows, close the cursor), and
 under load each costs more than the statement itself: a GetFlow made seventeen. The
 cursor here does the four in one function on that thread, and keeps what SQLAlchemy
-reads afterwards (rows, description, rowcount, lastrowid).
+reads afterwards (rows, description, rowcount, lastrowid). A transaction's BEGIN waits
+and goes with its first statement; a commit or rollback with no transaction open (an
+autocommit read, the pool's reset) goes nowhere.
 
 It is installed per connection, in the engine's ``connect`` event, by giving the
 adapter's connection this subclass (no slots added), so nothing outside this engine
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
+import weakref
 from typing import Any
 
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -28,10 +31,21 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 _Outcome = tuple[Any, list[Any] | None, int, int | None]
 
 
-def _run(conn: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> _Outcome:
-    """On the SQLite thread: the statement run, its rows read, its cursor closed."""
+# What a transaction starts with (``store.engine``): held back, to run on the SQLite
+# thread just before the transaction's first statement, in the same hand-off.
+_BEGINS = frozenset({"BEGIN", "BEGIN IMMEDIATE"})
+_held_begin: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def _run(
+    conn: sqlite3.Connection, begin: str | None, sql: str, parameters: Any, many: bool
+) -> _Outcome:
+    """On the SQLite thread: the held-back BEGIN and the statement run, its rows read,
+    its cursor closed."""
     cursor = conn.cursor()
     try:
+        if begin is not None:
+            cursor.execute(begin)
         if many:
             cursor.executemany(sql, parameters)
         elif parameters is None:
@@ -79,9 +93,12 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         driver: Any = self._connection
+        if not many and not parameters and operation in _BEGINS:
+            _held_begin[driver] = operation
+            return
         async with self._adapt_connection._execute_mutex:
             description, rows, rowcount, lastrowid = await driver._execute(
-                _run, driver._conn, operation, parameters, many
+                _run, driver._conn, _held_begin.pop(driver, None), operation, parameters, many
             )
         self._cursor = _Done(description, rowcount, lastrowid)  # type: ignore[assignment]
         if rows is not None:
@@ -104,10 +121,12 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             super().rollback()
 
     def _open_transaction(self) -> bool:
-        """Whether a transaction is open: a read without one (autocommit) and the
-        pool's reset of a connection its unit of work ended cleanly need no hand-off.
-        The sqlite3 connection is only read here, while no statement of this
-        connection runs (they are awaited one at a time)."""
+        """Whether a transaction is open: a read without one (autocommit), a
+        transaction whose BEGIN is still held back (no statement ran) and the pool's
+        reset of a connection its unit of work ended cleanly need no hand-off. The
+        sqlite3 connection is only read here, while no statement of this connection
+        runs (they are awaited one at a time)."""
+        _held_begin.pop(self._connection, None)
         conn: sqlite3.Connection | None = self._connection._connection
         return conn is not None and conn.in_transaction
 
