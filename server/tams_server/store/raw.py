@@ -19,6 +19,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tams_server.domain.errors import Aborted, Reason
+from tams_server.store import sqlite_hops
 
 
 async def fetch_all(
@@ -33,7 +34,7 @@ async def fetch_all(
     if conn.dialect.name == "postgresql":
         rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)
         return rows
-    return list(await driver.execute_fetchall(sql, values))  # one hand-off, not three
+    return await sqlite_hops.fetch_all(driver, sql, values)  # one hand-off, not three
 
 
 Compiled = tuple[str, tuple[str, ...], dict[str, Any]]
@@ -68,8 +69,8 @@ async def insert_rows(
             await driver.copy_records_to_table(table.name, records=rows, columns=columns)
             return
         marks = ", ".join("?" * len(columns))
-        await driver.executemany(
-            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows
+        await sqlite_hops.execute_many(
+            driver, f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows
         )
     except (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError) as error:
         raise Aborted(

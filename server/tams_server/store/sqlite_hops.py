@@ -131,6 +131,21 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         return conn is not None and conn.in_transaction
 
 
+async def fetch_all(driver: Any, sql: str, parameters: Any) -> list[Any]:
+    """The rows of one statement run on an aiosqlite connection directly (the raw read
+    path), after the BEGIN held back for it, if any: one hand-off."""
+    _description, rows, _count, _id = await driver._execute(
+        _run, driver._conn, _held_begin.pop(driver, None), sql, parameters, False
+    )
+    return rows or []
+
+
+async def execute_many(driver: Any, sql: str, rows: Any) -> None:
+    """One statement for each of ``rows`` on an aiosqlite connection directly (the raw
+    insert path), after the BEGIN held back for it, if any: one hand-off."""
+    await driver._execute(_run, driver._conn, _held_begin.pop(driver, None), sql, rows, True)
+
+
 def install(dbapi_connection: Any) -> None:
     """Give a new connection of the engine the one-hop cursor."""
     if type(dbapi_connection) is AsyncAdapt_aiosqlite_connection:
