@@ -10,7 +10,7 @@ import logging
 import sys
 import time
 
-BENCHMARKS = ("auth", "events", "flows", "gateway", "segments", "storage")
+BENCHMARKS = ("auth", "ceiling", "events", "flows", "gateway", "segments", "storage", "unary")
 
 
 def main() -> None:

@@ -390,9 +390,12 @@ class TamsApi(WebhookCalls, Generic[TransportT]):
         timeout: Timeout = DEFAULT,
         retry: RetryPolicy | None = None,
     ) -> Call[Any, segments_pb2.RegisterSegmentsResponse]:
-        """Register Segments; those refused come back in ``failed_segments``."""
+        """Register Segments; those refused come back in ``failed_segments``.
+        Retried like any idempotent call: the server takes a Segment identical to one
+        it stored as registered (a retry after a lost reply succeeds, stores nothing
+        twice and adds no second event)."""
         request = segments_pb2.RegisterSegmentsRequest(flow_id=flow_id, segments=segments)
-        return Unary(rpcs.REGISTER_SEGMENTS, request, _itself, ONCE, Options(timeout, retry))
+        return Unary(rpcs.REGISTER_SEGMENTS, request, _itself, IDEMPOTENT, Options(timeout, retry))
 
     @unary
     def stream_register_segments(
@@ -403,9 +406,12 @@ class TamsApi(WebhookCalls, Generic[TransportT]):
         timeout: Timeout = DEFAULT,
     ) -> Method[segments_pb2.StreamRegisterSegmentsResponse]:
         """Register a long run of Segments over one client stream, ``batch_size`` per
-        message; ``failed_segments`` index the whole run. Never retried (the run is
-        read once); no time limit unless ``timeout`` is given. TamsClient takes a plain
-        iterable; AsyncTamsClient an async one too."""
+        message; ``failed_segments`` index the whole run. Never retried by the client
+        (the run is read once, and may be a live source); no time limit unless
+        ``timeout`` is given. Each batch is stored in its own transaction, so a failed
+        call may have stored some: a caller holding the run sends it again, and the
+        batches already stored count as registered (identical reposts are idempotent).
+        TamsClient takes a plain iterable; AsyncTamsClient an async one too."""
         requests = (
             async_batches(flow_id, segments, batch_size)
             if isinstance(segments, AsyncIterable)

@@ -46,6 +46,8 @@ class Fault:
     skip: int = 0
     after_messages: int = 0
     hold_s: float = 0.0
+    lost_reply: bool = False
+    """Run the (unary) call, then fail it: its work is done but the reply is lost."""
 
 
 class Faults(AsyncServerInterceptor):
@@ -69,6 +71,9 @@ class Faults(AsyncServerInterceptor):
         if rule is None or rule.times <= 0 or self.calls[name] <= rule.skip:
             return await _passed_on(method(request, context))
         rule.times -= 1
+        if rule.lost_reply:
+            await _passed_on(method(request, context))
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "injected lost reply")
         await asyncio.sleep(rule.hold_s)
         if not rule.after_messages:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "injected failure")
@@ -152,6 +157,21 @@ async def test_creates_are_not_retried(
     assert faults.calls["CreateFlow"] == 1
     with pytest.raises(NotFoundError):
         await run(lambda c: c.get_flow(flow.id))
+
+
+async def test_a_registration_whose_reply_was_lost_is_retried(
+    faulty: tuple[str, Faults], faults: Faults, run: Run
+) -> None:
+    """The server stored the Segments but the reply never came: the retry posts them
+    again, identical, and succeeds (the server takes an identical repost as done)."""
+    flow = await _flow(faulty[0])
+    posts = [external_post(f"lost-{flow.id}-{i}", f"[{i}:0_{i + 1}:0)") for i in range(5)]
+    faults.rules["RegisterSegments"] = Fault(times=1, lost_reply=True)
+    response = await run(lambda c: c.register_segments(flow.id, posts))
+    assert (response.registered_count, list(response.failed_segments)) == (5, [])
+    assert faults.calls["RegisterSegments"] == 2
+    listed = await run(lambda c: c.list_segments(flow.id))
+    assert [s.object_id for s in listed] == [p.object_id for p in posts]
 
 
 async def test_a_call_overrides_the_retry_policy(

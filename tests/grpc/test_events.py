@@ -5,9 +5,6 @@ misses nothing, repeats nothing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
@@ -16,6 +13,7 @@ from google.protobuf import field_mask_pb2
 
 from conftest import postgresql_url
 from helpers.auth import AUDIENCE, ISSUER, SECRET, bearer, hs256
+from helpers.events import WAIT_S, watching
 from helpers.factories import new_id, tag, video_flow
 from helpers.objects import external_post, upload_objects
 from helpers.servers import own_server
@@ -33,58 +31,6 @@ from tams.v1 import (
 )
 
 E = events_pb2
-WAIT_S = 20  # a deadline for what must arrive, not a measure of speed
-
-
-@dataclass
-class Watcher:
-    """A WatchEvents stream read by a task into a queue, so a test can wait for
-    events with a deadline."""
-
-    call: grpc.aio.UnaryStreamCall[E.WatchEventsRequest, E.WatchEventsResponse]
-    start_cursor: str = ""
-    resume_cursor: str = ""
-    queue: asyncio.Queue[E.Event] = field(default_factory=asyncio.Queue)
-
-    async def take(self, count: int) -> list[E.Event]:
-        """The next ``count`` events."""
-        async with asyncio.timeout(WAIT_S):
-            return [await self.queue.get() for _ in range(count)]
-
-    async def nothing_more(self, settle_s: float = 0.5) -> None:
-        """No further event arrives (give the stream time to deliver a stray one)."""
-        await asyncio.sleep(settle_s)
-        assert self.queue.empty(), [e.event_type for e in self.queue._queue]  # type: ignore[attr-defined]
-
-
-@asynccontextmanager
-async def watching(
-    channel: grpc.aio.Channel,
-    request: E.WatchEventsRequest | None = None,
-    metadata: tuple[tuple[str, str], ...] = (),
-) -> AsyncIterator[Watcher]:
-    """Watch events; the block starts once the stream has given its first cursor."""
-    stub = events_pb2_grpc.EventServiceStub(channel)
-    watcher = Watcher(stub.WatchEvents(request or E.WatchEventsRequest(), metadata=metadata))
-    first = await watcher.call.read()
-    assert isinstance(first, E.WatchEventsResponse)
-    assert not first.events
-    watcher.start_cursor = watcher.resume_cursor = first.resume_cursor
-
-    async def pump() -> None:
-        while (response := await watcher.call.read()) is not grpc.aio.EOF:
-            assert isinstance(response, E.WatchEventsResponse)
-            watcher.resume_cursor = response.resume_cursor
-            for event in response.events:
-                watcher.queue.put_nowait(event)
-
-    task = asyncio.create_task(pump())
-    try:
-        yield watcher
-    finally:
-        watcher.call.cancel()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 def of_source(source_id: str, **fields: object) -> E.WatchEventsRequest:
@@ -158,8 +104,9 @@ async def test_a_change_that_fails_has_no_event(channel: grpc.aio.Channel) -> No
             flows.BatchCreateFlows(flows_pb2.BatchCreateFlowsRequest(flows=[twin, flow]))
         )
         assert duplicate.code == grpc.StatusCode.ALREADY_EXISTS
+        other = external_post(new_id(), segment.timerange)  # another Segment, same place
         overlapping = await segments.RegisterSegments(
-            segments_pb2.RegisterSegmentsRequest(flow_id=flow.id, segments=[segment])
+            segments_pb2.RegisterSegmentsRequest(flow_id=flow.id, segments=[other])
         )
         assert overlapping.registered_count == 0
         nothing = await segments.DeleteSegments(

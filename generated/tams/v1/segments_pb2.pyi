@@ -529,7 +529,7 @@ class RegisterSegmentsResponse(_message.Message):
     FAILED_SEGMENTS_FIELD_NUMBER: _builtins.int
     REGISTERED_COUNT_FIELD_NUMBER: _builtins.int
     registered_count: _builtins.int
-    """Count of Segments stored."""
+    """Count of Segments registered (identical reposts of stored ones included)."""
     @_builtins.property
     def failed_segments(self) -> _containers.RepeatedCompositeFieldContainer[Global___FailedSegment]:
         """The Segments not stored; empty when all went in."""

@@ -87,7 +87,10 @@ class SegmentServiceServicer:
 
     def RegisterSegments(self, request, context):
         """Register Segments (POST /flows/{id}/segments): each is stored or reported in
-        `failed_segments`; the others still go in.
+        `failed_segments`; the others still go in. A Segment identical to the one stored
+        at its place (same Object, timerange and fields: a retry after a lost reply)
+        counts as registered, is not stored twice and adds no second event; a different
+        one there is refused (SEGMENT_OVERLAP). Safe to retry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -95,6 +98,8 @@ class SegmentServiceServicer:
 
     def StreamRegisterSegments(self, request_iterator, context):
         """Register a long run of Segments as a client stream; answers once at the end.
+        Each batch is one transaction; identical reposts count as registered, as in
+        RegisterSegments, so a run sent again after a failure is safe.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -46,10 +46,16 @@ class SegmentServiceStub:
     """
     RegisterSegments: _grpc.UnaryUnaryMultiCallable[_segments_pb2.RegisterSegmentsRequest, _segments_pb2.RegisterSegmentsResponse]
     """Register Segments (POST /flows/{id}/segments): each is stored or reported in
-    `failed_segments`; the others still go in.
+    `failed_segments`; the others still go in. A Segment identical to the one stored
+    at its place (same Object, timerange and fields: a retry after a lost reply)
+    counts as registered, is not stored twice and adds no second event; a different
+    one there is refused (SEGMENT_OVERLAP). Safe to retry.
     """
     StreamRegisterSegments: _grpc.StreamUnaryMultiCallable[_segments_pb2.StreamRegisterSegmentsRequest, _segments_pb2.StreamRegisterSegmentsResponse]
-    """Register a long run of Segments as a client stream; answers once at the end."""
+    """Register a long run of Segments as a client stream; answers once at the end.
+    Each batch is one transaction; identical reposts count as registered, as in
+    RegisterSegments, so a run sent again after a failure is safe.
+    """
     DeleteSegments: _grpc.UnaryUnaryMultiCallable[_segments_pb2.DeleteSegmentsRequest, _segments_pb2.DeleteSegmentsResponse]
     """Delete the Segments a timerange fully covers, optionally only those of one Object
     (DELETE /flows/{id}/segments). Large deletions continue in the background.
@@ -73,10 +79,16 @@ class SegmentServiceAsyncStub(SegmentServiceStub):
     """
     RegisterSegments: _aio.UnaryUnaryMultiCallable[_segments_pb2.RegisterSegmentsRequest, _segments_pb2.RegisterSegmentsResponse]  # type: ignore[assignment]
     """Register Segments (POST /flows/{id}/segments): each is stored or reported in
-    `failed_segments`; the others still go in.
+    `failed_segments`; the others still go in. A Segment identical to the one stored
+    at its place (same Object, timerange and fields: a retry after a lost reply)
+    counts as registered, is not stored twice and adds no second event; a different
+    one there is refused (SEGMENT_OVERLAP). Safe to retry.
     """
     StreamRegisterSegments: _aio.StreamUnaryMultiCallable[_segments_pb2.StreamRegisterSegmentsRequest, _segments_pb2.StreamRegisterSegmentsResponse]  # type: ignore[assignment]
-    """Register a long run of Segments as a client stream; answers once at the end."""
+    """Register a long run of Segments as a client stream; answers once at the end.
+    Each batch is one transaction; identical reposts count as registered, as in
+    RegisterSegments, so a run sent again after a failure is safe.
+    """
     DeleteSegments: _aio.UnaryUnaryMultiCallable[_segments_pb2.DeleteSegmentsRequest, _segments_pb2.DeleteSegmentsResponse]  # type: ignore[assignment]
     """Delete the Segments a timerange fully covers, optionally only those of one Object
     (DELETE /flows/{id}/segments). Large deletions continue in the background.
@@ -115,7 +127,10 @@ class SegmentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_segments_pb2.RegisterSegmentsResponse, _abc.Awaitable[_segments_pb2.RegisterSegmentsResponse]]:
         """Register Segments (POST /flows/{id}/segments): each is stored or reported in
-        `failed_segments`; the others still go in.
+        `failed_segments`; the others still go in. A Segment identical to the one stored
+        at its place (same Object, timerange and fields: a retry after a lost reply)
+        counts as registered, is not stored twice and adds no second event; a different
+        one there is refused (SEGMENT_OVERLAP). Safe to retry.
         """
 
     @_abc_1.abstractmethod
@@ -124,7 +139,10 @@ class SegmentServiceServicer(metaclass=_abc_1.ABCMeta):
         request_iterator: _MaybeAsyncIterator[_segments_pb2.StreamRegisterSegmentsRequest],
         context: _ServicerContext,
     ) -> _typing.Union[_segments_pb2.StreamRegisterSegmentsResponse, _abc.Awaitable[_segments_pb2.StreamRegisterSegmentsResponse]]:
-        """Register a long run of Segments as a client stream; answers once at the end."""
+        """Register a long run of Segments as a client stream; answers once at the end.
+        Each batch is one transaction; identical reposts count as registered, as in
+        RegisterSegments, so a run sent again after a failure is safe.
+        """
 
     @_abc_1.abstractmethod
     def DeleteSegments(

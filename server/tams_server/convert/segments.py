@@ -27,7 +27,7 @@ def post_to_domain(message: segments_pb2.SegmentPost) -> SegmentPost:
     for field, value in message.ListFields():  # only the fields the client set
         name = field.name
         if name == "get_urls":
-            post.get_urls = tuple(UncontrolledUrl(u.url, u.label) for u in value)
+            post.get_urls = tuple([UncontrolledUrl(u.url, u.label) for u in value])
         elif name not in ("object_id", "timerange"):
             setattr(post, name, value)
     return post

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tams_server.domain.errors import FailedPrecondition, Reason, TamsError
-from tams_server.domain.segments import Segment, stored_timerange
+from tams_server.domain.segments import Segment, UncontrolledUrl, stored_timerange
 from tams_server.domain.timerange import (
     TimeRange,
     format_timerange,
@@ -87,6 +87,14 @@ class ObjectLedger:
         """Every Object the registration touched."""
         return list(self._states.values())
 
+    def has_urls(self, object_id: str, urls: Iterable[UncontrolledUrl]) -> bool:
+        """Whether the Object has each of ``urls`` under its label already."""
+        state = self._states.get(object_id)
+        if state is None:
+            return False
+        known = {u["label"]: u["url"] for u in state.get_urls}
+        return all(known.get(url.label) == url.url for url in urls)
+
     def admit(self, segment: Segment) -> TamsError | None:
         """Why ``segment`` may not use its Objects, or None: then its effects on them
         are applied, and a reuse that omits ``init_object_id`` inherits the Object's."""
@@ -119,11 +127,12 @@ class ObjectLedger:
         elif post.init_object_id is None:
             post.init_object_id = state.init_object_id
         self._use(state, MEDIA)
-        known = {u["label"] for u in state.get_urls}
-        for url in post.get_urls:
-            if url.label not in known:
-                state.get_urls.append({"url": url.url, "label": url.label})
-                state.changed = not state.new
+        if post.get_urls:
+            known = {u["label"] for u in state.get_urls}
+            for url in post.get_urls:
+                if url.label not in known:
+                    state.get_urls.append({"url": url.url, "label": url.label})
+                    state.changed = not state.new
         return None
 
     def _check_first_or_kind(

@@ -31,9 +31,10 @@ from tams_server.domain.timerange import (
 MAX_SEGMENTS_PER_CALL = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class UncontrolledUrl:
-    """A download URL the service does not control, given at registration."""
+class UncontrolledUrl(NamedTuple):
+    """A download URL the service does not control, given at registration (a named
+    tuple: one is made for every external Segment registered, at a third of the cost
+    of a frozen dataclass)."""
 
     url: str
     label: str
@@ -136,6 +137,8 @@ def _check_extras(post: SegmentPost, path: str, violations: list[FieldViolation]
     def bad(field: str, description: str) -> None:
         violations.append(FieldViolation(f"{path}.{field}", description))
 
+    if _plain_urls_only(post):  # the usual external Segment: one good URL and no more
+        return
     for field in ("ts_offset", "last_duration"):
         value = getattr(post, field)
         if value is not None:
@@ -172,6 +175,21 @@ def _check_extras(post: SegmentPost, path: str, violations: list[FieldViolation]
         elif url.label in labels:
             bad(f"get_urls[{i}].label", f"repeats the label {url.label!r}")
         labels.add(url.label)
+
+
+def _plain_urls_only(post: SegmentPost) -> bool:
+    """Whether a post's only extra is one uncontrolled URL with its URL and label."""
+    urls = post.get_urls
+    return (
+        len(urls) == 1
+        and bool(urls[0].url and urls[0].label)
+        and post.ts_offset is None
+        and post.last_duration is None
+        and post.object_timerange is None
+        and post.sample_offset is None
+        and post.sample_count is None
+        and post.key_frame_count is None
+    )
 
 
 def _bounds(text: str, field: str, violations: list[FieldViolation]) -> tuple[int, int] | None:
@@ -229,6 +247,22 @@ class Timeline:
         i = bisect_right(self._starts, start)
         self._starts.insert(i, start)
         self._spans.insert(i, (start, end, text))
+
+
+def same_segment(post: SegmentPost, stored: Sequence[object]) -> bool:
+    """Whether ``post`` repeats a stored Segment at the same place: ``stored`` holds
+    its object_id, ts_offset, last_duration, object_timerange, sample_offset,
+    sample_count, key_frame_count and init_object_id, in that order. A post without
+    ``init_object_id`` matches any (a reuse of an Object inherits the Object's)."""
+    object_id, ts_offset, last_duration, object_timerange, *counts, init = stored
+    return (
+        post.object_id == object_id
+        and post.ts_offset == ts_offset
+        and post.last_duration == last_duration
+        and post.object_timerange == object_timerange
+        and [post.sample_offset, post.sample_count, post.key_frame_count] == counts
+        and (post.init_object_id is None or post.init_object_id == init)
+    )
 
 
 def overlap_error(segment: Segment, other: str) -> FailedPrecondition:

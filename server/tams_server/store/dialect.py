@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
+from typing import Any
 
-from sqlalchemy import Insert, Table
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,3 +37,25 @@ def upsert(
             index_elements=list(keys), set_=updates
         )
     return sqlite.insert(table).on_conflict_do_update(index_elements=list(keys), set_=updates)
+
+
+def among(column: ColumnElement[Any], values: Collection[Any]) -> ColumnElement[bool]:
+    """``column IN values``; ``column = value`` for a single value. An IN list is
+    expanded into the SQL text at every execution (about 0.2 ms here), which a read of
+    one Flow or Source would pay twice for nothing."""
+    if len(values) == 1:
+        equal: ColumnElement[bool] = column == next(iter(values))
+        return equal
+    return column.in_(values)
+
+
+def in_many(conn: AsyncConnection, column: ColumnElement[Any], values: Collection[str]) -> Any:
+    """``column IN values`` for a batch of text values (a registration's Object ids),
+    as one parameter: ``= ANY($1)`` on PostgreSQL, ``IN (SELECT value FROM
+    json_each(?))`` on SQLite. An IN list of a thousand values is a thousand parameters
+    expanded into the SQL at every execution and parsed by the database each time."""
+    if conn.dialect.name == "postgresql":
+        array = bindparam(None, list(values), type_=postgresql.ARRAY(Text))
+        return column == any_(array)
+    ids = bindparam(None, json.dumps(list(values)), type_=Text)
+    return column.in_(select(literal_column("value")).select_from(func.json_each(ids)))

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from tams_server.domain.errors import Aborted, InvalidArgument, Reason
+from tams_server.store import sqlite_hops
 
 _BEGIN_OPTION = "tams_sqlite_begin"
 # Where a write transaction keeps what it records for its commit hook.
@@ -166,6 +167,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        sqlite_hops.install(dbapi_connection)
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tams_server.domain.access import Access
 from tams_server.domain.models import CollectionItem
+from tams_server.store.dialect import among
 from tams_server.store.schema import flow_collection_items as items
 from tams_server.store.schema import flow_tags, flows, source_tags
 from tams_server.store.tags import readable_clause
@@ -92,7 +93,7 @@ async def flow_collections(
         return {}
     stmt = select(
         items.c.collector_id, items.c.member_id, items.c.role, items.c.container_mapping
-    ).where(items.c.collector_id.in_(flow_ids))
+    ).where(among(items.c.collector_id, flow_ids))
     if access is not None:
         stmt = stmt.where(_readable_flow(items.c.member_id, access))
     rows = await conn.execute(stmt.order_by(items.c.collector_id, items.c.position))
@@ -139,7 +140,7 @@ async def source_collections(
         query = query.where(_readable_source(member.c.source_id, access))
     rows = await conn.execute(
         query.add_columns(collector.c.source_id, member.c.source_id, items.c.role)
-        .where(collector.c.source_id.in_(source_ids))
+        .where(among(collector.c.source_id, source_ids))
         .order_by(collector.c.source_id, collector.c.created_ns, collector.c.id, items.c.position)
     )
     result: dict[str, dict[str, CollectionItem]] = defaultdict(dict)
@@ -174,7 +175,7 @@ async def _collected_by(
     _pairs, collector, _member = _LIVE_PAIRS
     rows = await conn.execute(
         query.add_columns(collected, collecting)
-        .where(collected.in_(ids))
+        .where(among(collected, ids))
         .order_by(collected, collector.c.created_ns, collector.c.id)
     )
     result: dict[str, dict[str, None]] = defaultdict(dict)

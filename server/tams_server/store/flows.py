@@ -25,7 +25,7 @@ from tams_server.store import flow_collections as collections
 from tams_server.store.changes import FlowTouched, SourceTouched, record
 from tams_server.store.clock import now_ns
 from tams_server.store.deletions import count_covered, create_request, delete_flow_now
-from tams_server.store.dialect import insert_ignoring_conflicts
+from tams_server.store.dialect import among, insert_ignoring_conflicts
 from tams_server.store.engine import Database
 from tams_server.store.paging import PageTokenCodec
 from tams_server.store.profiles import load_profile
@@ -585,7 +585,7 @@ async def _writable_row(conn: AsyncConnection, flow_id: str, access: Access | No
 async def load_flows(conn: AsyncConnection, flow_ids: Sequence[str]) -> dict[str, Flow]:
     """The Flows of ``flow_ids`` that exist, by id, as an unrestricted caller reads
     them."""
-    rows = (await conn.execute(select(flows).where(flows.c.id.in_(flow_ids)))).all()
+    rows = (await conn.execute(select(flows).where(among(flows.c.id, flow_ids)))).all()
     loaded = await _load(conn, rows, include_timerange=False, access=None)
     return {flow.id: flow for flow in loaded}
 

@@ -24,6 +24,7 @@ from tams_server.domain.errors import AlreadyExists, FailedPrecondition, Reason
 from tams_server.domain.object_rules import ObjectState
 from tams_server.domain.objects import ObjectLocation
 from tams_server.store.clock import now_ns
+from tams_server.store.dialect import in_many
 from tams_server.store.engine import Database
 from tams_server.store.flows import flow_not_found, flow_read_only
 from tams_server.store.raw import insert_rows
@@ -175,7 +176,7 @@ class ObjectRecordStore:
         async with self._db.read(snapshot=False) as conn:
             rows = await conn.execute(
                 select(objects.c.id, objects.c.storage_id, objects.c.storage_key).where(
-                    objects.c.id.in_(list(object_ids)),
+                    in_many(conn, objects.c.id, object_ids),
                     objects.c.storage_id.is_not(None),
                     objects.c.uploaded_ns.is_(None),
                 )
@@ -238,7 +239,7 @@ async def read_states(
     ends: the janitor cannot drop an allocation that is being registered."""
     if not object_ids:
         return []
-    stmt = select(*_STATE_COLUMNS).where(objects.c.id.in_(sorted(object_ids)))
+    stmt = select(*_STATE_COLUMNS).where(in_many(conn, objects.c.id, object_ids))
     if conn.dialect.name == "postgresql":
         stmt = stmt.order_by(objects.c.id).with_for_update()
     states = []

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tams_server.domain.errors import Aborted, Reason
+from tams_server.store import sqlite_hops
 from tams_server.store.engine import refuse_nul_text
 
 
@@ -35,11 +36,7 @@ async def fetch_all(
         rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)
         return rows
     refuse_nul_text([values])
-    cursor = await driver.execute(sql, values)
-    try:
-        return list(await cursor.fetchall())
-    finally:
-        await cursor.close()
+    return await sqlite_hops.fetch_all(driver, sql, values)  # one hand-off, not three
 
 
 Compiled = tuple[str, tuple[str, ...], dict[str, Any]]
@@ -75,8 +72,8 @@ async def insert_rows(
             return
         refuse_nul_text(rows)
         marks = ", ".join("?" * len(columns))
-        await driver.executemany(
-            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows
+        await sqlite_hops.execute_many(
+            driver, f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", rows
         )
     except (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError) as error:
         raise Aborted(

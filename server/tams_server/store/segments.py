@@ -51,6 +51,7 @@ from tams_server.domain.segments import (
     SegmentPost,
     Timeline,
     overlap_error,
+    same_segment,
     stored_timerange,
     window_of,
     windows_of,
@@ -192,16 +193,14 @@ class SegmentStore:
                 return 0, []
             if not self._db.is_sqlite:
                 await conn.exec_driver_sql(_KEY_ORDER_ONLY)
-            stored: list[tuple[int, int, str]] = []
+            stored: list[StoredSegment] = []
             max_segment = flow.max_segment_ns
             for lo, hi in windows_of([s for _, s in candidates], gap=max_segment):
-                rows = await conn.execute(
-                    select(c.start_ns, c.end_ns, c.timerange).where(
-                        *_overlapping_window(flow_id, lo, hi, max_segment)
-                    )
+                stored += await fetch_all(
+                    conn, _STORED_IN_WINDOW, _window_params(flow_id, lo, hi, max_segment)
                 )
-                stored += [(row[0], row[1], row[2]) for row in rows]
-            timeline = Timeline(stored)
+            timeline = Timeline((row[0], row[1], row[2]) for row in stored)
+            in_place = {(row[0], row[1]): row for row in stored}
             states = await read_states(conn, objects_of(candidates), uploaded=uploaded or {})
             hidden = await _hidden_objects(
                 conn, flow_id, {state.id for state in states if state.registered}, access
@@ -214,8 +213,12 @@ class SegmentStore:
             )
             accepted: list[Segment] = []
             rejections: list[Rejection] = []
+            again = 0  # posts identical to a stored Segment: registered already
             for index, segment in candidates:
                 error = _hidden_use(segment.post, hidden) or _placed(segment, timeline, ledger)
+                if error is not None and _registered_already(segment, in_place, ledger):
+                    again += 1
+                    continue
                 if error is not None:
                     post = segment.post
                     rejections.append(Rejection(index, post.object_id, post.timerange, error))
@@ -228,7 +231,7 @@ class SegmentStore:
                 await _insert(conn, flow, accepted, now)
                 classes = classes_of(tags_from_json(flow.tags))
                 record(conn, SegmentsAdded(flow_id, flow.source_id, classes, accepted))
-            return len(accepted), rejections
+            return len(accepted) + again, rejections
 
     async def max_segment(self, flow_id: str, access: Access | None = None) -> int | None:
         """The longest Segment the Flow ever had; None when the Flow does not exist
@@ -478,6 +481,20 @@ def _placed(segment: Segment, timeline: Timeline, ledger: ObjectLedger) -> TamsE
     return ledger.admit(segment)
 
 
+def _registered_already(
+    segment: Segment, in_place: Mapping[tuple[int, int], StoredSegment], ledger: ObjectLedger
+) -> bool:
+    """Whether ``segment`` repeats the stored Segment at its place exactly (a retry
+    after a lost reply): the same fields, and uncontrolled URLs its Object has."""
+    row = in_place.get((segment.start_ns, segment.end_ns))
+    post = segment.post
+    return (
+        row is not None
+        and same_segment(post, row[3:])
+        and ledger.has_urls(post.object_id, post.get_urls)
+    )
+
+
 def _hidden_use(post: SegmentPost, hidden: set[str]) -> PermissionDenied | None:
     """The refusal of a post naming an Object (media, then init) of ``hidden``."""
     if not hidden:
@@ -493,13 +510,6 @@ def _hidden_use(post: SegmentPost, hidden: set[str]) -> PermissionDenied | None:
                 metadata={"objectId": object_id, "field": field_name},
             )
     return None
-
-
-def _overlapping_window(
-    flow_id: str, lo: int, hi: int, max_segment: int
-) -> list[ColumnElement[bool]]:
-    """Live Segments of the Flow that overlap ``[lo, hi)``."""
-    return overlapping(c, flow_id, Window(lo, hi), max_segment)
 
 
 def overlapping(
@@ -551,6 +561,23 @@ def _window_conditions(
     if by_object:
         conditions.append(columns.object_id == bindparam("object_id"))
     return conditions
+
+
+# What registration reads of the stored Segments around a batch: the place, then
+# the fields a repeated post must match (``domain.segments.same_segment``).
+_STORED_IN_WINDOW = select(
+    c.start_ns, c.end_ns, c.timerange, c.object_id, c.ts_offset, c.last_duration,
+    c.object_timerange, c.sample_offset, c.sample_count, c.key_frame_count, c.init_object_id,
+).where(*_window_conditions(c, bounded_start=True, by_object=False))  # fmt: skip
+StoredSegment = Sequence[Any]
+
+
+def _window_params(flow_id: str, lo: int, hi: int, max_segment: int) -> dict[str, Any]:
+    """The parameters of ``_STORED_IN_WINDOW`` for Segments overlapping ``[lo, hi)``."""
+    return {
+        "flow_id": flow_id, "lo": lo, "hi": hi,
+        "earliest_start": max(lo - max_segment, INT64_MIN),
+    }  # fmt: skip
 
 
 @functools.cache

@@ -18,6 +18,7 @@ from tams_server.domain.tags import TagEdit, tags_from_json, tags_to_json
 from tams_server.store import flow_collections as collections
 from tams_server.store.changes import SourceTouched, record
 from tams_server.store.clock import now_ns
+from tams_server.store.dialect import among
 from tams_server.store.engine import Database
 from tams_server.store.paging import PageTokenCodec
 from tams_server.store.resources import (
@@ -216,7 +217,7 @@ async def touch_source(conn: AsyncConnection, source_id: str, *, actor: str | No
 
 async def load_sources(conn: AsyncConnection, source_ids: Sequence[str]) -> dict[str, Source]:
     """The Sources of ``source_ids`` that exist, by id."""
-    rows = (await conn.execute(select(sources).where(sources.c.id.in_(source_ids)))).all()
+    rows = (await conn.execute(select(sources).where(among(sources.c.id, source_ids)))).all()
     return {source.id: source for source in await _load(conn, rows, None)}
 
 

@@ -1,0 +1,87 @@
+"""SQLite's one hand-off per statement (``store.sqlite_hops``): transactions stay
+whole when their BEGIN waits for the first statement, whichever path runs it, and a
+unit of work makes the hand-offs it should (counted, not timed)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import func, select, text
+
+from tams_server.store.engine import Database
+from tams_server.store.raw import fetch_all, insert_rows
+from tams_server.store.schema import settings as service_settings
+
+KEY_VALUE = ("key", "value")
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database.connect(f"sqlite+aiosqlite:///{tmp_path / 'hops.db'}")
+    async with database.engine.begin() as conn:
+        await conn.run_sync(service_settings.create)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def _count(database: Database) -> int:
+    async with database.read() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(service_settings)) or 0)
+
+
+async def test_a_raw_insert_first_in_a_transaction_is_rolled_back_with_it(
+    database: Database,
+) -> None:
+    async def undone() -> None:
+        async with database.write() as conn:
+            await insert_rows(conn, service_settings, KEY_VALUE, [("a", "1"), ("b", "2")])
+            raise RuntimeError("undo")
+
+    with pytest.raises(RuntimeError):
+        await undone()
+    assert await _count(database) == 0
+    async with database.write() as conn:
+        await insert_rows(conn, service_settings, KEY_VALUE, [("a", "1")])
+        await conn.execute(text("INSERT INTO service_settings VALUES ('b', '2')"))
+    assert await _count(database) == 2
+
+
+async def test_a_raw_read_first_in_a_transaction_sees_its_snapshot(database: Database) -> None:
+    stmt = select(service_settings.c.key)
+    async with database.write() as conn:
+        assert await fetch_all(conn, stmt, {}) == []
+        driver: Any = (await conn.get_raw_connection()).driver_connection
+        assert driver._conn.in_transaction  # the held BEGIN ran before the read
+
+
+async def test_hand_offs_per_unit_of_work(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: Counter[str] = Counter()
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        calls[getattr(fn, "__name__", "")] += 1
+        return await execute(self, fn, *args, **kwargs)
+
+    await _count(database)  # a pooled connection, opened already
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    async with database.read() as conn:  # BEGIN, two statements, COMMIT
+        for _ in range(2):
+            await conn.scalar(select(func.count()).select_from(service_settings))
+    assert calls == {"_run": 2, "commit": 1}
+    calls.clear()
+    async with database.read(snapshot=False) as conn:  # one statement, no transaction
+        await conn.scalar(select(func.count()).select_from(service_settings))
+    assert calls == {"_run": 1}
+    calls.clear()
+    async with database.write():  # nothing ran: nothing to commit
+        pass
+    assert calls == {}
