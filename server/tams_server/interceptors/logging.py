@@ -53,6 +53,9 @@ class _LoggedCall:
 
     def __init__(self, context: Context, method: str) -> None:
         self.context, self.method = context, method
+        # Read now, while the call is alive: asking gRPC's core for the peer of a call
+        # that a cancelled stream has already torn down crashes the process.
+        self.peer = context.peer()
         self.rid = _incoming_request_id(context) or uuid.uuid4().hex
         request_id.set(self.rid)
         self.started = time.perf_counter()
@@ -69,7 +72,7 @@ class _LoggedCall:
             "code": code.name,
             "duration_ms": round((time.perf_counter() - self.started) * 1000, 3),
             "messages_out": messages_out,
-            "peer": self.context.peer(),
+            "peer": self.peer,
             "request_id": self.rid,
         }
         level = logging.WARNING if code == grpc.StatusCode.INTERNAL else logging.INFO
