@@ -85,9 +85,9 @@ async def ceiling(total: int) -> dict[str, float]:
         await server.stop(None)
 
 
-async def run(*, quick: bool, database_url: str | None) -> None:
+async def run(*, quick: bool, database_url: str | None, tiny: bool = False) -> None:
     del database_url  # no database: that is the point
-    total = 100_000 if quick else 1_000_000
+    total = 5_000 if tiny else 100_000 if quick else 1_000_000
     rates = await ceiling(total)
     report("ceiling_stream_segments_per_s", rates["with_urls"], "segments/s",
            get_urls="one uncontrolled URL per segment", segments=total)  # fmt: skip

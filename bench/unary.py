@@ -194,10 +194,10 @@ def _given(call: Call) -> Callable[[AsyncExitStack], Any]:
     return connect
 
 
-async def run(*, quick: bool, database_url: str | None) -> None:
+async def run(*, quick: bool, database_url: str | None, tiny: bool = False) -> None:
     engine = "postgresql" if database_url else "sqlite"
-    repeats = 200 if quick else 1000
+    repeats = 10 if tiny else 200 if quick else 1000
     async with server_process(database_url) as (target, pid):
         flow_id = await _latencies(target, engine, repeats)
-        await _concurrent(target, pid, flow_id, engine, 3.0 if quick else 10.0)
+        await _concurrent(target, pid, flow_id, engine, 0.5 if tiny else 3.0 if quick else 10.0)
     await _interceptor_costs(database_url, engine, repeats)

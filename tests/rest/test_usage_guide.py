@@ -72,6 +72,8 @@ COUNTS = frozenset({
     "total_objects", "total_size_bytes", "objects_by_flow", "storage_by_month",
     "total_segments", "total_duration_seconds", "coverage_percentage", "gaps",
     "time_distribution", "overlaps",
+    # Paging: whether a next page exists depends on what else the store holds.
+    "next", "next_key", "count",
 })  # fmt: skip
 
 
