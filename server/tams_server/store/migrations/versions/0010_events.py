@@ -42,3 +42,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_events_created_ns"), table_name="events")
     op.drop_table("events")
+    # The watermark of retention goes with the events: a new events table numbers from
+    # 1 again, and a stale watermark would put "now" past every new cursor.
+    op.execute("DELETE FROM service_settings WHERE key = 'events_pruned_through'")
