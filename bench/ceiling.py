@@ -87,7 +87,7 @@ async def ceiling(total: int) -> dict[str, float]:
 
 async def run(*, quick: bool, database_url: str | None, tiny: bool = False) -> None:
     del database_url  # no database: that is the point
-    total = 5_000 if tiny else 100_000 if quick else 1_000_000
+    total = 10_000 if tiny else 100_000 if quick else 1_000_000  # whole pages of PAGE
     rates = await ceiling(total)
     report("ceiling_stream_segments_per_s", rates["with_urls"], "segments/s",
            get_urls="one uncontrolled URL per segment", segments=total)  # fmt: skip
