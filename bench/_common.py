@@ -74,16 +74,21 @@ async def server_process(
 Metadata = tuple[tuple[str, str], ...]
 
 
-async def video_flow(channel: grpc.aio.Channel, metadata: Metadata = ()) -> str:
-    """A new video Flow (container video/mp2t) for a benchmark's Segments; its id.
-    ``metadata`` goes with the call (credentials, on a server that wants them)."""
-    flow = flows_pb2.Flow(
+def video_flow_message() -> flows_pb2.Flow:
+    """A new video Flow (1080p25 H.264 in MPEG-TS) with fresh ids, not yet created."""
+    return flows_pb2.Flow(
         id=str(uuid.uuid4()), source_id=str(uuid.uuid4()), format="urn:x-nmos:format:video",
         codec="video/h264", container="video/mp2t",
         video=flows_pb2.VideoEssenceParameters(
             frame_width=1920, frame_height=1080, frame_rate=common_pb2.Rational(numerator=25)
         ),
     )  # fmt: skip
+
+
+async def video_flow(channel: grpc.aio.Channel, metadata: Metadata = ()) -> str:
+    """A new video Flow (container video/mp2t) for a benchmark's Segments; its id.
+    ``metadata`` goes with the call (credentials, on a server that wants them)."""
+    flow = video_flow_message()
     await flows_pb2_grpc.FlowServiceStub(channel).CreateFlow(
         flows_pb2.CreateFlowRequest(flow=flow), metadata=metadata
     )
@@ -93,11 +98,14 @@ async def video_flow(channel: grpc.aio.Channel, metadata: Metadata = ()) -> str:
 SEGMENT_NS = 1_920_000_000  # 1.92 s: 48 frames at 25 Hz
 
 
-def _posts(run: str, count: int) -> Iterator[segments_pb2.SegmentPost]:
-    """Segments of external Objects (an uncontrolled URL each): no upload needed."""
-    for i in range(count):
+def external_posts(
+    prefix: str, count: int, *, first: int = 0
+) -> Iterator[segments_pb2.SegmentPost]:
+    """Segments of external Objects (an uncontrolled URL each): no upload needed;
+    ``count`` of them from the ``first``-th 1.92 s slot of the timeline on."""
+    for i in range(first, first + count):
         start, end = i * SEGMENT_NS, (i + 1) * SEGMENT_NS
-        object_id = f"gw-{run}-{i:05d}"
+        object_id = f"{prefix}-{i:07d}"
         yield segments_pb2.SegmentPost(
             object_id=object_id,
             timerange=f"[{start // 10**9}:{start % 10**9}_{end // 10**9}:{end % 10**9})",
@@ -112,7 +120,7 @@ async def flow_with_segments(channel: grpc.aio.Channel, count: int, metadata: Me
     flow_id = await video_flow(channel, metadata)
     response = await segments_pb2_grpc.SegmentServiceStub(channel).RegisterSegments(
         segments_pb2.RegisterSegmentsRequest(
-            flow_id=flow_id, segments=list(_posts(uuid.uuid4().hex[:8], count))
+            flow_id=flow_id, segments=list(external_posts(f"gw-{uuid.uuid4().hex[:8]}", count))
         ),
         metadata=metadata,
     )

@@ -18,8 +18,7 @@ import json
 import socket
 import statistics
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -29,47 +28,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bench._common import report, server_process
+from bench._common import external_posts, report, server_process, video_flow_message
 from bench._measure import percentile
-from tams.v1 import common_pb2, flows_pb2, objects_pb2, segments_pb2, webhooks_pb2
+from tams.v1 import common_pb2, objects_pb2, webhooks_pb2
 from tams_client import AsyncTamsClient
 
-SEGMENT_NS = 1_920_000_000  # 1.92 s: 48 frames at 25 Hz
 RATE_PER_S = 10_000
 CALL_SIZE = 1000
-
-
-def _flow() -> flows_pb2.Flow:
-    return flows_pb2.Flow(
-        id=str(uuid.uuid4()), source_id=str(uuid.uuid4()), format="urn:x-nmos:format:video",
-        codec="video/h264", container="video/mp2t",
-        video=flows_pb2.VideoEssenceParameters(
-            frame_width=1920, frame_height=1080, frame_rate=common_pb2.Rational(numerator=25)
-        ),
-    )  # fmt: skip
-
-
-def _posts(first: int, count: int) -> Iterator[segments_pb2.SegmentPost]:
-    """Segments of external Objects (no upload needed), from index ``first`` on."""
-    for i in range(first, first + count):
-        start, end = i * SEGMENT_NS, (i + 1) * SEGMENT_NS
-        object_id = f"ev-{i:07d}"
-        yield segments_pb2.SegmentPost(
-            object_id=object_id,
-            timerange=f"[{start // 10**9}:{start % 10**9}_{end // 10**9}:{end % 10**9})",
-            get_urls=[
-                segments_pb2.UncontrolledUrl(url=f"https://media.example/{object_id}", label="cdn")
-            ],
-        )
 
 
 async def _registration_rate(target: str, total: int) -> float:
     """Segments a second, registering ``total`` on a new Flow in batches of 1,000."""
     async with AsyncTamsClient(target, timeout=None) as tams:
-        flow = _flow()
+        flow = video_flow_message()
         await tams.create_flow(flow)
         t0 = time.perf_counter()
-        result = await tams.stream_register_segments(flow.id, _posts(0, total), batch_size=1000)
+        result = await tams.stream_register_segments(
+            flow.id, external_posts("ev", total), batch_size=1000
+        )
         elapsed = time.perf_counter() - t0
         assert result.registered_count == total, result.failed_segments[:3]
         return total / elapsed
@@ -101,7 +77,7 @@ async def _watch_latency(
         server_process(database_url) as (target, _),
         AsyncTamsClient(target, timeout=None) as tams,
     ):
-        flow = _flow()
+        flow = video_flow_message()
         await tams.create_flow(flow)
         calls = int(seconds * RATE_PER_S / CALL_SIZE)
         latencies: list[float] = []
@@ -140,7 +116,7 @@ async def _paced_registrations(tams: AsyncTamsClient, flow_id: str, calls: int) 
         delay = t0 + call * CALL_SIZE / RATE_PER_S - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        posts = list(_posts(call * CALL_SIZE, CALL_SIZE))
+        posts = list(external_posts("ev", CALL_SIZE, first=call * CALL_SIZE))
         result = await tams.register_segments(flow_id, posts)
         assert not result.failed_segments, result.failed_segments[:2]
     return calls * CALL_SIZE / (time.perf_counter() - t0)
@@ -186,7 +162,7 @@ async def _webhook_latency(
         server_process(database_url, env=env) as (target, _),
         AsyncTamsClient(target, timeout=None) as tams,
     ):
-        flow = _flow()
+        flow = video_flow_message()
         await tams.create_flow(flow)
         for _ in range(webhooks):
             await tams.create_webhook(
