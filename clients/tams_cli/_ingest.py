@@ -16,6 +16,8 @@ from pathlib import Path
 
 from tams_cli import _journal
 from tams_cli._flows import FORMATS, MULTI_FORMAT, FlowIds, essence_flow, multi_flow
+from tams_cli._media_errors import IngestIncompleteError
+from tams_cli._package import TS
 from tams_cli._probe import Essence, probe
 from tams_cli._split import Piece, plan, split
 from tams_cli._timing import TimeRange, format_timestamp, parse_start, parse_timerange
@@ -29,15 +31,12 @@ ProgressFn = Callable[[int, int], None]
 """Called with (Segments in, Segments expected) as the ingest goes."""
 
 
-class IngestIncompleteError(Exception):
-    """Some Segments were not registered; running the same command again resumes."""
-
-
 @dataclass(frozen=True)
 class IngestOptions:
     """How to ingest: segment length, ids and label, where the file starts on the TAMS
     timeline (``now`` or a TAI timestamp), where the journal goes, whether to ignore an
-    existing journal, and how many uploads run at once."""
+    existing journal, how many uploads run at once, and the Segments' container
+    (``ts`` or ``fmp4``)."""
 
     segment_duration: Fraction = Fraction(2)
     source_id: str | None = None
@@ -46,6 +45,7 @@ class IngestOptions:
     journal_dir: Path | None = None
     fresh: bool = False
     concurrency: int = 4
+    container: str = TS
 
 
 @dataclass(frozen=True)
@@ -100,13 +100,15 @@ async def ingest(
         if progress is not None:
             progress(done, expected)
         pause_after = int(os.environ.get(PAUSE_AFTER_ENV, "0"))
-        batches = _batches(split(path, essences, cut_plan), options.concurrency)
+        pieces = split(path, essences, cut_plan, options.container)
+        batches = _batches(pieces, options.concurrency)
         while (batch := await asyncio.to_thread(next, batches, None)) is not None:
             todo = [
                 piece
                 for piece in batch
                 if _timerange(entry, piece) not in present.get(flows[piece.stream_index], set())
             ]
+            entry = await _ensure_inits(client, entry, journal_file, flows, todo)
             count = await _upload(client, entry, flows, todo, options.concurrency)
             registered_now += count
             done += len(batch)
@@ -143,7 +145,7 @@ def _entry(
     duration = str(options.segment_duration)
     if not options.fresh:
         entry = _journal.load(journal_file)
-        if entry is not None and entry.matches(identity, target, duration):
+        if entry is not None and entry.matches(identity, target, duration, options.container):
             return entry, True
     entry = _journal.Entry(
         file=identity,
@@ -155,6 +157,7 @@ def _entry(
         flows={
             str(e.index): [str(uuid.uuid4()), str(uuid.uuid4()), FORMATS[e.kind]] for e in essences
         },
+        container=options.container,
     )
     _journal.save(journal_file, entry)
     return entry, False
@@ -175,9 +178,10 @@ async def _create_flows(
         {int(i): (flow_id, source_id) for i, (flow_id, source_id, _) in entry.flows.items()},
     )
     label = options.label or path.stem
+    duration, container = options.segment_duration, options.container
     for essence in essences:
-        await client.put_flow(essence_flow(essence, ids, label, options.segment_duration))
-    await client.put_flow(multi_flow(list(essences), ids, label, options.segment_duration))
+        await client.put_flow(essence_flow(essence, ids, label, duration, container))
+    await client.put_flow(multi_flow(list(essences), ids, label, duration, container))
 
 
 async def _present(client: AsyncTamsClient, flow_ids: Sequence[str]) -> dict[str, set[TimeRange]]:
@@ -188,6 +192,26 @@ async def _present(client: AsyncTamsClient, flow_ids: Sequence[str]) -> dict[str
         async for segment in client.list_segments(flow_id):
             ranges.add(parse_timerange(segment.timerange))
     return present
+
+
+async def _ensure_inits(
+    client: AsyncTamsClient,
+    entry: _journal.Entry,
+    journal_file: Path,
+    flows: dict[int, str],
+    pieces: Sequence[Piece],
+) -> _journal.Entry:
+    """The journal with an init Object for each Flow of ``pieces`` that needs one: the
+    one an earlier run uploaded (same file, same bytes), else uploaded now, once per
+    Flow, and journalled before any Segment uses it."""
+    for piece in pieces:
+        flow_id = flows[piece.stream_index]
+        if piece.init is None or flow_id in entry.init_objects:
+            continue
+        object_id = await client.upload_object(flow_id, piece.init)
+        entry = replace(entry, init_objects={**entry.init_objects, flow_id: object_id})
+        _journal.save(journal_file, entry)
+    return entry
 
 
 async def _upload(
@@ -208,6 +232,9 @@ async def _upload(
                 content=piece.data,
                 ts_offset=format_timestamp(start - piece.object_start_ns),
                 key_frame_count=piece.key_frame_count,
+                init_object_id=(
+                    None if piece.init is None else entry.init_objects[flows[piece.stream_index]]
+                ),
             )
         )
     results = await asyncio.gather(

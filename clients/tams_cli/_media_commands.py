@@ -1,20 +1,26 @@
-"""``tams ingest``, ``tams export`` and ``tams watch``."""
+"""``tams ingest``, ``tams export`` and ``tams watch``.
+
+The modules that load PyAV (FFmpeg's libraries, a few hundred milliseconds) are
+imported inside the commands that need them, so ``tams --help`` and the listings
+start without them."""
 
 from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from tams_cli._export import ExportReport, container_for, export_flow
-from tams_cli._ingest import IngestOptions, IngestReport
-from tams_cli._ingest import ingest as ingest_file
 from tams_cli._output import out, print_json
 from tams_cli._progress import bar
 from tams_cli._runner import connection, run
 from tams_cli._watch import follow
 from tams_client import AsyncTamsClient
+
+if TYPE_CHECKING:
+    from tams_cli._export import ExportReport
+    from tams_cli._ingest import IngestReport
 
 json_flag = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
@@ -39,8 +45,9 @@ def _duration(value: str) -> Fraction:
 @click.option("--source-id", help="Id of the multi-essence Source (default: a new one).")
 @click.option("--label", help="Label of the Source and Flows (default: the file's name).")
 @click.option(
-    "--container", type=click.Choice(["ts"]), default="ts", show_default=True,
-    help="Container of the Segments' Objects: MPEG-TS.",
+    "--container", type=click.Choice(["ts", "fmp4"]), default="ts", show_default=True,
+    help="Container of the Segments' Objects: MPEG-TS, or fragmented MP4 (moof+mdat "
+    "fragments, with one init Object per Flow).",
 )  # fmt: skip
 @click.option(
     "--start", default="0:0", show_default=True, metavar="now|SECONDS:NANOS",
@@ -71,6 +78,9 @@ def ingest(
     multi-essence Flow collecting them. An interrupted ingest continues where it
     stopped when run again (its journal is beside the file, or in --journal).
     """
+    from tams_cli._ingest import IngestOptions
+    from tams_cli._ingest import ingest as ingest_file
+
     if source_id and len(files) > 1:
         raise click.UsageError("--source-id names one Source: give one file")
     for path in files:
@@ -84,6 +94,7 @@ def ingest(
         journal_dir=journal_dir,
         fresh=fresh,
         concurrency=max(1, concurrency),
+        container=container,
     )
     target = connection().target
     for path in files:
@@ -129,6 +140,8 @@ def export(
 
     Whole Segments overlapping --timerange are written, nothing re-encoded.
     """
+    from tams_cli._export import container_for, export_flow
+
     try:
         container_for(output)
     except ValueError as error:

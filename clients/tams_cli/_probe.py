@@ -11,6 +11,8 @@ import av
 from av.audio.stream import AudioStream
 from av.video.stream import VideoStream
 
+from tams_cli._media_errors import MediaError
+
 VIDEO = "video"
 AUDIO = "audio"
 
@@ -30,10 +32,6 @@ _CODEC_TYPES = {
 }
 # MPEG-4 object type identification of audio codecs (ISO/IEC 14496-1).
 _MP4_OTI = {"aac": 0x40, "mp3": 0x6B, "mp2": 0x69}
-
-
-class MediaError(Exception):
-    """The file cannot be read as media, or holds nothing to ingest."""
 
 
 @dataclass(frozen=True)

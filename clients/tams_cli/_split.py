@@ -1,12 +1,12 @@
 """Splitting a media file into Segments without re-encoding: the packets of each
 stream are cut at key frames about every ``segment_duration`` (one set of cut times
 for every stream, so video and audio Segments line up) and each run of packets is
-remuxed into an MPEG-TS Object of its own."""
+packaged into an Object (``tams_cli._package``: MPEG-TS, or fragmented MP4 with an
+init segment)."""
 
 from __future__ import annotations
 
 import bisect
-import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -16,10 +16,10 @@ import av
 from av.packet import Packet
 from av.stream import Stream
 
-from tams_cli._probe import Essence, MediaError
+from tams_cli._media_errors import MediaError
+from tams_cli._package import TS, Packager, packager_for
+from tams_cli._probe import Essence
 from tams_cli._timing import to_ns
-
-TS_FORMAT = "mpegts"
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Piece:
     """One Segment's Object: the stream it carries, its number within that stream,
     where it sits on the file's timeline (``[start_ns, end_ns)``, nanoseconds after
     the plan's origin), the time of its first packet on the Object's own timeline,
-    its bytes and key frame count."""
+    its bytes and key frame count, and the init segment it needs (fragmented MP4)."""
 
     stream_index: int
     number: int
@@ -47,6 +47,7 @@ class Piece:
     object_start_ns: int
     data: bytes
     key_frame_count: int
+    init: bytes | None = None
 
 
 def plan(path: Path, essences: Sequence[Essence], segment_duration: Fraction) -> Plan:
@@ -72,12 +73,21 @@ def plan(path: Path, essences: Sequence[Essence], segment_duration: Fraction) ->
     return Plan(origin, tuple(cuts))
 
 
-def split(path: Path, essences: Sequence[Essence], cut_plan: Plan) -> Iterator[Piece]:
-    """The Segments of every essence as each closes, remuxed as MPEG-TS; per stream
-    they come in timeline order."""
-    with _open(path) as container:
-        runs = {e.index: _Run(container.streams[e.index], e.kind == "video") for e in essences}
-        for packet in container.demux([run.stream for run in runs.values()]):
+def split(
+    path: Path, essences: Sequence[Essence], cut_plan: Plan, container: str = TS
+) -> Iterator[Piece]:
+    """The Segments of every essence as each closes, packaged in ``container`` (``ts``
+    or ``fmp4``); per stream they come in timeline order."""
+    with _open(path) as media:
+        runs = {
+            e.index: _Run(
+                media.streams[e.index],
+                e.kind == "video",
+                packager_for(container, media.streams[e.index]),
+            )
+            for e in essences
+        }
+        for packet in media.demux([run.stream for run in runs.values()]):
             run = runs.get(packet.stream.index)
             at = _pts_ns(packet)
             if run is None or at is None or packet.size == 0:
@@ -100,6 +110,7 @@ class _Run:
 
     stream: Stream
     video: bool
+    packager: Packager
     number: int = 0
     packets: list[Packet[Stream]] = field(default_factory=list)
     first_ns: int = 0
@@ -115,38 +126,21 @@ class _Run:
     def close(self, next_start_ns: int | None, origin_ns: int) -> Piece:
         """The Segment of the packets so far (ending where the next one starts, or
         after its last packet); the run is emptied."""
-        data, object_start_ns = remux(self.stream, self.packets)
+        key_frame_count = sum(1 for p in self.packets if p.is_keyframe)
+        packaged = self.packager.package(self.packets)
         piece = Piece(
             stream_index=self.stream.index,
             number=self.number,
             start_ns=self.first_ns - origin_ns,
             end_ns=(self.end_ns if next_start_ns is None else next_start_ns) - origin_ns,
-            object_start_ns=object_start_ns,
-            data=data,
-            key_frame_count=sum(1 for p in self.packets if p.is_keyframe),
+            object_start_ns=packaged.object_start_ns,
+            data=packaged.data,
+            key_frame_count=key_frame_count,
+            init=packaged.init,
         )
         self.packets = []
         self.end_ns = 0
         return piece
-
-
-def remux(template: Stream, packets: Sequence[Packet[Stream]]) -> tuple[bytes, int]:
-    """``packets`` of ``template``'s stream as an MPEG-TS Object, and the time of its
-    first packet on the Object's own timeline (the muxer may shift timestamps), in
-    nanoseconds."""
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format=TS_FORMAT) as output:
-        stream = output.add_stream_from_template(template)
-        for packet in packets:
-            packet.stream = stream
-            output.mux(packet)
-    data = buffer.getvalue()
-    with av.open(io.BytesIO(data), "r", format=TS_FORMAT) as written:
-        for packet in written.demux(written.streams[0]):
-            at = _pts_ns(packet)
-            if at is not None:
-                return data, at
-    raise MediaError("the remuxed Segment has no timestamped packet")
 
 
 def _segment_of(cuts: Sequence[int], at: int) -> int:
