@@ -87,11 +87,11 @@ async def ingest(
     journal_file = _journal.journal_path(path, options.journal_dir)
     entry, resumed = _entry(path, target, essences, options, journal_file)
     if not entry.flows_created:
-        await _create_flows(client, entry, essences, options, path)
+        await create_flows(client, entry, essences, options, path.stem)
         entry = replace(entry, flows_created=True)
         _journal.save(journal_file, entry)
     flows = {int(index): flow_id for index, (flow_id, _, _) in entry.flows.items()}
-    present = await _present(client, list(flows.values())) if resumed else {}
+    present = await present_ranges(client, list(flows.values())) if resumed else {}
     registered_now = 0
     if not entry.complete:
         cut_plan = await asyncio.to_thread(plan, path, essences, options.segment_duration)
@@ -106,21 +106,31 @@ async def ingest(
             todo = [
                 piece
                 for piece in batch
-                if _timerange(entry, piece) not in present.get(flows[piece.stream_index], set())
+                if segment_range(entry, piece) not in present.get(flows[piece.stream_index], set())
             ]
-            entry = await _ensure_inits(client, entry, journal_file, flows, todo)
+            entry = await ensure_inits(client, entry, journal_file, flows, todo)
             count = await _upload(client, entry, flows, todo, options.concurrency)
             registered_now += count
             done += len(batch)
             if progress is not None:
                 progress(done, max(expected, done))
             if pause_after and registered_now >= pause_after:
-                await _pause()
+                await pause_for_test()
         entry = replace(entry, complete=True)
         _journal.save(journal_file, entry)
-    segments = sum(
-        len(ranges) for ranges in (await _present(client, list(flows.values()))).values()
-    )
+    return await report_of(client, entry, registered_now, resumed, began)
+
+
+async def report_of(
+    client: AsyncTamsClient,
+    entry: _journal.Entry,
+    registered_now: int,
+    resumed: bool,
+    began: float,
+) -> IngestReport:
+    """The report of an ingest: what the store holds now for the journal's Flows."""
+    flow_ids = [flow_id for flow_id, _, _ in entry.flows.values()]
+    segments = sum(len(ranges) for ranges in (await present_ranges(client, flow_ids)).values())
     return IngestReport(
         source_id=entry.source_id,
         flows=[(entry.multi_flow_id, MULTI_FORMAT)]
@@ -147,10 +157,22 @@ def _entry(
         entry = _journal.load(journal_file)
         if entry is not None and entry.matches(identity, target, duration, options.container):
             return entry, True
-    entry = _journal.Entry(
+    entry = new_entry(identity, target, essences, options)
+    _journal.save(journal_file, entry)
+    return entry, False
+
+
+def new_entry(
+    identity: _journal.FileIdentity,
+    target: str,
+    essences: Sequence[Essence],
+    options: IngestOptions,
+) -> _journal.Entry:
+    """The journal of a new ingest: new ids, the start on the TAMS timeline fixed."""
+    return _journal.Entry(
         file=identity,
         target=target,
-        segment_duration=duration,
+        segment_duration=str(options.segment_duration),
         start_ns=parse_start(options.start),
         source_id=options.source_id or str(uuid.uuid4()),
         multi_flow_id=str(uuid.uuid4()),
@@ -159,32 +181,33 @@ def _entry(
         },
         container=options.container,
     )
-    _journal.save(journal_file, entry)
-    return entry, False
 
 
-async def _create_flows(
+async def create_flows(
     client: AsyncTamsClient,
     entry: _journal.Entry,
     essences: Sequence[Essence],
     options: IngestOptions,
-    path: Path,
+    name: str,
 ) -> None:
     """Create (or, after a crash, create again: PUT is idempotent) the Flows, the
-    members before the multi-essence Flow that collects them."""
+    members before the multi-essence Flow that collects them; labelled ``name``
+    unless the options give a label."""
     ids = FlowIds(
         entry.source_id,
         entry.multi_flow_id,
         {int(i): (flow_id, source_id) for i, (flow_id, source_id, _) in entry.flows.items()},
     )
-    label = options.label or path.stem
+    label = options.label or name
     duration, container = options.segment_duration, options.container
     for essence in essences:
         await client.put_flow(essence_flow(essence, ids, label, duration, container))
     await client.put_flow(multi_flow(list(essences), ids, label, duration, container))
 
 
-async def _present(client: AsyncTamsClient, flow_ids: Sequence[str]) -> dict[str, set[TimeRange]]:
+async def present_ranges(
+    client: AsyncTamsClient, flow_ids: Sequence[str]
+) -> dict[str, set[TimeRange]]:
     """The timeranges of the Segments each Flow has."""
     present: dict[str, set[TimeRange]] = {}
     for flow_id in flow_ids:
@@ -194,7 +217,7 @@ async def _present(client: AsyncTamsClient, flow_ids: Sequence[str]) -> dict[str
     return present
 
 
-async def _ensure_inits(
+async def ensure_inits(
     client: AsyncTamsClient,
     entry: _journal.Entry,
     journal_file: Path,
@@ -228,7 +251,7 @@ async def _upload(
         start = entry.start_ns + piece.start_ns
         by_flow.setdefault(flows[piece.stream_index], []).append(
             MediaSegment(
-                timerange=str(_timerange(entry, piece)),
+                timerange=str(segment_range(entry, piece)),
                 content=piece.data,
                 ts_offset=format_timestamp(start - piece.object_start_ns),
                 key_frame_count=piece.key_frame_count,
@@ -253,7 +276,7 @@ async def _upload(
     return sum(result.registered_count for result in results)
 
 
-def _timerange(entry: _journal.Entry, piece: Piece) -> TimeRange:
+def segment_range(entry: _journal.Entry, piece: Piece) -> TimeRange:
     return TimeRange(entry.start_ns + piece.start_ns, entry.start_ns + piece.end_ns)
 
 
@@ -268,6 +291,6 @@ def _batches(pieces: Iterator[Piece], size: int) -> Iterator[list[Piece]]:
         yield batch
 
 
-async def _pause() -> None:
+async def pause_for_test() -> None:
     print("tams ingest: paused (test hook)", file=sys.stderr, flush=True)
     await asyncio.Event().wait()  # until the process is killed

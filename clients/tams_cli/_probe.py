@@ -60,12 +60,18 @@ def probe(path: Path) -> list[Essence]:
     file cannot be opened or has neither."""
     try:
         with av.open(str(path)) as container:
-            found = [_essence(stream) for stream in container.streams]
+            return essences_of(container, str(path))
     except (av.FFmpegError, OSError) as error:
         raise MediaError(f"cannot read {path} as media: {error}") from error
+
+
+def essences_of(container: av.container.InputContainer, name: str) -> list[Essence]:
+    """The video and audio essences of an open ``container`` (``name`` for messages),
+    in stream order; MediaError when it has neither."""
+    found = [_essence(stream) for stream in container.streams]
     essences = [essence for essence in found if essence is not None]
     if not essences:
-        raise MediaError(f"{path} has no video or audio stream to ingest")
+        raise MediaError(f"{name} has no video or audio stream to ingest")
     return essences
 
 

@@ -7,6 +7,7 @@ init segment)."""
 from __future__ import annotations
 
 import bisect
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -92,16 +93,87 @@ def split(
             at = _pts_ns(packet)
             if run is None or at is None or packet.size == 0:
                 continue
-            number = _segment_of(cut_plan.cuts, at)
-            if run.packets and number > run.number and (packet.is_keyframe or not run.video):
-                yield run.close(at, cut_plan.origin_ns)
-                run.number = number
-            elif not run.packets:
-                run.number = max(number, 0)
-            run.add(packet, at)
+            piece = run.place(packet, at, _segment_of(cut_plan.cuts, at), cut_plan.origin_ns)
+            if piece is not None:
+                yield piece
         for run in runs.values():
             if run.packets:
                 yield run.close(None, cut_plan.origin_ns)
+
+
+class LiveCutter:
+    """Cuts a stream read as it is written, in one pass (``tams ingest --live``): the
+    pilot stream (the first video, else the first audio) is cut at its first key frame
+    at least ``segment_duration`` after the last cut, as ``plan`` would; the other
+    streams' packets wait until the pilot's decode time passes theirs, since a cut
+    before them can only come from a pilot packet not yet read. Pilot packets before
+    its first key frame cannot be decoded and are dropped. The origin is the earliest
+    packet read before the first Segment closes."""
+
+    def __init__(
+        self,
+        media: av.container.InputContainer,
+        essences: Sequence[Essence],
+        segment_duration: Fraction,
+        container: str = TS,
+    ) -> None:
+        self._pilot = next((e.index for e in essences if e.kind == "video"), essences[0].index)
+        self._step = round(segment_duration * 1_000_000_000)
+        self.runs = {
+            e.index: _Run(
+                media.streams[e.index],
+                e.kind == "video",
+                packager_for(container, media.streams[e.index]),
+            )
+            for e in essences
+        }
+        self._cuts: list[int] = []
+        self._pilot_ns: int | None = None
+        self._waiting: deque[tuple[Packet[Stream], int]] = deque()
+        self._origin_ns: int | None = None
+        self._closed_one = False
+
+    def feed(self, packet: Packet[Stream]) -> list[Piece]:
+        """The Segments ``packet`` closes (usually none)."""
+        run = self.runs.get(packet.stream.index)
+        at = _pts_ns(packet)
+        if run is None or at is None or packet.size == 0:
+            return []
+        if packet.stream.index != self._pilot:
+            self._waiting.append((packet, at))
+            return self._release(final=False)
+        if packet.is_keyframe and (not self._cuts or at - self._cuts[-1] >= self._step):
+            self._cuts.append(at)
+        dts = _dts_ns(packet)
+        self._pilot_ns = at if dts is None else dts
+        pieces = self._release(final=False)
+        if self._cuts:
+            pieces += self._place(run, packet, at)
+        return pieces
+
+    def finish(self) -> list[Piece]:
+        """The Segments still open once the input ends."""
+        pieces = self._release(final=True)
+        origin = self._origin_ns or 0
+        return pieces + [run.close(None, origin) for run in self.runs.values() if run.packets]
+
+    def _release(self, *, final: bool) -> list[Piece]:
+        pieces: list[Piece] = []
+        while self._waiting and (
+            final or (self._pilot_ns is not None and self._waiting[0][1] < self._pilot_ns)
+        ):
+            packet, at = self._waiting.popleft()
+            pieces += self._place(self.runs[packet.stream.index], packet, at)
+        return pieces
+
+    def _place(self, run: _Run, packet: Packet[Stream], at: int) -> list[Piece]:
+        if not self._closed_one:
+            self._origin_ns = at if self._origin_ns is None else min(self._origin_ns, at)
+        piece = run.place(packet, at, _segment_of(self._cuts, at), self._origin_ns or 0)
+        if piece is None:
+            return []
+        self._closed_one = True
+        return [piece]
 
 
 @dataclass
@@ -115,6 +187,18 @@ class _Run:
     packets: list[Packet[Stream]] = field(default_factory=list)
     first_ns: int = 0
     end_ns: int = 0
+
+    def place(self, packet: Packet[Stream], at: int, number: int, origin_ns: int) -> Piece | None:
+        """Add ``packet`` (at ``at``, of Segment ``number``), closing the Segment so far
+        first when it starts a later one (video: at a key frame)."""
+        piece = None
+        if self.packets and number > self.number and (packet.is_keyframe or not self.video):
+            piece = self.close(at, origin_ns)
+            self.number = number
+        elif not self.packets:
+            self.number = max(number, 0)
+        self.add(packet, at)
+        return piece
 
     def add(self, packet: Packet[Stream], at: int) -> None:
         if not self.packets:
@@ -152,6 +236,12 @@ def _pts_ns(packet: Packet[Stream]) -> int | None:
     if packet.pts is None:
         return None
     return to_ns(packet.pts, _time_base(packet))
+
+
+def _dts_ns(packet: Packet[Stream]) -> int | None:
+    if packet.dts is None:
+        return None
+    return to_ns(packet.dts, _time_base(packet))
 
 
 def _time_base(packet: Packet[Stream]) -> Fraction:
