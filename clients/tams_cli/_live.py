@@ -90,25 +90,31 @@ async def ingest_live(
         entry, resumed = _entry(journal_file, identity, target, essences, options, from_stdin)
         if entry.complete:  # a finished ingest of a file run again: nothing to do
             return await report_of(client, entry, 0, resumed, began)
-        if not entry.flows_created:
-            await create_flows(client, entry, essences, options, Path(name).stem)
-            entry = replace(entry, flows_created=True)
-            _journal.save(journal_file, entry)
         sink = _Sink(client, entry, journal_file, options.concurrency, progress)
         spool = journal_file.with_name(journal_file.name + ".spool") if from_stdin else None
-        if spool is not None:
+        if spool is not None and entry.flows_created:
             spooled_end = await sink.flush_spool(spool)
             if resumed and options.start.strip().lower() == "now":
                 # After what the Flows hold: an input read faster than real time ends later.
                 end = max(spooled_end, await _flows_end(client, sink.flow_ids))
                 sink.entry = replace(sink.entry, start_ns=max(sink.entry.start_ns, end))
                 _journal.save(journal_file, sink.entry)
-        present = {} if from_stdin or not resumed else await present_ranges(client, sink.flow_ids)
+        present = (
+            await present_ranges(client, sink.flow_ids)
+            if resumed and entry.flows_created and not from_stdin
+            else {}
+        )
         while (piece := await queue.get()) is not _END:
+            if not sink.entry.flows_created:  # not before: an unreadable input leaves nothing
+                await create_flows(client, sink.entry, essences, options, Path(name).stem)
+                sink.entry = replace(sink.entry, flows_created=True)
+                _journal.save(journal_file, sink.entry)
             flow_id = sink.flows[piece.stream_index]
             if segment_range(sink.entry, piece) not in present.get(flow_id, set()):
                 await sink.add(piece, spool)
         await reader.finished()
+        if not sink.entry.flows_created:
+            raise MediaError(f"{name} ended before a Segment could be cut from it")
         await sink.close()
         _journal.save(journal_file, replace(sink.entry, complete=True))
         return await report_of(client, sink.entry, sink.registered, resumed, began)
@@ -147,10 +153,13 @@ def _entry(
     from_stdin: bool,
 ) -> tuple[_journal.Entry, bool]:
     """The journal to go on with (and True), or a new one (and False). Standard input
-    goes on into the same Flows from its own start."""
+    goes on, into the same Flows from its own start, only after an interrupted run: a
+    new stream after a finished one is a new ingest."""
     duration = str(options.segment_duration)
     if not options.fresh:
         entry = _journal.load(journal_file)
+        if entry is not None and from_stdin and entry.complete:
+            entry = None
         if entry is not None and entry.matches(identity, target, duration, options.container):
             kinds = {index: fmt for index, (_, _, fmt) in entry.flows.items()}
             if kinds != {str(e.index): FORMATS[e.kind] for e in essences}:
@@ -159,7 +168,7 @@ def _entry(
                     "ingested; use --fresh to ingest it into new Flows"
                 )
             if from_stdin:
-                entry = replace(entry, start_ns=parse_start(options.start), complete=False)
+                entry = replace(entry, start_ns=parse_start(options.start))
                 _journal.save(journal_file, entry)
             return entry, True
     entry = new_entry(identity, target, essences, options)
@@ -238,9 +247,16 @@ class _Reader:
     ) -> None:
         # The loop may be closed already (the ingest ended without this thread).
         with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(_settle, self._essences, None, error)
-            loop.call_soon_threadsafe(_settle, self._done, None, error)
+            loop.call_soon_threadsafe(self._settle_failure, error)
             asyncio.run_coroutine_threadsafe(queue.put(_END), loop)
+
+    def _settle_failure(self, error: Exception) -> None:
+        """Fail whichever the ingest waits for: the opening, or else the end (failing
+        both would leave one exception never retrieved)."""
+        if self._essences is not None and not self._essences.done():
+            self._essences.set_exception(error)
+        else:
+            _settle(self._done, None, error)
 
 
 def _settle(

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers.media import AAC_FRAME, FPS, decode, start_tams, tams
+from helpers.media import AAC_FRAME, FPS, HEIGHT, SAMPLE_RATE, WIDTH, decode, start_tams, tams
 from tams_cli._ingest import PAUSE_AFTER_ENV
 from tams_client import AsyncTamsClient
 from tams_server.app import RunningServer
@@ -79,6 +79,15 @@ async def test_each_flow_has_one_init_object_and_fragments_that_follow_it(
         "video/mp4", "video/mp4", "audio/mp4",
     )  # fmt: skip
     assert (video.video.init_segments, audio.audio.init_segments) == (True, True)
+    # The essence parameters come from the probe, whatever the Segments' container.
+    assert (video.codec, video.video.frame_width, video.video.frame_height) == (
+        "video/h264", WIDTH, HEIGHT,
+    )  # fmt: skip
+    assert video.video.frame_rate.numerator == FPS
+    assert video.video.avc_parameters.HasField("profile")
+    assert (audio.codec, audio.audio.sample_rate, audio.audio.channels) == (
+        "audio/aac", SAMPLE_RATE, 2,
+    )  # fmt: skip
     assert multi.multi.init_segments
     assert len({init_id, audio_init_id} - {""}) == 2
     assert init_id not in {s.object_id for s in video_segments}

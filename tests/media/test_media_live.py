@@ -8,12 +8,15 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
+import av
 import pytest
 
 from helpers.media import FPS, decode, make_clip, start_tams, tams
+from tams_cli import _exits
 from tams_cli._ingest import PAUSE_AFTER_ENV
 from tams_cli._timing import NS, now_tai, parse_timestamp
 from tams_client import AsyncTamsClient
@@ -166,3 +169,100 @@ async def test_standard_input_resumes_the_segments_it_had_cut(
     await tams(target, "export", report["flows"][0]["id"], "-o", str(exported),
                "--timerange", first_run)  # fmt: skip
     assert decode(exported).frames == decode(live_clip).frames
+
+
+async def test_bad_usage_and_unreadable_input_change_nothing(
+    running: RunningServer, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    target = running.grpc_target
+    ts = str(clips["ts"])
+    assert (await tams(target, "ingest", "-")).code == _exits.USAGE  # stdin needs --live
+    assert (await tams(target, "ingest", "--live", ts, ts)).code == _exits.USAGE
+    assert (await tams(target, "ingest", "--live", ts, "--idle-timeout", "0")).code == _exits.USAGE
+    assert (await tams(target, "ingest", ts, "--container", "mkv")).code == _exits.USAGE
+
+    label = f"unreadable-{uuid.uuid4().hex[:8]}"
+    moov_at_end = tmp_path / "moov-at-end.mp4"  # needs seeking: not readable as it grows
+    moov_at_end.write_bytes(_read(clips["mp4"]))
+    run = await tams(target, "ingest", "--live", str(moov_at_end), "--idle-timeout", "0.5",
+                     "--label", label)  # fmt: skip
+    assert run.code == _exits.MEDIA
+    assert "streamable" in run.stderr
+    empty = await tams(target, "ingest", "--live", "-", "--journal", str(tmp_path),
+                       "--label", label)  # fmt: skip
+    assert empty.code == _exits.MEDIA
+    for name in (label, f"{label} (video 0)", f"{label} (audio 1)"):
+        assert (await tams(target, "flows", "ls", "--label", name, "--json")).json() == []
+
+
+async def test_a_killed_live_ingest_of_a_file_resumes_from_its_start(
+    running: RunningServer, live_clip: Path, tmp_path: Path
+) -> None:
+    target = running.grpc_target
+    copy = tmp_path / "live.ts"
+    copy.write_bytes(_read(live_clip))
+    args = ("ingest", str(copy), *LIVE, "--idle-timeout", "0.5", "--concurrency", "1")
+    process = await start_tams(target, *args, **{PAUSE_AFTER_ENV: "3"})
+    assert process.stderr is not None
+    async with asyncio.timeout(60):
+        while b"paused" not in (line := await process.stderr.readline()):
+            assert line, "the ingest ended without reaching its pause"
+    process.kill()
+    await process.wait()
+    journal = json.loads(copy.with_name("live.ts.tams-journal.json").read_text())
+    assert journal["complete"] is False
+    members = [flow_id for flow_id, _, _ in journal["flows"].values()]
+    before = sum(await _segment_counts(target, members))
+    assert 3 <= before < 2 * SECONDS
+
+    resumed = (await tams(target, *args)).json()
+    assert resumed["resumed"] is True
+    assert parse_timestamp(resumed["start"]) == journal["start_ns"]  # the same timeline
+    assert (resumed["segments"], resumed["registered_now"]) == (2 * SECONDS, 2 * SECONDS - before)
+    await _export_matches(target, resumed, live_clip, tmp_path / "resumed.mkv")
+
+
+def _video_only(source: Path, out: Path) -> Path:
+    """``source``'s video alone, as MPEG-TS (remuxed)."""
+    with av.open(str(source)) as media, av.open(str(out), "w", format="mpegts") as output:
+        stream = output.add_stream_from_template(media.streams.video[0])
+        for packet in media.demux(media.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                output.mux(packet)
+    return out
+
+
+async def _feed(target: str, data: bytes, *args: str, **env: str) -> asyncio.subprocess.Process:
+    process = await start_tams(target, *args, stdin=True, **env)
+    assert process.stdin is not None
+    process.stdin.write(data)
+    await process.stdin.drain()
+    process.stdin.close()
+    return process
+
+
+async def test_standard_input_resumes_only_the_same_streams(
+    running: RunningServer, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    target = running.grpc_target
+    args = ("ingest", "-", *LIVE, "--journal", str(tmp_path))
+    first = await _feed(target, _read(clips["ts"]), *args, **{PAUSE_AFTER_ENV: "1"})
+    assert first.stderr is not None
+    async with asyncio.timeout(60):
+        while b"paused" not in (line := await first.stderr.readline()):
+            assert line, "the ingest ended without reaching its pause"
+    first.kill()
+    await first.wait()
+    journal = _journal(tmp_path)
+    assert journal is not None
+    members = [flow_id for flow_id, _, _ in journal["flows"].values()]
+    counts = await _segment_counts(target, members)
+
+    video = _video_only(clips["ts"], tmp_path / "video.ts")
+    refused = await _feed(target, _read(video), *args)
+    async with asyncio.timeout(60):
+        _, stderr = await refused.communicate()
+    assert refused.returncode == _exits.MEDIA
+    assert "--fresh" in stderr.decode()
+    assert await _segment_counts(target, members) == counts  # nothing more registered
