@@ -6,6 +6,7 @@ Flow decodes to exactly the source's frames and samples."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -234,11 +235,14 @@ def _video_only(source: Path, out: Path) -> Path:
 
 
 async def _feed(target: str, data: bytes, *args: str, **env: str) -> asyncio.subprocess.Process:
+    """``tams ARGS`` fed ``data`` on its standard input (a process that refuses its
+    input may close the pipe before reading it all)."""
     process = await start_tams(target, *args, stdin=True, **env)
     assert process.stdin is not None
-    process.stdin.write(data)
-    await process.stdin.drain()
-    process.stdin.close()
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        process.stdin.write(data)
+        await process.stdin.drain()
+        process.stdin.close()
     return process
 
 
