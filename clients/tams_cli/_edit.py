@@ -185,15 +185,21 @@ async def _read(client: AsyncTamsClient, piece: Piece) -> _Source:
     return _Source(flow, members, segments, held.intersection(piece.timerange))
 
 
-def _shape(source: _Source) -> list[tuple[str, str, str]]:
-    return [(m.format, m.codec, m.container) for m in source.members]
+def _shape(source: _Source) -> list[tuple[object, ...]]:
+    """What Flows joined into one must share: per member, the format, codec and
+    container, and the picture size or the sample rate and channels."""
+    return [
+        (m.format, m.codec, m.container, m.video.frame_width, m.video.frame_height,
+         m.audio.sample_rate, m.audio.channels)
+        for m in source.members
+    ]  # fmt: skip
 
 
 def _check_compatible(first: _Source, other: _Source) -> None:
     if first.flow.format != other.flow.format or _shape(first) != _shape(other):
         raise IncompatibleFlowsError(
             f"flow {other.flow.id} cannot follow flow {first.flow.id}: their formats, codecs, "
-            "containers or members differ"
+            "containers, picture sizes, sample rates or members differ"
         )
 
 
