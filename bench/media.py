@@ -118,9 +118,10 @@ async def _start_seconds(target: str, video_id: str) -> float:
 
 
 def _cut_range(start_s: float, seconds: int, fps: int) -> str:
-    """From half a Segment in to half a Segment before the end, on frame times."""
-    first = start_s + SEGMENT_SECONDS / 2
-    last = start_s + seconds - SEGMENT_SECONDS / 2 - 1 / fps
+    """From 1.5 s in to 1.5 s before the end, on frame times: half a group of pictures
+    (a key frame each second) encoded again at each end."""
+    first = start_s + 1.5
+    last = start_s + seconds - 1.5 - 1 / fps
     return f"[{_timestamp(first)}_{_timestamp(last)})"
 
 

@@ -8,9 +8,12 @@ wanted when its presentation time on the Flow timeline is inside the wanted rang
 - Every packet wanted: the packets as they are (the usual case, nothing decoded).
 - Audio (and any stream whose packets decode on their own): the wanted packets, so
   a cut falls on a packet (an AAC frame is 21 ms at 48 kHz).
-- Video: the wanted frames are decoded and encoded again, starting with a key frame.
-  When the cut is only at the start and a later key frame in the Segment is wanted,
-  only the frames before it are encoded again and the packets from it on are kept.
+- Video, group of pictures by group (a run of packets from a key frame on): a group
+  wholly wanted is kept as it is, one partly wanted is decoded and its wanted frames
+  encoded again (starting with a key frame), one not wanted is left out. So a cut
+  costs at most one group encoded again at each end, and a cut on a key frame none.
+  Groups are taken to be closed (no frame refers to the group before), as the
+  ingest's Segments, cut at key frames, take them to be.
 
 Encoded packets keep their Object time base and timestamps; their decode times are
 their presentation times less the Object's own decode delay (its first packet's
@@ -74,25 +77,33 @@ def cut(
     if stream.type != "video":
         yield from (packet for packet in packets if inside(at(packet)))
         return
-    head_end = high
-    tail: list[Packet[Stream]] = []
-    if all(at(packet) < high for packet in packets):
-        later_keys = [p for p in packets if p.is_keyframe and at(p) > low]
-        if later_keys:
-            key = later_keys[0]
-            head_end = at(key)
-            tail = [p for p in packets[packets.index(key) :] if at(p) >= head_end]
     first = packets[0]
     delay = first.pts - first.dts if first.pts is not None and first.dts is not None else 0
-    frames = [
-        frame
-        for frame in _decode(stream, packets)
-        if frame.pts is not None and low <= to_ns(frame.pts, time_base) + offset_ns < head_end
-    ]
-    if frames:
-        count.reencoded += len(frames)
-        yield from _encode(stream, frames, time_base, delay)
-    yield from tail
+    for gop in _gops(packets):
+        wanted_packets = [inside(at(packet)) for packet in gop]
+        if all(wanted_packets):
+            yield from gop
+        elif any(wanted_packets):
+            frames = [
+                frame
+                for frame in _decode(stream, gop)
+                if frame.pts is not None and inside(to_ns(frame.pts, time_base) + offset_ns)
+            ]
+            if frames:
+                count.reencoded += len(frames)
+                yield from _encode(stream, frames, time_base, delay)
+
+
+def _gops(packets: list[Packet[Stream]]) -> Iterator[list[Packet[Stream]]]:
+    """The packets in runs that each start at a key frame (decode order)."""
+    run: list[Packet[Stream]] = []
+    for packet in packets:
+        if packet.is_keyframe and run:
+            yield run
+            run = []
+        run.append(packet)
+    if run:
+        yield run
 
 
 def _decode(stream: Stream, packets: list[Packet[Stream]]) -> Iterator[VideoFrame]:

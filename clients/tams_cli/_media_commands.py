@@ -130,8 +130,8 @@ def export(
 
     The file holds exactly the part of the Flow in --timerange: Segments inside it
     are remuxed as they are; where it cuts inside a Segment, audio is cut to the
-    packet and video to the frame (the cut frames, up to the next key frame, are
-    encoded again).
+    packet and video to the frame (the wanted frames of the group of pictures
+    the cut falls in are encoded again).
     """
     try:
         container_for(output)

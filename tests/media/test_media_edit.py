@@ -98,6 +98,29 @@ async def test_an_export_cut_inside_segments_has_exactly_the_frames_of_its_range
         assert closest(frame, source, 30 + index) == 30 + index
 
 
+async def test_a_cut_on_a_key_frame_inside_a_segment_encodes_nothing_there(
+    running: RunningServer, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    """2 s Segments hold two groups of pictures (a key frame each second): a range from
+    the second group's key frame keeps that group as it is; only the group the end
+    cuts is encoded again."""
+    target = running.grpc_target
+    report = (
+        await tams(target, "ingest", str(clips["ts"]), "--journal", str(tmp_path), "--json")
+    ).json()  # fmt: skip
+    video_id = report["flows"][1]["id"]
+    start = await _first_start(target, video_id)
+    exported = tmp_path / "key.mp4"
+    written = (
+        await tams(target, "export", video_id, "-o", str(exported),
+                   "--timerange", _frames_range(start, 25, 90), "--json")
+    ).json()  # fmt: skip
+    assert (written["segments"], written["reencoded_frames"]) == (2, 15)
+    source, got = video_frames(clips["ts"]), video_frames(exported)
+    _assert_frames(got, source, list(range(25, 90)))
+    assert [frame.luma for frame in got[:50]] == [frame.luma for frame in source[25:75]]
+
+
 async def test_a_cut_inside_one_segment_of_a_multi_essence_flow(
     running: RunningServer, clips: dict[str, Path], ingested: dict[str, Any], tmp_path: Path
 ) -> None:
