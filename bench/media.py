@@ -57,7 +57,7 @@ async def run(*, quick: bool, database_url: str | None, tiny: bool = False) -> N
             multi_id = ingested["flows"][0]["id"]
             await _export(target, multi_id, folder / "whole.mp4", None, "media_export", shape)
             start_s = await _start_seconds(target, ingested["flows"][1]["id"])
-            cut = _cut_range(start_s, seconds, fps)
+            cut = _cut_range(start_s, seconds)
             await _export(target, multi_id, folder / "cut.mp4", cut, "media_export_cut", shape)
 
 
@@ -117,11 +117,11 @@ async def _start_seconds(target: str, video_id: str) -> float:
     raise RuntimeError("the ingested video Flow has no Segments")
 
 
-def _cut_range(start_s: float, seconds: int, fps: int) -> str:
+def _cut_range(start_s: float, seconds: int) -> str:
     """From 1.5 s in to 1.5 s before the end, on frame times: half a group of pictures
     (a key frame each second) encoded again at each end."""
     first = start_s + 1.5
-    last = start_s + seconds - 1.5 - 1 / fps
+    last = start_s + seconds - 1.5
     return f"[{_timestamp(first)}_{_timestamp(last)})"
 
 
