@@ -10,7 +10,17 @@ import logging
 import sys
 import time
 
-BENCHMARKS = ("auth", "ceiling", "events", "flows", "gateway", "segments", "storage", "unary")
+BENCHMARKS = (
+    "auth",
+    "ceiling",
+    "events",
+    "flows",
+    "gateway",
+    "media",
+    "segments",
+    "storage",
+    "unary",
+)
 
 
 def main() -> None:
