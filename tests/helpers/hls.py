@@ -34,11 +34,15 @@ class Span:
     init_object_id: str | None = None
 
 
+Metadata = tuple[tuple[str, str], ...]
+
+
 async def external_flow(
-    channel: grpc.aio.Channel, spans: Sequence[Span], **flow_fields: Any
+    channel: grpc.aio.Channel, spans: Sequence[Span], metadata: Metadata = (), **flow_fields: Any
 ) -> str:
     """A new video Flow (``flow_fields`` set on it) with a Segment of an external Object
-    (``https://media.example/<object id>``) for each span; its id."""
+    (``https://media.example/<object id>``) for each span; its id. ``metadata`` goes
+    with the calls (credentials)."""
     flow_fields.setdefault("container", "video/mp2t")
     flow = flows_pb2.Flow(
         id=str(uuid.uuid4()), source_id=str(uuid.uuid4()), format="urn:x-nmos:format:video",
@@ -48,12 +52,16 @@ async def external_flow(
         ),
         **flow_fields,
     )  # fmt: skip
-    await flows_pb2_grpc.FlowServiceStub(channel).CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
-    await add_segments(channel, flow.id, spans)
+    await flows_pb2_grpc.FlowServiceStub(channel).CreateFlow(
+        flows_pb2.CreateFlowRequest(flow=flow), metadata=metadata
+    )
+    await add_segments(channel, flow.id, spans, metadata)
     return flow.id
 
 
-async def add_segments(channel: grpc.aio.Channel, flow_id: str, spans: Sequence[Span]) -> None:
+async def add_segments(
+    channel: grpc.aio.Channel, flow_id: str, spans: Sequence[Span], metadata: Metadata = ()
+) -> None:
     """A Segment of an external Object for each span, on the Flow; the Objects' ids
     end in ``-<index in spans>``."""
     prefix = uuid.uuid4().hex[:8]
@@ -73,7 +81,8 @@ async def add_segments(channel: grpc.aio.Channel, flow_id: str, spans: Sequence[
         answer = await segments_pb2_grpc.SegmentServiceStub(channel).RegisterSegments(
             segments_pb2.RegisterSegmentsRequest(
                 flow_id=flow_id, segments=posts[first : first + 5000]
-            )
+            ),
+            metadata=metadata,
         )
         assert not answer.failed_segments, answer.failed_segments
 

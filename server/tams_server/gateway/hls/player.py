@@ -6,6 +6,7 @@ data and makes no call; the playlists it loads are checked as any other request
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -84,41 +85,46 @@ def _unavailable(request: Request) -> Response:
     return error_response(503, common_pb2.ERROR_REASON_HTTP_ERROR, INSTALL_HINT, request)
 
 
+async def player(request: Request, script: Path) -> Response:
+    """``GET /hls/player?flow=<id>`` (or ``source=<id>``): the page, playing that
+    Flow's media playlist (the Source's master playlist) with hls.js from ``script``."""
+    query = Query(request.query_params)
+    flow, source = query.text("flow"), query.text("source")
+    if (flow is None) == (source is None):
+        raise BadRequest("give flow=<flow id> or source=<source id>, one of them")
+    chosen = flow if flow is not None else source
+    assert chosen is not None
+    if not _ID.fullmatch(chosen):
+        raise BadRequest(f"{'flow' if flow else 'source'} must be an id, got {chosen!r}")
+    if not script.is_file():
+        return _unavailable(request)
+    root = request.scope.get("root_path", "")
+    path = f"/hls/flows/{chosen}/index.m3u8" if flow else f"/hls/sources/{chosen}/master.m3u8"
+    carried = [(k, v) for k, v in request.query_params.multi_items() if k in CARRIED]
+    url = root + path + (f"?{urlencode(carried)}" if carried else "")
+    return HTMLResponse(
+        PAGE.format(
+            title=html.escape(f"{'flow' if flow else 'source'} {chosen}"),
+            script=html.escape(root + SCRIPT_PATH),
+            playlist=json.dumps(url).replace("<", "\\u003c"),
+        ),
+        # The page's URL may hold a token: it goes nowhere else.
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+async def hls_script(request: Request, script: Path) -> Response:
+    """``GET /hls/hls.min.js``: hls.js, from ``script``."""
+    if not script.is_file():
+        return _unavailable(request)
+    return FileResponse(script, media_type="text/javascript")
+
+
 def player_routes(hls_js: Path | None = None) -> list[Route]:
     """The player page and hls.js, read from ``hls_js`` (the npm install in the
     source tree by default)."""
     script = hls_js or DEFAULT_HLS_JS
-
-    async def player(request: Request) -> Response:
-        query = Query(request.query_params)
-        flow, source = query.text("flow"), query.text("source")
-        if (flow is None) == (source is None):
-            raise BadRequest("give flow=<flow id> or source=<source id>, one of them")
-        chosen = flow if flow is not None else source
-        assert chosen is not None
-        if not _ID.fullmatch(chosen):
-            raise BadRequest(f"{'flow' if flow else 'source'} must be an id, got {chosen!r}")
-        if not script.is_file():
-            return _unavailable(request)
-        root = request.scope.get("root_path", "")
-        path = f"/hls/flows/{chosen}/index.m3u8" if flow else f"/hls/sources/{chosen}/master.m3u8"
-        carried = [(k, v) for k, v in request.query_params.multi_items() if k in CARRIED]
-        url = root + path + (f"?{urlencode(carried)}" if carried else "")
-        return HTMLResponse(
-            PAGE.format(
-                title=html.escape(f"{'flow' if flow else 'source'} {chosen}"),
-                script=html.escape(root + SCRIPT_PATH),
-                playlist=json.dumps(url).replace("<", "\\u003c"),
-            ),
-            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
-        )
-
-    async def hls_script(request: Request) -> Response:
-        if not script.is_file():
-            return _unavailable(request)
-        return FileResponse(script, media_type="text/javascript")
-
     return [
-        Route("/hls/player", player, methods=["GET"]),
-        Route(SCRIPT_PATH, hls_script, methods=["GET"]),
+        Route("/hls/player", functools.partial(player, script=script), methods=["GET"]),
+        Route(SCRIPT_PATH, functools.partial(hls_script, script=script), methods=["GET"]),
     ]
