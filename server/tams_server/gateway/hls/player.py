@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlencode
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
@@ -56,7 +57,7 @@ const playlist = {playlist};
 const video = document.getElementById("video");
 const status = document.getElementById("status");
 // What the page saw, for whoever drives it (the browser test reads it).
-window.tamsPlayer = {{ manifestParsed: false, fragmentsLoaded: 0, errors: [] }};
+window.tamsPlayer = {{ manifestParsed: false, fragmentsLoaded: 0, errors: [], fatal: [] }};
 if (window.Hls && Hls.isSupported()) {{
   const hls = new Hls();
   hls.on(Hls.Events.MANIFEST_PARSED, () => {{
@@ -66,7 +67,10 @@ if (window.Hls && Hls.isSupported()) {{
   hls.on(Hls.Events.FRAG_LOADED, () => {{ window.tamsPlayer.fragmentsLoaded += 1; }});
   hls.on(Hls.Events.ERROR, (event, data) => {{
     window.tamsPlayer.errors.push(data.details);
-    if (data.fatal) {{ status.textContent = "cannot play: " + data.details; }}
+    if (data.fatal) {{
+      window.tamsPlayer.fatal.push(data.details);
+      status.textContent = "cannot play: " + data.details;
+    }}
   }});
   hls.loadSource(playlist);
   hls.attachMedia(video);
@@ -96,7 +100,7 @@ async def player(request: Request, script: Path) -> Response:
     assert chosen is not None
     if not _ID.fullmatch(chosen):
         raise BadRequest(f"{'flow' if flow else 'source'} must be an id, got {chosen!r}")
-    if not script.is_file():
+    if not await anyio.Path(script).is_file():
         return _unavailable(request)
     root = request.scope.get("root_path", "")
     path = f"/hls/flows/{chosen}/index.m3u8" if flow else f"/hls/sources/{chosen}/master.m3u8"
@@ -115,7 +119,7 @@ async def player(request: Request, script: Path) -> Response:
 
 async def hls_script(request: Request, script: Path) -> Response:
     """``GET /hls/hls.min.js``: hls.js, from ``script``."""
-    if not script.is_file():
+    if not await anyio.Path(script).is_file():
         return _unavailable(request)
     return FileResponse(script, media_type="text/javascript")
 
