@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
+import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from tams_server.tai import NS_PER_S
 
 S = NS_PER_S
 MEDIA_TYPE = "application/vnd.apple.mpegurl"
+README = Path(__file__).resolve().parents[2] / "README.md"
 # FFmpeg 7.1+ refuses HLS Segment URLs without a media file extension unless told not
 # to; presigned Object URLs have none.
 HLS_OPTIONS = {"extension_picky": "0"}
@@ -315,3 +318,21 @@ async def test_bad_parameters_are_400(
     answer = await http.get(url, params=params)
     assert answer.status_code == 400, answer.text
     assert named in answer.json()["summary"]
+
+
+async def test_the_readme_hls_lines_run(running: RunningServer, ingested: dict[str, Any]) -> None:
+    section = README.read_text().split("## Play it back with HLS", 1)[1]
+    script = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = [line for line in script.splitlines() if not line.startswith("SOURCE=")]
+    assert sum(line.startswith("curl ") for line in lines) == 2
+    done = await asyncio.to_thread(
+        subprocess.run,
+        ["bash", "-euo", "pipefail", "-c",
+         "\n".join(lines).replace("http://127.0.0.1:8000", running.http_url)],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "SOURCE": ingested["source_id"], "FLOW": ingested["flows"][1]["id"]},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("#EXTM3U") == 2
+    assert "#EXT-X-STREAM-INF:" in done.stdout
+    assert "#EXT-X-ENDLIST" in done.stdout
