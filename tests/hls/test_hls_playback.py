@@ -31,7 +31,7 @@ from helpers.hls import (
 )
 from helpers.media import FPS, decode
 from tams.v1 import common_pb2, flows_pb2, flows_pb2_grpc
-from tams_server.app import RunningServer
+from tams_server.app import RunningServer, serve_gateway
 from tams_server.gateway.hls.timing import now_tai_ns
 from tams_server.tai import NS_PER_S
 
@@ -336,3 +336,18 @@ async def test_the_readme_hls_lines_run(running: RunningServer, ingested: dict[s
     assert done.stdout.count("#EXTM3U") == 2
     assert "#EXT-X-STREAM-INF:" in done.stdout
     assert "#EXT-X-ENDLIST" in done.stdout
+
+
+async def test_the_gateway_alone_serves_the_playlists(
+    running: RunningServer, ingested: dict[str, Any]
+) -> None:
+    video = ingested["flows"][1]["id"]
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0) as base_url,
+        httpx.AsyncClient(base_url=base_url) as http,
+    ):
+        master = await http.get(f"/hls/sources/{ingested['source_id']}/master.m3u8")
+        media = await http.get(f"/hls/flows/{video}/index.m3u8")
+    assert master.status_code == media.status_code == 200
+    assert uris(master.text) == [f"/hls/flows/{video}/index.m3u8"]
+    assert len(uris(media.text)) == SECONDS
