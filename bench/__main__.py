@@ -16,6 +16,7 @@ BENCHMARKS = (
     "events",
     "flows",
     "gateway",
+    "hls",
     "media",
     "segments",
     "storage",
