@@ -10,7 +10,18 @@ import logging
 import sys
 import time
 
-BENCHMARKS = ("auth", "ceiling", "events", "flows", "gateway", "segments", "storage", "unary")
+BENCHMARKS = (
+    "auth",
+    "ceiling",
+    "events",
+    "flows",
+    "gateway",
+    "hls",
+    "media",
+    "segments",
+    "storage",
+    "unary",
+)
 
 
 def main() -> None:

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from tams.v1 import common_pb2, flows_pb2
-from tams_cli._package import FMP4, TS
-from tams_cli._probe import AUDIO, VIDEO, Essence
+from tams_cli._media_names import AUDIO, FMP4, TS, VIDEO
+
+if TYPE_CHECKING:
+    from tams_cli._probe import Essence
 
 FORMATS = {
     VIDEO: "urn:x-nmos:format:video",

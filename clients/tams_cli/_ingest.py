@@ -17,7 +17,7 @@ from pathlib import Path
 from tams_cli import _journal
 from tams_cli._flows import FORMATS, MULTI_FORMAT, FlowIds, essence_flow, multi_flow
 from tams_cli._media_errors import IngestIncompleteError
-from tams_cli._package import TS
+from tams_cli._media_names import TS
 from tams_cli._probe import Essence, probe
 from tams_cli._split import Piece, plan, split
 from tams_cli._timing import TimeRange, format_timestamp, parse_start, parse_timerange

@@ -15,11 +15,9 @@ from av.packet import Packet
 from av.stream import Stream
 
 from tams_cli._media_errors import MediaError
+from tams_cli._media_names import CONTAINERS, FMP4, TS
 from tams_cli._timing import to_ns
 
-TS = "ts"
-FMP4 = "fmp4"
-CONTAINERS = (TS, FMP4)
 TS_FORMAT = "mpegts"
 
 

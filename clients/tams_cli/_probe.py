@@ -12,9 +12,7 @@ from av.audio.stream import AudioStream
 from av.video.stream import VideoStream
 
 from tams_cli._media_errors import MediaError
-
-VIDEO = "video"
-AUDIO = "audio"
+from tams_cli._media_names import AUDIO, VIDEO
 
 # FFmpeg codec names and the MIME types TAMS Flows name codecs by.
 _CODEC_TYPES = {

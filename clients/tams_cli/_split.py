@@ -18,7 +18,8 @@ from av.packet import Packet
 from av.stream import Stream
 
 from tams_cli._media_errors import MediaError
-from tams_cli._package import TS, Packager, packager_for
+from tams_cli._media_names import TS
+from tams_cli._package import Packager, packager_for
 from tams_cli._probe import Essence
 from tams_cli._timing import to_ns
 
