@@ -24,7 +24,15 @@ def _av_loaded(*args: str) -> bool:
 
 
 @pytest.mark.parametrize(
-    "args", [("--help",), ("flows", "ls", "--help"), ("ingest", "--help"), ("watch", "--help")]
+    "args",
+    [
+        ("--help",),
+        ("flows", "ls", "--help"),
+        ("ingest", "--help"),
+        ("watch", "--help"),
+        ("clip", "--help"),
+        ("concat", "--help"),
+    ],
 )
 def test_help_and_listings_do_not_load_pyav(args: tuple[str, ...]) -> None:
     assert not _av_loaded(*args)
