@@ -32,7 +32,7 @@ from av.packet import Packet
 from av.stream import Stream
 from av.video.frame import PictureType, VideoFrame
 
-from tams_cli._probe import MediaError
+from tams_cli._media_errors import MediaError
 from tams_cli._timing import TimeRange, to_ns
 
 # Encoder settings for the frames encoded again: near-transparent quality, no

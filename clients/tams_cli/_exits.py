@@ -28,9 +28,7 @@ from tams_cli._edit import (
     NothingToEditError,
     TargetExistsError,
 )
-from tams_cli._export import NothingToExportError
-from tams_cli._ingest import IngestIncompleteError
-from tams_cli._probe import MediaError
+from tams_cli._media_errors import IngestIncompleteError, MediaError, NothingToExportError
 from tams_client import TamsClientError
 
 OK = 0

@@ -25,17 +25,13 @@ from av.stream import Stream
 from tams.v1 import segments_pb2
 from tams_cli._cut import CutCount, cut
 from tams_cli._flows import MULTI_FORMAT
-from tams_cli._probe import MediaError
+from tams_cli._media_errors import MediaError, NothingToExportError
 from tams_cli._timing import TimeRange, from_ns, parse_timerange, parse_timestamp, to_ns
 from tams_client import AsyncTamsClient
 
 CONTAINERS = {".ts": "mpegts", ".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}
 
 ProgressFn = Callable[[int, int], None]
-
-
-class NothingToExportError(Exception):
-    """The Flow has no Segments in the range asked for."""
 
 
 @dataclass(frozen=True)
@@ -115,10 +111,12 @@ async def export_flow(
     end = max(item.wanted.end or 0 for item in items)
     partial = output.with_name(output.name + ".partial")
     writer = _Writer(partial, fmt, origin, [m for m in range(len(members)) if m in present])
+    inits = await _fetch_inits(http, items)
     try:
         done = 0
         async for item, data in _fetch_in_order(http, items, concurrency):
-            await asyncio.to_thread(writer.write, item, data)
+            init = inits.get(item.segment.init_object.object_id, b"")
+            await asyncio.to_thread(writer.write, item, init + data)
             done += 1
             if progress is not None:
                 progress(done, len(items))
@@ -155,6 +153,21 @@ async def _fetch_in_order(
     finally:
         for _, task in pending:
             task.cancel()
+
+
+async def _fetch_inits(http: httpx.AsyncClient, items: Sequence[_Item]) -> dict[str, bytes]:
+    """The bytes of each init Object the Segments use (fragmented MP4: one per Flow),
+    fetched once; a Segment is demuxed with its init segment before it."""
+    inits: dict[str, bytes] = {}
+    for item in items:
+        init = item.segment.init_object
+        if init.object_id and init.object_id not in inits:
+            if not init.get_urls:
+                raise MediaError(f"init object {init.object_id} has no download URL")
+            response = await http.get(init.get_urls[0].url)
+            response.raise_for_status()
+            inits[init.object_id] = response.content
+    return inits
 
 
 async def _download(http: httpx.AsyncClient, segment: segments_pb2.Segment) -> bytes:

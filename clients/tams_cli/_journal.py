@@ -1,15 +1,16 @@
 """The ingest journal: a small JSON file that lets an interrupted ingest continue. It
 holds what must not change between attempts (the file's identity, the target, the
-options, the start time on the TAMS timeline, the ids of the Source and Flows) and
-whether the ingest finished. Which Segments are in is asked of the server itself, so
-a Segment registered just before a crash is neither lost nor registered twice."""
+options, the start time on the TAMS timeline, the ids of the Source and Flows, and of
+each Flow's init Object once uploaded) and whether the ingest finished. Which Segments
+are in is asked of the server itself, so a Segment registered just before a crash is
+neither lost nor registered twice."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +44,18 @@ class Entry:
     flows: dict[str, list[str]]  # stream index -> [flow id, source id, format]
     flows_created: bool = False
     complete: bool = False
+    container: str = "ts"
+    init_objects: dict[str, str] = field(default_factory=dict)  # flow id -> init Object id
 
-    def matches(self, file: FileIdentity, target: str, segment_duration: str) -> bool:
+    def matches(
+        self, file: FileIdentity, target: str, segment_duration: str, container: str
+    ) -> bool:
         """Whether this journal is of the same file, store and splitting."""
-        return (file, target, segment_duration) == (
+        return (file, target, segment_duration, container) == (
             self.file,
             self.target,
             self.segment_duration,
+            self.container,
         )
 
 

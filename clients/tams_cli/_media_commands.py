@@ -1,21 +1,27 @@
-"""``tams ingest``, ``tams export`` and ``tams watch``."""
+"""``tams ingest``, ``tams export`` and ``tams watch``.
+
+The modules that load PyAV (FFmpeg's libraries, a few hundred milliseconds) are
+imported inside the commands that need them, so ``tams --help`` and the listings
+start without them."""
 
 from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from tams_cli._export import ExportReport, container_for, export_flow
-from tams_cli._ingest import IngestOptions, IngestReport
-from tams_cli._ingest import ingest as ingest_file
 from tams_cli._output import out, print_json
 from tams_cli._progress import bar
 from tams_cli._runner import connection, run
 from tams_cli._timing import parse_timerange
 from tams_cli._watch import follow
 from tams_client import AsyncTamsClient
+
+if TYPE_CHECKING:
+    from tams_cli._export import ExportReport
+    from tams_cli._ingest import IngestReport
 
 json_flag = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
@@ -32,7 +38,10 @@ def _duration(value: str) -> Fraction:
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+)  # fmt: skip
 @click.option(
     "--segment-duration", default="2", show_default=True, metavar="SECONDS",
     help="Target Segment length; Segments are cut at the first key frame after it.",
@@ -40,12 +49,23 @@ def _duration(value: str) -> Fraction:
 @click.option("--source-id", help="Id of the multi-essence Source (default: a new one).")
 @click.option("--label", help="Label of the Source and Flows (default: the file's name).")
 @click.option(
-    "--container", type=click.Choice(["ts"]), default="ts", show_default=True,
-    help="Container of the Segments' Objects: MPEG-TS.",
+    "--container", type=click.Choice(["ts", "fmp4"]), default="ts", show_default=True,
+    help="Container of the Segments' Objects: MPEG-TS, or fragmented MP4 (moof+mdat "
+    "fragments, with one init Object per Flow).",
 )  # fmt: skip
 @click.option(
-    "--start", default="0:0", show_default=True, metavar="now|SECONDS:NANOS",
-    help="Where the file's first packet goes on the TAMS (TAI) timeline.",
+    "--start", metavar="now|SECONDS:NANOS",
+    help="Where the file's first packet goes on the TAMS (TAI) timeline [default: 0:0; "
+    "now with --live].",
+)  # fmt: skip
+@click.option(
+    "--live", is_flag=True,
+    help="Ingest FILE as it is written (a growing file, or - for standard input, e.g. "
+    "an encoder's MPEG-TS): each Segment is registered as soon as it closes.",
+)  # fmt: skip
+@click.option(
+    "--idle-timeout", default=10.0, show_default=True, metavar="SECONDS",
+    help="--live: the file has ended once it has not grown for this long.",
 )  # fmt: skip
 @click.option(
     "--journal", "journal_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -60,7 +80,9 @@ def ingest(
     source_id: str | None,
     label: str | None,
     container: str,
-    start: str,
+    start: str | None,
+    live: bool,
+    idle_timeout: float,
     journal_dir: Path | None,
     fresh: bool,
     concurrency: int,
@@ -71,20 +93,32 @@ def ingest(
     Each file becomes a Source with one Flow per video or audio stream and a
     multi-essence Flow collecting them. An interrupted ingest continues where it
     stopped when run again (its journal is beside the file, or in --journal).
+    With --live, FILE is read as it is written (- is standard input).
     """
+    from tams_cli._ingest import IngestOptions
+    from tams_cli._ingest import ingest as ingest_file
+    from tams_cli._live import STDIN, ingest_live
+
     if source_id and len(files) > 1:
         raise click.UsageError("--source-id names one Source: give one file")
+    if live and len(files) > 1:
+        raise click.UsageError("--live reads one input: give one file (or -)")
+    if idle_timeout <= 0:
+        raise click.BadParameter("must be more than 0 seconds", param_hint="--idle-timeout")
     for path in files:
-        if not path.is_file():
+        if str(path) == STDIN and not live:
+            raise click.BadParameter("standard input (-) is read with --live", param_hint="FILES")
+        if str(path) != STDIN and not path.is_file():
             raise click.BadParameter(f"{path} is not a file", param_hint="FILES")
     options = IngestOptions(
         segment_duration=_duration(segment_duration),
         source_id=source_id,
         label=label,
-        start=start,
+        start=start or ("now" if live else "0:0"),
         journal_dir=journal_dir,
         fresh=fresh,
         concurrency=max(1, concurrency),
+        container=container,
     )
     target = connection().target
     for path in files:
@@ -94,6 +128,10 @@ def ingest(
                 progress.update(progress.task_ids[0], completed=done, total=total)
 
             async def work(client: AsyncTamsClient, path: Path = path) -> IngestReport:
+                if live:
+                    return await ingest_live(
+                        client, target, str(path), options, idle_timeout, update
+                    )
                 return await ingest_file(client, target, path, options, update)
 
             report = run(work)
@@ -133,6 +171,8 @@ def export(
     packet and video to the frame (the wanted frames of the group of pictures
     the cut falls in are encoded again).
     """
+    from tams_cli._export import container_for, export_flow
+
     try:
         container_for(output)
     except ValueError as error:

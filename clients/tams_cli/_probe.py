@@ -11,8 +11,8 @@ import av
 from av.audio.stream import AudioStream
 from av.video.stream import VideoStream
 
-VIDEO = "video"
-AUDIO = "audio"
+from tams_cli._media_errors import MediaError
+from tams_cli._media_names import AUDIO, VIDEO
 
 # FFmpeg codec names and the MIME types TAMS Flows name codecs by.
 _CODEC_TYPES = {
@@ -30,10 +30,6 @@ _CODEC_TYPES = {
 }
 # MPEG-4 object type identification of audio codecs (ISO/IEC 14496-1).
 _MP4_OTI = {"aac": 0x40, "mp3": 0x6B, "mp2": 0x69}
-
-
-class MediaError(Exception):
-    """The file cannot be read as media, or holds nothing to ingest."""
 
 
 @dataclass(frozen=True)
@@ -62,12 +58,18 @@ def probe(path: Path) -> list[Essence]:
     file cannot be opened or has neither."""
     try:
         with av.open(str(path)) as container:
-            found = [_essence(stream) for stream in container.streams]
+            return essences_of(container, str(path))
     except (av.FFmpegError, OSError) as error:
         raise MediaError(f"cannot read {path} as media: {error}") from error
+
+
+def essences_of(container: av.container.InputContainer, name: str) -> list[Essence]:
+    """The video and audio essences of an open ``container`` (``name`` for messages),
+    in stream order; MediaError when it has neither."""
+    found = [_essence(stream) for stream in container.streams]
     essences = [essence for essence in found if essence is not None]
     if not essences:
-        raise MediaError(f"{path} has no video or audio stream to ingest")
+        raise MediaError(f"{name} has no video or audio stream to ingest")
     return essences
 
 

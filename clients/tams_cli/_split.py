@@ -1,12 +1,13 @@
 """Splitting a media file into Segments without re-encoding: the packets of each
 stream are cut at key frames about every ``segment_duration`` (one set of cut times
 for every stream, so video and audio Segments line up) and each run of packets is
-remuxed into an MPEG-TS Object of its own."""
+packaged into an Object (``tams_cli._package``: MPEG-TS, or fragmented MP4 with an
+init segment)."""
 
 from __future__ import annotations
 
 import bisect
-import io
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -16,10 +17,11 @@ import av
 from av.packet import Packet
 from av.stream import Stream
 
-from tams_cli._probe import Essence, MediaError
+from tams_cli._media_errors import MediaError
+from tams_cli._media_names import TS
+from tams_cli._package import Packager, packager_for
+from tams_cli._probe import Essence
 from tams_cli._timing import to_ns
-
-TS_FORMAT = "mpegts"
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class Piece:
     """One Segment's Object: the stream it carries, its number within that stream,
     where it sits on the file's timeline (``[start_ns, end_ns)``, nanoseconds after
     the plan's origin), the time of its first packet on the Object's own timeline,
-    its bytes and key frame count."""
+    its bytes and key frame count, and the init segment it needs (fragmented MP4)."""
 
     stream_index: int
     number: int
@@ -47,6 +49,7 @@ class Piece:
     object_start_ns: int
     data: bytes
     key_frame_count: int
+    init: bytes | None = None
 
 
 def plan(path: Path, essences: Sequence[Essence], segment_duration: Fraction) -> Plan:
@@ -72,26 +75,106 @@ def plan(path: Path, essences: Sequence[Essence], segment_duration: Fraction) ->
     return Plan(origin, tuple(cuts))
 
 
-def split(path: Path, essences: Sequence[Essence], cut_plan: Plan) -> Iterator[Piece]:
-    """The Segments of every essence as each closes, remuxed as MPEG-TS; per stream
-    they come in timeline order."""
-    with _open(path) as container:
-        runs = {e.index: _Run(container.streams[e.index], e.kind == "video") for e in essences}
-        for packet in container.demux([run.stream for run in runs.values()]):
+def split(
+    path: Path, essences: Sequence[Essence], cut_plan: Plan, container: str = TS
+) -> Iterator[Piece]:
+    """The Segments of every essence as each closes, packaged in ``container`` (``ts``
+    or ``fmp4``); per stream they come in timeline order."""
+    with _open(path) as media:
+        runs = {
+            e.index: _Run(
+                media.streams[e.index],
+                e.kind == "video",
+                packager_for(container, media.streams[e.index]),
+            )
+            for e in essences
+        }
+        for packet in media.demux([run.stream for run in runs.values()]):
             run = runs.get(packet.stream.index)
             at = _pts_ns(packet)
             if run is None or at is None or packet.size == 0:
                 continue
-            number = _segment_of(cut_plan.cuts, at)
-            if run.packets and number > run.number and (packet.is_keyframe or not run.video):
-                yield run.close(at, cut_plan.origin_ns)
-                run.number = number
-            elif not run.packets:
-                run.number = max(number, 0)
-            run.add(packet, at)
+            piece = run.place(packet, at, _segment_of(cut_plan.cuts, at), cut_plan.origin_ns)
+            if piece is not None:
+                yield piece
         for run in runs.values():
             if run.packets:
                 yield run.close(None, cut_plan.origin_ns)
+
+
+class LiveCutter:
+    """Cuts a stream read as it is written, in one pass (``tams ingest --live``): the
+    pilot stream (the first video, else the first audio) is cut at its first key frame
+    at least ``segment_duration`` after the last cut, as ``plan`` would; the other
+    streams' packets wait until the pilot's decode time passes theirs, since a cut
+    before them can only come from a pilot packet not yet read. Pilot packets before
+    its first key frame cannot be decoded and are dropped. The origin is the earliest
+    packet read before the first Segment closes."""
+
+    def __init__(
+        self,
+        media: av.container.InputContainer,
+        essences: Sequence[Essence],
+        segment_duration: Fraction,
+        container: str = TS,
+    ) -> None:
+        self._pilot = next((e.index for e in essences if e.kind == "video"), essences[0].index)
+        self._step = round(segment_duration * 1_000_000_000)
+        self.runs = {
+            e.index: _Run(
+                media.streams[e.index],
+                e.kind == "video",
+                packager_for(container, media.streams[e.index]),
+            )
+            for e in essences
+        }
+        self._cuts: list[int] = []
+        self._pilot_ns: int | None = None
+        self._waiting: deque[tuple[Packet[Stream], int]] = deque()
+        self._origin_ns: int | None = None
+        self._closed_one = False
+
+    def feed(self, packet: Packet[Stream]) -> list[Piece]:
+        """The Segments ``packet`` closes (usually none)."""
+        run = self.runs.get(packet.stream.index)
+        at = _pts_ns(packet)
+        if run is None or at is None or packet.size == 0:
+            return []
+        if packet.stream.index != self._pilot:
+            self._waiting.append((packet, at))
+            return self._release(final=False)
+        if packet.is_keyframe and (not self._cuts or at - self._cuts[-1] >= self._step):
+            self._cuts.append(at)
+        dts = _dts_ns(packet)
+        self._pilot_ns = at if dts is None else dts
+        pieces = self._release(final=False)
+        if self._cuts:
+            pieces += self._place(run, packet, at)
+        return pieces
+
+    def finish(self) -> list[Piece]:
+        """The Segments still open once the input ends."""
+        pieces = self._release(final=True)
+        origin = self._origin_ns or 0
+        return pieces + [run.close(None, origin) for run in self.runs.values() if run.packets]
+
+    def _release(self, *, final: bool) -> list[Piece]:
+        pieces: list[Piece] = []
+        while self._waiting and (
+            final or (self._pilot_ns is not None and self._waiting[0][1] < self._pilot_ns)
+        ):
+            packet, at = self._waiting.popleft()
+            pieces += self._place(self.runs[packet.stream.index], packet, at)
+        return pieces
+
+    def _place(self, run: _Run, packet: Packet[Stream], at: int) -> list[Piece]:
+        if not self._closed_one:
+            self._origin_ns = at if self._origin_ns is None else min(self._origin_ns, at)
+        piece = run.place(packet, at, _segment_of(self._cuts, at), self._origin_ns or 0)
+        if piece is None:
+            return []
+        self._closed_one = True
+        return [piece]
 
 
 @dataclass
@@ -100,10 +183,23 @@ class _Run:
 
     stream: Stream
     video: bool
+    packager: Packager
     number: int = 0
     packets: list[Packet[Stream]] = field(default_factory=list)
     first_ns: int = 0
     end_ns: int = 0
+
+    def place(self, packet: Packet[Stream], at: int, number: int, origin_ns: int) -> Piece | None:
+        """Add ``packet`` (at ``at``, of Segment ``number``), closing the Segment so far
+        first when it starts a later one (video: at a key frame)."""
+        piece = None
+        if self.packets and number > self.number and (packet.is_keyframe or not self.video):
+            piece = self.close(at, origin_ns)
+            self.number = number
+        elif not self.packets:
+            self.number = max(number, 0)
+        self.add(packet, at)
+        return piece
 
     def add(self, packet: Packet[Stream], at: int) -> None:
         if not self.packets:
@@ -115,38 +211,21 @@ class _Run:
     def close(self, next_start_ns: int | None, origin_ns: int) -> Piece:
         """The Segment of the packets so far (ending where the next one starts, or
         after its last packet); the run is emptied."""
-        data, object_start_ns = remux(self.stream, self.packets)
+        key_frame_count = sum(1 for p in self.packets if p.is_keyframe)
+        packaged = self.packager.package(self.packets)
         piece = Piece(
             stream_index=self.stream.index,
             number=self.number,
             start_ns=self.first_ns - origin_ns,
             end_ns=(self.end_ns if next_start_ns is None else next_start_ns) - origin_ns,
-            object_start_ns=object_start_ns,
-            data=data,
-            key_frame_count=sum(1 for p in self.packets if p.is_keyframe),
+            object_start_ns=packaged.object_start_ns,
+            data=packaged.data,
+            key_frame_count=key_frame_count,
+            init=packaged.init,
         )
         self.packets = []
         self.end_ns = 0
         return piece
-
-
-def remux(template: Stream, packets: Sequence[Packet[Stream]]) -> tuple[bytes, int]:
-    """``packets`` of ``template``'s stream as an MPEG-TS Object, and the time of its
-    first packet on the Object's own timeline (the muxer may shift timestamps), in
-    nanoseconds."""
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format=TS_FORMAT) as output:
-        stream = output.add_stream_from_template(template)
-        for packet in packets:
-            packet.stream = stream
-            output.mux(packet)
-    data = buffer.getvalue()
-    with av.open(io.BytesIO(data), "r", format=TS_FORMAT) as written:
-        for packet in written.demux(written.streams[0]):
-            at = _pts_ns(packet)
-            if at is not None:
-                return data, at
-    raise MediaError("the remuxed Segment has no timestamped packet")
 
 
 def _segment_of(cuts: Sequence[int], at: int) -> int:
@@ -158,6 +237,12 @@ def _pts_ns(packet: Packet[Stream]) -> int | None:
     if packet.pts is None:
         return None
     return to_ns(packet.pts, _time_base(packet))
+
+
+def _dts_ns(packet: Packet[Stream]) -> int | None:
+    if packet.dts is None:
+        return None
+    return to_ns(packet.dts, _time_base(packet))
 
 
 def _time_base(packet: Packet[Stream]) -> Fraction:

@@ -103,11 +103,15 @@ def tams_env(target: str, **extra: str) -> dict[str, str]:
     return {**env, "TAMS_TARGET": target, **extra}
 
 
-async def start_tams(target: str, *args: str, **extra_env: str) -> asyncio.subprocess.Process:
-    """``tams ARGS`` started as a subprocess of the venv's Python."""
+async def start_tams(
+    target: str, *args: str, stdin: bool = False, **extra_env: str
+) -> asyncio.subprocess.Process:
+    """``tams ARGS`` started as a subprocess of the venv's Python (its standard input a
+    pipe with ``stdin``, else nothing)."""
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tams_cli", *args,
         env=tams_env(target, **extra_env),
+        stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
