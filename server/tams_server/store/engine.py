@@ -113,13 +113,17 @@ class Database:
         changes: list[Any] = []
         try:
             async with self._transaction() as conn:
-                conn.info[CHANGES_KEY] = changes
+                # The pooled connection's dict, held here: once a cancelled call has
+                # invalidated the connection, reading ``conn.info`` again raises
+                # PendingRollbackError, which would hide the cancellation.
+                info = conn.info
+                info[CHANGES_KEY] = changes
                 try:
                     yield conn
                     if changes and self.commit_hook is not None:
                         await self.commit_hook.before_commit(conn, changes)
                 finally:
-                    del conn.info[CHANGES_KEY]
+                    info.pop(CHANGES_KEY, None)
         except IntegrityError as error:
             raise Aborted(
                 "a concurrent change conflicted with this request; retry it",
