@@ -3,6 +3,8 @@ part less its offset is UTC (the hours of the analytics' time distribution)."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,7 +35,7 @@ def test_the_parts_tile_the_range_and_hold_its_offsets(start: int, length: int) 
         return
     assert parts[0][0] == start
     assert parts[-1][1] == start + length
-    for (_, end, offset), (next_start, _, next_offset) in zip(parts, parts[1:], strict=False):
+    for (_, end, offset), (next_start, _, next_offset) in pairwise(parts):
         assert end == next_start
         assert offset != next_offset
     for part_start, part_end, offset in parts:
