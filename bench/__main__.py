@@ -10,7 +10,9 @@ import logging
 import sys
 import time
 
-BENCHMARKS = ("auth", "ceiling", "events", "flows", "gateway", "segments", "storage", "unary")
+BENCHMARKS = (
+    "analytics", "auth", "ceiling", "events", "flows", "gateway", "segments", "storage", "unary",
+)  # fmt: skip
 
 
 def main() -> None:

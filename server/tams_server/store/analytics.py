@@ -311,15 +311,19 @@ class AnalyticsStore:
     async def hourly(self, flow: FlowSpan, window: tuple[int, int]) -> dict[int, int]:
         """Nanoseconds of ``window`` (finite bounds) covered by the Flow's Segments in
         each hour of the day (UTC: the TAI times less the leap seconds of their time);
-        hours with none left out. Done by the database: each Segment, cut to the
-        window, adds to hour ``k`` ``F(end) - F(start)``, where ``F(t)`` is the time
-        of hour ``k`` from the epoch to ``t``: a whole hour per day, and the part of
-        hour ``k`` of ``t``'s own day."""
+        hours with none left out.
+
+        A Segment cut to the window, ``days`` whole days and ``start``/``end`` into
+        their days, gives hour ``k`` ``days`` hours, plus ``within(end, k)`` less
+        ``within(start, k)``: how much of hour ``k`` of its day lies before it (an hour
+        for the hours before its hour, its time into its hour for its own, nothing
+        after). Those are linear in the Segments of one start (or end) hour, so the
+        database sums them by start and end hour (at most 24 x 24 rows), whatever the
+        Flow's length."""
         totals = [0] * 24
-        day, hour = literal(_DAY_NS, BigInteger), literal(_HOUR_NS, BigInteger)
+        day = literal(_DAY_NS, BigInteger)
         async with self._db.read() as conn:
             for start, end, offset in utc_offset_periods(*window):
-                where = _overlapping(flow, (start, end))
                 low, high = literal(start, BigInteger), literal(end, BigInteger)
                 shift = literal(offset, BigInteger)
                 cut_start = case((segments.c.start_ns < low, low), else_=segments.c.start_ns)
@@ -334,30 +338,43 @@ class AnalyticsStore:
                         into_start.label("into_start"),
                         into_end.label("into_end"),
                     )
-                    .where(*where)
+                    .where(*_overlapping(flow, (start, end)))
                     .subquery()
                 )
-
-                row = (
-                    await conn.execute(
-                        select(*(
-                            func.coalesce(func.sum(
-                                parts.c.days * hour + _within(parts.c.into_end, k, hour)
-                                - _within(parts.c.into_start, k, hour)
-                            ), 0)
-                            for k in range(24)
-                        ))
-                    )
-                ).one()  # fmt: skip
-                totals = [total + int(value) for total, value in zip(totals, row, strict=True)]
+                start_hour = (parts.c.into_start // _HOUR_NS).label("start_hour")
+                end_hour = (parts.c.into_end // _HOUR_NS).label("end_hour")
+                rows = await conn.execute(
+                    select(
+                        start_hour, end_hour, func.count(), func.sum(parts.c.days),
+                        func.sum(parts.c.into_start), func.sum(parts.c.into_end),
+                    ).group_by(start_hour, end_hour)
+                )  # fmt: skip
+                for row in rows:
+                    _add_hours(totals, *(int(value) for value in row))
         return {k: ns for k, ns in enumerate(totals) if ns}
 
 
-def _within(into: ColumnElement[Any], k: int, hour: ColumnElement[Any]) -> ColumnElement[Any]:
-    """How much of hour ``k`` of its day lies before ``into`` (time into the day):
-    nothing to an hour."""
-    past = into - k * _HOUR_NS
-    return case((past < 0, 0), (past > hour, hour), else_=past)
+def _add_hours(
+    totals: list[int],
+    first: int,
+    last: int,
+    count: int,
+    days: int,
+    into_first: int,
+    into_last: int,
+) -> None:
+    """Adds to ``totals`` (nanoseconds per hour of the day) what ``count`` Segments
+    starting in hour ``first`` and ending in hour ``last`` of their days cover:
+    ``days`` whole days in all, their starts ``into_first`` and ends ``into_last``
+    nanoseconds into their days in all."""
+    for k in range(24):
+        totals[k] += days * _HOUR_NS
+    for k in range(last):  # the hours of the day before their ends, whole
+        totals[k] += count * _HOUR_NS
+    totals[last] += into_last - count * last * _HOUR_NS
+    for k in range(first):  # less those before their starts
+        totals[k] -= count * _HOUR_NS
+    totals[first] -= into_first - count * first * _HOUR_NS
 
 
 def _readable(flow_id: ColumnElement[Any], access: Access | None) -> ColumnElement[bool]:
