@@ -11,8 +11,18 @@ import sys
 import time
 
 BENCHMARKS = (
-    "analytics", "auth", "ceiling", "events", "flows", "gateway", "segments", "storage", "unary",
-)  # fmt: skip
+    "analytics",
+    "auth",
+    "ceiling",
+    "events",
+    "flows",
+    "gateway",
+    "hls",
+    "media",
+    "segments",
+    "storage",
+    "unary",
+)
 
 
 def main() -> None:

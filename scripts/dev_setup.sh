@@ -6,6 +6,8 @@
 # (PyPI's buf-bin, for `buf lint` and the README's buf curl lines). Installs Chromium (Debian's
 # package, for tests/rest/test_docs_browser.py) when it is missing and this runs as root with
 # apt-get; otherwise says how to get it (that test skips without it, and fails under CI).
+# Installs web/'s npm packages (hls.js, pinned by web/package-lock.json; the server serves it
+# to its /hls/player page) with `npm ci`, again only when the lock file changed.
 # Safe to run again: pip runs only when pyproject.toml changed since its last install.
 set -euo pipefail
 
@@ -53,10 +55,32 @@ ensure_chromium() {
     log "  get it with: sudo apt-get install chromium   (Debian/Ubuntu package)"
 }
 
+ensure_web() {
+    local web="$ROOT/web" stamp="$ROOT/web/node_modules/.tams-lock" want
+    want="$(sha256sum "$web/package-lock.json" | cut -d ' ' -f 1)"
+    if [[ -f $stamp && "$(cat "$stamp")" == "$want" && -f $web/node_modules/hls.js/dist/hls.min.js ]]; then
+        return 0
+    fi
+    if ! command -v npm >/dev/null; then
+        if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+            log "installing npm (Debian package) for web/ (hls.js)"
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+        else
+            log "no npm: /hls/player will answer 503 until web/ is installed (npm ci --prefix web)"
+            [[ -z ${CI:-} ]] || return 1
+            return 0
+        fi
+    fi
+    log "installing web/ (hls.js) with npm ci"
+    npm ci --prefix "$web" --no-audit --no-fund --loglevel=error
+    printf '%s\n' "$want" >"$stamp"
+}
+
 main() {
     ensure_venv
     install_project
     ensure_chromium
+    ensure_web
 }
 
 main "$@"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from tams_cli._connect import Connection
+from tams_cli._edit_commands import clip, concat
 from tams_cli._media_commands import export, ingest, watch
 from tams_cli._resources import flows, segments, sources
 
@@ -30,12 +31,13 @@ def cli(
     \b
     tams ingest clip.mp4 --json        # split into Segments, upload, register
     tams export FLOW_ID -o copy.mp4    # remux a Flow back into a playable file
+    tams clip FLOW_ID --timerange R    # a new Flow of part of one, by reference
     tams watch                         # follow Segments as they arrive
     """
     context.obj = Connection.resolve(target, http_url, token)
 
 
-for command in (sources, flows, segments, ingest, export, watch):
+for command in (sources, flows, segments, ingest, export, watch, clip, concat):
     cli.add_command(command)
 
 

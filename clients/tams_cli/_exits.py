@@ -4,10 +4,11 @@
 0    done
 1    unexpected failure (a bug: please report it with the message)
 2    bad usage: unknown option, missing argument, malformed value (click's own)
-3    not found: no such Source, Flow or file
+3    not found: no such Source, Flow or file, or no Segments in the range
 4    cannot reach the store: wrong ``--target``/``TAMS_TARGET``, server down
 5    not allowed: missing, expired or insufficient credentials (``TAMS_TOKEN``)
-6    refused by the store: invalid request, conflict, read-only Flow
+6    refused: invalid request, conflict (e.g. --to names an existing Flow), read-only
+     Flow, Flows that cannot be joined
 7    media error: the file is not media PyAV can read, or holds nothing to ingest
 8    incomplete: some Segments did not make it; run the same command again
 130  interrupted (Ctrl-C); an ingest resumes when run again
@@ -21,6 +22,12 @@ from dataclasses import dataclass
 import grpc
 import httpx
 
+from tams_cli._edit import (
+    EditRefusedError,
+    IncompatibleFlowsError,
+    NothingToEditError,
+    TargetExistsError,
+)
 from tams_cli._export import NothingToExportError
 from tams_cli._ingest import IngestIncompleteError
 from tams_cli._probe import MediaError
@@ -55,6 +62,12 @@ def failure_of(error: BaseException) -> Failure:
         return Failure(MEDIA, str(error), "check the file plays (e.g. with ffprobe or VLC)")
     if isinstance(error, IngestIncompleteError):
         return Failure(INCOMPLETE, str(error))
+    if isinstance(error, NothingToEditError):
+        return Failure(NOT_FOUND, str(error), "check the range (`tams flows get FLOW`)")
+    if isinstance(error, TargetExistsError):
+        return Failure(REFUSED, str(error), "leave --to out for a new id, or pick another")
+    if isinstance(error, IncompatibleFlowsError | EditRefusedError):
+        return Failure(REFUSED, str(error))
     if isinstance(error, NothingToExportError):
         return Failure(NOT_FOUND, str(error), "check the timerange (`tams flows get FLOW`)")
     if isinstance(error, FileNotFoundError):

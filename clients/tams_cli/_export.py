@@ -2,7 +2,10 @@
 fetched a few at a time, written in timeline order, remuxed with PyAV into one file
 whose extension names its container. Packets keep their Object timestamps shifted by
 each Segment's ``ts_offset`` onto the Flow timeline, then by the export's start onto
-the file's; nothing is decoded."""
+the file's. Each Segment gives only what lies inside its own timerange and the
+export's range (``tams_cli._cut``): a Segment wholly inside is remuxed as it is,
+one cut by either is trimmed to the packet (audio) or the frame (video, whose cut
+frames are encoded again)."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from av.container import InputContainer, OutputContainer
 from av.stream import Stream
 
 from tams.v1 import segments_pb2
+from tams_cli._cut import CutCount, cut
 from tams_cli._flows import MULTI_FORMAT
 from tams_cli._probe import MediaError
 from tams_cli._timing import TimeRange, from_ns, parse_timerange, parse_timestamp, to_ns
@@ -36,12 +40,14 @@ class NothingToExportError(Exception):
 
 @dataclass(frozen=True)
 class ExportReport:
-    """What was written: the file, how many Segments and packets, its size, and the
-    part of the Flow timeline it covers."""
+    """What was written: the file, how many Segments and packets, how many video
+    frames were encoded again (at cuts inside Segments), its size, and the part of
+    the Flow timeline it covers."""
 
     output: Path
     segments: int
     packets: int
+    reencoded_frames: int
     bytes: int
     timerange: str
 
@@ -50,6 +56,7 @@ class ExportReport:
             "output": str(self.output),
             "segments": self.segments,
             "packets": self.packets,
+            "reencoded_frames": self.reencoded_frames,
             "bytes": self.bytes,
             "timerange": self.timerange,
         }
@@ -57,11 +64,13 @@ class ExportReport:
 
 @dataclass(frozen=True)
 class _Item:
-    """One Segment to write: which member Flow (stream) it belongs to, and where."""
+    """One Segment to write: which member Flow (stream) it belongs to, where it is,
+    and the part of it wanted (its timerange within the export's)."""
 
     member: int
     segment: segments_pb2.Segment
     range: TimeRange
+    wanted: TimeRange
 
 
 def container_for(path: Path) -> str:
@@ -89,17 +98,21 @@ async def export_flow(
     members = (
         [item.id for item in flow.flow_collection] if flow.format == MULTI_FORMAT else [flow_id]
     )
+    asked = parse_timerange(timerange) if timerange else TimeRange(None, None)
     items: list[_Item] = []
     for member, member_id in enumerate(members):
         async for segment in client.list_segments(member_id, timerange=timerange):
-            items.append(_Item(member, segment, parse_timerange(segment.timerange)))
+            span = parse_timerange(segment.timerange)
+            wanted = span.intersection(asked)
+            if not wanted.empty:
+                items.append(_Item(member, segment, span, wanted))
     if not items:
         where = f" in {timerange}" if timerange else ""
         raise NothingToExportError(f"flow {flow_id} has no segments{where}")
     present = {item.member for item in items}
-    items.sort(key=lambda item: (item.range.start or 0, item.member))
-    origin = min(item.range.start or 0 for item in items)
-    end = max(item.range.end or 0 for item in items)
+    items.sort(key=lambda item: (item.wanted.start or 0, item.member))
+    origin = min(item.wanted.start or 0 for item in items)
+    end = max(item.wanted.end or 0 for item in items)
     partial = output.with_name(output.name + ".partial")
     writer = _Writer(partial, fmt, origin, [m for m in range(len(members)) if m in present])
     try:
@@ -115,7 +128,9 @@ async def export_flow(
         writer.discard()
         partial.unlink(missing_ok=True)
     size = (await asyncio.to_thread(output.stat)).st_size
-    return ExportReport(output, len(items), writer.packets, size, str(TimeRange(origin, end)))
+    return ExportReport(
+        output, len(items), writer.packets, writer.cuts.reencoded, size, str(TimeRange(origin, end))
+    )
 
 
 async def _fetch_in_order(
@@ -164,6 +179,7 @@ class _Writer:
         self._templates: list[InputContainer] = []
         self._output: OutputContainer | None = None
         self.packets = 0
+        self.cuts = CutCount()
 
     def write(self, item: _Item, data: bytes) -> None:
         """Mux one Segment; the first ones wait until every member has one, so the
@@ -216,8 +232,11 @@ class _Writer:
         stream = self._streams[item.member]
         with av.open(io.BytesIO(data), "r") as segment:
             source = segment.streams[0]
-            for packet in segment.demux(source):
-                if packet.size == 0 or packet.pts is None:
+            packets = [p for p in segment.demux(source) if p.size and p.pts is not None]
+            if not packets:
+                return
+            for packet in cut(source, packets, offset_ns, item.wanted, self.cuts):
+                if packet.pts is None:
                     continue
                 time_base = Fraction(packet.time_base or source.time_base or Fraction(1, 90000))
                 packet.pts = self._shift(packet.pts, time_base, offset_ns)

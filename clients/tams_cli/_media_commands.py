@@ -13,6 +13,7 @@ from tams_cli._ingest import ingest as ingest_file
 from tams_cli._output import out, print_json
 from tams_cli._progress import bar
 from tams_cli._runner import connection, run
+from tams_cli._timing import parse_timerange
 from tams_cli._watch import follow
 from tams_client import AsyncTamsClient
 
@@ -127,12 +128,22 @@ def export(
 ) -> None:
     """Remux a Flow (or a multi-essence Flow's members) into a playable file.
 
-    Whole Segments overlapping --timerange are written, nothing re-encoded.
+    The file holds exactly the part of the Flow in --timerange: Segments inside it
+    are remuxed as they are; where it cuts inside a Segment, audio is cut to the
+    packet and video to the frame (the wanted frames of the group of pictures
+    the cut falls in are encoded again).
     """
     try:
         container_for(output)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--output") from None
+    if timerange is not None:
+        try:
+            span = parse_timerange(timerange)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--timerange") from None
+        if span.empty:
+            raise click.BadParameter(f"the range {timerange} is empty", param_hint="--timerange")
     http = connection().http
     with bar(f"export {flow_id[:8]}", enabled=not as_json) as progress:
 
@@ -150,8 +161,9 @@ def export(
         print_json(report.to_json())
     else:
         out.print(
-            f"wrote {report.output}: {report.segments} segments, {report.packets} packets, "
-            f"{report.bytes} bytes, {report.timerange}"
+            f"wrote {report.output}: {report.segments} segments, {report.packets} packets "
+            f"({report.reencoded_frames} frames encoded again), {report.bytes} bytes, "
+            f"{report.timerange}"
         )
 
 

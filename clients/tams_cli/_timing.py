@@ -68,6 +68,21 @@ class TimeRange:
         high = _min_open(self.end, other.end)
         return low is None or high is None or low < high
 
+    def intersection(self, other: TimeRange) -> TimeRange:
+        """The instants in both (it may be empty: see ``empty``)."""
+        return TimeRange(_max_open(self.start, other.start), _min_open(self.end, other.end))
+
+    def bounds(self) -> tuple[int, int]:
+        """``(start, end)`` of a range with both ends; ValueError for an open one."""
+        if self.start is None or self.end is None:
+            raise ValueError(f"the range {self} has an open end")
+        return self.start, self.end
+
+    @property
+    def empty(self) -> bool:
+        """Whether the range holds no instant."""
+        return self.start is not None and self.end is not None and self.end <= self.start
+
 
 def parse_timerange(text: str) -> TimeRange:
     """A TAMS timerange: ``[a_b)``, ``(a_b]``, ``[a]``, ``_``, ``[a_``; inclusive or

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import grpc
@@ -344,7 +345,7 @@ async def serve(
         routes = [
             *object_routes(objects),
             *multipart_routes(objects, local_parts),
-            *gateway_routes(dialect),
+            *gateway_routes(dialect, hls_js=config.hls_js),
         ]
         middleware = []
         if registry is not None:
@@ -372,6 +373,7 @@ async def serve_gateway(
     rest_dialect: str = "spec",
     grpc_tls: ClientTls | None = None,
     tls: ServerTls | None = None,
+    hls_js: Path | None = None,
 ) -> AsyncIterator[str]:
     """Run the REST gateway alone, calling a gRPC server at ``grpc_target`` (so that
     gateways and servers scale apart), over TLS with ``grpc_tls``, serving HTTPS with
@@ -385,7 +387,7 @@ async def serve_gateway(
         stack.callback(sock.close)
         await stack.enter_async_context(
             http_server(
-                http_app(gateway_routes(dialect), channel, dialect=dialect),
+                http_app(gateway_routes(dialect, hls_js=hls_js), channel, dialect=dialect),
                 sock,
                 https=_https(tls),
             )

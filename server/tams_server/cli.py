@@ -115,6 +115,8 @@ _HTTP_OPTIONS = (
      "REST JSON: spec (the TAMS spec, default) or guide-7.0 (the TAMS API 7.0 usage guide)"),
     ("--list-shape", "LIST_SHAPE", _list_shape, None,
      "deprecated: wrapped is --rest-dialect guide-7.0, spec is spec"),
+    ("--hls-js", "HLS_JS", Path, None,
+     "hls.min.js for the /hls/player page; default: web/node_modules of the source tree"),
 )  # fmt: skip
 _GRPC_SERVER_OPTIONS = (
     ("--grpc-host", "GRPC_HOST", str, "127.0.0.1", "gRPC interface"),
@@ -260,6 +262,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         database_url=args.database_url,
         shutdown_grace_s=getattr(args, "shutdown_grace", 10.0),
         rest_dialect=rest_dialect(args),
+        hls_js=getattr(args, "hls_js", None),
         event_retention_s=getattr(args, "event_retention", 7 * 86400.0),
         events_enabled=getattr(args, "events", True),
         migrate_on_start=getattr(args, "migrate_on_start", True),
@@ -330,6 +333,7 @@ async def run_gateway(args: argparse.Namespace) -> None:
         rest_dialect=rest_dialect(args),
         grpc_tls=grpc_tls,
         tls=tls,
+        hls_js=args.hls_js,
     ) as http_url:
         print(f"tams-server: REST gateway on {http_url}, calling {args.grpc_target}", flush=True)
         await stop.wait()

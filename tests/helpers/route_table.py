@@ -13,8 +13,17 @@ from starlette.routing import Mount, Route
 
 from tams_server.gateway.app import gateway_routes
 
-# Routes the gateway answers itself, with no call: the root listing and the docs.
-GATEWAY_LOCAL = {"/", "/openapi.json", "/docs", "/redoc", "/docs/static"}
+# Routes the gateway answers itself, with no call: the root listing, the docs, and the
+# HLS player page and its script (the playlists the page loads are checked as the API).
+GATEWAY_LOCAL = {
+    "/",
+    "/openapi.json",
+    "/docs",
+    "/redoc",
+    "/docs/static",
+    "/hls/player",
+    "/hls/hls.min.js",
+}
 # Routes open to every caller, with no credentials: they call the standard gRPC health
 # service, which is no tams.v1 service and has no scope.
 PUBLIC = {"/health": "/grpc.health.v1.Health/Check"}
@@ -26,7 +35,10 @@ FLOW = {
 }  # fmt: skip
 SOURCE = {"id": str(uuid.uuid4()), "format": "urn:x-nmos:format:data"}
 WEBHOOK = {"url": "https://receiver.example.com/hook", "events": ["flows/created"]}
-# What a request needs for the gateway to make its call (body, query), by route.
+# What a request needs for the gateway to make its call (body, query), by route. The HLS
+# playlists make two calls of one scope for Flows and Sources that exist (the Flow or the
+# Source's Flows, then the Segments or the members); for ids that exist nowhere, as here,
+# the first call answers.
 REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/service"): {"json": {"name": "scoped"}},
     ("POST", "/service/profiles/{profile_id}"): {
@@ -63,6 +75,7 @@ REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/service/webhooks/{webhook_id}"): {
         "json": {**WEBHOOK, "id": UNKNOWN, "status": "created"}
     },
+    ("GET", "/hls/player"): {"params": {"flow": UNKNOWN}},
 }
 
 

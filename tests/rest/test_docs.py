@@ -64,12 +64,13 @@ def upstream_operations() -> set[tuple[str, str]]:
 
 
 def served_operations(routes: list[BaseRoute]) -> set[tuple[str, str]]:
-    """What ``routes`` answer, but the docs themselves and the object bytes (not TAMS)."""
+    """What ``routes`` answer, but the docs themselves, the object bytes and HLS playback
+    (not TAMS)."""
     docs = {getattr(route, "path", "") for route in docs_routes()}
     served = set()
     for route in routes:
         path = getattr(route, "path", "")
-        if path in docs or path.startswith((URL_PREFIX, PART_PREFIX)):
+        if path in docs or path.startswith((URL_PREFIX, PART_PREFIX, "/hls/")):
             continue
         assert isinstance(route, Route), route  # a Mount would hide its routes from this walk
         served |= {(method, normalised(path)) for method in route.methods or ()}

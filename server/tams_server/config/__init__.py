@@ -73,6 +73,9 @@ class Config:
     rest_dialect: str = "spec"
     """The REST dialect: ``spec`` (the TAMS spec's JSON, the default) or ``guide-7.0``
     (the TAMS API 7.0 usage guide's requests, answers and errors)."""
+    hls_js: Path | None = None
+    """hls.js (``hls.min.js``) for the ``/hls/player`` page; None = the source tree's
+    npm install (``web/node_modules``)."""
     jwt_secret: str | None = field(default=None, repr=False)
     """HS256 secret of bearer JWTs (at least 32 bytes)."""
     jwt_public_key: Path | None = None

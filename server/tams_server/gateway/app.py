@@ -4,6 +4,7 @@ request becomes exactly one gRPC call; no database, no business rules here."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import grpc
 from starlette.applications import Starlette
@@ -23,6 +24,8 @@ from tams_server.gateway.credentials import (
 from tams_server.gateway.dialects import SPEC_DIALECT, Dialect
 from tams_server.gateway.docs import docs_routes
 from tams_server.gateway.errors import error_response, http_error_response, rpc_error_response
+from tams_server.gateway.hls import routes as hls
+from tams_server.gateway.hls.player import player_routes
 from tams_server.gateway.query import BadRequest
 from tams_server.gateway.routes import (
     analytics,
@@ -43,11 +46,15 @@ from tams_server.gateway.stubs import Stubs
 from tams_server.gateway.validation import validated_routes
 
 
-def gateway_routes(dialect: Dialect = SPEC_DIALECT) -> list[BaseRoute]:
+def gateway_routes(
+    dialect: Dialect = SPEC_DIALECT, *, hls_js: Path | None = None
+) -> list[BaseRoute]:
     """Every route of the TAMS API the gateway serves (their handlers call the server
     through the stubs ``http_app`` puts on the application's state), each checking its
     requests against the served OpenAPI document first, in ``dialect`` (whose
-    translations wrap the spec's routes)."""
+    translations wrap the spec's routes); then the docs, and HLS playback (not part of
+    the TAMS API, so the same in every dialect), its player using hls.js from
+    ``hls_js`` (the source tree's npm install by default)."""
     api = [
         *service.ROUTES,
         *profiles.ROUTES,
@@ -63,7 +70,12 @@ def gateway_routes(dialect: Dialect = SPEC_DIALECT) -> list[BaseRoute]:
         *webhooks.ROUTES,
         *health.ROUTES,
     ]
-    return [*dialect.routes(validated_routes(api)), *docs_routes(dialect)]
+    return [
+        *dialect.routes(validated_routes(api)),
+        *docs_routes(dialect),
+        *hls.ROUTES,
+        *player_routes(hls_js),
+    ]
 
 
 def http_app(
