@@ -11,6 +11,7 @@ import sys
 import time
 
 BENCHMARKS = (
+    "analytics",
     "auth",
     "ceiling",
     "events",

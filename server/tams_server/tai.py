@@ -47,6 +47,26 @@ def tai_offset_s(utc_unix_s: int) -> int:
     return 10
 
 
+def utc_offset_periods(start_ns: int, end_ns: int) -> list[tuple[int, int, int]]:
+    """``[start_ns, end_ns)`` (TAI nanoseconds) cut where TAI - UTC changes:
+    ``(start, end, offset_ns)`` for each part, in order; a TAI time less its part's
+    offset is the UTC time (Unix nanoseconds). Empty for an empty range."""
+    parts: list[tuple[int, int, int]] = []
+    offset = 10 * NS_PER_S
+    # TAI times from which each offset holds, oldest first (as tai_ns_to_utc_datetime).
+    changes = [((since + off) * NS_PER_S, off * NS_PER_S) for since, off in reversed(_LEAPS)]
+    cursor = start_ns
+    for change, new_offset in changes:
+        if cursor < change < end_ns and new_offset != offset:
+            parts.append((cursor, change, offset))
+            cursor = change
+        if change <= cursor:
+            offset = new_offset
+    if cursor < end_ns:
+        parts.append((cursor, end_ns, offset))
+    return parts
+
+
 def utc_datetime_to_tai_ns(moment: datetime) -> int:
     """TAI nanoseconds since 1970-01-01 of an aware UTC (or offset) datetime."""
     utc = moment.astimezone(UTC)

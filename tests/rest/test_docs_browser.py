@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tams_server.app import RunningServer
+from tams_server.app import RunningServer, serve_gateway
 from tams_server.gateway.openapi_doc import operations
 
 
@@ -78,3 +78,24 @@ async def test_redoc_shows_every_operation(
         assert name in dom
     for path, method, operation in operations(document):
         assert html.escape(operation["summary"], quote=False) in dom, (method, path)
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_the_guide_dialects_docs_show_every_operation_of_its_document(
+    chromium: str, running: RunningServer, tmp_path: Path, page: str
+) -> None:
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
+        httpx.AsyncClient(base_url=url) as client,
+    ):
+        guide: dict[str, Any] = (await client.get("/openapi.json")).json()
+        dom = await dump_dom(chromium, f"{url}{page}", tmp_path)
+    assert "usage guide" in guide["info"]["title"]
+    assert "Something went wrong" not in dom
+    if page == "/docs":
+        assert dom.count('class="opblock ') == len(list(operations(guide)))
+        for path in ("/flow-usage", "/time-range-analysis", *guide["paths"]):
+            assert f'data-path="{path}"' in dom, path
+    else:
+        for path, method, operation in operations(guide):
+            assert html.escape(operation["summary"], quote=False) in dom, (method, path)

@@ -152,6 +152,13 @@ async def test_analytics_endpoints(http: httpx.AsyncClient) -> None:
         ["[10:0_20:0)"],
     )
     assert body["overlaps"] == []
+    # TAI 0:0 is 1969-12-31T23:59:50Z: 10 s in hour 23, the second Segment in hour 00.
+    assert body["hourly_distribution"] == {"23": "10:0", "00": "10:0"}
+    usage_body = usage.json()
+    assert usage_body["deleted_flows"] >= 0
+    assert sum(usage_body["source_distribution"].values()) == usage_body["total_flows"]
+    assert {"objects_by_flow", "storage_by_month"} <= storage.keys()
+    assert sum(storage["storage_by_month"].values()) == storage["total_storage_bytes"]
     everything = (await http.get("/analytics/time-range-analysis")).json()
     assert everything["total_segments"] >= 2
     assert_error(await http.get(f"/analytics/time-range-analysis?flow_id={uuid.uuid4()}"), 404)

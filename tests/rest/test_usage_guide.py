@@ -153,6 +153,24 @@ def shows(expected: Any, actual: Any, where: str = "") -> None:
         assert actual == expected, f"{where}: {actual!r} is not the guide's {expected!r}"
 
 
+def counts_agree(path: str, body: Any) -> None:
+    """The Analytics counts (which depend on what else the store holds) add up: the
+    totals are the sums of their parts."""
+    if path == "/flow-usage":
+        assert body["total_flows"] == body["active_flows"] + body["deleted_flows"], body
+        assert sum(body["flows_by_format"].values()) == body["active_flows"], body
+        assert sum(body["flows_by_source"].values()) == body["active_flows"], body
+    elif path == "/storage-usage":
+        assert sum(body["storage_by_month"].values()) == body["total_size_bytes"], body
+        assert all(count >= 1 for count in body["objects_by_flow"].values()), body
+    elif path.startswith("/time-range-analysis"):
+        hourly = body["time_distribution"]["hourly"]
+        assert sum(hourly.values()) == pytest.approx(body["total_duration_seconds"]), body
+        assert set(hourly) <= {f"{hour:02d}" for hour in range(24)}, body
+        assert 0 <= body["coverage_percentage"] <= 100, body
+        assert body["overlaps"] == [], body
+
+
 def ordered() -> list[Example]:
     """The guide's order, its deletes last, in the reverse order (what uses a thing
     goes before it)."""
@@ -218,6 +236,7 @@ async def run(
                 assert answer.status_code < 400, answer.text
             if example.expected is not None:
                 shows(example.expected, answer.json(), "body")
+                counts_agree(example.path, answer.json())
         except AssertionError as error:
             if example.title not in KNOWN_GAPS:
                 failures.append(f"{label}: {error}")

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from tams.v1 import options_pb2 as tams_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tams/v1/analytics.proto\x12\x07tams.v1\x1a\x15tams/v1/options.proto\"\x15\n\x13GetFlowUsageRequest\"\x9d\x04\n\x14GetFlowUsageResponse\x12\x13\n\x0btotal_flows\x18\x01 \x01(\x03\x12R\n\x13\x66ormat_distribution\x18\x02 \x03(\x0b\x32\x35.tams.v1.GetFlowUsageResponse.FormatDistributionEntry\x12P\n\x12\x63odec_distribution\x18\x03 \x03(\x0b\x32\x34.tams.v1.GetFlowUsageResponse.CodecDistributionEntry\x12Z\n\x17resolution_distribution\x18\x04 \x03(\x0b\x32\x39.tams.v1.GetFlowUsageResponse.ResolutionDistributionEntry\x12\x1c\n\x14\x63reated_last_30_days\x18\x05 \x01(\x03\x12\x1c\n\x14updated_last_30_days\x18\x06 \x01(\x03\x1a\x39\n\x17\x46ormatDistributionEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x38\n\x16\x43odecDistributionEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a=\n\x1bResolutionDistributionEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"+\n\x16GetStorageUsageRequest\x12\x11\n\ttop_flows\x18\x01 \x01(\x05\"\x81\x04\n\x17GetStorageUsageResponse\x12\x1b\n\x13total_storage_bytes\x18\x01 \x01(\x03\x12\x15\n\rtotal_objects\x18\x02 \x01(\x03\x12\x17\n\x0funsized_objects\x18\x03 \x01(\x03\x12P\n\x11storage_by_format\x18\x04 \x03(\x0b\x32\x35.tams.v1.GetStorageUsageResponse.StorageByFormatEntry\x12L\n\x0fstorage_by_flow\x18\x05 \x03(\x0b\x32\x33.tams.v1.GetStorageUsageResponse.StorageByFlowEntry\x12R\n\x12storage_by_backend\x18\x06 \x03(\x0b\x32\x36.tams.v1.GetStorageUsageResponse.StorageByBackendEntry\x1a\x36\n\x14StorageByFormatEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x34\n\x12StorageByFlowEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x37\n\x15StorageByBackendEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"O\n\x17\x41nalyzeTimeRangeRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\ttimerange\x18\x02 \x01(\t\x12\x10\n\x08max_gaps\x18\x03 \x01(\x05\"V\n\x13\x44urationPercentiles\x12\x0b\n\x03p25\x18\x01 \x01(\t\x12\x0b\n\x03p50\x18\x02 \x01(\t\x12\x0b\n\x03p75\x18\x03 \x01(\t\x12\x0b\n\x03p90\x18\x04 \x01(\t\x12\x0b\n\x03p95\x18\x05 \x01(\t\"\xa9\x03\n\x18\x41nalyzeTimeRangeResponse\x12\x16\n\x0etotal_segments\x18\x01 \x01(\x03\x12]\n\x17time_range_distribution\x18\x02 \x03(\x0b\x32<.tams.v1.AnalyzeTimeRangeResponse.TimeRangeDistributionEntry\x12\x18\n\x10\x61verage_duration\x18\x03 \x01(\t\x12:\n\x14\x64uration_percentiles\x18\x04 \x01(\x0b\x32\x1c.tams.v1.DurationPercentiles\x12\x11\n\ttimerange\x18\x05 \x01(\t\x12\x15\n\x08\x63overage\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12\x18\n\x10\x63overed_duration\x18\x07 \x01(\t\x12\x0c\n\x04gaps\x18\x08 \x03(\t\x12\x11\n\tgap_count\x18\t \x01(\x03\x12\x10\n\x08overlaps\x18\n \x03(\t\x1a<\n\x1aTimeRangeDistributionEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x42\x0b\n\t_coverage2\xa0\x02\n\x10\x41nalyticsService\x12Q\n\x0cGetFlowUsage\x12\x1c.tams.v1.GetFlowUsageRequest\x1a\x1d.tams.v1.GetFlowUsageResponse\"\x04\xe0\xe1\x18\x02\x12Z\n\x0fGetStorageUsage\x12\x1f.tams.v1.GetStorageUsageRequest\x1a .tams.v1.GetStorageUsageResponse\"\x04\xe0\xe1\x18\x02\x12]\n\x10\x41nalyzeTimeRange\x12 .tams.v1.AnalyzeTimeRangeRequest\x1a!.tams.v1.AnalyzeTimeRangeResponse\"\x04\xe0\xe1\x18\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tams/v1/analytics.proto\x12\x07tams.v1\x1a\x15tams/v1/options.proto\"\x15\n\x13GetFlowUsageRequest\"\xc3\x05\n\x14GetFlowUsageResponse\x12\x13\n\x0btotal_flows\x18\x01 \x01(\x03\x12R\n\x13\x66ormat_distribution\x18\x02 \x03(\x0b\x32\x35.tams.v1.GetFlowUsageResponse.FormatDistributionEntry\x12P\n\x12\x63odec_distribution\x18\x03 \x03(\x0b\x32\x34.tams.v1.GetFlowUsageResponse.CodecDistributionEntry\x12Z\n\x17resolution_distribution\x18\x04 \x03(\x0b\x32\x39.tams.v1.GetFlowUsageResponse.ResolutionDistributionEntry\x12\x1c\n\x14\x63reated_last_30_days\x18\x05 \x01(\x03\x12\x1c\n\x14updated_last_30_days\x18\x06 \x01(\x03\x12\x15\n\rdeleted_flows\x18\x07 \x01(\x03\x12R\n\x13source_distribution\x18\x08 \x03(\x0b\x32\x35.tams.v1.GetFlowUsageResponse.SourceDistributionEntry\x1a\x39\n\x17\x46ormatDistributionEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x38\n\x16\x43odecDistributionEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a=\n\x1bResolutionDistributionEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x39\n\x17SourceDistributionEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"+\n\x16GetStorageUsageRequest\x12\x11\n\ttop_flows\x18\x01 \x01(\x05\"\x8c\x06\n\x17GetStorageUsageResponse\x12\x1b\n\x13total_storage_bytes\x18\x01 \x01(\x03\x12\x15\n\rtotal_objects\x18\x02 \x01(\x03\x12\x17\n\x0funsized_objects\x18\x03 \x01(\x03\x12P\n\x11storage_by_format\x18\x04 \x03(\x0b\x32\x35.tams.v1.GetStorageUsageResponse.StorageByFormatEntry\x12L\n\x0fstorage_by_flow\x18\x05 \x03(\x0b\x32\x33.tams.v1.GetStorageUsageResponse.StorageByFlowEntry\x12R\n\x12storage_by_backend\x18\x06 \x03(\x0b\x32\x36.tams.v1.GetStorageUsageResponse.StorageByBackendEntry\x12L\n\x0fobjects_by_flow\x18\x07 \x03(\x0b\x32\x33.tams.v1.GetStorageUsageResponse.ObjectsByFlowEntry\x12N\n\x10storage_by_month\x18\x08 \x03(\x0b\x32\x34.tams.v1.GetStorageUsageResponse.StorageByMonthEntry\x1a\x36\n\x14StorageByFormatEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x34\n\x12StorageByFlowEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x37\n\x15StorageByBackendEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x34\n\x12ObjectsByFlowEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x35\n\x13StorageByMonthEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"O\n\x17\x41nalyzeTimeRangeRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\ttimerange\x18\x02 \x01(\t\x12\x10\n\x08max_gaps\x18\x03 \x01(\x05\"V\n\x13\x44urationPercentiles\x12\x0b\n\x03p25\x18\x01 \x01(\t\x12\x0b\n\x03p50\x18\x02 \x01(\t\x12\x0b\n\x03p75\x18\x03 \x01(\t\x12\x0b\n\x03p90\x18\x04 \x01(\t\x12\x0b\n\x03p95\x18\x05 \x01(\t\"\xbc\x04\n\x18\x41nalyzeTimeRangeResponse\x12\x16\n\x0etotal_segments\x18\x01 \x01(\x03\x12]\n\x17time_range_distribution\x18\x02 \x03(\x0b\x32<.tams.v1.AnalyzeTimeRangeResponse.TimeRangeDistributionEntry\x12\x18\n\x10\x61verage_duration\x18\x03 \x01(\t\x12:\n\x14\x64uration_percentiles\x18\x04 \x01(\x0b\x32\x1c.tams.v1.DurationPercentiles\x12\x11\n\ttimerange\x18\x05 \x01(\t\x12\x15\n\x08\x63overage\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12\x18\n\x10\x63overed_duration\x18\x07 \x01(\t\x12\x0c\n\x04gaps\x18\x08 \x03(\t\x12\x11\n\tgap_count\x18\t \x01(\x03\x12\x10\n\x08overlaps\x18\n \x03(\t\x12V\n\x13hourly_distribution\x18\x0b \x03(\x0b\x32\x39.tams.v1.AnalyzeTimeRangeResponse.HourlyDistributionEntry\x1a<\n\x1aTimeRangeDistributionEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x39\n\x17HourlyDistributionEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0b\n\t_coverage2\xa0\x02\n\x10\x41nalyticsService\x12Q\n\x0cGetFlowUsage\x12\x1c.tams.v1.GetFlowUsageRequest\x1a\x1d.tams.v1.GetFlowUsageResponse\"\x04\xe0\xe1\x18\x02\x12Z\n\x0fGetStorageUsage\x12\x1f.tams.v1.GetStorageUsageRequest\x1a .tams.v1.GetStorageUsageResponse\"\x04\xe0\xe1\x18\x02\x12]\n\x10\x41nalyzeTimeRange\x12 .tams.v1.AnalyzeTimeRangeRequest\x1a!.tams.v1.AnalyzeTimeRangeResponse\"\x04\xe0\xe1\x18\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,14 +38,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETFLOWUSAGERESPONSE_CODECDISTRIBUTIONENTRY']._serialized_options = b'8\001'
   _globals['_GETFLOWUSAGERESPONSE_RESOLUTIONDISTRIBUTIONENTRY']._loaded_options = None
   _globals['_GETFLOWUSAGERESPONSE_RESOLUTIONDISTRIBUTIONENTRY']._serialized_options = b'8\001'
+  _globals['_GETFLOWUSAGERESPONSE_SOURCEDISTRIBUTIONENTRY']._loaded_options = None
+  _globals['_GETFLOWUSAGERESPONSE_SOURCEDISTRIBUTIONENTRY']._serialized_options = b'8\001'
   _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYFORMATENTRY']._loaded_options = None
   _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYFORMATENTRY']._serialized_options = b'8\001'
   _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYFLOWENTRY']._loaded_options = None
   _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYFLOWENTRY']._serialized_options = b'8\001'
   _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYBACKENDENTRY']._loaded_options = None
   _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYBACKENDENTRY']._serialized_options = b'8\001'
+  _globals['_GETSTORAGEUSAGERESPONSE_OBJECTSBYFLOWENTRY']._loaded_options = None
+  _globals['_GETSTORAGEUSAGERESPONSE_OBJECTSBYFLOWENTRY']._serialized_options = b'8\001'
+  _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYMONTHENTRY']._loaded_options = None
+  _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYMONTHENTRY']._serialized_options = b'8\001'
   _globals['_ANALYZETIMERANGERESPONSE_TIMERANGEDISTRIBUTIONENTRY']._loaded_options = None
   _globals['_ANALYZETIMERANGERESPONSE_TIMERANGEDISTRIBUTIONENTRY']._serialized_options = b'8\001'
+  _globals['_ANALYZETIMERANGERESPONSE_HOURLYDISTRIBUTIONENTRY']._loaded_options = None
+  _globals['_ANALYZETIMERANGERESPONSE_HOURLYDISTRIBUTIONENTRY']._serialized_options = b'8\001'
   _globals['_ANALYTICSSERVICE'].methods_by_name['GetFlowUsage']._loaded_options = None
   _globals['_ANALYTICSSERVICE'].methods_by_name['GetFlowUsage']._serialized_options = b'\340\341\030\002'
   _globals['_ANALYTICSSERVICE'].methods_by_name['GetStorageUsage']._loaded_options = None
@@ -55,31 +63,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETFLOWUSAGEREQUEST']._serialized_start=59
   _globals['_GETFLOWUSAGEREQUEST']._serialized_end=80
   _globals['_GETFLOWUSAGERESPONSE']._serialized_start=83
-  _globals['_GETFLOWUSAGERESPONSE']._serialized_end=624
-  _globals['_GETFLOWUSAGERESPONSE_FORMATDISTRIBUTIONENTRY']._serialized_start=446
-  _globals['_GETFLOWUSAGERESPONSE_FORMATDISTRIBUTIONENTRY']._serialized_end=503
-  _globals['_GETFLOWUSAGERESPONSE_CODECDISTRIBUTIONENTRY']._serialized_start=505
-  _globals['_GETFLOWUSAGERESPONSE_CODECDISTRIBUTIONENTRY']._serialized_end=561
-  _globals['_GETFLOWUSAGERESPONSE_RESOLUTIONDISTRIBUTIONENTRY']._serialized_start=563
-  _globals['_GETFLOWUSAGERESPONSE_RESOLUTIONDISTRIBUTIONENTRY']._serialized_end=624
-  _globals['_GETSTORAGEUSAGEREQUEST']._serialized_start=626
-  _globals['_GETSTORAGEUSAGEREQUEST']._serialized_end=669
-  _globals['_GETSTORAGEUSAGERESPONSE']._serialized_start=672
-  _globals['_GETSTORAGEUSAGERESPONSE']._serialized_end=1185
-  _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYFORMATENTRY']._serialized_start=1020
-  _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYFORMATENTRY']._serialized_end=1074
-  _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYFLOWENTRY']._serialized_start=1076
-  _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYFLOWENTRY']._serialized_end=1128
-  _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYBACKENDENTRY']._serialized_start=1130
-  _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYBACKENDENTRY']._serialized_end=1185
-  _globals['_ANALYZETIMERANGEREQUEST']._serialized_start=1187
-  _globals['_ANALYZETIMERANGEREQUEST']._serialized_end=1266
-  _globals['_DURATIONPERCENTILES']._serialized_start=1268
-  _globals['_DURATIONPERCENTILES']._serialized_end=1354
-  _globals['_ANALYZETIMERANGERESPONSE']._serialized_start=1357
-  _globals['_ANALYZETIMERANGERESPONSE']._serialized_end=1782
-  _globals['_ANALYZETIMERANGERESPONSE_TIMERANGEDISTRIBUTIONENTRY']._serialized_start=1709
-  _globals['_ANALYZETIMERANGERESPONSE_TIMERANGEDISTRIBUTIONENTRY']._serialized_end=1769
-  _globals['_ANALYTICSSERVICE']._serialized_start=1785
-  _globals['_ANALYTICSSERVICE']._serialized_end=2073
+  _globals['_GETFLOWUSAGERESPONSE']._serialized_end=790
+  _globals['_GETFLOWUSAGERESPONSE_FORMATDISTRIBUTIONENTRY']._serialized_start=553
+  _globals['_GETFLOWUSAGERESPONSE_FORMATDISTRIBUTIONENTRY']._serialized_end=610
+  _globals['_GETFLOWUSAGERESPONSE_CODECDISTRIBUTIONENTRY']._serialized_start=612
+  _globals['_GETFLOWUSAGERESPONSE_CODECDISTRIBUTIONENTRY']._serialized_end=668
+  _globals['_GETFLOWUSAGERESPONSE_RESOLUTIONDISTRIBUTIONENTRY']._serialized_start=670
+  _globals['_GETFLOWUSAGERESPONSE_RESOLUTIONDISTRIBUTIONENTRY']._serialized_end=731
+  _globals['_GETFLOWUSAGERESPONSE_SOURCEDISTRIBUTIONENTRY']._serialized_start=733
+  _globals['_GETFLOWUSAGERESPONSE_SOURCEDISTRIBUTIONENTRY']._serialized_end=790
+  _globals['_GETSTORAGEUSAGEREQUEST']._serialized_start=792
+  _globals['_GETSTORAGEUSAGEREQUEST']._serialized_end=835
+  _globals['_GETSTORAGEUSAGERESPONSE']._serialized_start=838
+  _globals['_GETSTORAGEUSAGERESPONSE']._serialized_end=1618
+  _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYFORMATENTRY']._serialized_start=1344
+  _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYFORMATENTRY']._serialized_end=1398
+  _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYFLOWENTRY']._serialized_start=1400
+  _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYFLOWENTRY']._serialized_end=1452
+  _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYBACKENDENTRY']._serialized_start=1454
+  _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYBACKENDENTRY']._serialized_end=1509
+  _globals['_GETSTORAGEUSAGERESPONSE_OBJECTSBYFLOWENTRY']._serialized_start=1511
+  _globals['_GETSTORAGEUSAGERESPONSE_OBJECTSBYFLOWENTRY']._serialized_end=1563
+  _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYMONTHENTRY']._serialized_start=1565
+  _globals['_GETSTORAGEUSAGERESPONSE_STORAGEBYMONTHENTRY']._serialized_end=1618
+  _globals['_ANALYZETIMERANGEREQUEST']._serialized_start=1620
+  _globals['_ANALYZETIMERANGEREQUEST']._serialized_end=1699
+  _globals['_DURATIONPERCENTILES']._serialized_start=1701
+  _globals['_DURATIONPERCENTILES']._serialized_end=1787
+  _globals['_ANALYZETIMERANGERESPONSE']._serialized_start=1790
+  _globals['_ANALYZETIMERANGERESPONSE']._serialized_end=2362
+  _globals['_ANALYZETIMERANGERESPONSE_TIMERANGEDISTRIBUTIONENTRY']._serialized_start=2230
+  _globals['_ANALYZETIMERANGERESPONSE_TIMERANGEDISTRIBUTIONENTRY']._serialized_end=2290
+  _globals['_ANALYZETIMERANGERESPONSE_HOURLYDISTRIBUTIONENTRY']._serialized_start=2292
+  _globals['_ANALYZETIMERANGERESPONSE_HOURLYDISTRIBUTIONENTRY']._serialized_end=2349
+  _globals['_ANALYTICSSERVICE']._serialized_start=2365
+  _globals['_ANALYTICSSERVICE']._serialized_end=2653
 # @@protoc_insertion_point(module_scope)

@@ -101,18 +101,42 @@ class GetFlowUsageResponse(_message.Message):
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+    @_typing.final
+    class SourceDistributionEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     TOTAL_FLOWS_FIELD_NUMBER: _builtins.int
     FORMAT_DISTRIBUTION_FIELD_NUMBER: _builtins.int
     CODEC_DISTRIBUTION_FIELD_NUMBER: _builtins.int
     RESOLUTION_DISTRIBUTION_FIELD_NUMBER: _builtins.int
     CREATED_LAST_30_DAYS_FIELD_NUMBER: _builtins.int
     UPDATED_LAST_30_DAYS_FIELD_NUMBER: _builtins.int
+    DELETED_FLOWS_FIELD_NUMBER: _builtins.int
+    SOURCE_DISTRIBUTION_FIELD_NUMBER: _builtins.int
     total_flows: _builtins.int
     """All live Flows."""
     created_last_30_days: _builtins.int
     """Flows created in the last 30 days."""
     updated_last_30_days: _builtins.int
     """Flows whose metadata changed in the last 30 days."""
+    deleted_flows: _builtins.int
+    """Soft-deleted Flows still held (not counted in the other fields)."""
     @_builtins.property
     def format_distribution(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
         """Flows per `format` URN."""
@@ -125,6 +149,10 @@ class GetFlowUsageResponse(_message.Message):
     def resolution_distribution(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
         """Video Flows per `{frame_width}x{frame_height}`."""
 
+    @_builtins.property
+    def source_distribution(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """Live Flows per Source id."""
+
     def __init__(
         self,
         *,
@@ -134,10 +162,12 @@ class GetFlowUsageResponse(_message.Message):
         resolution_distribution: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
         created_last_30_days: _builtins.int = ...,
         updated_last_30_days: _builtins.int = ...,
+        deleted_flows: _builtins.int = ...,
+        source_distribution: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["codec_distribution", b"codec_distribution", "created_last_30_days", b"created_last_30_days", "format_distribution", b"format_distribution", "resolution_distribution", b"resolution_distribution", "total_flows", b"total_flows", "updated_last_30_days", b"updated_last_30_days"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["codec_distribution", b"codec_distribution", "created_last_30_days", b"created_last_30_days", "deleted_flows", b"deleted_flows", "format_distribution", b"format_distribution", "resolution_distribution", b"resolution_distribution", "source_distribution", b"source_distribution", "total_flows", b"total_flows", "updated_last_30_days", b"updated_last_30_days"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -233,12 +263,54 @@ class GetStorageUsageResponse(_message.Message):
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+    @_typing.final
+    class ObjectsByFlowEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class StorageByMonthEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     TOTAL_STORAGE_BYTES_FIELD_NUMBER: _builtins.int
     TOTAL_OBJECTS_FIELD_NUMBER: _builtins.int
     UNSIZED_OBJECTS_FIELD_NUMBER: _builtins.int
     STORAGE_BY_FORMAT_FIELD_NUMBER: _builtins.int
     STORAGE_BY_FLOW_FIELD_NUMBER: _builtins.int
     STORAGE_BY_BACKEND_FIELD_NUMBER: _builtins.int
+    OBJECTS_BY_FLOW_FIELD_NUMBER: _builtins.int
+    STORAGE_BY_MONTH_FIELD_NUMBER: _builtins.int
     total_storage_bytes: _builtins.int
     """Bytes of every Object held in a backend (each Object once)."""
     total_objects: _builtins.int
@@ -259,6 +331,17 @@ class GetStorageUsageResponse(_message.Message):
     def storage_by_backend(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
         """Bytes by storage backend id."""
 
+    @_builtins.property
+    def objects_by_flow(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """Objects used by each Flow's live Segments, the `top_flows` Flows using most."""
+
+    @_builtins.property
+    def storage_by_month(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """Bytes by the month (`YYYY-MM`, UTC) each copy was stored: an Object's first copy
+        when its bytes were seen (when it was allocated, if they were not), a further
+        copy when it was made. The months add up to `total_storage_bytes`.
+        """
+
     def __init__(
         self,
         *,
@@ -268,10 +351,12 @@ class GetStorageUsageResponse(_message.Message):
         storage_by_format: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
         storage_by_flow: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
         storage_by_backend: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        objects_by_flow: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        storage_by_month: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["storage_by_backend", b"storage_by_backend", "storage_by_flow", b"storage_by_flow", "storage_by_format", b"storage_by_format", "total_objects", b"total_objects", "total_storage_bytes", b"total_storage_bytes", "unsized_objects", b"unsized_objects"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["objects_by_flow", b"objects_by_flow", "storage_by_backend", b"storage_by_backend", "storage_by_flow", b"storage_by_flow", "storage_by_format", b"storage_by_format", "storage_by_month", b"storage_by_month", "total_objects", b"total_objects", "total_storage_bytes", b"total_storage_bytes", "unsized_objects", b"unsized_objects"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -371,6 +456,26 @@ class AnalyzeTimeRangeResponse(_message.Message):
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+    @_typing.final
+    class HourlyDistributionEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     TOTAL_SEGMENTS_FIELD_NUMBER: _builtins.int
     TIME_RANGE_DISTRIBUTION_FIELD_NUMBER: _builtins.int
     AVERAGE_DURATION_FIELD_NUMBER: _builtins.int
@@ -381,6 +486,7 @@ class AnalyzeTimeRangeResponse(_message.Message):
     GAPS_FIELD_NUMBER: _builtins.int
     GAP_COUNT_FIELD_NUMBER: _builtins.int
     OVERLAPS_FIELD_NUMBER: _builtins.int
+    HOURLY_DISTRIBUTION_FIELD_NUMBER: _builtins.int
     total_segments: _builtins.int
     """Live Segments looked at."""
     average_duration: _builtins.str
@@ -411,6 +517,13 @@ class AnalyzeTimeRangeResponse(_message.Message):
         refused at registration); kept so clients written to the guide can rely on it.
         """
 
+    @_builtins.property
+    def hourly_distribution(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Time covered by Segments inside `timerange` in each hour of the day (UTC, keys
+        `00` to `23`; hours with none left out), as TAMS timestamps; with a Flow only.
+        The hours add up to `covered_duration`.
+        """
+
     def __init__(
         self,
         *,
@@ -424,10 +537,11 @@ class AnalyzeTimeRangeResponse(_message.Message):
         gaps: _abc.Iterable[_builtins.str] | None = ...,
         gap_count: _builtins.int = ...,
         overlaps: _abc.Iterable[_builtins.str] | None = ...,
+        hourly_distribution: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_coverage", b"_coverage", "coverage", b"coverage", "duration_percentiles", b"duration_percentiles"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_coverage", b"_coverage", "average_duration", b"average_duration", "coverage", b"coverage", "covered_duration", b"covered_duration", "duration_percentiles", b"duration_percentiles", "gap_count", b"gap_count", "gaps", b"gaps", "overlaps", b"overlaps", "time_range_distribution", b"time_range_distribution", "timerange", b"timerange", "total_segments", b"total_segments"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_coverage", b"_coverage", "average_duration", b"average_duration", "coverage", b"coverage", "covered_duration", b"covered_duration", "duration_percentiles", b"duration_percentiles", "gap_count", b"gap_count", "gaps", b"gaps", "hourly_distribution", b"hourly_distribution", "overlaps", b"overlaps", "time_range_distribution", b"time_range_distribution", "timerange", b"timerange", "total_segments", b"total_segments"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__coverage: _TypeAlias = _typing.Literal["coverage"]  # noqa: Y015
     _WhichOneofArgType__coverage: _TypeAlias = _typing.Literal["_coverage", b"_coverage"]  # noqa: Y015

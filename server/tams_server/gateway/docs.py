@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tams_server.gateway.dialects import SPEC_DIALECT, Dialect
-from tams_server.gateway.openapi_doc import guide_openapi_json, openapi_json
+from tams_server.gateway.openapi_doc import openapi_json
 
 OPENAPI_PATH = "/openapi.json"
 STATIC_PATH = "/docs/static"
@@ -84,7 +84,9 @@ async def openapi(request: Request) -> Response:
 
 
 async def guide_openapi(request: Request) -> Response:
-    """The OpenAPI document of the usage guide's dialect."""
+    """The OpenAPI document of the usage guide's dialect (``dialects.guide_openapi``)."""
+    from tams_server.gateway.dialects.guide_openapi import guide_openapi_json
+
     return Response(await run_in_threadpool(guide_openapi_json), media_type="application/json")
 
 

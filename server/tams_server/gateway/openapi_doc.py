@@ -81,9 +81,9 @@ def openapi_json() -> bytes:
 
 def build_document(folder: Traversable) -> dict[str, Any]:
     """The served document, from the spec and the extensions in ``folder``."""
-    spec = _load_yaml(folder.joinpath(SPEC_FILE))
+    spec = load_yaml(folder.joinpath(SPEC_FILE))
     _drop_webhooks(spec)
-    extensions = _load_yaml(folder.joinpath(EXTENSIONS_FILE))
+    extensions = load_yaml(folder.joinpath(EXTENSIONS_FILE))
     bundler = _Bundler(folder)
     document: dict[str, Any] = bundler.bundle(spec, SPEC_FILE)
     patch = {key: bundler.bundle(extensions[key], EXTENSIONS_FILE) for key in MERGED_KEYS}
@@ -94,7 +94,7 @@ def build_document(folder: Traversable) -> dict[str, Any]:
         schemas[name] = bundler.schemas[name]
     merge(document, patch)
     _expand_references_with_siblings(document)
-    _describe_head(document)
+    describe_head(document)
     _describe_deviations(document)
     return document
 
@@ -116,12 +116,12 @@ def merge(target: dict[str, Any], patch: dict[str, Any]) -> None:
         if isinstance(current, dict) and isinstance(value, dict):
             merge(current, value)
         elif isinstance(current, list) and isinstance(value, list):
-            _merge_list(current, value)
+            merge_list(current, value)
         else:
             target[key] = value
 
 
-def _merge_list(target: list[Any], patch: list[Any]) -> None:
+def merge_list(target: list[Any], patch: list[Any]) -> None:
     for item in patch:
         same = next((old for old in target if _named(old) and _key(old) == _key(item)), None)
         if _named(item) and same is not None:
@@ -138,7 +138,7 @@ def _key(item: Any) -> tuple[Any, Any]:
     return (item.get("name"), item.get("in")) if isinstance(item, dict) else (None, None)
 
 
-def _load_yaml(file: Traversable) -> dict[str, Any]:
+def load_yaml(file: Traversable) -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when there is one
     loaded = yaml.load(file.read_text(encoding="utf-8"), Loader=loader)
     if not isinstance(loaded, dict):
@@ -229,7 +229,7 @@ def _resolve(document: dict[str, Any], ref: str) -> Any:
     return node
 
 
-def _describe_head(document: dict[str, Any]) -> None:
+def describe_head(document: dict[str, Any]) -> None:
     """Starlette answers HEAD wherever it answers GET; the spec describes HEAD for all
     its GETs, this does it for the GETs of the extensions."""
     for path, item in document["paths"].items():
@@ -296,14 +296,3 @@ def _is_paged(operation: dict[str, Any]) -> bool:
 def _status_order(item: tuple[str, Any]) -> tuple[int, str]:
     status = item[0]
     return (0, status) if status.isdigit() else (1, status)
-
-
-GUIDE_FILE = "guide-7.0.yaml"
-
-
-@functools.cache
-def guide_openapi_json() -> bytes:
-    """The OpenAPI document of the usage guide's dialect (``openapi/guide-7.0.yaml``:
-    the guide's paths, bodies and errors), encoded once."""
-    document = _load_yaml(spec_folder().joinpath(GUIDE_FILE))
-    return json.dumps(document, ensure_ascii=False).encode()

@@ -52,6 +52,7 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
             codec_distribution=usage.by_codec, resolution_distribution=usage.by_resolution,
             created_last_30_days=usage.created_last_30_days,
             updated_last_30_days=usage.updated_last_30_days,
+            deleted_flows=usage.deleted, source_distribution=usage.by_source,
         )  # fmt: skip
 
     async def GetStorageUsage(
@@ -63,6 +64,7 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
             total_storage_bytes=usage.total_bytes, total_objects=usage.total_objects,
             unsized_objects=usage.unsized_objects, storage_by_format=usage.by_format,
             storage_by_flow=usage.by_flow, storage_by_backend=usage.by_backend,
+            objects_by_flow=usage.objects_by_flow, storage_by_month=usage.by_month,
         )  # fmt: skip
 
     async def AnalyzeTimeRange(
@@ -96,6 +98,10 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         response.covered_duration = format_timestamp(coverage.covered_ns)
         response.gaps.extend(format_timerange(from_bounds(a, b)) for a, b in coverage.gaps)
         response.gap_count = coverage.gap_count
+        hourly = await self._store.hourly(flow, window)
+        response.hourly_distribution.update(
+            {f"{hour:02d}": format_timestamp(ns) for hour, ns in hourly.items()}
+        )
         return response
 
 

@@ -24,12 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tams_server.domain.access import Access
 from tams_server.domain.errors import NotFound, Reason
 from tams_server.store.clock import now_ns
+from tams_server.store.dialect import month_of_ns
 from tams_server.store.engine import Database
 from tams_server.store.schema import flow_tags, flows, object_instances, objects, segments
 from tams_server.store.segments import Window, overlapping
 from tams_server.store.tags import readable_clause
+from tams_server.tai import utc_offset_periods
 
 _DAY_NS = 86_400 * 10**9
+_HOUR_NS = 3_600 * 10**9
 _SECOND_NS = 10**9
 # Segment duration buckets of the usage guide: label, lower bound (inclusive).
 DURATION_BUCKETS = (("0-10s", 0), ("10-30s", 10), ("30-60s", 30), ("60s+", 60))
@@ -46,6 +49,9 @@ class FlowUsage:
     by_resolution: dict[str, int] = field(default_factory=dict)
     created_last_30_days: int = 0
     updated_last_30_days: int = 0
+    deleted: int = 0
+    """Soft-deleted Flows still held (not in the other counts)."""
+    by_source: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,6 +64,8 @@ class StorageUsage:
     by_format: dict[str, int] = field(default_factory=dict)
     by_flow: dict[str, int] = field(default_factory=dict)
     by_backend: dict[str, int] = field(default_factory=dict)
+    objects_by_flow: dict[str, int] = field(default_factory=dict)
+    by_month: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,22 +107,29 @@ class AnalyticsStore:
         self._db = database
 
     async def flow_usage(self, access: Access | None = None) -> FlowUsage:
-        """Live Flows (that the caller may read) by format, codec and frame size, and
-        recent activity."""
-        live = flows.c.deleted_ns.is_(None) & _readable(flows.c.id, access)
+        """Live Flows (that the caller may read) by format, codec, frame size and
+        Source, recent activity, and the soft-deleted ones."""
+        readable = _readable(flows.c.id, access)
+        alive = flows.c.deleted_ns.is_(None)
+        live = alive & readable
         since = now_ns() - 30 * _DAY_NS
         usage = FlowUsage()
         async with self._db.read() as conn:
             row = (
                 await conn.execute(
                     select(
-                        func.count(),
-                        _count_where(flows.c.created_ns >= since),
-                        _count_where(flows.c.metadata_updated_ns >= since),
-                    ).where(live)
+                        _count_where(alive),
+                        _count_where(alive & (flows.c.created_ns >= since)),
+                        _count_where(alive & (flows.c.metadata_updated_ns >= since)),
+                        _count_where(flows.c.deleted_ns.is_not(None)),
+                    ).where(readable)
                 )
             ).one()
-            usage.total, usage.created_last_30_days, usage.updated_last_30_days = map(int, row)
+            (
+                usage.total, usage.created_last_30_days, usage.updated_last_30_days,
+                usage.deleted,
+            ) = map(int, row)  # fmt: skip
+            usage.by_source = await _counts(conn, [flows.c.source_id], live)
             usage.by_format = await _counts(conn, [flows.c.format], live)
             usage.by_codec = await _counts(conn, [flows.c.codec], live, flows.c.codec.is_not(None))
             usage.by_resolution = await _counts(
@@ -128,7 +143,7 @@ class AnalyticsStore:
 
     async def storage_usage(self, *, top_flows: int, access: Access | None = None) -> StorageUsage:
         """Objects used by live Segments (of Flows the caller may read) and their
-        bytes, by backend, format and Flow."""
+        bytes, by backend, month stored, format and Flow."""
         readable = _readable(segments.c.flow_id, access)
         used = exists().where(segments.c.object_id == objects.c.id, readable)
         usage = StorageUsage()
@@ -143,20 +158,30 @@ class AnalyticsStore:
             ).one()
             usage.total_objects, usage.unsized_objects = int(row[0]), int(row[1])
             # Every controlled copy: the first one, then those on further backends.
+            # When the bytes were seen (or else allocated), and when a copy was made.
+            first_stored = func.coalesce(objects.c.uploaded_ns, objects.c.created_ns)
             copies = union_all(
-                select(objects.c.storage_id, objects.c.size_bytes).where(
-                    used, objects.c.storage_id.is_not(None)
-                ),
-                select(object_instances.c.storage_id, objects.c.size_bytes)
+                select(
+                    objects.c.storage_id, objects.c.size_bytes, first_stored.label("stored_ns")
+                ).where(used, objects.c.storage_id.is_not(None)),
+                select(
+                    object_instances.c.storage_id, objects.c.size_bytes,
+                    object_instances.c.created_ns.label("stored_ns"),
+                )
                 .join(objects, objects.c.id == object_instances.c.object_id)
                 .where(used),
-            ).subquery()
+            ).subquery()  # fmt: skip
             by_backend = await conn.execute(
                 select(copies.c.storage_id, func.coalesce(func.sum(copies.c.size_bytes), 0))
                 .group_by(copies.c.storage_id)
             )  # fmt: skip
             usage.by_backend = {str(k): int(v) for k, v in by_backend}
             usage.total_bytes = sum(usage.by_backend.values())
+            month = month_of_ns(conn, copies.c.stored_ns).label("month")
+            by_month = await conn.execute(
+                select(month, func.coalesce(func.sum(copies.c.size_bytes), 0)).group_by(month)
+            )
+            usage.by_month = {str(k): int(v) for k, v in by_month}
             pairs = (
                 select(segments.c.flow_id, segments.c.object_id)
                 .where(readable)
@@ -173,6 +198,14 @@ class AnalyticsStore:
                 .limit(top_flows)
             )
             usage.by_flow = {str(k): int(v) for k, v in by_flow}
+            used_objects = func.count()
+            objects_by_flow = await conn.execute(
+                select(pairs.c.flow_id, used_objects)
+                .group_by(pairs.c.flow_id)
+                .order_by(used_objects.desc(), pairs.c.flow_id)
+                .limit(top_flows)
+            )
+            usage.objects_by_flow = {str(k): int(v) for k, v in objects_by_flow}
             formats = (
                 select(flows.c.format, segments.c.object_id)
                 .join(flows, flows.c.id == segments.c.flow_id)
@@ -274,6 +307,74 @@ class AnalyticsStore:
             if len(gaps) < max_gaps and count - 1 == len(gaps):
                 gaps.append((tail, hi))
         return Coverage(lo, hi, int(covered or 0), gaps, count)
+
+    async def hourly(self, flow: FlowSpan, window: tuple[int, int]) -> dict[int, int]:
+        """Nanoseconds of ``window`` (finite bounds) covered by the Flow's Segments in
+        each hour of the day (UTC: the TAI times less the leap seconds of their time);
+        hours with none left out.
+
+        A Segment cut to the window, ``days`` whole days and ``start``/``end`` into
+        their days, gives hour ``k`` ``days`` hours, plus ``within(end, k)`` less
+        ``within(start, k)``: how much of hour ``k`` of its day lies before it (an hour
+        for the hours before its hour, its time into its hour for its own, nothing
+        after). Those are linear in the Segments of one start (or end) hour, so the
+        database sums them by start and end hour (at most 24 x 24 rows), whatever the
+        Flow's length."""
+        totals = [0] * 24
+        day = literal(_DAY_NS, BigInteger)
+        async with self._db.read() as conn:
+            for start, end, offset in utc_offset_periods(*window):
+                low, high = literal(start, BigInteger), literal(end, BigInteger)
+                shift = literal(offset, BigInteger)
+                cut_start = case((segments.c.start_ns < low, low), else_=segments.c.start_ns)
+                cut_end = case((segments.c.end_ns > high, high), else_=segments.c.end_ns)
+                utc_start, utc_end = cut_start - shift, cut_end - shift
+                # Time into the day, non-negative before 1970 too (% keeps the sign).
+                into_start = (utc_start % day + day) % day
+                into_end = (utc_end % day + day) % day
+                parts = (
+                    select(
+                        ((utc_end - into_end - (utc_start - into_start)) // day).label("days"),
+                        into_start.label("into_start"),
+                        into_end.label("into_end"),
+                    )
+                    .where(*_overlapping(flow, (start, end)))
+                    .subquery()
+                )
+                start_hour = (parts.c.into_start // _HOUR_NS).label("start_hour")
+                end_hour = (parts.c.into_end // _HOUR_NS).label("end_hour")
+                rows = await conn.execute(
+                    select(
+                        start_hour, end_hour, func.count(), func.sum(parts.c.days),
+                        func.sum(parts.c.into_start), func.sum(parts.c.into_end),
+                    ).group_by(start_hour, end_hour)
+                )  # fmt: skip
+                for row in rows:
+                    _add_hours(totals, *(int(value) for value in row))
+        return {k: ns for k, ns in enumerate(totals) if ns}
+
+
+def _add_hours(
+    totals: list[int],
+    first: int,
+    last: int,
+    count: int,
+    days: int,
+    into_first: int,
+    into_last: int,
+) -> None:
+    """Adds to ``totals`` (nanoseconds per hour of the day) what ``count`` Segments
+    starting in hour ``first`` and ending in hour ``last`` of their days cover:
+    ``days`` whole days in all, their starts ``into_first`` and ends ``into_last``
+    nanoseconds into their days in all."""
+    for k in range(24):
+        totals[k] += days * _HOUR_NS
+    for k in range(last):  # the hours of the day before their ends, whole
+        totals[k] += count * _HOUR_NS
+    totals[last] += into_last - count * last * _HOUR_NS
+    for k in range(first):  # less those before their starts
+        totals[k] -= count * _HOUR_NS
+    totals[first] -= into_first - count * first * _HOUR_NS
 
 
 def _readable(flow_id: ColumnElement[Any], access: Access | None) -> ColumnElement[bool]:

@@ -59,3 +59,13 @@ def in_many(conn: AsyncConnection, column: ColumnElement[Any], values: Collectio
         return column == any_(array)
     ids = bindparam(None, json.dumps(list(values)), type_=Text)
     return column.in_(select(literal_column("value")).select_from(func.json_each(ids)))
+
+
+def month_of_ns(conn: AsyncConnection, ns: ColumnElement[Any]) -> ColumnElement[str]:
+    """The UTC month (``YYYY-MM``) of a time in nanoseconds since the Unix epoch."""
+    seconds = ns // 1_000_000_000
+    if conn.dialect.name == "postgresql":
+        utc = func.timezone("UTC", func.to_timestamp(seconds))
+        month: ColumnElement[str] = func.to_char(utc, "YYYY-MM", type_=Text)
+        return month
+    return func.strftime("%Y-%m", seconds, "unixepoch", type_=Text)

@@ -314,7 +314,8 @@ def gap_out(gap: str) -> dict[str, Any]:
 
 def time_range_analysis(answer: Answer) -> Response:
     """``/time-range-analysis``: the guide's names (``coverage_percentage``, gaps
-    with ``start``/``end``/``duration_seconds``, ``time_distribution.hourly``)."""
+    with ``start``/``end``/``duration_seconds``, ``time_distribution.hourly``: the
+    seconds covered in each hour of the day, UTC)."""
     body = answer.body
     if not isinstance(body, dict) or answer.status != 200:
         return _json(answer, body)
@@ -326,7 +327,12 @@ def time_range_analysis(answer: Answer) -> Response:
         "coverage_percentage": None if coverage is None else round(coverage * 100, 1),
         "gaps": [gap_out(g) for g in body.get("gaps", [])],
         "overlaps": body.get("overlaps", []),
-        "time_distribution": {"hourly": body.get("hourly_distribution", {})},
+        "time_distribution": {
+            "hourly": {
+                hour: _number(_seconds(covered))
+                for hour, covered in body.get("hourly_distribution", {}).items()
+            }
+        },
     }
     rest = {k: v for k, v in body.items() if k not in data and k not in ("gaps", "coverage")}
     return _json(answer, {**data, **rest})
