@@ -282,3 +282,35 @@ async def test_source_with_flows_cannot_be_deleted(
     assert (result.code, result.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "SOURCE_HAS_FLOWS")
     got = await sources.GetSource(sources_pb2.GetSourceRequest(source_id=flow.source_id))
     assert not got.source.HasField("deleted")
+
+
+async def test_label_prefix_matches_the_start_of_labels_exactly(sources: SourceStub) -> None:
+    """``label_prefix`` (the usage guide's ``label``): labels starting with the text,
+    case and all, with ``%`` and ``_`` (LIKE's wildcards) and ``/`` (the escape
+    character) matching only themselves; the exact ``label`` filter is unchanged."""
+    marker = unique_tag()
+    labels = ["Main Camera 1", "Main Camera 2", "main camera 3", "Main", "50% off", "500 off",
+              "a_b", "axb", "a/b", None]  # fmt: skip
+    made = {}
+    for label in labels:
+        fields = {"tags": {"run": marker}} | ({"label": label} if label is not None else {})
+        s = source(**fields)
+        await sources.CreateSource(sources_pb2.CreateSourceRequest(source=s))
+        made[label] = s.id
+    run = common_pb2.TagFilter(name="run", values=[marker])
+
+    async def labelled(**filters: str) -> set[str | None]:
+        f = sources_pb2.SourceFilter(tags=[run], **filters)
+        found = set(await _list_ids(sources, filter=f))
+        return {label for label, source_id in made.items() if source_id in found}
+
+    assert await labelled(label_prefix="Main Camera") == {"Main Camera 1", "Main Camera 2"}
+    assert await labelled(label_prefix="Main") == {"Main Camera 1", "Main Camera 2", "Main"}
+    assert await labelled(label_prefix="main") == {"main camera 3"}
+    assert await labelled(label_prefix="50%") == {"50% off"}
+    assert await labelled(label_prefix="a_") == {"a_b"}
+    assert await labelled(label_prefix="a/") == {"a/b"}
+    assert await labelled(label_prefix="Main Camera 1 and more") == set()
+    assert await labelled(label_prefix="") == set(labels) - {None}
+    assert await labelled(label="Main") == {"Main"}
+    assert await labelled(label="Main", label_prefix="Main Camera") == set()

@@ -255,3 +255,38 @@ async def test_a_replaced_flow_answers_the_stored_flow_in_the_guide_dialect(
         assert replaced.json() == stored
         assert stored["label"] == "Updated"
         assert {"updated", "created"} <= stored.keys()  # the server's, not sent
+
+
+async def test_label_filters_in_both_dialects(
+    http: httpx.AsyncClient, running: RunningServer
+) -> None:
+    """The spec's ``label`` is exact, ``label_prefix`` a prefix (with ``%`` and ``_``
+    plain characters); the guide dialect's ``label`` is that prefix."""
+    run = uuid.uuid4().hex
+    for label in ("Main Camera 1", "Main Camera", "Main_Camera", "MainXCamera"):
+        body = source_json(label=label, tags={"run": run})
+        assert (await http.post("/sources", json=body)).status_code == 201
+    flow = video_flow_json(label="Main Video Stream", tags={"run": run})
+    assert (await http.put(f"/flows/{flow['id']}", json=flow)).status_code == 201
+
+    def labels(answer: httpx.Response) -> set[str]:
+        assert answer.status_code == 200, answer.text
+        items = answer.json()
+        items = items["data"] if isinstance(items, dict) else items
+        return {item["label"] for item in items}
+
+    query = {"tag.run": run}
+    assert labels(await http.get("/sources", params={**query, "label": "Main Camera"})) == {
+        "Main Camera"
+    }
+    prefixed = await http.get("/sources", params={**query, "label_prefix": "Main_"})
+    assert labels(prefixed) == {"Main_Camera"}
+    assert labels(await http.get("/flows", params={**query, "label": "Main Video"})) == set()
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
+        httpx.AsyncClient(base_url=url) as guide,
+    ):
+        found = await guide.get("/sources", params={**query, "label": "Main Camera"})
+        assert labels(found) == {"Main Camera 1", "Main Camera"}
+        found = await guide.get("/flows", params={**query, "label": "Main Video"})
+        assert labels(found) == {"Main Video Stream"}

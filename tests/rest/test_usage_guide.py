@@ -42,8 +42,6 @@ KNOWN_GAPS = {
     "(OBJECT_UNKNOWN), and a partial failure answers 200 with failed_segments",
     "Step 1: Allocate Storage Space": "no put_cors_url (the service has no CORS action)",
     "Get Object Information": "follows from Create Flow Segment: no Segment uses the Object",
-    "Filter Sources": "label is an exact match (the spec's): the guide's label=Main Camera "
-    'finds its "Main Camera 1" (a prefix or substring match needs a ListSources filter)',
     "Delete Source": "a Source goes with its last Flow (TAMS ADR 0018): refused while "
     "Flows render it",
 }

@@ -18,7 +18,7 @@ from tams_server.domain.tags import TagEdit, tags_from_json, tags_to_json
 from tams_server.store import flow_collections as collections
 from tams_server.store.changes import SourceTouched, record
 from tams_server.store.clock import now_ns
-from tams_server.store.dialect import among
+from tams_server.store.dialect import among, starts_with
 from tams_server.store.engine import Database
 from tams_server.store.paging import PageTokenCodec
 from tams_server.store.resources import (
@@ -256,6 +256,8 @@ def _filters(query: SourceQuery, access: Access | None) -> list[ColumnElement[bo
         clauses.append(sources.c.deleted_ns.is_(None))
     if query.label is not None:
         clauses.append(sources.c.label == query.label)
+    if query.label_prefix is not None:
+        clauses.append(starts_with(sources.c.label, query.label_prefix))
     if query.format is not None:
         clauses.append(sources.c.format == query.format)
     clauses += tag_filter_clauses(source_tags, "source_id", sources.c.id, query.tags)

@@ -198,6 +198,14 @@ QUERY_DEFAULTS: dict[tuple[str, str], dict[str, str]] = {
 }
 
 
+# Query parameters the guide names otherwise: its ``label=Main Camera`` finds "Main
+# Camera 1", a prefix match (the spec's ``label`` is exact).
+QUERY_RENAMES: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/sources"): {"label": "label_prefix"},
+    ("GET", "/flows"): {"label": "label_prefix"},
+}
+
+
 def guide_location(key: tuple[str, str], where: tuple[str | int, ...]) -> list[str | int]:
     """A location in the spec's form of a body (``body.flows[1].essence_parameters
     .frame_width``) as the guide names it (``body[1].frame_width``)."""

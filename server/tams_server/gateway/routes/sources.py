@@ -22,11 +22,12 @@ _SORT = {
 
 
 async def list_sources(request: Request) -> Response:
-    """``GET /sources``, with the spec's filters."""
+    """``GET /sources``, with the spec's filters (and the extension ``label_prefix``)."""
     query = Query(request.query_params)
     listing = listing_fields(query, _SORT, sources_pb2.SOURCE_SORT_KEY_UNSPECIFIED)
     source_filter = sources_pb2.SourceFilter(
         label=query.text("label"),
+        label_prefix=query.text("label_prefix"),
         format=query.text("format"),
         tags=query.tag_filters(),
         **collected_by_filter(query),
