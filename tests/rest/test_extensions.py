@@ -290,3 +290,40 @@ async def test_label_filters_in_both_dialects(
         assert labels(found) == {"Main Camera 1", "Main Camera"}
         found = await guide.get("/flows", params={**query, "label": "Main Video"})
         assert labels(found) == {"Main Video Stream"}
+
+
+async def test_a_source_goes_with_its_flows_when_asked_and_in_the_guide_dialect(
+    http: httpx.AsyncClient, running: RunningServer
+) -> None:
+    """The spec dialect refuses to delete a Source that live Flows render, unless
+    ``delete_flows=true``; the guide dialect deletes them with it by default."""
+    flow = video_flow_json()
+    assert (await http.put(f"/flows/{flow['id']}", json=flow)).status_code == 201
+    source_id = flow["source_id"]
+    assert_error(await http.delete(f"/sources/{source_id}"), 400)
+    assert_error(await http.delete(f"/sources/{source_id}?delete_flows=maybe"), 400)
+    assert (await http.get(f"/flows/{flow['id']}")).status_code == 200  # nothing changed
+    gone = await http.delete(f"/sources/{source_id}?delete_flows=true&deleted_by=carol")
+    assert gone.status_code == 204, gone.text
+    assert_error(await http.get(f"/flows/{flow['id']}"), 404)
+    kept = (await http.get(f"/flows/{flow['id']}?show_deleted=true")).json()
+    assert kept["deleted_by"] == "carol"
+
+    guided = video_flow_json()
+    assert (await http.put(f"/flows/{guided['id']}", json=guided)).status_code == 201
+    locked = video_flow_json(source_id=guided["source_id"], read_only=True)
+    assert (await http.put(f"/flows/{locked['id']}", json=locked)).status_code == 201
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
+        httpx.AsyncClient(base_url=url) as guide,
+    ):
+        refused = await guide.delete(f"/sources/{guided['source_id']}")
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error_code"] == "FLOW_READ_ONLY"
+        assert (await http.get(f"/flows/{guided['id']}")).status_code == 200
+        assert (await http.put(f"/flows/{locked['id']}/read_only", json=False)).status_code == 204
+        gone = await guide.delete(f"/sources/{guided['source_id']}")
+        assert gone.status_code == 204, gone.text
+        for flow_id in (guided["id"], locked["id"]):
+            assert_error(await http.get(f"/flows/{flow_id}"), 404)
+        assert_error(await http.get(f"/sources/{guided['source_id']}"), 404)

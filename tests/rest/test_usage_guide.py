@@ -42,8 +42,6 @@ KNOWN_GAPS = {
     "(OBJECT_UNKNOWN), and a partial failure answers 200 with failed_segments",
     "Step 1: Allocate Storage Space": "no put_cors_url (the service has no CORS action)",
     "Get Object Information": "follows from Create Flow Segment: no Segment uses the Object",
-    "Delete Source": "a Source goes with its last Flow (TAMS ADR 0018): refused while "
-    "Flows render it",
 }
 
 

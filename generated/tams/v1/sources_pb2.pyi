@@ -635,19 +635,27 @@ class DeleteSourceRequest(_message.Message):
 
     SOURCE_ID_FIELD_NUMBER: _builtins.int
     DELETED_BY_FIELD_NUMBER: _builtins.int
+    WITH_FLOWS_FIELD_NUMBER: _builtins.int
     source_id: _builtins.str
     """Source id."""
     deleted_by: _builtins.str
     """Who deletes it; recorded as `deleted_by`. Defaults to the calling principal."""
+    with_flows: _builtins.bool
+    """Also soft-delete the live Flows that render the Source, in the same transaction
+    (the usage guide's delete; REST `delete_flows`): all or none, each Flow deletable
+    by the caller (FLOW_READ_ONLY for a read-only one). Default: FAILED_PRECONDITION
+    while Flows render it.
+    """
     def __init__(
         self,
         *,
         source_id: _builtins.str = ...,
         deleted_by: _builtins.str | None = ...,
+        with_flows: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_deleted_by", b"_deleted_by", "deleted_by", b"deleted_by"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_deleted_by", b"_deleted_by", "deleted_by", b"deleted_by", "source_id", b"source_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_deleted_by", b"_deleted_by", "deleted_by", b"deleted_by", "source_id", b"source_id", "with_flows", b"with_flows"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__deleted_by: _TypeAlias = _typing.Literal["deleted_by"]  # noqa: Y015
     _WhichOneofArgType__deleted_by: _TypeAlias = _typing.Literal["_deleted_by", b"_deleted_by"]  # noqa: Y015

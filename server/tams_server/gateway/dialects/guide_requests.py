@@ -191,8 +191,11 @@ BODIES: dict[tuple[str, str], BodyTranslation] = {
     ("POST", "/flows/{flow_id}/storage/batch"): storage_batch_in,
 }
 # Query parameters the guide's requests mean when they leave them out: its deletes
-# are soft unless ``soft_delete=false``.
+# are soft unless ``soft_delete=false``, and a Source goes with the Flows that render
+# it (its 204 for a Source its own Flows render; TAMS ADR 0018 ties a Source's life to
+# its Flows').
 QUERY_DEFAULTS: dict[tuple[str, str], dict[str, str]] = {
+    ("DELETE", "/sources/{source_id}"): {"delete_flows": "true"},
     ("DELETE", "/flows/{flow_id}"): {"soft_delete": "true"},
     ("DELETE", "/flows/{flow_id}/segments"): {"soft_delete": "true"},
 }

@@ -72,7 +72,8 @@ async def create_sources(request: Request) -> Response:
 
 
 async def delete_source(request: Request) -> Response:
-    """``DELETE /sources/{source_id}?soft_delete=true`` (usage guide)."""
+    """``DELETE /sources/{source_id}?soft_delete=true`` (usage guide), with the live
+    Flows that render it when ``delete_flows=true`` (the guide dialect's default)."""
     query = Query(request.query_params)
     if query.has("soft_delete") and not query.boolean("soft_delete"):
         raise BadRequest(
@@ -81,7 +82,9 @@ async def delete_source(request: Request) -> Response:
         )
     await stubs_of(request).sources.DeleteSource(
         sources_pb2.DeleteSourceRequest(
-            source_id=request.path_params["source_id"], deleted_by=query.text("deleted_by")
+            source_id=request.path_params["source_id"],
+            deleted_by=query.text("deleted_by"),
+            with_flows=query.boolean("delete_flows"),
         )
     )
     return Response(status_code=204)
