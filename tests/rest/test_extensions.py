@@ -327,3 +327,27 @@ async def test_a_source_goes_with_its_flows_when_asked_and_in_the_guide_dialect(
         for flow_id in (guided["id"], locked["id"]):
             assert_error(await http.get(f"/flows/{flow_id}"), 404)
         assert_error(await http.get(f"/sources/{guided['source_id']}"), 404)
+
+
+async def test_the_guide_dialect_gives_put_cors_url(
+    http: httpx.AsyncClient, running: RunningServer
+) -> None:
+    """The guide's ``put_cors_url`` is the presigned PUT of ``put_url``: an upload to
+    it is the Object's."""
+    flow = video_flow_json()
+    assert (await http.put(f"/flows/{flow['id']}", json=flow)).status_code == 201
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
+        httpx.AsyncClient(base_url=url) as guide,
+    ):
+        allocated = await guide.post(f"/flows/{flow['id']}/storage", json={"limit": 1})
+        assert allocated.status_code == 201, allocated.text
+        (media,) = allocated.json()["media_objects"]
+        assert media["put_cors_url"] == media["put_url"]
+        assert media["put_cors_url"]["method"] == "PUT"
+        cors = media["put_cors_url"]
+        uploaded = await http.put(cors["url"], content=b"\0" * 16, headers=cors["headers"])
+        assert uploaded.status_code < 300, uploaded.text
+        segment = {"object_id": media["object_id"], "timerange": "[0:0_1:0)"}
+        posted = await guide.post(f"/flows/{flow['id']}/segments", json=segment)
+        assert posted.status_code == 201, posted.text

@@ -40,7 +40,6 @@ EXAMPLES, PYTHON = examples()
 KNOWN_GAPS = {
     "Create Flow Segment": "a Segment of an Object never allocated or uploaded is refused "
     "(OBJECT_UNKNOWN), and a partial failure answers 200 with failed_segments",
-    "Step 1: Allocate Storage Space": "no put_cors_url (the service has no CORS action)",
     "Get Object Information": "follows from Create Flow Segment: no Segment uses the Object",
 }
 

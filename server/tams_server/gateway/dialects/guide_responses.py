@@ -162,14 +162,18 @@ def segments_posted(answer: Answer) -> Response:
 
 def put_url_out(item: Any) -> Any:
     """A spec ``put_url`` (``url``, ``content-type``) as the guide's request
-    description (``method``, ``url``, ``headers``)."""
+    description (``method``, ``url``, ``headers``), and the guide's ``put_cors_url``:
+    the same request, since a presigned PUT URL is one a browser can use too, when the
+    store answers its cross-origin requests (an S3 bucket's CORS configuration; the
+    TAMS spec dropped the separate URL for that reason, ADR 0039)."""
     if not isinstance(item, dict) or not isinstance(item.get("put_url"), dict):
         return item
     put = item["put_url"]
     headers = dict(put.get("headers", {}))
     if put.get("content-type"):
         headers.setdefault("Content-Type", put["content-type"])
-    return {**item, "put_url": {"method": "PUT", "url": put.get("url"), "headers": headers}}
+    request = {"method": "PUT", "url": put.get("url"), "headers": headers}
+    return {**item, "put_url": request, "put_cors_url": {**request, "headers": dict(headers)}}
 
 
 def storage(answer: Answer) -> Response:
