@@ -349,5 +349,42 @@ async def test_the_guide_dialect_gives_put_cors_url(
         uploaded = await http.put(cors["url"], content=b"\0" * 16, headers=cors["headers"])
         assert uploaded.status_code < 300, uploaded.text
         segment = {"object_id": media["object_id"], "timerange": "[0:0_1:0)"}
-        posted = await guide.post(f"/flows/{flow['id']}/segments", json=segment)
+        guided = {**segment, "storage_path": "elsewhere/another-object"}  # not a key
+        posted = await guide.post(f"/flows/{flow['id']}/segments", json=guided)
         assert posted.status_code == 201, posted.text
+
+
+async def test_a_segment_before_its_upload_in_the_guide_dialect(
+    http: httpx.AsyncClient, running: RunningServer
+) -> None:
+    """The guide registers a Segment of an Object never allocated, then allocates and
+    uploads it: its dialect allocates the Object with the Segment and issues its upload
+    URL again later. The spec dialect refuses both, unless asked."""
+    flow = video_flow_json()
+    assert (await http.put(f"/flows/{flow['id']}", json=flow)).status_code == 201
+    object_id = str(uuid.uuid4())
+    segment = {"object_id": object_id, "timerange": "[0:0_10:0)"}
+    refused = await http.post(f"/flows/{flow['id']}/segments", json=segment)
+    assert refused.status_code == 200, refused.text
+    assert refused.json()["failed_segments"][0]["error"]["type"] == "OBJECT_UNKNOWN"
+    assert_error(await http.get(f"/objects/{object_id}"), 404)
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
+        httpx.AsyncClient(base_url=url) as guide,
+    ):
+        guided = {**segment, "storage_path": "elsewhere/another-object"}  # not a key
+        posted = await guide.post(f"/flows/{flow['id']}/segments", json=guided)
+        assert posted.status_code == 201, posted.text
+        [get_url] = posted.json()["get_urls"]
+        assert get_url["url"] == f"{url}/objects/{object_id}/download"
+        info = (await guide.get(f"/objects/{object_id}")).json()
+        assert info["flow_references"] == [{"flow_id": flow["id"], "timerange": "[0:0_10:0)"}]
+        taken = await http.post(f"/flows/{flow['id']}/storage", json={"object_ids": [object_id]})
+        assert_error(taken, 400)  # the spec dialect: taken
+        again = await guide.post(f"/flows/{flow['id']}/storage", json={"object_ids": [object_id]})
+        assert again.status_code == 201, again.text
+        put = again.json()["media_objects"][0]["put_url"]
+        uploaded = await http.put(put["url"], content=b"late bytes", headers=put["headers"])
+        assert uploaded.status_code < 300, uploaded.text
+        downloaded = await guide.get(get_url["url"], follow_redirects=True)
+        assert downloaded.content == b"late bytes"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -33,6 +34,8 @@ class Answer:
     """The request's query parameters."""
     stored: Any = None
     """The resource as stored, when the spec's route kept it (``body.STORED``)."""
+    base_url: str = ""
+    """The base URL the request was made to (``http://host:port``, no trailing ``/``)."""
 
 
 Translation = Callable[[Answer], Response]
@@ -146,15 +149,21 @@ def echo(answer: Answer) -> Response:
 
 def segments_posted(answer: Answer) -> Response:
     """The created Segments as the guide shows them: as sent (with its
-    ``storage_path``), and ``ts_offset``/``last_duration`` null when not given."""
+    ``storage_path``), ``ts_offset``/``last_duration`` null when not given, and
+    ``get_urls`` naming the guide's download of the Object (``/objects/{id}/download``,
+    which redirects to where its bytes are)."""
     if answer.status != 201:
         return _json(answer, answer.body)
 
     def one(segment: Any) -> Any:
         if not isinstance(segment, dict):
             return segment
+        object_id = str(segment.get("object_id", ""))
+        download = f"{answer.base_url}/objects/{quote(object_id, safe='/')}/download"
+        urls = [{"url": download, "presigned": False, "controlled": True}]
         return {**segment, "ts_offset": segment.get("ts_offset"),
-                "last_duration": segment.get("last_duration")}  # fmt: skip
+                "last_duration": segment.get("last_duration"),
+                "get_urls": segment.get("get_urls", urls)}  # fmt: skip
 
     sent = answer.request_body
     return _json(answer, [one(s) for s in sent] if isinstance(sent, list) else one(sent))

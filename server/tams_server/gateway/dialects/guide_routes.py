@@ -214,4 +214,5 @@ def _translated(
     headers: Mapping[str, str] = dict(response.headers)
     stored = getattr(request.state, STORED, None)
     query = dict(request.query_params)
-    return answer(out.Answer(response.status_code, body, headers, sent, query, stored))
+    base_url = str(request.base_url).rstrip("/")
+    return answer(out.Answer(response.status_code, body, headers, sent, query, stored, base_url))
