@@ -388,3 +388,36 @@ async def test_a_segment_before_its_upload_in_the_guide_dialect(
         assert uploaded.status_code < 300, uploaded.text
         downloaded = await guide.get(get_url["url"], follow_redirects=True)
         assert downloaded.content == b"late bytes"
+
+
+async def test_a_refused_segment_is_an_error_in_the_guide_dialect(
+    http: httpx.AsyncClient, running: RunningServer
+) -> None:
+    """One Segment refused: the guide's error (its clients' raise_for_status sees it);
+    a list keeps the spec's 200 with failed_segments."""
+    flow = video_flow_json()
+    assert (await http.put(f"/flows/{flow['id']}", json=flow)).status_code == 201
+    path = f"/flows/{flow['id']}/segments"
+    first = {"object_id": str(uuid.uuid4()), "timerange": "[0:0_10:0)"}
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
+        httpx.AsyncClient(base_url=url) as guide,
+    ):
+        assert (await guide.post(path, json=first)).status_code == 201
+        overlapping = {"object_id": str(uuid.uuid4()), "timerange": "[5:0_15:0)"}
+        refused = await guide.post(path, json=overlapping)
+        assert refused.status_code == 400, refused.text
+        assert set(refused.json()) == {"detail", "error_code", "timestamp"}
+        assert refused.json()["error_code"] == "SEGMENT_OVERLAP"
+        unknown_init = {**overlapping, "timerange": "[20:0_30:0)", "init_object_id": "no-such"}
+        missing = await guide.post(path, json=unknown_init)
+        assert missing.status_code == 404, missing.text
+        assert missing.json()["error_code"] == "OBJECT_UNKNOWN"
+        partly = await guide.post(
+            path, json=[overlapping, {**overlapping, "timerange": "[40:0_50:0)"}]
+        )
+        assert partly.status_code == 200, partly.text
+        [failed] = partly.json()["failed_segments"]
+        assert failed["error"]["type"] == "SEGMENT_OVERLAP"
+    listed = (await http.get(path)).json()
+    assert sorted(s["timerange"] for s in listed) == ["[0:0_10:0)", "[40:0_50:0)"]

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from tams_server.gateway.dialects.guide_errors import guide_error
 from tams_server.gateway.dialects.guide_requests import GUIDE_NAMES
 from tams_server.tai import NS_PER_S, tai_ns_to_utc_datetime
 
@@ -147,11 +148,25 @@ def echo(answer: Answer) -> Response:
     return _json(answer, answer.body)
 
 
+# The status of a single Segment's refusal, by its reason (the guide's "404 Object Not
+# Found", "403 Permission Denied"); any other is a bad request.
+SEGMENT_REFUSALS = {"OBJECT_UNKNOWN": 404, "AUTH_CLASS_DENIED": 403}
+
+
 def segments_posted(answer: Answer) -> Response:
     """The created Segments as the guide shows them: as sent (with its
     ``storage_path``), ``ts_offset``/``last_duration`` null when not given, and
     ``get_urls`` naming the guide's download of the Object (``/objects/{id}/download``,
-    which redirects to where its bytes are)."""
+    which redirects to where its bytes are). One Segment (a body that is no list)
+    refused is an error, as any refused request is to the guide's clients (whose
+    ``raise_for_status`` would take the spec's 200 with ``failed_segments`` for a
+    success); a list keeps the spec's partial failure answer."""
+    failed = answer.body.get("failed_segments") if isinstance(answer.body, dict) else None
+    if answer.status == 200 and isinstance(answer.request_body, dict) and failed:
+        error = failed[0].get("error", {})
+        reason = str(error.get("type", ""))
+        status = SEGMENT_REFUSALS.get(reason, 400)
+        return guide_error(None, status, reason, str(error.get("summary", "")))
     if answer.status != 201:
         return _json(answer, answer.body)
 
