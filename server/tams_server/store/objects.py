@@ -343,13 +343,17 @@ _SAVE = (
 
 
 def _new_row(s: ObjectState, now: int, content_type: str | None) -> tuple[object, ...]:
+    """The row of an Object a registration introduces: external (no backend), or
+    allocated on ``s.storage_id`` by its first Segment, under the key an allocation
+    would give it."""
     urls = json.dumps(s.get_urls) if s.get_urls else None
-    stored = s.storage_id is not None and s.first_flow_id is not None
-    key = object_key(s.first_flow_id, s.id, now) if stored and s.first_flow_id else None
+    key = None
+    if s.storage_id is not None and s.first_flow_id is not None:
+        key = object_key(s.first_flow_id, s.id, now)
     return (
         s.id, s.first_flow_id, now, now, s.kind, s.timerange, s.start_ns, s.end_ns,
         s.key_frame_count, s.init_object_id, urls, s.storage_id, key,
-        content_type if stored else None,
+        content_type if key is not None else None,
     )  # fmt: skip
 
 
