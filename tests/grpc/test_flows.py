@@ -464,6 +464,27 @@ async def test_list_filters(flows: FlowStub) -> None:
     assert await ids(not_collected=True) == {hd.id, sd.id, sound.id}
 
 
+async def test_label_prefix_matches_the_start_of_labels_exactly(flows: FlowStub) -> None:
+    """``label_prefix`` (the usage guide's ``label``): case-sensitive, LIKE's wildcards
+    plain characters."""
+    marker = unique_tag()
+    made = {label: video_flow(tags={"run": marker}, label=label)
+            for label in ("Main Video", "main video", "10%", "100", "x_y", "xzy")}  # fmt: skip
+    for flow in made.values():
+        await flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
+    run = common_pb2.TagFilter(name="run", values=[marker])
+
+    async def labelled(prefix: str) -> set[str]:
+        f = flows_pb2.FlowFilter(tags=[run], label_prefix=prefix)
+        found = {f.id for f in (await flows.ListFlows(flows_pb2.ListFlowsRequest(filter=f))).flows}
+        return {label for label, flow in made.items() if flow.id in found}
+
+    assert await labelled("Main") == {"Main Video"}
+    assert await labelled("10%") == {"10%"}
+    assert await labelled("x_") == {"x_y"}
+    assert await labelled("Main Video!") == set()
+
+
 async def test_list_rejects_bad_filters(flows: FlowStub) -> None:
     cases = [
         (flows_pb2.FlowFilter(source_id="x"), "filter.source_id"),

@@ -23,7 +23,7 @@ from helpers.rpc_table import (
     the_scope_of,
 )
 from helpers.status import failure
-from tams.v1 import options_pb2
+from tams.v1 import options_pb2, service_info_pb2, service_info_pb2_grpc
 from tams_server.auth.scopes import SCOPE_NAMES, required_scope
 
 # Those that need a scope (the others take any authenticated caller: no scope is wrong).
@@ -145,3 +145,32 @@ async def test_reflection_shows_each_rpc_scope(server: ScopeServer) -> None:
     }
     assert scopes["DeleteFlow"] == options_pb2.REQUIRED_SCOPE_DELETE
     assert scopes["GetFlow"] == options_pb2.REQUIRED_SCOPE_READ
+
+
+async def test_check_access_answers_for_the_method_named(server: ScopeServer) -> None:
+    """CheckAccess: what a call of ``method`` by the caller would meet at the scope
+    check, without the call."""
+    read_only = server.callers.metadata({SCOPE_NAMES[options_pb2.REQUIRED_SCOPE_READ]})
+    async with grpc.aio.insecure_channel(server.running.grpc_target) as channel:
+        stub = service_info_pb2_grpc.ServiceInfoServiceStub(channel)
+
+        def check(method: str, metadata: object = read_only) -> object:
+            request = service_info_pb2.CheckAccessRequest(method=method)
+            return stub.CheckAccess(request, metadata=metadata)  # type: ignore[arg-type]
+
+        await check("/tams.v1.FlowService/GetFlow")
+        await check("")  # authentication alone
+        refused = await failure(check("/tams.v1.FlowService/DeleteFlow"))
+        assert (refused.code, refused.reason) == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "SCOPE_MISSING",
+        )
+        assert refused.metadata["requiredScope"] == "tams-api/delete"
+        unknown = await failure(check("/tams.v1.FlowService/NoSuchCall"))
+        assert (unknown.code, unknown.reason) == (
+            grpc.StatusCode.PERMISSION_DENIED,
+            "SCOPE_MISSING",
+        )
+        anonymous = await failure(check("/tams.v1.FlowService/GetFlow", None))
+        assert anonymous.code == grpc.StatusCode.UNAUTHENTICATED
+        await check("/tams.v1.FlowService/DeleteFlow", server.callers.metadata({ADMIN}))

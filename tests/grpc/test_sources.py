@@ -282,3 +282,80 @@ async def test_source_with_flows_cannot_be_deleted(
     assert (result.code, result.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "SOURCE_HAS_FLOWS")
     got = await sources.GetSource(sources_pb2.GetSourceRequest(source_id=flow.source_id))
     assert not got.source.HasField("deleted")
+
+
+async def test_label_prefix_matches_the_start_of_labels_exactly(sources: SourceStub) -> None:
+    """``label_prefix`` (the usage guide's ``label``): labels starting with the text,
+    case and all, with ``%`` and ``_`` (LIKE's wildcards) and ``/`` (the escape
+    character) matching only themselves; the exact ``label`` filter is unchanged."""
+    marker = unique_tag()
+    labels = ["Main Camera 1", "Main Camera 2", "main camera 3", "Main", "50% off", "500 off",
+              "a_b", "axb", "a/b", None]  # fmt: skip
+    made = {}
+    for label in labels:
+        fields = {"tags": {"run": marker}} | ({"label": label} if label is not None else {})
+        s = source(**fields)
+        await sources.CreateSource(sources_pb2.CreateSourceRequest(source=s))
+        made[label] = s.id
+    run = common_pb2.TagFilter(name="run", values=[marker])
+
+    async def labelled(**filters: str) -> set[str | None]:
+        f = sources_pb2.SourceFilter(tags=[run], **filters)
+        found = set(await _list_ids(sources, filter=f))
+        return {label for label, source_id in made.items() if source_id in found}
+
+    assert await labelled(label_prefix="Main Camera") == {"Main Camera 1", "Main Camera 2"}
+    assert await labelled(label_prefix="Main") == {"Main Camera 1", "Main Camera 2", "Main"}
+    assert await labelled(label_prefix="main") == {"main camera 3"}
+    assert await labelled(label_prefix="50%") == {"50% off"}
+    assert await labelled(label_prefix="a_") == {"a_b"}
+    assert await labelled(label_prefix="a/") == {"a/b"}
+    assert await labelled(label_prefix="Main Camera 1 and more") == set()
+    assert await labelled(label_prefix="") == set(labels) - {None}
+    assert await labelled(label="Main") == {"Main"}
+    assert await labelled(label="Main", label_prefix="Main Camera") == set()
+
+
+async def test_delete_with_flows_hides_the_source_and_its_live_flows(
+    sources: SourceStub, flows: flows_pb2_grpc.FlowServiceStub
+) -> None:
+    first = video_flow()
+    second = video_flow(source_id=first.source_id)
+    for flow in (first, second):
+        await flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
+    await flows.DeleteFlow(flows_pb2.DeleteFlowRequest(flow_id=second.id, soft_delete=True))
+    other = video_flow()  # another Source's Flow: untouched
+    await flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=other))
+    deleted = await sources.DeleteSource(
+        sources_pb2.DeleteSourceRequest(
+            source_id=first.source_id, deleted_by="guide", with_flows=True
+        )
+    )
+    assert deleted.source.deleted_by == "guide"
+    for flow_id in (first.id, second.id):
+        result = await failure(flows.GetFlow(flows_pb2.GetFlowRequest(flow_id=flow_id)))
+        assert result.code == grpc.StatusCode.NOT_FOUND
+    shown = await flows.GetFlow(flows_pb2.GetFlowRequest(flow_id=first.id, show_deleted=True))
+    assert shown.flow.deleted_by == "guide"
+    assert shown.flow.deleted == deleted.source.deleted
+    assert (await flows.GetFlow(flows_pb2.GetFlowRequest(flow_id=other.id))).flow.id == other.id
+
+
+async def test_delete_with_a_read_only_flow_changes_nothing(
+    sources: SourceStub, flows: flows_pb2_grpc.FlowServiceStub
+) -> None:
+    writable = video_flow()
+    locked = video_flow(source_id=writable.source_id, read_only=True)
+    for flow in (writable, locked):
+        await flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
+    result = await failure(
+        sources.DeleteSource(
+            sources_pb2.DeleteSourceRequest(source_id=writable.source_id, with_flows=True)
+        )
+    )
+    assert (result.code, result.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "FLOW_READ_ONLY")
+    assert result.metadata["flowId"] == locked.id
+    got = await sources.GetSource(sources_pb2.GetSourceRequest(source_id=writable.source_id))
+    assert not got.source.HasField("deleted")
+    for flow in (writable, locked):
+        assert (await flows.GetFlow(flows_pb2.GetFlowRequest(flow_id=flow.id))).flow.id == flow.id

@@ -262,3 +262,169 @@ async def test_a_replaced_flow_answers_the_stored_flow_in_the_guide_dialect(
         assert replaced.json() == stored
         assert stored["label"] == "Updated"
         assert {"updated", "created"} <= stored.keys()  # the server's, not sent
+
+
+async def test_label_filters_in_both_dialects(
+    http: httpx.AsyncClient, running: RunningServer
+) -> None:
+    """The spec's ``label`` is exact, ``label_prefix`` a prefix (with ``%`` and ``_``
+    plain characters); the guide dialect's ``label`` is that prefix."""
+    run = uuid.uuid4().hex
+    for label in ("Main Camera 1", "Main Camera", "Main_Camera", "MainXCamera"):
+        body = source_json(label=label, tags={"run": run})
+        assert (await http.post("/sources", json=body)).status_code == 201
+    flow = video_flow_json(label="Main Video Stream", tags={"run": run})
+    assert (await http.put(f"/flows/{flow['id']}", json=flow)).status_code == 201
+
+    def labels(answer: httpx.Response) -> set[str]:
+        assert answer.status_code == 200, answer.text
+        items = answer.json()
+        items = items["data"] if isinstance(items, dict) else items
+        return {item["label"] for item in items}
+
+    query = {"tag.run": run}
+    assert labels(await http.get("/sources", params={**query, "label": "Main Camera"})) == {
+        "Main Camera"
+    }
+    prefixed = await http.get("/sources", params={**query, "label_prefix": "Main_"})
+    assert labels(prefixed) == {"Main_Camera"}
+    assert labels(await http.get("/flows", params={**query, "label": "Main Video"})) == set()
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
+        httpx.AsyncClient(base_url=url) as guide,
+    ):
+        found = await guide.get("/sources", params={**query, "label": "Main Camera"})
+        assert labels(found) == {"Main Camera 1", "Main Camera"}
+        found = await guide.get("/flows", params={**query, "label": "Main Video"})
+        assert labels(found) == {"Main Video Stream"}
+
+
+async def test_a_source_goes_with_its_flows_when_asked_and_in_the_guide_dialect(
+    http: httpx.AsyncClient, running: RunningServer
+) -> None:
+    """The spec dialect refuses to delete a Source that live Flows render, unless
+    ``delete_flows=true``; the guide dialect deletes them with it by default."""
+    flow = video_flow_json()
+    assert (await http.put(f"/flows/{flow['id']}", json=flow)).status_code == 201
+    source_id = flow["source_id"]
+    assert_error(await http.delete(f"/sources/{source_id}"), 400)
+    assert_error(await http.delete(f"/sources/{source_id}?delete_flows=maybe"), 400)
+    assert (await http.get(f"/flows/{flow['id']}")).status_code == 200  # nothing changed
+    gone = await http.delete(f"/sources/{source_id}?delete_flows=true&deleted_by=carol")
+    assert gone.status_code == 204, gone.text
+    assert_error(await http.get(f"/flows/{flow['id']}"), 404)
+    kept = (await http.get(f"/flows/{flow['id']}?show_deleted=true")).json()
+    assert kept["deleted_by"] == "carol"
+
+    guided = video_flow_json()
+    assert (await http.put(f"/flows/{guided['id']}", json=guided)).status_code == 201
+    locked = video_flow_json(source_id=guided["source_id"], read_only=True)
+    assert (await http.put(f"/flows/{locked['id']}", json=locked)).status_code == 201
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
+        httpx.AsyncClient(base_url=url) as guide,
+    ):
+        refused = await guide.delete(f"/sources/{guided['source_id']}")
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error_code"] == "FLOW_READ_ONLY"
+        assert (await http.get(f"/flows/{guided['id']}")).status_code == 200
+        assert (await http.put(f"/flows/{locked['id']}/read_only", json=False)).status_code == 204
+        gone = await guide.delete(f"/sources/{guided['source_id']}")
+        assert gone.status_code == 204, gone.text
+        for flow_id in (guided["id"], locked["id"]):
+            assert_error(await http.get(f"/flows/{flow_id}"), 404)
+        assert_error(await http.get(f"/sources/{guided['source_id']}"), 404)
+
+
+async def test_the_guide_dialect_gives_put_cors_url(
+    http: httpx.AsyncClient, running: RunningServer
+) -> None:
+    """The guide's ``put_cors_url`` is the presigned PUT of ``put_url``: an upload to
+    it is the Object's."""
+    flow = video_flow_json()
+    assert (await http.put(f"/flows/{flow['id']}", json=flow)).status_code == 201
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
+        httpx.AsyncClient(base_url=url) as guide,
+    ):
+        allocated = await guide.post(f"/flows/{flow['id']}/storage", json={"limit": 1})
+        assert allocated.status_code == 201, allocated.text
+        (media,) = allocated.json()["media_objects"]
+        assert media["put_cors_url"] == media["put_url"]
+        assert media["put_cors_url"]["method"] == "PUT"
+        cors = media["put_cors_url"]
+        uploaded = await http.put(cors["url"], content=b"\0" * 16, headers=cors["headers"])
+        assert uploaded.status_code < 300, uploaded.text
+        segment = {"object_id": media["object_id"], "timerange": "[0:0_1:0)"}
+        guided = {**segment, "storage_path": "elsewhere/another-object"}  # not a key
+        posted = await guide.post(f"/flows/{flow['id']}/segments", json=guided)
+        assert posted.status_code == 201, posted.text
+
+
+async def test_a_segment_before_its_upload_in_the_guide_dialect(
+    http: httpx.AsyncClient, running: RunningServer
+) -> None:
+    """The guide registers a Segment of an Object never allocated, then allocates and
+    uploads it: its dialect allocates the Object with the Segment and issues its upload
+    URL again later. The spec dialect refuses both, unless asked."""
+    flow = video_flow_json()
+    assert (await http.put(f"/flows/{flow['id']}", json=flow)).status_code == 201
+    object_id = str(uuid.uuid4())
+    segment = {"object_id": object_id, "timerange": "[0:0_10:0)"}
+    refused = await http.post(f"/flows/{flow['id']}/segments", json=segment)
+    assert refused.status_code == 200, refused.text
+    assert refused.json()["failed_segments"][0]["error"]["type"] == "OBJECT_UNKNOWN"
+    assert_error(await http.get(f"/objects/{object_id}"), 404)
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
+        httpx.AsyncClient(base_url=url) as guide,
+    ):
+        guided = {**segment, "storage_path": "elsewhere/another-object"}  # not a key
+        posted = await guide.post(f"/flows/{flow['id']}/segments", json=guided)
+        assert posted.status_code == 201, posted.text
+        [get_url] = posted.json()["get_urls"]
+        assert get_url["url"] == f"{url}/objects/{object_id}/download"
+        info = (await guide.get(f"/objects/{object_id}")).json()
+        assert info["flow_references"] == [{"flow_id": flow["id"], "timerange": "[0:0_10:0)"}]
+        taken = await http.post(f"/flows/{flow['id']}/storage", json={"object_ids": [object_id]})
+        assert_error(taken, 400)  # the spec dialect: taken
+        again = await guide.post(f"/flows/{flow['id']}/storage", json={"object_ids": [object_id]})
+        assert again.status_code == 201, again.text
+        put = again.json()["media_objects"][0]["put_url"]
+        uploaded = await http.put(put["url"], content=b"late bytes", headers=put["headers"])
+        assert uploaded.status_code < 300, uploaded.text
+        downloaded = await guide.get(get_url["url"], follow_redirects=True)
+        assert downloaded.content == b"late bytes"
+
+
+async def test_a_refused_segment_is_an_error_in_the_guide_dialect(
+    http: httpx.AsyncClient, running: RunningServer
+) -> None:
+    """One Segment refused: the guide's error (its clients' raise_for_status sees it);
+    a list keeps the spec's 200 with failed_segments."""
+    flow = video_flow_json()
+    assert (await http.put(f"/flows/{flow['id']}", json=flow)).status_code == 201
+    path = f"/flows/{flow['id']}/segments"
+    first = {"object_id": str(uuid.uuid4()), "timerange": "[0:0_10:0)"}
+    async with (
+        serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
+        httpx.AsyncClient(base_url=url) as guide,
+    ):
+        assert (await guide.post(path, json=first)).status_code == 201
+        overlapping = {"object_id": str(uuid.uuid4()), "timerange": "[5:0_15:0)"}
+        refused = await guide.post(path, json=overlapping)
+        assert refused.status_code == 400, refused.text
+        assert set(refused.json()) == {"detail", "error_code", "timestamp"}
+        assert refused.json()["error_code"] == "SEGMENT_OVERLAP"
+        unknown_init = {**overlapping, "timerange": "[20:0_30:0)", "init_object_id": "no-such"}
+        missing = await guide.post(path, json=unknown_init)
+        assert missing.status_code == 404, missing.text
+        assert missing.json()["error_code"] == "OBJECT_UNKNOWN"
+        partly = await guide.post(
+            path, json=[overlapping, {**overlapping, "timerange": "[40:0_50:0)"}]
+        )
+        assert partly.status_code == 200, partly.text
+        [failed] = partly.json()["failed_segments"]
+        assert failed["error"]["type"] == "SEGMENT_OVERLAP"
+    listed = (await http.get(path)).json()
+    assert sorted(s["timerange"] for s in listed) == ["[0:0_10:0)", "[40:0_50:0)"]

@@ -14,6 +14,7 @@ from helpers.principals import ADMIN, ALL_SCOPES, ScopeServer, scope_server
 from helpers.route_table import API_CASES, CASES, GATEWAY_LOCAL, PUBLIC, request
 from tams.v1 import options_pb2
 from tams_server.auth.scopes import SCOPE_NAMES, required_scope
+from tams_server.gateway.access import ROUTE_RPCS
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +93,14 @@ async def test_no_credentials_are_401_on_every_route(
     assert refused.headers["www-authenticate"].startswith("Bearer")
     if case[0] != "HEAD":
         assert refused.json()["type"] == "CREDENTIALS_MISSING"
+
+
+@pytest.mark.parametrize("case", API_CASES, ids=" ".join)
+def test_the_gateway_knows_the_call_of_each_route(
+    route_rpcs: dict[tuple[str, str], list[str]], case: tuple[str, str]
+) -> None:
+    """The table by which a refusal before the call waits for the right to make it
+    (``gateway.access``) names the call each route is seen to make."""
+    method, path = case
+    rpc = ROUTE_RPCS.get(("GET" if method == "HEAD" else method, path))
+    assert [f"/tams.v1.{rpc}"] == route_rpcs[case]

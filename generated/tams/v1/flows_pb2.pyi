@@ -785,6 +785,7 @@ class FlowFilter(_message.Message):
     INIT_SEGMENTS_FIELD_NUMBER: _builtins.int
     COLLECTED_BY_IDS_FIELD_NUMBER: _builtins.int
     NOT_COLLECTED_FIELD_NUMBER: _builtins.int
+    LABEL_PREFIX_FIELD_NUMBER: _builtins.int
     source_id: _builtins.str
     """Flows of this Source (TAMS `source_id`)."""
     timerange: _builtins.str
@@ -811,6 +812,10 @@ class FlowFilter(_message.Message):
     """When true and `collected_by_ids` is empty: only Flows collected by none
     (TAMS `collected_by_ids=` with an empty value).
     """
+    label_prefix: _builtins.str
+    """Labels starting with this text, case-sensitively; `%` and `_` are plain
+    characters (the usage guide's `label`; REST extension `label_prefix`).
+    """
     @_builtins.property
     def tags(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.TagFilter]:
         """Tag filters (TAMS `tag.{name}`, `tag_exists.{name}`)."""
@@ -835,10 +840,11 @@ class FlowFilter(_message.Message):
         init_segments: _builtins.bool | None = ...,
         collected_by_ids: _abc.Iterable[_builtins.str] | None = ...,
         not_collected: _builtins.bool = ...,
+        label_prefix: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_codec", b"_codec", "_format", b"_format", "_frame_height", b"_frame_height", "_frame_width", b"_frame_width", "_init_segments", b"_init_segments", "_label", b"_label", "_profile_id", b"_profile_id", "_source_id", b"_source_id", "_status", b"_status", "_timerange", b"_timerange", "codec", b"codec", "format", b"format", "frame_height", b"frame_height", "frame_width", b"frame_width", "init_segments", b"init_segments", "label", b"label", "profile_id", b"profile_id", "source_id", b"source_id", "status", b"status", "timerange", b"timerange"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_codec", b"_codec", "_format", b"_format", "_frame_height", b"_frame_height", "_frame_width", b"_frame_width", "_init_segments", b"_init_segments", "_label", b"_label", "_label_prefix", b"_label_prefix", "_profile_id", b"_profile_id", "_source_id", b"_source_id", "_status", b"_status", "_timerange", b"_timerange", "codec", b"codec", "format", b"format", "frame_height", b"frame_height", "frame_width", b"frame_width", "init_segments", b"init_segments", "label", b"label", "label_prefix", b"label_prefix", "profile_id", b"profile_id", "source_id", b"source_id", "status", b"status", "timerange", b"timerange"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_codec", b"_codec", "_format", b"_format", "_frame_height", b"_frame_height", "_frame_width", b"_frame_width", "_init_segments", b"_init_segments", "_label", b"_label", "_profile_id", b"_profile_id", "_source_id", b"_source_id", "_status", b"_status", "_timerange", b"_timerange", "codec", b"codec", "collected_by_ids", b"collected_by_ids", "format", b"format", "frame_height", b"frame_height", "frame_width", b"frame_width", "init_segments", b"init_segments", "label", b"label", "not_collected", b"not_collected", "profile_id", b"profile_id", "source_id", b"source_id", "status", b"status", "tags", b"tags", "timerange", b"timerange"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_codec", b"_codec", "_format", b"_format", "_frame_height", b"_frame_height", "_frame_width", b"_frame_width", "_init_segments", b"_init_segments", "_label", b"_label", "_label_prefix", b"_label_prefix", "_profile_id", b"_profile_id", "_source_id", b"_source_id", "_status", b"_status", "_timerange", b"_timerange", "codec", b"codec", "collected_by_ids", b"collected_by_ids", "format", b"format", "frame_height", b"frame_height", "frame_width", b"frame_width", "init_segments", b"init_segments", "label", b"label", "label_prefix", b"label_prefix", "not_collected", b"not_collected", "profile_id", b"profile_id", "source_id", b"source_id", "status", b"status", "tags", b"tags", "timerange", b"timerange"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__codec: _TypeAlias = _typing.Literal["codec"]  # noqa: Y015
     _WhichOneofArgType__codec: _TypeAlias = _typing.Literal["_codec", b"_codec"]  # noqa: Y015
@@ -852,6 +858,8 @@ class FlowFilter(_message.Message):
     _WhichOneofArgType__init_segments: _TypeAlias = _typing.Literal["_init_segments", b"_init_segments"]  # noqa: Y015
     _WhichOneofReturnType__label: _TypeAlias = _typing.Literal["label"]  # noqa: Y015
     _WhichOneofArgType__label: _TypeAlias = _typing.Literal["_label", b"_label"]  # noqa: Y015
+    _WhichOneofReturnType__label_prefix: _TypeAlias = _typing.Literal["label_prefix"]  # noqa: Y015
+    _WhichOneofArgType__label_prefix: _TypeAlias = _typing.Literal["_label_prefix", b"_label_prefix"]  # noqa: Y015
     _WhichOneofReturnType__profile_id: _TypeAlias = _typing.Literal["profile_id"]  # noqa: Y015
     _WhichOneofArgType__profile_id: _TypeAlias = _typing.Literal["_profile_id", b"_profile_id"]  # noqa: Y015
     _WhichOneofReturnType__source_id: _TypeAlias = _typing.Literal["source_id"]  # noqa: Y015
@@ -872,6 +880,8 @@ class FlowFilter(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__init_segments) -> _WhichOneofReturnType__init_segments | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__label) -> _WhichOneofReturnType__label | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__label_prefix) -> _WhichOneofReturnType__label_prefix | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__profile_id) -> _WhichOneofReturnType__profile_id | None: ...
     @_typing.overload

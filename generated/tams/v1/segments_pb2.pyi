@@ -500,8 +500,17 @@ class RegisterSegmentsRequest(_message.Message):
 
     FLOW_ID_FIELD_NUMBER: _builtins.int
     SEGMENTS_FIELD_NUMBER: _builtins.int
+    ALLOCATE_UNKNOWN_OBJECTS_FIELD_NUMBER: _builtins.int
     flow_id: _builtins.str
     """Flow id."""
+    allocate_unknown_objects: _builtins.bool
+    """A media Object this service does not know (and given without uncontrolled
+    `get_urls`) is allocated on the default Storage Backend for this Flow by its first
+    Segment, which is registered before the Object's bytes are uploaded; they are
+    uploaded later to the `put_url` of an allocation of its id
+    (`AllocateStorageRequest.reissue_pending`). The usage guide's registration (REST
+    `allocate_unknown_objects`). Default: such an Object is refused (OBJECT_UNKNOWN).
+    """
     @_builtins.property
     def segments(self) -> _containers.RepeatedCompositeFieldContainer[Global___SegmentPost]:
         """The Segments (at most 10000)."""
@@ -511,10 +520,11 @@ class RegisterSegmentsRequest(_message.Message):
         *,
         flow_id: _builtins.str = ...,
         segments: _abc.Iterable[Global___SegmentPost] | None = ...,
+        allocate_unknown_objects: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["flow_id", b"flow_id", "segments", b"segments"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocate_unknown_objects", b"allocate_unknown_objects", "flow_id", b"flow_id", "segments", b"segments"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -28,7 +28,7 @@ from tams.v1 import flows_pb2 as tams_dot_v1_dot_flows__pb2
 from tams.v1 import options_pb2 as tams_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1atams/v1/service_info.proto\x12\x07tams.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tams/v1/common.proto\x1a\x13tams/v1/flows.proto\x1a\x15tams/v1/options.proto\"@\n\x14\x45ventStreamMechanism\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\x04\x64ocs\x18\x02 \x01(\tH\x00\x88\x01\x01\x42\x07\n\x05_docs\"\xca\x02\n\x0bServiceInfo\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x02 \x01(\t\x12\x1c\n\x0fservice_version\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04name\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x1a\n\x12min_object_timeout\x18\x06 \x01(\t\x12&\n\x19min_presigned_url_timeout\x18\x07 \x01(\tH\x03\x88\x01\x01\x12>\n\x17\x65vent_stream_mechanisms\x18\x08 \x03(\x0b\x32\x1d.tams.v1.EventStreamMechanismB\x12\n\x10_service_versionB\x07\n\x05_nameB\x0e\n\x0c_descriptionB\x1c\n\x1a_min_presigned_url_timeout\"\x13\n\x11GetServiceRequest\";\n\x12GetServiceResponse\x12%\n\x07service\x18\x01 \x01(\x0b\x32\x14.tams.v1.ServiceInfo\"\\\n\x14UpdateServiceRequest\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x02 \x01(\tH\x01\x88\x01\x01\x42\x07\n\x05_nameB\x0e\n\x0c_description\">\n\x15UpdateServiceResponse\x12%\n\x07service\x18\x01 \x01(\x0b\x32\x14.tams.v1.ServiceInfo\"\xc5\x03\n\x13ProfileFlowMetadata\x12\x0e\n\x06\x66ormat\x18\x01 \x01(\t\x12\r\n\x05\x63odec\x18\x02 \x01(\t\x12\x16\n\tcontainer\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x19\n\x0c\x61vg_bit_rate\x18\x04 \x01(\x05H\x02\x88\x01\x01\x12+\n\x10segment_duration\x18\x05 \x01(\x0b\x32\x11.tams.v1.Rational\x12\x34\n\x11\x63ontainer_mapping\x18\x06 \x01(\x0b\x32\x19.tams.v1.ContainerMapping\x12\x30\n\x05video\x18\x07 \x01(\x0b\x32\x1f.tams.v1.VideoEssenceParametersH\x00\x12\x30\n\x05\x61udio\x18\x08 \x01(\x0b\x32\x1f.tams.v1.AudioEssenceParametersH\x00\x12\x30\n\x05image\x18\t \x01(\x0b\x32\x1f.tams.v1.ImageEssenceParametersH\x00\x12.\n\x04\x64\x61ta\x18\n \x01(\x0b\x32\x1e.tams.v1.DataEssenceParametersH\x00\x42\x14\n\x12\x65ssence_parametersB\x0c\n\n_containerB\x0f\n\r_avg_bit_rate\"\xd1\x02\n\x07Profile\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\x05label\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x17\n\ncreated_by\x18\x04 \x01(\tH\x02\x88\x01\x01\x12+\n\x07\x63reated\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x04tags\x18\x06 \x03(\x0b\x32\x1a.tams.v1.Profile.TagsEntry\x12\x33\n\rflow_metadata\x18\x07 \x01(\x0b\x32\x1c.tams.v1.ProfileFlowMetadata\x1a>\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.tams.v1.TagValue:\x02\x38\x01\x42\x08\n\x06_labelB\x0e\n\x0c_descriptionB\r\n\x0b_created_by\"\x98\x01\n\x13ListProfilesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x06\x66ormat\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05\x63odec\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x12\n\x05label\x18\x05 \x01(\tH\x02\x88\x01\x01\x42\t\n\x07_formatB\x08\n\x06_codecB\x08\n\x06_label\"f\n\x14ListProfilesResponse\x12\"\n\x08profiles\x18\x01 \x03(\x0b\x32\x10.tams.v1.Profile\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\"\'\n\x11GetProfileRequest\x12\x12\n\nprofile_id\x18\x01 \x01(\t\"7\n\x12GetProfileResponse\x12!\n\x07profile\x18\x01 \x01(\x0b\x32\x10.tams.v1.Profile\"9\n\x14\x43reateProfileRequest\x12!\n\x07profile\x18\x01 \x01(\x0b\x32\x10.tams.v1.Profile\":\n\x15\x43reateProfileResponse\x12!\n\x07profile\x18\x01 \x01(\x0b\x32\x10.tams.v1.Profile2\xad\x03\n\x12ServiceInfoService\x12K\n\nGetService\x12\x1a.tams.v1.GetServiceRequest\x1a\x1b.tams.v1.GetServiceResponse\"\x04\xe0\xe1\x18\x01\x12T\n\rUpdateService\x12\x1d.tams.v1.UpdateServiceRequest\x1a\x1e.tams.v1.UpdateServiceResponse\"\x04\xe0\xe1\x18\x05\x12Q\n\x0cListProfiles\x12\x1c.tams.v1.ListProfilesRequest\x1a\x1d.tams.v1.ListProfilesResponse\"\x04\xe0\xe1\x18\x02\x12K\n\nGetProfile\x12\x1a.tams.v1.GetProfileRequest\x1a\x1b.tams.v1.GetProfileResponse\"\x04\xe0\xe1\x18\x02\x12T\n\rCreateProfile\x12\x1d.tams.v1.CreateProfileRequest\x1a\x1e.tams.v1.CreateProfileResponse\"\x04\xe0\xe1\x18\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1atams/v1/service_info.proto\x12\x07tams.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tams/v1/common.proto\x1a\x13tams/v1/flows.proto\x1a\x15tams/v1/options.proto\"$\n\x12\x43heckAccessRequest\x12\x0e\n\x06method\x18\x01 \x01(\t\"\x15\n\x13\x43heckAccessResponse\"@\n\x14\x45ventStreamMechanism\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\x04\x64ocs\x18\x02 \x01(\tH\x00\x88\x01\x01\x42\x07\n\x05_docs\"\xca\x02\n\x0bServiceInfo\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x02 \x01(\t\x12\x1c\n\x0fservice_version\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04name\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x1a\n\x12min_object_timeout\x18\x06 \x01(\t\x12&\n\x19min_presigned_url_timeout\x18\x07 \x01(\tH\x03\x88\x01\x01\x12>\n\x17\x65vent_stream_mechanisms\x18\x08 \x03(\x0b\x32\x1d.tams.v1.EventStreamMechanismB\x12\n\x10_service_versionB\x07\n\x05_nameB\x0e\n\x0c_descriptionB\x1c\n\x1a_min_presigned_url_timeout\"\x13\n\x11GetServiceRequest\";\n\x12GetServiceResponse\x12%\n\x07service\x18\x01 \x01(\x0b\x32\x14.tams.v1.ServiceInfo\"\\\n\x14UpdateServiceRequest\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x02 \x01(\tH\x01\x88\x01\x01\x42\x07\n\x05_nameB\x0e\n\x0c_description\">\n\x15UpdateServiceResponse\x12%\n\x07service\x18\x01 \x01(\x0b\x32\x14.tams.v1.ServiceInfo\"\xc5\x03\n\x13ProfileFlowMetadata\x12\x0e\n\x06\x66ormat\x18\x01 \x01(\t\x12\r\n\x05\x63odec\x18\x02 \x01(\t\x12\x16\n\tcontainer\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x19\n\x0c\x61vg_bit_rate\x18\x04 \x01(\x05H\x02\x88\x01\x01\x12+\n\x10segment_duration\x18\x05 \x01(\x0b\x32\x11.tams.v1.Rational\x12\x34\n\x11\x63ontainer_mapping\x18\x06 \x01(\x0b\x32\x19.tams.v1.ContainerMapping\x12\x30\n\x05video\x18\x07 \x01(\x0b\x32\x1f.tams.v1.VideoEssenceParametersH\x00\x12\x30\n\x05\x61udio\x18\x08 \x01(\x0b\x32\x1f.tams.v1.AudioEssenceParametersH\x00\x12\x30\n\x05image\x18\t \x01(\x0b\x32\x1f.tams.v1.ImageEssenceParametersH\x00\x12.\n\x04\x64\x61ta\x18\n \x01(\x0b\x32\x1e.tams.v1.DataEssenceParametersH\x00\x42\x14\n\x12\x65ssence_parametersB\x0c\n\n_containerB\x0f\n\r_avg_bit_rate\"\xd1\x02\n\x07Profile\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\x05label\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x17\n\ncreated_by\x18\x04 \x01(\tH\x02\x88\x01\x01\x12+\n\x07\x63reated\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x04tags\x18\x06 \x03(\x0b\x32\x1a.tams.v1.Profile.TagsEntry\x12\x33\n\rflow_metadata\x18\x07 \x01(\x0b\x32\x1c.tams.v1.ProfileFlowMetadata\x1a>\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.tams.v1.TagValue:\x02\x38\x01\x42\x08\n\x06_labelB\x0e\n\x0c_descriptionB\r\n\x0b_created_by\"\x98\x01\n\x13ListProfilesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x06\x66ormat\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05\x63odec\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x12\n\x05label\x18\x05 \x01(\tH\x02\x88\x01\x01\x42\t\n\x07_formatB\x08\n\x06_codecB\x08\n\x06_label\"f\n\x14ListProfilesResponse\x12\"\n\x08profiles\x18\x01 \x03(\x0b\x32\x10.tams.v1.Profile\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\"\'\n\x11GetProfileRequest\x12\x12\n\nprofile_id\x18\x01 \x01(\t\"7\n\x12GetProfileResponse\x12!\n\x07profile\x18\x01 \x01(\x0b\x32\x10.tams.v1.Profile\"9\n\x14\x43reateProfileRequest\x12!\n\x07profile\x18\x01 \x01(\x0b\x32\x10.tams.v1.Profile\":\n\x15\x43reateProfileResponse\x12!\n\x07profile\x18\x01 \x01(\x0b\x32\x10.tams.v1.Profile2\xfd\x03\n\x12ServiceInfoService\x12K\n\nGetService\x12\x1a.tams.v1.GetServiceRequest\x1a\x1b.tams.v1.GetServiceResponse\"\x04\xe0\xe1\x18\x01\x12T\n\rUpdateService\x12\x1d.tams.v1.UpdateServiceRequest\x1a\x1e.tams.v1.UpdateServiceResponse\"\x04\xe0\xe1\x18\x05\x12Q\n\x0cListProfiles\x12\x1c.tams.v1.ListProfilesRequest\x1a\x1d.tams.v1.ListProfilesResponse\"\x04\xe0\xe1\x18\x02\x12K\n\nGetProfile\x12\x1a.tams.v1.GetProfileRequest\x1a\x1b.tams.v1.GetProfileResponse\"\x04\xe0\xe1\x18\x02\x12T\n\rCreateProfile\x12\x1d.tams.v1.CreateProfileRequest\x1a\x1e.tams.v1.CreateProfileResponse\"\x04\xe0\xe1\x18\x05\x12N\n\x0b\x43heckAccess\x12\x1b.tams.v1.CheckAccessRequest\x1a\x1c.tams.v1.CheckAccessResponse\"\x04\xe0\xe1\x18\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,36 +47,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SERVICEINFOSERVICE'].methods_by_name['GetProfile']._serialized_options = b'\340\341\030\002'
   _globals['_SERVICEINFOSERVICE'].methods_by_name['CreateProfile']._loaded_options = None
   _globals['_SERVICEINFOSERVICE'].methods_by_name['CreateProfile']._serialized_options = b'\340\341\030\005'
-  _globals['_EVENTSTREAMMECHANISM']._serialized_start=138
-  _globals['_EVENTSTREAMMECHANISM']._serialized_end=202
-  _globals['_SERVICEINFO']._serialized_start=205
-  _globals['_SERVICEINFO']._serialized_end=535
-  _globals['_GETSERVICEREQUEST']._serialized_start=537
-  _globals['_GETSERVICEREQUEST']._serialized_end=556
-  _globals['_GETSERVICERESPONSE']._serialized_start=558
-  _globals['_GETSERVICERESPONSE']._serialized_end=617
-  _globals['_UPDATESERVICEREQUEST']._serialized_start=619
-  _globals['_UPDATESERVICEREQUEST']._serialized_end=711
-  _globals['_UPDATESERVICERESPONSE']._serialized_start=713
-  _globals['_UPDATESERVICERESPONSE']._serialized_end=775
-  _globals['_PROFILEFLOWMETADATA']._serialized_start=778
-  _globals['_PROFILEFLOWMETADATA']._serialized_end=1231
-  _globals['_PROFILE']._serialized_start=1234
-  _globals['_PROFILE']._serialized_end=1571
-  _globals['_PROFILE_TAGSENTRY']._serialized_start=1468
-  _globals['_PROFILE_TAGSENTRY']._serialized_end=1530
-  _globals['_LISTPROFILESREQUEST']._serialized_start=1574
-  _globals['_LISTPROFILESREQUEST']._serialized_end=1726
-  _globals['_LISTPROFILESRESPONSE']._serialized_start=1728
-  _globals['_LISTPROFILESRESPONSE']._serialized_end=1830
-  _globals['_GETPROFILEREQUEST']._serialized_start=1832
-  _globals['_GETPROFILEREQUEST']._serialized_end=1871
-  _globals['_GETPROFILERESPONSE']._serialized_start=1873
-  _globals['_GETPROFILERESPONSE']._serialized_end=1928
-  _globals['_CREATEPROFILEREQUEST']._serialized_start=1930
-  _globals['_CREATEPROFILEREQUEST']._serialized_end=1987
-  _globals['_CREATEPROFILERESPONSE']._serialized_start=1989
-  _globals['_CREATEPROFILERESPONSE']._serialized_end=2047
-  _globals['_SERVICEINFOSERVICE']._serialized_start=2050
-  _globals['_SERVICEINFOSERVICE']._serialized_end=2479
+  _globals['_SERVICEINFOSERVICE'].methods_by_name['CheckAccess']._loaded_options = None
+  _globals['_SERVICEINFOSERVICE'].methods_by_name['CheckAccess']._serialized_options = b'\340\341\030\001'
+  _globals['_CHECKACCESSREQUEST']._serialized_start=138
+  _globals['_CHECKACCESSREQUEST']._serialized_end=174
+  _globals['_CHECKACCESSRESPONSE']._serialized_start=176
+  _globals['_CHECKACCESSRESPONSE']._serialized_end=197
+  _globals['_EVENTSTREAMMECHANISM']._serialized_start=199
+  _globals['_EVENTSTREAMMECHANISM']._serialized_end=263
+  _globals['_SERVICEINFO']._serialized_start=266
+  _globals['_SERVICEINFO']._serialized_end=596
+  _globals['_GETSERVICEREQUEST']._serialized_start=598
+  _globals['_GETSERVICEREQUEST']._serialized_end=617
+  _globals['_GETSERVICERESPONSE']._serialized_start=619
+  _globals['_GETSERVICERESPONSE']._serialized_end=678
+  _globals['_UPDATESERVICEREQUEST']._serialized_start=680
+  _globals['_UPDATESERVICEREQUEST']._serialized_end=772
+  _globals['_UPDATESERVICERESPONSE']._serialized_start=774
+  _globals['_UPDATESERVICERESPONSE']._serialized_end=836
+  _globals['_PROFILEFLOWMETADATA']._serialized_start=839
+  _globals['_PROFILEFLOWMETADATA']._serialized_end=1292
+  _globals['_PROFILE']._serialized_start=1295
+  _globals['_PROFILE']._serialized_end=1632
+  _globals['_PROFILE_TAGSENTRY']._serialized_start=1529
+  _globals['_PROFILE_TAGSENTRY']._serialized_end=1591
+  _globals['_LISTPROFILESREQUEST']._serialized_start=1635
+  _globals['_LISTPROFILESREQUEST']._serialized_end=1787
+  _globals['_LISTPROFILESRESPONSE']._serialized_start=1789
+  _globals['_LISTPROFILESRESPONSE']._serialized_end=1891
+  _globals['_GETPROFILEREQUEST']._serialized_start=1893
+  _globals['_GETPROFILEREQUEST']._serialized_end=1932
+  _globals['_GETPROFILERESPONSE']._serialized_start=1934
+  _globals['_GETPROFILERESPONSE']._serialized_end=1989
+  _globals['_CREATEPROFILEREQUEST']._serialized_start=1991
+  _globals['_CREATEPROFILEREQUEST']._serialized_end=2048
+  _globals['_CREATEPROFILERESPONSE']._serialized_start=2050
+  _globals['_CREATEPROFILERESPONSE']._serialized_end=2108
+  _globals['_SERVICEINFOSERVICE']._serialized_start=2111
+  _globals['_SERVICEINFOSERVICE']._serialized_end=2620
 # @@protoc_insertion_point(module_scope)

@@ -61,6 +61,11 @@ class ServiceInfoServiceStub:
                 request_serializer=tams_dot_v1_dot_service__info__pb2.CreateProfileRequest.SerializeToString,
                 response_deserializer=tams_dot_v1_dot_service__info__pb2.CreateProfileResponse.FromString,
                 _registered_method=True)
+        self.CheckAccess = channel.unary_unary(
+                '/tams.v1.ServiceInfoService/CheckAccess',
+                request_serializer=tams_dot_v1_dot_service__info__pb2.CheckAccessRequest.SerializeToString,
+                response_deserializer=tams_dot_v1_dot_service__info__pb2.CheckAccessResponse.FromString,
+                _registered_method=True)
 
 
 class ServiceInfoServiceServicer:
@@ -107,6 +112,17 @@ class ServiceInfoServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CheckAccess(self, request, context):
+        """Whether the caller may make the call `method`, without making it: its credentials
+        are checked as on every call (UNAUTHENTICATED), then the scope `method` declares
+        (PERMISSION_DENIED, reason SCOPE_MISSING). The REST gateway asks it in place of a
+        call it does not make because the request's body or query is refused, so that a
+        caller without the right gets 401 or 403 first and learns nothing of validation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ServiceInfoServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -134,6 +150,11 @@ def add_ServiceInfoServiceServicer_to_server(servicer, server):
                     servicer.CreateProfile,
                     request_deserializer=tams_dot_v1_dot_service__info__pb2.CreateProfileRequest.FromString,
                     response_serializer=tams_dot_v1_dot_service__info__pb2.CreateProfileResponse.SerializeToString,
+            ),
+            'CheckAccess': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckAccess,
+                    request_deserializer=tams_dot_v1_dot_service__info__pb2.CheckAccessRequest.FromString,
+                    response_serializer=tams_dot_v1_dot_service__info__pb2.CheckAccessResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -273,6 +294,33 @@ class ServiceInfoService:
             '/tams.v1.ServiceInfoService/CreateProfile',
             tams_dot_v1_dot_service__info__pb2.CreateProfileRequest.SerializeToString,
             tams_dot_v1_dot_service__info__pb2.CreateProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckAccess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tams.v1.ServiceInfoService/CheckAccess',
+            tams_dot_v1_dot_service__info__pb2.CheckAccessRequest.SerializeToString,
+            tams_dot_v1_dot_service__info__pb2.CheckAccessResponse.FromString,
             options,
             channel_credentials,
             insecure,

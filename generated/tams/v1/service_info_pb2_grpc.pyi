@@ -51,6 +51,13 @@ class ServiceInfoServiceStub:
     configuration under /service, like POST /service, and cannot be corrected once
     created, so it is not every writer's to add.
     """
+    CheckAccess: _grpc.UnaryUnaryMultiCallable[_service_info_pb2.CheckAccessRequest, _service_info_pb2.CheckAccessResponse]
+    """Whether the caller may make the call `method`, without making it: its credentials
+    are checked as on every call (UNAUTHENTICATED), then the scope `method` declares
+    (PERMISSION_DENIED, reason SCOPE_MISSING). The REST gateway asks it in place of a
+    call it does not make because the request's body or query is refused, so that a
+    caller without the right gets 401 or 403 first and learns nothing of validation.
+    """
 
 @_typing.type_check_only
 class ServiceInfoServiceAsyncStub(ServiceInfoServiceStub):
@@ -74,6 +81,13 @@ class ServiceInfoServiceAsyncStub(ServiceInfoServiceStub):
     Admin only: AppNote 0016 predates Profiles; a Profile is service-wide
     configuration under /service, like POST /service, and cannot be corrected once
     created, so it is not every writer's to add.
+    """
+    CheckAccess: _aio.UnaryUnaryMultiCallable[_service_info_pb2.CheckAccessRequest, _service_info_pb2.CheckAccessResponse]  # type: ignore[assignment]
+    """Whether the caller may make the call `method`, without making it: its credentials
+    are checked as on every call (UNAUTHENTICATED), then the scope `method` declares
+    (PERMISSION_DENIED, reason SCOPE_MISSING). The REST gateway asks it in place of a
+    call it does not make because the request's body or query is refused, so that a
+    caller without the right gets 401 or 403 first and learns nothing of validation.
     """
 
 class ServiceInfoServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -125,6 +139,19 @@ class ServiceInfoServiceServicer(metaclass=_abc_1.ABCMeta):
         Admin only: AppNote 0016 predates Profiles; a Profile is service-wide
         configuration under /service, like POST /service, and cannot be corrected once
         created, so it is not every writer's to add.
+        """
+
+    @_abc_1.abstractmethod
+    def CheckAccess(
+        self,
+        request: _service_info_pb2.CheckAccessRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_info_pb2.CheckAccessResponse, _abc.Awaitable[_service_info_pb2.CheckAccessResponse]]:
+        """Whether the caller may make the call `method`, without making it: its credentials
+        are checked as on every call (UNAUTHENTICATED), then the scope `method` declares
+        (PERMISSION_DENIED, reason SCOPE_MISSING). The REST gateway asks it in place of a
+        call it does not make because the request's body or query is refused, so that a
+        caller without the right gets 401 or 403 first and learns nothing of validation.
         """
 
 def add_ServiceInfoServiceServicer_to_server(servicer: ServiceInfoServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -28,7 +28,7 @@ from tams.v1 import common_pb2 as tams_dot_v1_dot_common__pb2
 from tams.v1 import options_pb2 as tams_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15tams/v1/sources.proto\x12\x07tams.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tams/v1/common.proto\x1a\x15tams/v1/options.proto\"\x9e\x04\n\x06Source\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\x12\x12\n\x05label\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x17\n\ncreated_by\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x17\n\nupdated_by\x18\x06 \x01(\tH\x03\x88\x01\x01\x12+\n\x07\x63reated\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07updated\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x04tags\x18\t \x03(\x0b\x32\x19.tams.v1.Source.TagsEntry\x12\x32\n\x11source_collection\x18\n \x03(\x0b\x32\x17.tams.v1.CollectionItem\x12\x14\n\x0c\x63ollected_by\x18\x0b \x03(\t\x12+\n\x07\x64\x65leted\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\ndeleted_by\x18\r \x01(\tH\x04\x88\x01\x01\x1a>\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.tams.v1.TagValue:\x02\x38\x01\x42\x08\n\x06_labelB\x0e\n\x0c_descriptionB\r\n\x0b_created_byB\r\n\x0b_updated_byB\r\n\x0b_deleted_by\";\n\x10GetSourceRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x14\n\x0cshow_deleted\x18\x02 \x01(\x08\"4\n\x11GetSourceResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"\x9f\x01\n\x0cSourceFilter\x12\x12\n\x05label\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06\x66ormat\x18\x02 \x01(\tH\x01\x88\x01\x01\x12 \n\x04tags\x18\x03 \x03(\x0b\x32\x12.tams.v1.TagFilter\x12\x18\n\x10\x63ollected_by_ids\x18\x04 \x03(\t\x12\x15\n\rnot_collected\x18\x05 \x01(\x08\x42\x08\n\x06_labelB\t\n\x07_format\"\xb8\x01\n\x12ListSourcesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12%\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x15.tams.v1.SourceFilter\x12\'\n\x07sort_by\x18\x04 \x01(\x0e\x32\x16.tams.v1.SourceSortKey\x12\x15\n\rreverse_order\x18\x05 \x01(\x08\x12\x14\n\x0cshow_deleted\x18\x06 \x01(\x08\"c\n\x13ListSourcesResponse\x12 \n\x07sources\x18\x01 \x03(\x0b\x32\x0f.tams.v1.Source\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\"6\n\x13\x43reateSourceRequest\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"7\n\x14\x43reateSourceResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"=\n\x19\x42\x61tchCreateSourcesRequest\x12 \n\x07sources\x18\x01 \x03(\x0b\x32\x0f.tams.v1.Source\">\n\x1a\x42\x61tchCreateSourcesResponse\x12 \n\x07sources\x18\x01 \x03(\x0b\x32\x0f.tams.v1.Source\"g\n\x13UpdateSourceRequest\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"7\n\x14UpdateSourceResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"X\n\x13SetSourceTagRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12 \n\x05value\x18\x03 \x01(\x0b\x32\x11.tams.v1.TagValue\"7\n\x14SetSourceTagResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"9\n\x16\x44\x65leteSourceTagRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\":\n\x17\x44\x65leteSourceTagResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"P\n\x13\x44\x65leteSourceRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x17\n\ndeleted_by\x18\x02 \x01(\tH\x00\x88\x01\x01\x42\r\n\x0b_deleted_by\"7\n\x14\x44\x65leteSourceResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source*\x85\x01\n\rSourceSortKey\x12\x1f\n\x1bSOURCE_SORT_KEY_UNSPECIFIED\x10\x00\x12\x1b\n\x17SOURCE_SORT_KEY_CREATED\x10\x01\x12\x1b\n\x17SOURCE_SORT_KEY_UPDATED\x10\x02\x12\x19\n\x15SOURCE_SORT_KEY_LABEL\x10\x03\x32\xb6\x05\n\rSourceService\x12H\n\tGetSource\x12\x19.tams.v1.GetSourceRequest\x1a\x1a.tams.v1.GetSourceResponse\"\x04\xe0\xe1\x18\x02\x12N\n\x0bListSources\x12\x1b.tams.v1.ListSourcesRequest\x1a\x1c.tams.v1.ListSourcesResponse\"\x04\xe0\xe1\x18\x02\x12Q\n\x0c\x43reateSource\x12\x1c.tams.v1.CreateSourceRequest\x1a\x1d.tams.v1.CreateSourceResponse\"\x04\xe0\xe1\x18\x03\x12\x63\n\x12\x42\x61tchCreateSources\x12\".tams.v1.BatchCreateSourcesRequest\x1a#.tams.v1.BatchCreateSourcesResponse\"\x04\xe0\xe1\x18\x03\x12Q\n\x0cUpdateSource\x12\x1c.tams.v1.UpdateSourceRequest\x1a\x1d.tams.v1.UpdateSourceResponse\"\x04\xe0\xe1\x18\x03\x12Q\n\x0cSetSourceTag\x12\x1c.tams.v1.SetSourceTagRequest\x1a\x1d.tams.v1.SetSourceTagResponse\"\x04\xe0\xe1\x18\x03\x12Z\n\x0f\x44\x65leteSourceTag\x12\x1f.tams.v1.DeleteSourceTagRequest\x1a .tams.v1.DeleteSourceTagResponse\"\x04\xe0\xe1\x18\x03\x12Q\n\x0c\x44\x65leteSource\x12\x1c.tams.v1.DeleteSourceRequest\x1a\x1d.tams.v1.DeleteSourceResponse\"\x04\xe0\xe1\x18\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15tams/v1/sources.proto\x12\x07tams.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tams/v1/common.proto\x1a\x15tams/v1/options.proto\"\x9e\x04\n\x06Source\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\x12\x12\n\x05label\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x17\n\ncreated_by\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x17\n\nupdated_by\x18\x06 \x01(\tH\x03\x88\x01\x01\x12+\n\x07\x63reated\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07updated\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x04tags\x18\t \x03(\x0b\x32\x19.tams.v1.Source.TagsEntry\x12\x32\n\x11source_collection\x18\n \x03(\x0b\x32\x17.tams.v1.CollectionItem\x12\x14\n\x0c\x63ollected_by\x18\x0b \x03(\t\x12+\n\x07\x64\x65leted\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\ndeleted_by\x18\r \x01(\tH\x04\x88\x01\x01\x1a>\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.tams.v1.TagValue:\x02\x38\x01\x42\x08\n\x06_labelB\x0e\n\x0c_descriptionB\r\n\x0b_created_byB\r\n\x0b_updated_byB\r\n\x0b_deleted_by\";\n\x10GetSourceRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x14\n\x0cshow_deleted\x18\x02 \x01(\x08\"4\n\x11GetSourceResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"\xcb\x01\n\x0cSourceFilter\x12\x12\n\x05label\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06\x66ormat\x18\x02 \x01(\tH\x01\x88\x01\x01\x12 \n\x04tags\x18\x03 \x03(\x0b\x32\x12.tams.v1.TagFilter\x12\x18\n\x10\x63ollected_by_ids\x18\x04 \x03(\t\x12\x15\n\rnot_collected\x18\x05 \x01(\x08\x12\x19\n\x0clabel_prefix\x18\x06 \x01(\tH\x02\x88\x01\x01\x42\x08\n\x06_labelB\t\n\x07_formatB\x0f\n\r_label_prefix\"\xb8\x01\n\x12ListSourcesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12%\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x15.tams.v1.SourceFilter\x12\'\n\x07sort_by\x18\x04 \x01(\x0e\x32\x16.tams.v1.SourceSortKey\x12\x15\n\rreverse_order\x18\x05 \x01(\x08\x12\x14\n\x0cshow_deleted\x18\x06 \x01(\x08\"c\n\x13ListSourcesResponse\x12 \n\x07sources\x18\x01 \x03(\x0b\x32\x0f.tams.v1.Source\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\"6\n\x13\x43reateSourceRequest\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"7\n\x14\x43reateSourceResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"=\n\x19\x42\x61tchCreateSourcesRequest\x12 \n\x07sources\x18\x01 \x03(\x0b\x32\x0f.tams.v1.Source\">\n\x1a\x42\x61tchCreateSourcesResponse\x12 \n\x07sources\x18\x01 \x03(\x0b\x32\x0f.tams.v1.Source\"g\n\x13UpdateSourceRequest\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"7\n\x14UpdateSourceResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"X\n\x13SetSourceTagRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12 \n\x05value\x18\x03 \x01(\x0b\x32\x11.tams.v1.TagValue\"7\n\x14SetSourceTagResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"9\n\x16\x44\x65leteSourceTagRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\":\n\x17\x44\x65leteSourceTagResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source\"d\n\x13\x44\x65leteSourceRequest\x12\x11\n\tsource_id\x18\x01 \x01(\t\x12\x17\n\ndeleted_by\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x12\n\nwith_flows\x18\x03 \x01(\x08\x42\r\n\x0b_deleted_by\"7\n\x14\x44\x65leteSourceResponse\x12\x1f\n\x06source\x18\x01 \x01(\x0b\x32\x0f.tams.v1.Source*\x85\x01\n\rSourceSortKey\x12\x1f\n\x1bSOURCE_SORT_KEY_UNSPECIFIED\x10\x00\x12\x1b\n\x17SOURCE_SORT_KEY_CREATED\x10\x01\x12\x1b\n\x17SOURCE_SORT_KEY_UPDATED\x10\x02\x12\x19\n\x15SOURCE_SORT_KEY_LABEL\x10\x03\x32\xb6\x05\n\rSourceService\x12H\n\tGetSource\x12\x19.tams.v1.GetSourceRequest\x1a\x1a.tams.v1.GetSourceResponse\"\x04\xe0\xe1\x18\x02\x12N\n\x0bListSources\x12\x1b.tams.v1.ListSourcesRequest\x1a\x1c.tams.v1.ListSourcesResponse\"\x04\xe0\xe1\x18\x02\x12Q\n\x0c\x43reateSource\x12\x1c.tams.v1.CreateSourceRequest\x1a\x1d.tams.v1.CreateSourceResponse\"\x04\xe0\xe1\x18\x03\x12\x63\n\x12\x42\x61tchCreateSources\x12\".tams.v1.BatchCreateSourcesRequest\x1a#.tams.v1.BatchCreateSourcesResponse\"\x04\xe0\xe1\x18\x03\x12Q\n\x0cUpdateSource\x12\x1c.tams.v1.UpdateSourceRequest\x1a\x1d.tams.v1.UpdateSourceResponse\"\x04\xe0\xe1\x18\x03\x12Q\n\x0cSetSourceTag\x12\x1c.tams.v1.SetSourceTagRequest\x1a\x1d.tams.v1.SetSourceTagResponse\"\x04\xe0\xe1\x18\x03\x12Z\n\x0f\x44\x65leteSourceTag\x12\x1f.tams.v1.DeleteSourceTagRequest\x1a .tams.v1.DeleteSourceTagResponse\"\x04\xe0\xe1\x18\x03\x12Q\n\x0c\x44\x65leteSource\x12\x1c.tams.v1.DeleteSourceRequest\x1a\x1d.tams.v1.DeleteSourceResponse\"\x04\xe0\xe1\x18\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -53,8 +53,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SOURCESERVICE'].methods_by_name['DeleteSourceTag']._serialized_options = b'\340\341\030\003'
   _globals['_SOURCESERVICE'].methods_by_name['DeleteSource']._loaded_options = None
   _globals['_SOURCESERVICE'].methods_by_name['DeleteSource']._serialized_options = b'\340\341\030\004'
-  _globals['_SOURCESORTKEY']._serialized_start=2064
-  _globals['_SOURCESORTKEY']._serialized_end=2197
+  _globals['_SOURCESORTKEY']._serialized_start=2128
+  _globals['_SOURCESORTKEY']._serialized_end=2261
   _globals['_SOURCE']._serialized_start=147
   _globals['_SOURCE']._serialized_end=689
   _globals['_SOURCE_TAGSENTRY']._serialized_start=556
@@ -64,35 +64,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSOURCERESPONSE']._serialized_start=752
   _globals['_GETSOURCERESPONSE']._serialized_end=804
   _globals['_SOURCEFILTER']._serialized_start=807
-  _globals['_SOURCEFILTER']._serialized_end=966
-  _globals['_LISTSOURCESREQUEST']._serialized_start=969
-  _globals['_LISTSOURCESREQUEST']._serialized_end=1153
-  _globals['_LISTSOURCESRESPONSE']._serialized_start=1155
-  _globals['_LISTSOURCESRESPONSE']._serialized_end=1254
-  _globals['_CREATESOURCEREQUEST']._serialized_start=1256
-  _globals['_CREATESOURCEREQUEST']._serialized_end=1310
-  _globals['_CREATESOURCERESPONSE']._serialized_start=1312
-  _globals['_CREATESOURCERESPONSE']._serialized_end=1367
-  _globals['_BATCHCREATESOURCESREQUEST']._serialized_start=1369
-  _globals['_BATCHCREATESOURCESREQUEST']._serialized_end=1430
-  _globals['_BATCHCREATESOURCESRESPONSE']._serialized_start=1432
-  _globals['_BATCHCREATESOURCESRESPONSE']._serialized_end=1494
-  _globals['_UPDATESOURCEREQUEST']._serialized_start=1496
-  _globals['_UPDATESOURCEREQUEST']._serialized_end=1599
-  _globals['_UPDATESOURCERESPONSE']._serialized_start=1601
-  _globals['_UPDATESOURCERESPONSE']._serialized_end=1656
-  _globals['_SETSOURCETAGREQUEST']._serialized_start=1658
-  _globals['_SETSOURCETAGREQUEST']._serialized_end=1746
-  _globals['_SETSOURCETAGRESPONSE']._serialized_start=1748
-  _globals['_SETSOURCETAGRESPONSE']._serialized_end=1803
-  _globals['_DELETESOURCETAGREQUEST']._serialized_start=1805
-  _globals['_DELETESOURCETAGREQUEST']._serialized_end=1862
-  _globals['_DELETESOURCETAGRESPONSE']._serialized_start=1864
-  _globals['_DELETESOURCETAGRESPONSE']._serialized_end=1922
-  _globals['_DELETESOURCEREQUEST']._serialized_start=1924
-  _globals['_DELETESOURCEREQUEST']._serialized_end=2004
-  _globals['_DELETESOURCERESPONSE']._serialized_start=2006
-  _globals['_DELETESOURCERESPONSE']._serialized_end=2061
-  _globals['_SOURCESERVICE']._serialized_start=2200
-  _globals['_SOURCESERVICE']._serialized_end=2894
+  _globals['_SOURCEFILTER']._serialized_end=1010
+  _globals['_LISTSOURCESREQUEST']._serialized_start=1013
+  _globals['_LISTSOURCESREQUEST']._serialized_end=1197
+  _globals['_LISTSOURCESRESPONSE']._serialized_start=1199
+  _globals['_LISTSOURCESRESPONSE']._serialized_end=1298
+  _globals['_CREATESOURCEREQUEST']._serialized_start=1300
+  _globals['_CREATESOURCEREQUEST']._serialized_end=1354
+  _globals['_CREATESOURCERESPONSE']._serialized_start=1356
+  _globals['_CREATESOURCERESPONSE']._serialized_end=1411
+  _globals['_BATCHCREATESOURCESREQUEST']._serialized_start=1413
+  _globals['_BATCHCREATESOURCESREQUEST']._serialized_end=1474
+  _globals['_BATCHCREATESOURCESRESPONSE']._serialized_start=1476
+  _globals['_BATCHCREATESOURCESRESPONSE']._serialized_end=1538
+  _globals['_UPDATESOURCEREQUEST']._serialized_start=1540
+  _globals['_UPDATESOURCEREQUEST']._serialized_end=1643
+  _globals['_UPDATESOURCERESPONSE']._serialized_start=1645
+  _globals['_UPDATESOURCERESPONSE']._serialized_end=1700
+  _globals['_SETSOURCETAGREQUEST']._serialized_start=1702
+  _globals['_SETSOURCETAGREQUEST']._serialized_end=1790
+  _globals['_SETSOURCETAGRESPONSE']._serialized_start=1792
+  _globals['_SETSOURCETAGRESPONSE']._serialized_end=1847
+  _globals['_DELETESOURCETAGREQUEST']._serialized_start=1849
+  _globals['_DELETESOURCETAGREQUEST']._serialized_end=1906
+  _globals['_DELETESOURCETAGRESPONSE']._serialized_start=1908
+  _globals['_DELETESOURCETAGRESPONSE']._serialized_end=1966
+  _globals['_DELETESOURCEREQUEST']._serialized_start=1968
+  _globals['_DELETESOURCEREQUEST']._serialized_end=2068
+  _globals['_DELETESOURCERESPONSE']._serialized_start=2070
+  _globals['_DELETESOURCERESPONSE']._serialized_end=2125
+  _globals['_SOURCESERVICE']._serialized_start=2264
+  _globals['_SOURCESERVICE']._serialized_end=2958
 # @@protoc_insertion_point(module_scope)

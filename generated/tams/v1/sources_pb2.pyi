@@ -237,6 +237,7 @@ class SourceFilter(_message.Message):
     TAGS_FIELD_NUMBER: _builtins.int
     COLLECTED_BY_IDS_FIELD_NUMBER: _builtins.int
     NOT_COLLECTED_FIELD_NUMBER: _builtins.int
+    LABEL_PREFIX_FIELD_NUMBER: _builtins.int
     label: _builtins.str
     """Exact label (TAMS `label`)."""
     format: _builtins.str
@@ -244,6 +245,11 @@ class SourceFilter(_message.Message):
     not_collected: _builtins.bool
     """When true and `collected_by_ids` is empty: only Sources collected by none
     (TAMS `collected_by_ids=` with an empty value).
+    """
+    label_prefix: _builtins.str
+    """Labels starting with this text, case-sensitively; `%` and `_` are plain
+    characters (the usage guide's `label`, whose `label=Main Camera` finds
+    "Main Camera 1"; REST extension `label_prefix`).
     """
     @_builtins.property
     def tags(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.TagFilter]:
@@ -261,19 +267,24 @@ class SourceFilter(_message.Message):
         tags: _abc.Iterable[_common_pb2.TagFilter] | None = ...,
         collected_by_ids: _abc.Iterable[_builtins.str] | None = ...,
         not_collected: _builtins.bool = ...,
+        label_prefix: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_format", b"_format", "_label", b"_label", "format", b"format", "label", b"label"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_format", b"_format", "_label", b"_label", "_label_prefix", b"_label_prefix", "format", b"format", "label", b"label", "label_prefix", b"label_prefix"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_format", b"_format", "_label", b"_label", "collected_by_ids", b"collected_by_ids", "format", b"format", "label", b"label", "not_collected", b"not_collected", "tags", b"tags"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_format", b"_format", "_label", b"_label", "_label_prefix", b"_label_prefix", "collected_by_ids", b"collected_by_ids", "format", b"format", "label", b"label", "label_prefix", b"label_prefix", "not_collected", b"not_collected", "tags", b"tags"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__format: _TypeAlias = _typing.Literal["format"]  # noqa: Y015
     _WhichOneofArgType__format: _TypeAlias = _typing.Literal["_format", b"_format"]  # noqa: Y015
     _WhichOneofReturnType__label: _TypeAlias = _typing.Literal["label"]  # noqa: Y015
     _WhichOneofArgType__label: _TypeAlias = _typing.Literal["_label", b"_label"]  # noqa: Y015
+    _WhichOneofReturnType__label_prefix: _TypeAlias = _typing.Literal["label_prefix"]  # noqa: Y015
+    _WhichOneofArgType__label_prefix: _TypeAlias = _typing.Literal["_label_prefix", b"_label_prefix"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__format) -> _WhichOneofReturnType__format | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__label) -> _WhichOneofReturnType__label | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__label_prefix) -> _WhichOneofReturnType__label_prefix | None: ...
 
 Global___SourceFilter: _TypeAlias = SourceFilter  # noqa: Y015
 
@@ -624,19 +635,27 @@ class DeleteSourceRequest(_message.Message):
 
     SOURCE_ID_FIELD_NUMBER: _builtins.int
     DELETED_BY_FIELD_NUMBER: _builtins.int
+    WITH_FLOWS_FIELD_NUMBER: _builtins.int
     source_id: _builtins.str
     """Source id."""
     deleted_by: _builtins.str
     """Who deletes it; recorded as `deleted_by`. Defaults to the calling principal."""
+    with_flows: _builtins.bool
+    """Also soft-delete the live Flows that render the Source, in the same transaction
+    (the usage guide's delete; REST `delete_flows`): all or none, each Flow deletable
+    by the caller (FLOW_READ_ONLY for a read-only one). Default: FAILED_PRECONDITION
+    while Flows render it.
+    """
     def __init__(
         self,
         *,
         source_id: _builtins.str = ...,
         deleted_by: _builtins.str | None = ...,
+        with_flows: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_deleted_by", b"_deleted_by", "deleted_by", b"deleted_by"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_deleted_by", b"_deleted_by", "deleted_by", b"deleted_by", "source_id", b"source_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_deleted_by", b"_deleted_by", "deleted_by", b"deleted_by", "source_id", b"source_id", "with_flows", b"with_flows"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__deleted_by: _TypeAlias = _typing.Literal["deleted_by"]  # noqa: Y015
     _WhichOneofArgType__deleted_by: _TypeAlias = _typing.Literal["_deleted_by", b"_deleted_by"]  # noqa: Y015

@@ -144,8 +144,9 @@ class SourceServiceServicer:
 
     def DeleteSource(self, request, context):
         """Soft-delete a Source: it is hidden from reads unless asked for, and records who
-        deleted it and when. FAILED_PRECONDITION while Flows still render it. Scope
-        `delete`, like DeleteFlow (no REST route: the spec deletes no Source).
+        deleted it and when. FAILED_PRECONDITION while Flows still render it, unless
+        `with_flows` hides them with it. Scope `delete`, like DeleteFlow (the seed
+        guide's DELETE /sources/{id}: the spec deletes no Source).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

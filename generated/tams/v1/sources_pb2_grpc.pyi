@@ -59,8 +59,9 @@ class SourceServiceStub:
     """Delete one tag (DELETE /sources/{id}/tags/{name})."""
     DeleteSource: _grpc.UnaryUnaryMultiCallable[_sources_pb2.DeleteSourceRequest, _sources_pb2.DeleteSourceResponse]
     """Soft-delete a Source: it is hidden from reads unless asked for, and records who
-    deleted it and when. FAILED_PRECONDITION while Flows still render it. Scope
-    `delete`, like DeleteFlow (no REST route: the spec deletes no Source).
+    deleted it and when. FAILED_PRECONDITION while Flows still render it, unless
+    `with_flows` hides them with it. Scope `delete`, like DeleteFlow (the seed
+    guide's DELETE /sources/{id}: the spec deletes no Source).
     """
 
 @_typing.type_check_only
@@ -94,8 +95,9 @@ class SourceServiceAsyncStub(SourceServiceStub):
     """Delete one tag (DELETE /sources/{id}/tags/{name})."""
     DeleteSource: _aio.UnaryUnaryMultiCallable[_sources_pb2.DeleteSourceRequest, _sources_pb2.DeleteSourceResponse]  # type: ignore[assignment]
     """Soft-delete a Source: it is hidden from reads unless asked for, and records who
-    deleted it and when. FAILED_PRECONDITION while Flows still render it. Scope
-    `delete`, like DeleteFlow (no REST route: the spec deletes no Source).
+    deleted it and when. FAILED_PRECONDITION while Flows still render it, unless
+    `with_flows` hides them with it. Scope `delete`, like DeleteFlow (the seed
+    guide's DELETE /sources/{id}: the spec deletes no Source).
     """
 
 class SourceServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -174,8 +176,9 @@ class SourceServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_sources_pb2.DeleteSourceResponse, _abc.Awaitable[_sources_pb2.DeleteSourceResponse]]:
         """Soft-delete a Source: it is hidden from reads unless asked for, and records who
-        deleted it and when. FAILED_PRECONDITION while Flows still render it. Scope
-        `delete`, like DeleteFlow (no REST route: the spec deletes no Source).
+        deleted it and when. FAILED_PRECONDITION while Flows still render it, unless
+        `with_flows` hides them with it. Scope `delete`, like DeleteFlow (the seed
+        guide's DELETE /sources/{id}: the spec deletes no Source).
         """
 
 def add_SourceServiceServicer_to_server(servicer: SourceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

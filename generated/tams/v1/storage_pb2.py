@@ -27,7 +27,7 @@ from tams.v1 import common_pb2 as tams_dot_v1_dot_common__pb2
 from tams.v1 import options_pb2 as tams_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15tams/v1/storage.proto\x12\x07tams.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tams/v1/common.proto\x1a\x15tams/v1/options.proto\"\xd7\x02\n\x0eStorageBackend\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nstore_type\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12\x15\n\rstore_product\x18\x04 \x01(\t\x12\x12\n\x05label\x18\x05 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06region\x18\x06 \x01(\tH\x01\x88\x01\x01\x12\x1e\n\x11\x61vailability_zone\x18\x07 \x01(\tH\x02\x88\x01\x01\x12\x17\n\x0f\x64\x65\x66\x61ult_storage\x18\x08 \x01(\x08\x12/\n\x04tags\x18\t \x03(\x0b\x32!.tams.v1.StorageBackend.TagsEntry\x1a>\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.tams.v1.TagValue:\x02\x38\x01\x42\x08\n\x06_labelB\t\n\x07_regionB\x14\n\x12_availability_zone\"|\n\x1aListStorageBackendsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12 \n\x04tags\x18\x03 \x03(\x0b\x32\x12.tams.v1.TagFilter\x12\x15\n\rreverse_order\x18\x04 \x01(\x08\"|\n\x1bListStorageBackendsResponse\x12\x31\n\x10storage_backends\x18\x01 \x03(\x0b\x32\x17.tams.v1.StorageBackend\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\"\x94\x01\n\x0bHttpRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x32\n\x07headers\x18\x03 \x03(\x0b\x32!.tams.v1.HttpRequest.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"q\n\x0f\x41llocatedObject\x12\x11\n\tobject_id\x18\x01 \x01(\t\x12%\n\x07put_url\x18\x02 \x01(\x0b\x32\x14.tams.v1.HttpRequest\x12\x16\n\tpresigned\x18\x03 \x01(\x08H\x00\x88\x01\x01\x42\x0c\n\n_presigned\"\xd5\x01\n\x16\x41llocateStorageRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x12\n\x05limit\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\nobject_ids\x18\x03 \x03(\t\x12\x17\n\nstorage_id\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x19\n\x0c\x63ontent_type\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x16\n\tpresigned\x18\x06 \x01(\x08H\x03\x88\x01\x01\x42\x08\n\x06_limitB\r\n\x0b_storage_idB\x0f\n\r_content_typeB\x0c\n\n_presigned\"w\n\x17\x41llocateStorageResponse\x12/\n\rmedia_objects\x18\x01 \x03(\x0b\x32\x18.tams.v1.AllocatedObject\x12+\n\x07\x65xpires\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"a\n\x1b\x42\x61tchAllocateStorageRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x31\n\x08requests\x18\x02 \x03(\x0b\x32\x1f.tams.v1.AllocateStorageRequest\"\x93\x01\n\x1c\x42\x61tchAllocateStorageResponse\x12\x15\n\rrequest_index\x18\x01 \x01(\x05\x12/\n\rmedia_objects\x18\x02 \x03(\x0b\x32\x18.tams.v1.AllocatedObject\x12+\n\x07\x65xpires\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"A\n\x1bStartMultipartUploadRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\tobject_id\x18\x02 \x01(\t\"^\n\x1cStartMultipartUploadResponse\x12\x11\n\tupload_id\x18\x01 \x01(\t\x12+\n\x07\x65xpires\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"z\n\x1bGetMultipartPartUrlsRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\tobject_id\x18\x02 \x01(\t\x12\x11\n\tupload_id\x18\x03 \x01(\t\x12$\n\x05parts\x18\x04 \x03(\x0b\x32\x15.tams.v1.PartToUpload\"8\n\x0cPartToUpload\x12\x13\n\x0bpart_number\x18\x01 \x01(\x05\x12\x13\n\x0b\x63ontent_md5\x18\x02 \x01(\t\"E\n\x07PartUrl\x12\x13\n\x0bpart_number\x18\x01 \x01(\x05\x12%\n\x07put_url\x18\x02 \x01(\x0b\x32\x14.tams.v1.HttpRequest\"?\n\x1cGetMultipartPartUrlsResponse\x12\x1f\n\x05parts\x18\x01 \x03(\x0b\x32\x10.tams.v1.PartUrl\"2\n\rCompletedPart\x12\x13\n\x0bpart_number\x18\x01 \x01(\x05\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"~\n\x1e\x43ompleteMultipartUploadRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\tobject_id\x18\x02 \x01(\t\x12\x11\n\tupload_id\x18\x03 \x01(\t\x12%\n\x05parts\x18\x04 \x03(\x0b\x32\x16.tams.v1.CompletedPart\"/\n\x1f\x43ompleteMultipartUploadResponse\x12\x0c\n\x04\x65tag\x18\x01 \x01(\t\"T\n\x1b\x41\x62ortMultipartUploadRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\tobject_id\x18\x02 \x01(\t\x12\x11\n\tupload_id\x18\x03 \x01(\t\"\x1e\n\x1c\x41\x62ortMultipartUploadResponse2\xf8\x05\n\x0eStorageService\x12\x66\n\x13ListStorageBackends\x12#.tams.v1.ListStorageBackendsRequest\x1a$.tams.v1.ListStorageBackendsResponse\"\x04\xe0\xe1\x18\x01\x12\\\n\x0f\x41llocateStorage\x12\x1f.tams.v1.AllocateStorageRequest\x1a .tams.v1.AllocateStorageResponse\"\x04\xe0\xe1\x18\x03\x30\x01\x12k\n\x14\x42\x61tchAllocateStorage\x12$.tams.v1.BatchAllocateStorageRequest\x1a%.tams.v1.BatchAllocateStorageResponse\"\x04\xe0\xe1\x18\x03\x30\x01\x12i\n\x14StartMultipartUpload\x12$.tams.v1.StartMultipartUploadRequest\x1a%.tams.v1.StartMultipartUploadResponse\"\x04\xe0\xe1\x18\x03\x12i\n\x14GetMultipartPartUrls\x12$.tams.v1.GetMultipartPartUrlsRequest\x1a%.tams.v1.GetMultipartPartUrlsResponse\"\x04\xe0\xe1\x18\x03\x12r\n\x17\x43ompleteMultipartUpload\x12\'.tams.v1.CompleteMultipartUploadRequest\x1a(.tams.v1.CompleteMultipartUploadResponse\"\x04\xe0\xe1\x18\x03\x12i\n\x14\x41\x62ortMultipartUpload\x12$.tams.v1.AbortMultipartUploadRequest\x1a%.tams.v1.AbortMultipartUploadResponse\"\x04\xe0\xe1\x18\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15tams/v1/storage.proto\x12\x07tams.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14tams/v1/common.proto\x1a\x15tams/v1/options.proto\"\xd7\x02\n\x0eStorageBackend\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nstore_type\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12\x15\n\rstore_product\x18\x04 \x01(\t\x12\x12\n\x05label\x18\x05 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06region\x18\x06 \x01(\tH\x01\x88\x01\x01\x12\x1e\n\x11\x61vailability_zone\x18\x07 \x01(\tH\x02\x88\x01\x01\x12\x17\n\x0f\x64\x65\x66\x61ult_storage\x18\x08 \x01(\x08\x12/\n\x04tags\x18\t \x03(\x0b\x32!.tams.v1.StorageBackend.TagsEntry\x1a>\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.tams.v1.TagValue:\x02\x38\x01\x42\x08\n\x06_labelB\t\n\x07_regionB\x14\n\x12_availability_zone\"|\n\x1aListStorageBackendsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12 \n\x04tags\x18\x03 \x03(\x0b\x32\x12.tams.v1.TagFilter\x12\x15\n\rreverse_order\x18\x04 \x01(\x08\"|\n\x1bListStorageBackendsResponse\x12\x31\n\x10storage_backends\x18\x01 \x03(\x0b\x32\x17.tams.v1.StorageBackend\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\"\x94\x01\n\x0bHttpRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x32\n\x07headers\x18\x03 \x03(\x0b\x32!.tams.v1.HttpRequest.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"q\n\x0f\x41llocatedObject\x12\x11\n\tobject_id\x18\x01 \x01(\t\x12%\n\x07put_url\x18\x02 \x01(\x0b\x32\x14.tams.v1.HttpRequest\x12\x16\n\tpresigned\x18\x03 \x01(\x08H\x00\x88\x01\x01\x42\x0c\n\n_presigned\"\xee\x01\n\x16\x41llocateStorageRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x12\n\x05limit\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\nobject_ids\x18\x03 \x03(\t\x12\x17\n\nstorage_id\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x19\n\x0c\x63ontent_type\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x16\n\tpresigned\x18\x06 \x01(\x08H\x03\x88\x01\x01\x12\x17\n\x0freissue_pending\x18\x07 \x01(\x08\x42\x08\n\x06_limitB\r\n\x0b_storage_idB\x0f\n\r_content_typeB\x0c\n\n_presigned\"w\n\x17\x41llocateStorageResponse\x12/\n\rmedia_objects\x18\x01 \x03(\x0b\x32\x18.tams.v1.AllocatedObject\x12+\n\x07\x65xpires\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"a\n\x1b\x42\x61tchAllocateStorageRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x31\n\x08requests\x18\x02 \x03(\x0b\x32\x1f.tams.v1.AllocateStorageRequest\"\x93\x01\n\x1c\x42\x61tchAllocateStorageResponse\x12\x15\n\rrequest_index\x18\x01 \x01(\x05\x12/\n\rmedia_objects\x18\x02 \x03(\x0b\x32\x18.tams.v1.AllocatedObject\x12+\n\x07\x65xpires\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"A\n\x1bStartMultipartUploadRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\tobject_id\x18\x02 \x01(\t\"^\n\x1cStartMultipartUploadResponse\x12\x11\n\tupload_id\x18\x01 \x01(\t\x12+\n\x07\x65xpires\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"z\n\x1bGetMultipartPartUrlsRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\tobject_id\x18\x02 \x01(\t\x12\x11\n\tupload_id\x18\x03 \x01(\t\x12$\n\x05parts\x18\x04 \x03(\x0b\x32\x15.tams.v1.PartToUpload\"8\n\x0cPartToUpload\x12\x13\n\x0bpart_number\x18\x01 \x01(\x05\x12\x13\n\x0b\x63ontent_md5\x18\x02 \x01(\t\"E\n\x07PartUrl\x12\x13\n\x0bpart_number\x18\x01 \x01(\x05\x12%\n\x07put_url\x18\x02 \x01(\x0b\x32\x14.tams.v1.HttpRequest\"?\n\x1cGetMultipartPartUrlsResponse\x12\x1f\n\x05parts\x18\x01 \x03(\x0b\x32\x10.tams.v1.PartUrl\"2\n\rCompletedPart\x12\x13\n\x0bpart_number\x18\x01 \x01(\x05\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"~\n\x1e\x43ompleteMultipartUploadRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\tobject_id\x18\x02 \x01(\t\x12\x11\n\tupload_id\x18\x03 \x01(\t\x12%\n\x05parts\x18\x04 \x03(\x0b\x32\x16.tams.v1.CompletedPart\"/\n\x1f\x43ompleteMultipartUploadResponse\x12\x0c\n\x04\x65tag\x18\x01 \x01(\t\"T\n\x1b\x41\x62ortMultipartUploadRequest\x12\x0f\n\x07\x66low_id\x18\x01 \x01(\t\x12\x11\n\tobject_id\x18\x02 \x01(\t\x12\x11\n\tupload_id\x18\x03 \x01(\t\"\x1e\n\x1c\x41\x62ortMultipartUploadResponse2\xf8\x05\n\x0eStorageService\x12\x66\n\x13ListStorageBackends\x12#.tams.v1.ListStorageBackendsRequest\x1a$.tams.v1.ListStorageBackendsResponse\"\x04\xe0\xe1\x18\x01\x12\\\n\x0f\x41llocateStorage\x12\x1f.tams.v1.AllocateStorageRequest\x1a .tams.v1.AllocateStorageResponse\"\x04\xe0\xe1\x18\x03\x30\x01\x12k\n\x14\x42\x61tchAllocateStorage\x12$.tams.v1.BatchAllocateStorageRequest\x1a%.tams.v1.BatchAllocateStorageResponse\"\x04\xe0\xe1\x18\x03\x30\x01\x12i\n\x14StartMultipartUpload\x12$.tams.v1.StartMultipartUploadRequest\x1a%.tams.v1.StartMultipartUploadResponse\"\x04\xe0\xe1\x18\x03\x12i\n\x14GetMultipartPartUrls\x12$.tams.v1.GetMultipartPartUrlsRequest\x1a%.tams.v1.GetMultipartPartUrlsResponse\"\x04\xe0\xe1\x18\x03\x12r\n\x17\x43ompleteMultipartUpload\x12\'.tams.v1.CompleteMultipartUploadRequest\x1a(.tams.v1.CompleteMultipartUploadResponse\"\x04\xe0\xe1\x18\x03\x12i\n\x14\x41\x62ortMultipartUpload\x12$.tams.v1.AbortMultipartUploadRequest\x1a%.tams.v1.AbortMultipartUploadResponse\"\x04\xe0\xe1\x18\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -67,35 +67,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ALLOCATEDOBJECT']._serialized_start=861
   _globals['_ALLOCATEDOBJECT']._serialized_end=974
   _globals['_ALLOCATESTORAGEREQUEST']._serialized_start=977
-  _globals['_ALLOCATESTORAGEREQUEST']._serialized_end=1190
-  _globals['_ALLOCATESTORAGERESPONSE']._serialized_start=1192
-  _globals['_ALLOCATESTORAGERESPONSE']._serialized_end=1311
-  _globals['_BATCHALLOCATESTORAGEREQUEST']._serialized_start=1313
-  _globals['_BATCHALLOCATESTORAGEREQUEST']._serialized_end=1410
-  _globals['_BATCHALLOCATESTORAGERESPONSE']._serialized_start=1413
-  _globals['_BATCHALLOCATESTORAGERESPONSE']._serialized_end=1560
-  _globals['_STARTMULTIPARTUPLOADREQUEST']._serialized_start=1562
-  _globals['_STARTMULTIPARTUPLOADREQUEST']._serialized_end=1627
-  _globals['_STARTMULTIPARTUPLOADRESPONSE']._serialized_start=1629
-  _globals['_STARTMULTIPARTUPLOADRESPONSE']._serialized_end=1723
-  _globals['_GETMULTIPARTPARTURLSREQUEST']._serialized_start=1725
-  _globals['_GETMULTIPARTPARTURLSREQUEST']._serialized_end=1847
-  _globals['_PARTTOUPLOAD']._serialized_start=1849
-  _globals['_PARTTOUPLOAD']._serialized_end=1905
-  _globals['_PARTURL']._serialized_start=1907
-  _globals['_PARTURL']._serialized_end=1976
-  _globals['_GETMULTIPARTPARTURLSRESPONSE']._serialized_start=1978
-  _globals['_GETMULTIPARTPARTURLSRESPONSE']._serialized_end=2041
-  _globals['_COMPLETEDPART']._serialized_start=2043
-  _globals['_COMPLETEDPART']._serialized_end=2093
-  _globals['_COMPLETEMULTIPARTUPLOADREQUEST']._serialized_start=2095
-  _globals['_COMPLETEMULTIPARTUPLOADREQUEST']._serialized_end=2221
-  _globals['_COMPLETEMULTIPARTUPLOADRESPONSE']._serialized_start=2223
-  _globals['_COMPLETEMULTIPARTUPLOADRESPONSE']._serialized_end=2270
-  _globals['_ABORTMULTIPARTUPLOADREQUEST']._serialized_start=2272
-  _globals['_ABORTMULTIPARTUPLOADREQUEST']._serialized_end=2356
-  _globals['_ABORTMULTIPARTUPLOADRESPONSE']._serialized_start=2358
-  _globals['_ABORTMULTIPARTUPLOADRESPONSE']._serialized_end=2388
-  _globals['_STORAGESERVICE']._serialized_start=2391
-  _globals['_STORAGESERVICE']._serialized_end=3151
+  _globals['_ALLOCATESTORAGEREQUEST']._serialized_end=1215
+  _globals['_ALLOCATESTORAGERESPONSE']._serialized_start=1217
+  _globals['_ALLOCATESTORAGERESPONSE']._serialized_end=1336
+  _globals['_BATCHALLOCATESTORAGEREQUEST']._serialized_start=1338
+  _globals['_BATCHALLOCATESTORAGEREQUEST']._serialized_end=1435
+  _globals['_BATCHALLOCATESTORAGERESPONSE']._serialized_start=1438
+  _globals['_BATCHALLOCATESTORAGERESPONSE']._serialized_end=1585
+  _globals['_STARTMULTIPARTUPLOADREQUEST']._serialized_start=1587
+  _globals['_STARTMULTIPARTUPLOADREQUEST']._serialized_end=1652
+  _globals['_STARTMULTIPARTUPLOADRESPONSE']._serialized_start=1654
+  _globals['_STARTMULTIPARTUPLOADRESPONSE']._serialized_end=1748
+  _globals['_GETMULTIPARTPARTURLSREQUEST']._serialized_start=1750
+  _globals['_GETMULTIPARTPARTURLSREQUEST']._serialized_end=1872
+  _globals['_PARTTOUPLOAD']._serialized_start=1874
+  _globals['_PARTTOUPLOAD']._serialized_end=1930
+  _globals['_PARTURL']._serialized_start=1932
+  _globals['_PARTURL']._serialized_end=2001
+  _globals['_GETMULTIPARTPARTURLSRESPONSE']._serialized_start=2003
+  _globals['_GETMULTIPARTPARTURLSRESPONSE']._serialized_end=2066
+  _globals['_COMPLETEDPART']._serialized_start=2068
+  _globals['_COMPLETEDPART']._serialized_end=2118
+  _globals['_COMPLETEMULTIPARTUPLOADREQUEST']._serialized_start=2120
+  _globals['_COMPLETEMULTIPARTUPLOADREQUEST']._serialized_end=2246
+  _globals['_COMPLETEMULTIPARTUPLOADRESPONSE']._serialized_start=2248
+  _globals['_COMPLETEMULTIPARTUPLOADRESPONSE']._serialized_end=2295
+  _globals['_ABORTMULTIPARTUPLOADREQUEST']._serialized_start=2297
+  _globals['_ABORTMULTIPARTUPLOADREQUEST']._serialized_end=2381
+  _globals['_ABORTMULTIPARTUPLOADRESPONSE']._serialized_start=2383
+  _globals['_ABORTMULTIPARTUPLOADRESPONSE']._serialized_end=2413
+  _globals['_STORAGESERVICE']._serialized_start=2416
+  _globals['_STORAGESERVICE']._serialized_end=3176
 # @@protoc_insertion_point(module_scope)

@@ -274,6 +274,7 @@ class AllocateStorageRequest(_message.Message):
     STORAGE_ID_FIELD_NUMBER: _builtins.int
     CONTENT_TYPE_FIELD_NUMBER: _builtins.int
     PRESIGNED_FIELD_NUMBER: _builtins.int
+    REISSUE_PENDING_FIELD_NUMBER: _builtins.int
     flow_id: _builtins.str
     """Flow id."""
     limit: _builtins.int
@@ -286,6 +287,12 @@ class AllocateStorageRequest(_message.Message):
     """Content type of init Objects whose type differs from the Flow's container."""
     presigned: _builtins.bool
     """Ask for presigned (true) or same-origin (false) URLs; backend default when unset."""
+    reissue_pending: _builtins.bool
+    """An id of `object_ids` naming an Object that a Segment of this Flow allocated
+    before its upload (`RegisterSegmentsRequest.allocate_unknown_objects`), on this
+    backend, and whose bytes are not in it yet, is not taken: its upload URL is issued
+    again. The usage guide's allocation (REST `reissue_pending`). Default: taken.
+    """
     @_builtins.property
     def object_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Client-chosen Object ids, which must be new; exclusive with `limit`."""
@@ -299,10 +306,11 @@ class AllocateStorageRequest(_message.Message):
         storage_id: _builtins.str | None = ...,
         content_type: _builtins.str | None = ...,
         presigned: _builtins.bool | None = ...,
+        reissue_pending: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_content_type", b"_content_type", "_limit", b"_limit", "_presigned", b"_presigned", "_storage_id", b"_storage_id", "content_type", b"content_type", "limit", b"limit", "presigned", b"presigned", "storage_id", b"storage_id"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_content_type", b"_content_type", "_limit", b"_limit", "_presigned", b"_presigned", "_storage_id", b"_storage_id", "content_type", b"content_type", "flow_id", b"flow_id", "limit", b"limit", "object_ids", b"object_ids", "presigned", b"presigned", "storage_id", b"storage_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_content_type", b"_content_type", "_limit", b"_limit", "_presigned", b"_presigned", "_storage_id", b"_storage_id", "content_type", b"content_type", "flow_id", b"flow_id", "limit", b"limit", "object_ids", b"object_ids", "presigned", b"presigned", "reissue_pending", b"reissue_pending", "storage_id", b"storage_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__content_type: _TypeAlias = _typing.Literal["content_type"]  # noqa: Y015
     _WhichOneofArgType__content_type: _TypeAlias = _typing.Literal["_content_type", b"_content_type"]  # noqa: Y015

@@ -18,6 +18,7 @@ from typing import TypeAlias
 from google.protobuf.descriptor import ServiceDescriptor
 
 from tams.v1 import options_pb2
+from tams_server.domain.errors import PermissionDenied, Reason
 
 RequiredScope: TypeAlias = options_pb2.RequiredScope.ValueType
 
@@ -78,3 +79,24 @@ def grants(scopes: frozenset[str], required: RequiredScope) -> bool:
         return True
     name = SCOPE_NAMES.get(required)
     return name is not None and (name in scopes or ADMIN in scopes)
+
+
+def check_scope(scopes: frozenset[str], full_method: str) -> None:
+    """PERMISSION_DENIED (reason SCOPE_MISSING) unless a caller holding ``scopes`` may
+    call ``full_method``; a method that declares no scope is refused (fail closed)."""
+    try:
+        required = required_scope(full_method)
+    except LookupError:
+        # No declaration (a test keeps every RPC declared): refuse, never guess.
+        raise PermissionDenied(
+            "this method declares no scope and is refused",
+            reason=Reason.SCOPE_MISSING,
+            metadata={"method": full_method},
+        ) from None
+    if not grants(scopes, required):
+        name = SCOPE_NAMES[required]
+        raise PermissionDenied(
+            f"this call requires the scope {name}",
+            reason=Reason.SCOPE_MISSING,
+            metadata={"requiredScope": name, "method": full_method},
+        )

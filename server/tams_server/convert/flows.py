@@ -115,6 +115,7 @@ def flow_query_to_domain(
         format=optional(f, "format"),
         codec=optional(f, "codec"),
         label=optional(f, "label"),
+        label_prefix=optional(f, "label_prefix"),
         frame_width=optional(f, "frame_width"),
         frame_height=optional(f, "frame_height"),
         tags=tag_filters_to_domain(f.tags),

@@ -44,6 +44,7 @@ def source_query_to_domain(request: sources_pb2.ListSourcesRequest) -> SourceQue
         raise InvalidArgument.for_field("sort_by", f"unknown sort key {request.sort_by}")
     return SourceQuery(
         label=optional(f, "label"),
+        label_prefix=optional(f, "label_prefix"),
         format=optional(f, "format"),
         tags=tag_filters_to_domain(f.tags),
         collected_by_ids=tuple(f.collected_by_ids),

@@ -25,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from tams_server.domain.errors import FailedPrecondition, Reason, TamsError
+from tams_server.domain.errors import FailedPrecondition, InvalidArgument, Reason, TamsError
+from tams_server.domain.objects import check_object_id
 from tams_server.domain.segments import Segment, UncontrolledUrl, stored_timerange
 from tams_server.domain.timerange import (
     TimeRange,
@@ -60,7 +61,10 @@ class ObjectState:
     init_object_id: str | None = None
     get_urls: list[dict[str, str]] = field(default_factory=list)
     new: bool = False
-    """Not in the store yet: an external Object this registration introduces."""
+    """Not in the store yet: an Object this registration introduces (external, or
+    allocated by its first Segment)."""
+    storage_id: str | None = None
+    """The backend a new Object is allocated on by its first Segment (None: external)."""
     changed: bool = False
     """In the store, and this registration changes it."""
 
@@ -75,12 +79,17 @@ class ObjectLedger:
         *,
         backend_labels: frozenset[str],
         hidden_flows: frozenset[str] = frozenset(),
+        allocate_on: str | None = None,
     ) -> None:
         self._flow_id = flow_id
         self._states = {state.id: state for state in states}
         self._backend_labels = backend_labels
         self._hidden_flows = hidden_flows
         """Flows the caller may not read: an error never names them."""
+        self._allocate_on = allocate_on
+        """A backend id: a media Object no one allocated (and without uncontrolled
+        URLs) is allocated there by its first Segment, on this Flow, its bytes to come
+        (the usage guide registers Segments before their upload); None: refused."""
 
     @property
     def states(self) -> list[ObjectState]:
@@ -109,9 +118,19 @@ class ObjectLedger:
                 return error
         state = self._states.get(post.object_id)
         if state is None:
-            if not post.get_urls:
+            if post.get_urls:
+                state = ObjectState(post.object_id, first_flow_id=self._flow_id, new=True)
+            elif self._allocate_on is not None:
+                try:
+                    check_object_id(post.object_id, "object_id")  # it becomes a key
+                except InvalidArgument as refused:
+                    return refused
+                state = ObjectState(
+                    post.object_id, first_flow_id=self._flow_id, new=True, stored=True,
+                    storage_id=self._allocate_on,
+                )  # fmt: skip
+            else:
                 return _unknown(post.object_id, "object_id")
-            state = ObjectState(post.object_id, first_flow_id=self._flow_id, new=True)
         else:
             error = self._check_first_or_kind(state, post.object_id, MEDIA, "object_id")
             if error is not None:

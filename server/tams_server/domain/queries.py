@@ -21,6 +21,7 @@ class SourceQuery:
     """Filters and order of a Source listing (TAMS GET /sources)."""
 
     label: str | None = None
+    label_prefix: str | None = None
     format: str | None = None
     tags: tuple[TagFilter, ...] = ()
     collected_by_ids: tuple[str, ...] = ()
@@ -49,6 +50,7 @@ class FlowQuery:
     format: str | None = None
     codec: str | None = None
     label: str | None = None
+    label_prefix: str | None = None
     frame_width: int | None = None
     frame_height: int | None = None
     tags: tuple[TagFilter, ...] = ()

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from tams.v1 import common_pb2
+from tams_server.gateway.access import refused_first
 from tams_server.gateway.body import MAX_BODY_BYTES, BodyTooLarge
 from tams_server.gateway.credentials import (
     CredentialsInterceptor,
@@ -93,26 +94,31 @@ def http_app(
         assert isinstance(error, grpc.aio.AioRpcError)
         return rpc_error_response(error, request)
 
+    # Each refusal made before a route's call waits for the server to say that the
+    # caller may make that call (gateway.access): 401/403 come first.
     async def on_bad_request(request: Request, error: Exception) -> Response:
         assert isinstance(error, BadRequest)
         if error.where and dialect.is_guide:
-            return dialect.error(
+            return await refused_first(request, dialect.error(
                 request, 400, "VALIDATION_ERROR", error.summary,
                 where=error.where, kind=error.kind, message=error.message,
-            )  # fmt: skip
-        return error_response(400, error.error_type, error.summary, request)
+            ))  # fmt: skip
+        refusal = error_response(400, error.error_type, error.summary, request)
+        return await refused_first(request, refusal)
 
     async def on_too_large(request: Request, error: Exception) -> Response:
-        return error_response(
+        refusal = error_response(
             413,
             common_pb2.ERROR_REASON_BODY_TOO_LARGE,
             f"bodies are limited to {MAX_BODY_BYTES} bytes",
             request,
         )
+        return await refused_first(request, refusal)
 
     async def on_http(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
-        return http_error_response(error.status_code, str(error.detail), request)
+        refusal = http_error_response(error.status_code, str(error.detail), request)
+        return await refused_first(request, refusal)
 
     app = Starlette(
         routes=list(routes),

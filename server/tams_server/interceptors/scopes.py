@@ -9,8 +9,7 @@ and reflection, which probes and grpcurl use without credentials.
 
 from __future__ import annotations
 
-from tams_server.auth.scopes import SCOPE_NAMES, grants, required_scope
-from tams_server.domain.errors import PermissionDenied, Reason
+from tams_server.auth.scopes import check_scope
 from tams_server.domain.principal import current_principal
 from tams_server.interceptors.auth import EXEMPT_SERVICES
 from tams_server.interceptors.stream_aware import Context, StreamAwareInterceptor
@@ -23,19 +22,4 @@ class ScopeInterceptor(StreamAwareInterceptor):
         caller = current_principal.get()
         if caller is None or method_name.startswith(EXEMPT_SERVICES):
             return
-        try:
-            required = required_scope(method_name)
-        except LookupError:
-            # No declaration (a test keeps every RPC declared): refuse, never guess.
-            raise PermissionDenied(
-                "this method declares no scope and is refused",
-                reason=Reason.SCOPE_MISSING,
-                metadata={"method": method_name},
-            ) from None
-        if not grants(caller.scopes, required):
-            name = SCOPE_NAMES[required]
-            raise PermissionDenied(
-                f"this call requires the scope {name}",
-                reason=Reason.SCOPE_MISSING,
-                metadata={"requiredScope": name, "method": method_name},
-            )
+        check_scope(caller.scopes, method_name)

@@ -98,7 +98,10 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
     ) -> segments_pb2.RegisterSegmentsResponse:
         posts = [post_to_domain(message) for message in request.segments]
         registered = await self._writes.register(
-            request.flow_id, posts, access=current_access(self._classes)
+            request.flow_id,
+            posts,
+            allocate_unknown=request.allocate_unknown_objects,
+            access=current_access(self._classes),
         )
         return segments_pb2.RegisterSegmentsResponse(
             failed_segments=failed_segments(registered.rejections),

@@ -7,11 +7,12 @@ from importlib import metadata
 import grpc
 
 from tams.v1 import service_info_pb2, service_info_pb2_grpc
+from tams_server.auth.scopes import check_scope
 from tams_server.convert.common import optional
 from tams_server.convert.profiles import profile_to_domain, profile_to_proto
 from tams_server.domain.flows import validate_profile
 from tams_server.domain.ids import check_uuid
-from tams_server.domain.principal import principal
+from tams_server.domain.principal import current_principal, principal
 from tams_server.servicers.attribution import attributed
 from tams_server.store.paging import page_size
 from tams_server.store.profiles import ProfileStore
@@ -56,6 +57,16 @@ class ServiceInfoServicer(service_info_pb2_grpc.ServiceInfoServiceServicer):
             description=request.description if request.HasField("description") else None,
         )
         return service_info_pb2.UpdateServiceResponse(service=await self._describe())
+
+    async def CheckAccess(
+        self, request: service_info_pb2.CheckAccessRequest, context: Context
+    ) -> service_info_pb2.CheckAccessResponse:
+        """The interceptors authenticated the caller; the scope of ``method`` is checked
+        as ``ScopeInterceptor`` checks a call's (anonymous callers pass, as there)."""
+        caller = current_principal.get()
+        if caller is not None and request.method:
+            check_scope(caller.scopes, request.method)
+        return service_info_pb2.CheckAccessResponse()
 
     async def ListProfiles(
         self, request: service_info_pb2.ListProfilesRequest, context: Context

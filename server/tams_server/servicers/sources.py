@@ -122,6 +122,9 @@ class SourceServicer(sources_pb2_grpc.SourceServiceServicer):
         check_uuid(request.source_id, "source_id")
         named = request.deleted_by if request.HasField("deleted_by") else None
         source = await self._store.soft_delete(
-            request.source_id, deleted_by=deleted_by(named), access=current_access(self._classes)
+            request.source_id,
+            deleted_by=deleted_by(named),
+            with_flows=request.with_flows,
+            access=current_access(self._classes),
         )
         return sources_pb2.DeleteSourceResponse(source=source_to_proto(source))

@@ -141,6 +141,7 @@ def _storage_request(request: storage_pb2.AllocateStorageRequest) -> StorageRequ
         presigned=request.presigned if request.HasField("presigned") else None,
         limit=request.limit if request.HasField("limit") else None,
         object_ids=list(request.object_ids),
+        reissue_pending=request.reissue_pending,
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Insert,
     Table,
     Text,
+    and_,
     any_,
     bindparam,
     func,
@@ -47,6 +48,17 @@ def among(column: ColumnElement[Any], values: Collection[Any]) -> ColumnElement[
         equal: ColumnElement[bool] = column == next(iter(values))
         return equal
     return column.in_(values)
+
+
+def starts_with(column: ColumnElement[Any], prefix: str) -> ColumnElement[bool]:
+    """``column`` starts with ``prefix``, alike on both engines: ``LIKE 'prefix%'`` with
+    the prefix's ``%``, ``_`` and escape character escaped (so they match only
+    themselves), and the first characters compared exactly too, because SQLite's
+    ``LIKE`` ignores the case of ASCII letters and PostgreSQL's does not."""
+    return and_(
+        column.startswith(prefix, autoescape=True),
+        func.substr(column, 1, len(prefix)) == prefix,
+    )
 
 
 def in_many(conn: AsyncConnection, column: ColumnElement[Any], values: Collection[str]) -> Any:

@@ -25,7 +25,7 @@ from tams_server.store import flow_collections as collections
 from tams_server.store.changes import FlowTouched, SourceTouched, record
 from tams_server.store.clock import now_ns
 from tams_server.store.deletions import count_covered, create_request, delete_flow_now
-from tams_server.store.dialect import among, insert_ignoring_conflicts
+from tams_server.store.dialect import among, insert_ignoring_conflicts, starts_with
 from tams_server.store.engine import Database
 from tams_server.store.paging import PageTokenCodec
 from tams_server.store.profiles import load_profile
@@ -646,6 +646,8 @@ def _filters(query: FlowQuery, access: Access | None) -> list[ColumnElement[bool
         c.status: query.status,
     }
     clauses += [column == value for column, value in equal.items() if value is not None]
+    if query.label_prefix is not None:
+        clauses.append(starts_with(c.label, query.label_prefix))
     if query.init_segments is not None:
         has_init = c.init_segments.is_(True)
         clauses.append(has_init if query.init_segments else ~has_init | c.init_segments.is_(None))

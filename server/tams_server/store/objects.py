@@ -67,11 +67,18 @@ class ObjectRecordStore:
         self._db = database
 
     async def allocate_groups(
-        self, flow_id: str, groups: Sequence[Allocation], *, lifetime_ns: int
+        self,
+        flow_id: str,
+        groups: Sequence[Allocation],
+        *,
+        lifetime_ns: int,
+        reissuable: frozenset[str] = frozenset(),
     ) -> list[tuple[str, list[tuple[str, str]]]]:
         """Record new Objects for a Flow's uploads, in groups (ids distinct across
         groups); returns, per group, the content type to upload with and (object id,
-        key) pairs. All or none: ALREADY_EXISTS names a taken id."""
+        key) pairs. All or none: ALREADY_EXISTS names a taken id. An id of
+        ``reissuable`` that is still pending (``pending``) on the group's backend is
+        not taken: its key is returned again."""
         now = now_ns()
         async with self._db.write() as conn:
             flow = (
@@ -93,22 +100,30 @@ class ObjectRecordStore:
                     metadata={"flowId": flow_id},
                 )
             every_id = [oid for group in groups for oid in group.object_ids]
-            taken = await conn.scalar(
-                select(objects.c.id).where(objects.c.id.in_(every_id)).limit(1)
-            )
-            if taken is not None:
-                raise AlreadyExists(
-                    f"object id {taken!r} is in use already",
-                    reason=Reason.OBJECT_IDS_TAKEN,
-                    metadata={"objectId": taken},
-                )
+            storage_of = {oid: group.storage_id for group in groups for oid in group.object_ids}
+            pending = await _pending_keys(conn, flow_id, every_id) if reissuable else {}
+            known = (
+                await conn.execute(select(objects.c.id).where(objects.c.id.in_(every_id)))
+            ).scalars()
+            for taken in sorted(known):
+                again = pending.get(taken) if taken in reissuable else None
+                if again is None or again[0] != storage_of[taken]:
+                    raise AlreadyExists(
+                        f"object id {taken!r} is in use already",
+                        reason=Reason.OBJECT_IDS_TAKEN,
+                        metadata={"objectId": taken},
+                    )
             allocated, rows = [], []
             for group in groups:
                 kind = group.content_type or flow.container
-                keyed = [(oid, object_key(flow_id, oid, now)) for oid in group.object_ids]
+                keyed = [
+                    (oid, pending[oid][1] if oid in pending else object_key(flow_id, oid, now))
+                    for oid in group.object_ids
+                ]
                 rows += [
                     (oid, flow_id, now, group.storage_id, key, kind, now + lifetime_ns)
                     for oid, key in keyed
+                    if oid not in pending
                 ]
                 allocated.append((kind, keyed))
             await insert_rows(conn, objects, _COLUMNS, rows)
@@ -168,6 +183,15 @@ class ObjectRecordStore:
         async with self._db.read(snapshot=False) as conn:
             return await read_locations(conn, object_ids)
 
+    async def pending(
+        self, flow_id: str, object_ids: Collection[str]
+    ) -> list[tuple[str, str, str]]:
+        """Of ``object_ids``, the Objects a Segment of ``flow_id`` allocated before their
+        upload whose bytes were never seen in their backend: (id, storage id, key)."""
+        async with self._db.read(snapshot=False) as conn:
+            found = await _pending_keys(conn, flow_id, object_ids)
+            return [(oid, storage_id, key) for oid, (storage_id, key) in found.items()]
+
     async def unverified(self, object_ids: Collection[str]) -> list[tuple[str, str, str]]:
         """Of ``object_ids``, the allocated Objects whose bytes were never seen in their
         backend: (id, storage id, key), for registration to look for them."""
@@ -182,6 +206,26 @@ class ObjectRecordStore:
                 )
             )
             return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def _pending_keys(
+    conn: AsyncConnection, flow_id: str, object_ids: Collection[str]
+) -> dict[str, tuple[str, str]]:
+    """The Objects of ``object_ids`` registered on ``flow_id`` before their upload (an
+    allocation's Object is registered only once uploaded, so a registered Object of
+    a backend whose bytes were never seen is one a Segment allocated): id -> (storage
+    id, key)."""
+    rows = await conn.execute(
+        select(objects.c.id, objects.c.storage_id, objects.c.storage_key).where(
+            objects.c.id.in_(list(object_ids)),
+            objects.c.first_flow_id == flow_id,
+            objects.c.storage_id.is_not(None),
+            objects.c.storage_key.is_not(None),
+            objects.c.registered_ns.is_not(None),
+            objects.c.uploaded_ns.is_(None),
+        )
+    )
+    return {row[0]: (row[1], row[2]) for row in rows}
 
 
 _LOCATIONS = select(
@@ -269,7 +313,8 @@ async def read_states(
 
 _NEW_COLUMNS = (
     "id", "first_flow_id", "created_ns", "registered_ns", "kind", "timerange", "start_ns",
-    "end_ns", "key_frame_count", "init_object_id", "get_urls",
+    "end_ns", "key_frame_count", "init_object_id", "get_urls", "storage_id", "storage_key",
+    "content_type",
 )  # fmt: skip
 
 _SAVE = (
@@ -297,18 +342,32 @@ _SAVE = (
 )
 
 
-def _new_row(s: ObjectState, now: int) -> tuple[object, ...]:
+def _new_row(s: ObjectState, now: int, content_type: str | None) -> tuple[object, ...]:
+    """The row of an Object a registration introduces: external (no backend), or
+    allocated on ``s.storage_id`` by its first Segment, under the key an allocation
+    would give it."""
     urls = json.dumps(s.get_urls) if s.get_urls else None
+    key = None
+    if s.storage_id is not None and s.first_flow_id is not None:
+        key = object_key(s.first_flow_id, s.id, now)
     return (
         s.id, s.first_flow_id, now, now, s.kind, s.timerange, s.start_ns, s.end_ns,
-        s.key_frame_count, s.init_object_id, urls,
+        s.key_frame_count, s.init_object_id, urls, s.storage_id, key,
+        content_type if key is not None else None,
     )  # fmt: skip
 
 
-async def save_states(conn: AsyncConnection, states: Sequence[ObjectState], now: int) -> None:
-    """Write what a registration changed: new external Objects, and the first use,
-    upload or new uncontrolled URLs of known ones."""
-    new = [_new_row(s, now) for s in states if s.new and s.registered]
+async def save_states(
+    conn: AsyncConnection,
+    states: Sequence[ObjectState],
+    now: int,
+    *,
+    content_type: str | None = None,
+) -> None:
+    """Write what a registration changed: new Objects (external, or allocated by
+    their first Segment, uploaded with ``content_type``), and the first use, upload or
+    new uncontrolled URLs of known ones."""
+    new = [_new_row(s, now, content_type) for s in states if s.new and s.registered]
     if new:
         await insert_rows(conn, objects, _NEW_COLUMNS, new)
     changed = [

@@ -178,6 +178,7 @@ class SegmentStore:
         *,
         uploaded: Mapping[str, int | None] | None = None,
         backend_labels: frozenset[str] = frozenset(),
+        allocate_on: str | None = None,
         access: Access | None = None,
     ) -> tuple[int, list[Rejection]]:
         """Store every candidate that overlaps neither a stored Segment nor an earlier
@@ -186,7 +187,9 @@ class SegmentStore:
         sizes); return the count stored and the rejections. A missing Flow is
         NOT_FOUND and a read-only one FLOW_READ_ONLY, for the whole call; so is one the
         caller's ``access`` hides or may not write. A post reusing an Object only Flows
-        the caller may not read use is refused (AUTH_CLASS_DENIED)."""
+        the caller may not read use is refused (AUTH_CLASS_DENIED). With
+        ``allocate_on`` (a backend id), an unknown Object is allocated there by its
+        first Segment (``ObjectLedger``), uploaded with the Flow's container type."""
         async with self._db.write() as conn:
             flow = await _writable_flow(conn, flow_id, access)
             if not candidates:
@@ -209,8 +212,9 @@ class SegmentStore:
                 conn, flow_id, {s.first_flow_id for s in states if not s.registered}, access
             )
             ledger = ObjectLedger(
-                flow_id, states, backend_labels=backend_labels, hidden_flows=hidden_flows
-            )
+                flow_id, states, backend_labels=backend_labels, hidden_flows=hidden_flows,
+                allocate_on=allocate_on,
+            )  # fmt: skip
             accepted: list[Segment] = []
             rejections: list[Rejection] = []
             again = 0  # posts identical to a stored Segment: registered already
@@ -226,7 +230,7 @@ class SegmentStore:
                 timeline.add(segment.start_ns, segment.end_ns, segment.post.timerange)
                 accepted.append(segment)
             now = now_ns()
-            await save_states(conn, ledger.states, now)
+            await save_states(conn, ledger.states, now, content_type=flow.container)
             if accepted:
                 await _insert(conn, flow, accepted, now)
                 classes = classes_of(tags_from_json(flow.tags))
@@ -419,6 +423,7 @@ async def _writable_flow(conn: AsyncConnection, flow_id: str, access: Access | N
         flows.c.max_segment_ns,
         flows.c.timerange_start_ns,
         flows.c.timerange_end_ns,
+        flows.c.container,
     ).where(flows.c.id == flow_id)
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()  # one registration per Flow at a time

@@ -5,25 +5,26 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tams_server.domain.access import Access, check_new_classes, classes_of
 from tams_server.domain.errors import AlreadyExists, FailedPrecondition, NotFound, Reason
-from tams_server.domain.events import SourceDeleted
+from tams_server.domain.events import FlowDeleted, SourceDeleted
 from tams_server.domain.models import Source
 from tams_server.domain.queries import Page, SourceQuery
 from tams_server.domain.tags import TagEdit, tags_from_json, tags_to_json
 from tams_server.store import flow_collections as collections
 from tams_server.store.changes import SourceTouched, record
 from tams_server.store.clock import now_ns
-from tams_server.store.dialect import among
+from tams_server.store.dialect import among, starts_with
 from tams_server.store.engine import Database
 from tams_server.store.paging import PageTokenCodec
 from tams_server.store.resources import (
     check_row_access,
     read_resource_page,
+    readable_row,
     resource_fields,
     select_row,
 )
@@ -118,22 +119,43 @@ class SourceStore:
             return await self._reload(conn, source_id, access)
 
     async def soft_delete(
-        self, source_id: str, *, deleted_by: str | None, access: Access | None = None
+        self,
+        source_id: str,
+        *,
+        deleted_by: str | None,
+        with_flows: bool = False,
+        access: Access | None = None,
     ) -> Source:
-        """Hide a Source that no live Flow renders, recording who and when."""
+        """Hide a Source, recording who and when: one that no live Flow renders, or,
+        ``with_flows``, with the live Flows that render it (hidden alike, in the same
+        transaction: a Source goes with its Flows, TAMS ADR 0018), all or none."""
         async with self._db.write() as conn:
             row = await self._live_row(conn, source_id, access)
-            flow_count = await conn.scalar(
-                select(func.count())
-                .select_from(flows)
-                .where(flows.c.source_id == source_id, flows.c.deleted_ns.is_(None))
-            )
-            if flow_count:
-                raise _has_flows(source_id, flow_count if access is None else None)
+            rendering = (
+                await conn.execute(
+                    select(flows.c.id, flows.c.tags, flows.c.read_only, flows.c.source_id)
+                    .where(flows.c.source_id == source_id, flows.c.deleted_ns.is_(None))
+                    .order_by(flows.c.id)
+                    .with_for_update()
+                )
+            ).all()
+            if rendering and not with_flows:
+                raise _has_flows(source_id, len(rendering) if access is None else None)
+            now = now_ns()
+            if rendering:
+                _check_flows_deletable(source_id, rendering, access)
+                await conn.execute(
+                    update(flows)
+                    .where(among(flows.c.id, [flow.id for flow in rendering]))
+                    .values(deleted_ns=now, deleted_by=deleted_by)
+                )
+                for flow in rendering:
+                    flow_classes = classes_of(tags_from_json(flow.tags))
+                    record(conn, FlowDeleted(flow.id, source_id, flow_classes))
             await conn.execute(
                 update(sources)
                 .where(sources.c.id == source_id)
-                .values(deleted_ns=now_ns(), deleted_by=deleted_by)
+                .values(deleted_ns=now, deleted_by=deleted_by)
             )
             record(conn, SourceDeleted(source_id, classes_of(tags_from_json(row.tags))))
             return await self._reload(conn, source_id, access)
@@ -156,6 +178,28 @@ class SourceStore:
 
 def _check(row: Row[Any], access: Access | None, *, write: bool) -> None:
     check_row_access(row, access, write=write, kind="source", not_found=source_not_found)
+
+
+def _check_flows_deletable(source_id: str, rendering: Sequence[Any], access: Access | None) -> None:
+    """Refuse to hide a Source with its Flows unless the caller may delete each: a Flow
+    it may not read refuses the whole as ``_has_flows`` does (naming none of them), a
+    read-only one as any write to it is refused."""
+    for flow in rendering:
+        if not readable_row(flow, access):
+            raise _has_flows(source_id, None)
+        check_row_access(flow, access, write=True, kind="flow", not_found=_flow_not_found)
+        if flow.read_only:
+            raise FailedPrecondition(
+                f"flow {flow.id} of source {source_id} is read-only; set read_only to false first",
+                reason=Reason.FLOW_READ_ONLY,
+                metadata={"flowId": flow.id, "sourceId": source_id},
+            )
+
+
+def _flow_not_found(flow_id: str) -> NotFound:
+    return NotFound(
+        f"flow {flow_id} not found", reason=Reason.FLOW_NOT_FOUND, metadata={"flowId": flow_id}
+    )
 
 
 def _has_flows(source_id: str, flow_count: int | None) -> FailedPrecondition:
@@ -256,6 +300,8 @@ def _filters(query: SourceQuery, access: Access | None) -> list[ColumnElement[bo
         clauses.append(sources.c.deleted_ns.is_(None))
     if query.label is not None:
         clauses.append(sources.c.label == query.label)
+    if query.label_prefix is not None:
+        clauses.append(starts_with(sources.c.label, query.label_prefix))
     if query.format is not None:
         clauses.append(sources.c.format == query.format)
     clauses += tag_filter_clauses(source_tags, "source_id", sources.c.id, query.tags)

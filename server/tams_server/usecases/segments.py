@@ -62,12 +62,20 @@ class SegmentWrites:
         self._objects = objects
         self._urls = urls
         self._backend_labels = frozenset(b.label for b in backends if b.label)
+        self._default_storage = next((b.id for b in backends if b.default_storage), None)
 
     async def register(
-        self, flow_id: str, posts: Sequence[SegmentPost], *, access: Access | None = None
+        self,
+        flow_id: str,
+        posts: Sequence[SegmentPost],
+        *,
+        allocate_unknown: bool = False,
+        access: Access | None = None,
     ) -> Registered:
         """Check each post (a bad one is refused, the others go on), then store them
-        in one transaction, on behalf of a caller with ``access``."""
+        in one transaction, on behalf of a caller with ``access``; ``allocate_unknown``:
+        an Object no one allocated is allocated on the default backend by its first
+        Segment (the usage guide's registration before upload)."""
         check_uuid(flow_id, "flow_id")
         if len(posts) > MAX_SEGMENTS_PER_CALL:
             raise InvalidArgument.for_field(
@@ -77,7 +85,8 @@ class SegmentWrites:
             )
         candidates, rejections = _check(posts, 0)
         registered = Registered(rejections=rejections)
-        registered.add(*await self._store_checked(flow_id, candidates, access))
+        allocate_on = self._default_storage if allocate_unknown else None
+        registered.add(*await self._store_checked(flow_id, candidates, access, allocate_on))
         return registered
 
     async def register_stream(
@@ -129,7 +138,11 @@ class SegmentWrites:
         return await self._store.delete(target, actor=caller.actor(deleted_by), access=access)
 
     async def _store_checked(
-        self, flow_id: str, candidates: Candidates, access: Access | None
+        self,
+        flow_id: str,
+        candidates: Candidates,
+        access: Access | None,
+        allocate_on: str | None = None,
     ) -> tuple[int, list[Rejection]]:
         """Look in the backends for allocated Objects not yet seen there (outside the
         write transaction: that is network I/O), then store.
@@ -143,6 +156,7 @@ class SegmentWrites:
             candidates,
             uploaded=uploaded,
             backend_labels=self._backend_labels,
+            allocate_on=allocate_on,
             access=access,
         )
 

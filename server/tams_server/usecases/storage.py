@@ -32,6 +32,9 @@ class StorageRequest:
     presigned: bool | None = None
     limit: int | None = None
     object_ids: Sequence[str] = ()
+    reissue_pending: bool = False
+    """Ids of Objects a Segment allocated before their upload are not taken: their
+    upload URLs are issued again."""
 
 
 Uploads = Iterator[tuple[str, UploadUrl]]
@@ -65,7 +68,9 @@ class StorageAllocation:
         """Allocate what ``request`` asks for; returns it and when its URLs expire (ns)."""
         check_uuid(request.flow_id, "flow_id")
         checked = [self._check(request, "")]
-        [uploads], expires_ns = await self._allocate(request.flow_id, checked)
+        [uploads], expires_ns = await self._allocate(
+            request.flow_id, checked, reissue_pending=request.reissue_pending
+        )
         return uploads, expires_ns
 
     async def allocate_batch(
@@ -89,13 +94,28 @@ class StorageAllocation:
         return await self._allocate(flow_id, checked)
 
     async def _allocate(
-        self, flow_id: str, checked: Sequence[tuple[StorageBackend, Allocation]]
+        self,
+        flow_id: str,
+        checked: Sequence[tuple[StorageBackend, Allocation]],
+        *,
+        reissue_pending: bool = False,
     ) -> tuple[list[Uploads], int]:
         """Record the Objects (for a caller the Flow's auth classes let write to it);
-        their upload URLs follow."""
+        their upload URLs follow. With ``reissue_pending``, the pending Objects among
+        them are looked for in their backends first (network I/O, outside the write
+        transaction): one whose bytes are there is taken like any other."""
         await self._flows.check_writable(flow_id, current_access(self._classes))
+        every_id = [oid for _, allocation in checked for oid in allocation.object_ids]
+        reissuable: frozenset[str] | None = None
+        if reissue_pending and every_id:
+            pending = await self._objects.pending(flow_id, every_id)
+            uploaded = await self._urls.present(pending) if pending else {}
+            reissuable = frozenset(oid for oid, _, _ in pending if oid not in uploaded)
         groups = await self._objects.allocate_groups(
-            flow_id, [allocation for _, allocation in checked], lifetime_ns=self._timeout_s * 10**9
+            flow_id,
+            [allocation for _, allocation in checked],
+            lifetime_ns=self._timeout_s * 10**9,
+            reissuable=reissuable or frozenset(),
         )
         expires_ns = time.time_ns() + self._timeout_s * 10**9
         uploads = [

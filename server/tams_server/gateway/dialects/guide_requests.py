@@ -191,10 +191,26 @@ BODIES: dict[tuple[str, str], BodyTranslation] = {
     ("POST", "/flows/{flow_id}/storage/batch"): storage_batch_in,
 }
 # Query parameters the guide's requests mean when they leave them out: its deletes
-# are soft unless ``soft_delete=false``.
+# are soft unless ``soft_delete=false``, and a Source goes with the Flows that render
+# it (its 204 for a Source its own Flows render; TAMS ADR 0018 ties a Source's life to
+# its Flows').
+# Its Segments may name Objects never allocated, whose bytes come later (its "Create
+# Flow Segment" before its "Allocate Storage" of the same Object): the first Segment
+# allocates such an Object, and a later allocation of its id gives its upload URL.
 QUERY_DEFAULTS: dict[tuple[str, str], dict[str, str]] = {
+    ("DELETE", "/sources/{source_id}"): {"delete_flows": "true"},
+    ("POST", "/flows/{flow_id}/segments"): {"allocate_unknown_objects": "true"},
+    ("POST", "/flows/{flow_id}/storage"): {"reissue_pending": "true"},
     ("DELETE", "/flows/{flow_id}"): {"soft_delete": "true"},
     ("DELETE", "/flows/{flow_id}/segments"): {"soft_delete": "true"},
+}
+
+
+# Query parameters the guide names otherwise: its ``label=Main Camera`` finds "Main
+# Camera 1", a prefix match (the spec's ``label`` is exact).
+QUERY_RENAMES: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/sources"): {"label": "label_prefix"},
+    ("GET", "/flows"): {"label": "label_prefix"},
 }
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from tams_server.gateway.dialects.guide_errors import guide_error
 from tams_server.gateway.dialects.guide_requests import GUIDE_NAMES
 from tams_server.tai import NS_PER_S, tai_ns_to_utc_datetime
 
@@ -33,6 +35,8 @@ class Answer:
     """The request's query parameters."""
     stored: Any = None
     """The resource as stored, when the spec's route kept it (``body.STORED``)."""
+    base_url: str = ""
+    """The base URL the request was made to (``http://host:port``, no trailing ``/``)."""
 
 
 Translation = Callable[[Answer], Response]
@@ -144,17 +148,37 @@ def echo(answer: Answer) -> Response:
     return _json(answer, answer.body)
 
 
+# The status of a single Segment's refusal, by its reason (the guide's "404 Object Not
+# Found", "403 Permission Denied"); any other is a bad request.
+SEGMENT_REFUSALS = {"OBJECT_UNKNOWN": 404, "AUTH_CLASS_DENIED": 403}
+
+
 def segments_posted(answer: Answer) -> Response:
     """The created Segments as the guide shows them: as sent (with its
-    ``storage_path``), and ``ts_offset``/``last_duration`` null when not given."""
+    ``storage_path``), ``ts_offset``/``last_duration`` null when not given, and
+    ``get_urls`` naming the guide's download of the Object (``/objects/{id}/download``,
+    which redirects to where its bytes are). One Segment (a body that is no list)
+    refused is an error, as any refused request is to the guide's clients (whose
+    ``raise_for_status`` would take the spec's 200 with ``failed_segments`` for a
+    success); a list keeps the spec's partial failure answer."""
+    failed = answer.body.get("failed_segments") if isinstance(answer.body, dict) else None
+    if answer.status == 200 and isinstance(answer.request_body, dict) and failed:
+        error = failed[0].get("error", {})
+        reason = str(error.get("type", ""))
+        status = SEGMENT_REFUSALS.get(reason, 400)
+        return guide_error(None, status, reason, str(error.get("summary", "")))
     if answer.status != 201:
         return _json(answer, answer.body)
 
     def one(segment: Any) -> Any:
         if not isinstance(segment, dict):
             return segment
+        object_id = str(segment.get("object_id", ""))
+        download = f"{answer.base_url}/objects/{quote(object_id, safe='/')}/download"
+        urls = [{"url": download, "presigned": False, "controlled": True}]
         return {**segment, "ts_offset": segment.get("ts_offset"),
-                "last_duration": segment.get("last_duration")}  # fmt: skip
+                "last_duration": segment.get("last_duration"),
+                "get_urls": segment.get("get_urls", urls)}  # fmt: skip
 
     sent = answer.request_body
     return _json(answer, [one(s) for s in sent] if isinstance(sent, list) else one(sent))
@@ -162,14 +186,18 @@ def segments_posted(answer: Answer) -> Response:
 
 def put_url_out(item: Any) -> Any:
     """A spec ``put_url`` (``url``, ``content-type``) as the guide's request
-    description (``method``, ``url``, ``headers``)."""
+    description (``method``, ``url``, ``headers``), and the guide's ``put_cors_url``:
+    the same request, since a presigned PUT URL is one a browser can use too, when the
+    store answers its cross-origin requests (an S3 bucket's CORS configuration; the
+    TAMS spec dropped the separate URL for that reason, ADR 0039)."""
     if not isinstance(item, dict) or not isinstance(item.get("put_url"), dict):
         return item
     put = item["put_url"]
     headers = dict(put.get("headers", {}))
     if put.get("content-type"):
         headers.setdefault("Content-Type", put["content-type"])
-    return {**item, "put_url": {"method": "PUT", "url": put.get("url"), "headers": headers}}
+    request = {"method": "PUT", "url": put.get("url"), "headers": headers}
+    return {**item, "put_url": request, "put_cors_url": {**request, "headers": dict(headers)}}
 
 
 def storage(answer: Answer) -> Response:

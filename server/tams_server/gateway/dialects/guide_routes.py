@@ -22,6 +22,7 @@ from tams_server.gateway.dialects.guide_errors import ROUTE_KEY, guide_error
 from tams_server.gateway.dialects.guide_requests import (
     BODIES,
     QUERY_DEFAULTS,
+    QUERY_RENAMES,
     timerange_query_in,
 )
 from tams_server.gateway.routes.tags import put_tags_routes
@@ -125,16 +126,19 @@ def _answer(key: Key) -> out.Translation | None:
 def _translating(endpoint: Endpoint, key: Key, answer: out.Translation | None) -> Endpoint:
     translate_body = BODIES.get(key)
     defaults = QUERY_DEFAULTS.get(key, {})
+    renames = QUERY_RENAMES.get(key, {})
 
     @functools.wraps(endpoint)
     async def translated(request: Request) -> Response:
         setattr(request.state, ROUTE_KEY, key)
         sent: Any = None
-        if (defaults and any(name not in request.query_params for name in defaults)) or (
-            "timerange" in request.query_params
+        if (
+            (defaults and any(name not in request.query_params for name in defaults))
+            or "timerange" in request.query_params
+            or any(name in request.query_params for name in renames)
         ):
             query = [
-                (k, timerange_query_in(v) if k == "timerange" else v)
+                (renames.get(k, k), timerange_query_in(v) if k == "timerange" else v)
                 for k, v in request.query_params.multi_items()
             ]
             query += [(k, v) for k, v in defaults.items() if k not in request.query_params]
@@ -210,4 +214,5 @@ def _translated(
     headers: Mapping[str, str] = dict(response.headers)
     stored = getattr(request.state, STORED, None)
     query = dict(request.query_params)
-    return answer(out.Answer(response.status_code, body, headers, sent, query, stored))
+    base_url = str(request.base_url).rstrip("/")
+    return answer(out.Answer(response.status_code, body, headers, sent, query, stored, base_url))

@@ -32,12 +32,13 @@ _SORT = {
 
 
 async def list_flows(request: Request) -> Response:
-    """``GET /flows``, with the spec's filters."""
+    """``GET /flows``, with the spec's filters (and the extension ``label_prefix``)."""
     query = Query(request.query_params)
     listing = listing_fields(query, _SORT, flows_pb2.FLOW_SORT_KEY_UNSPECIFIED)
     flow_filter = flows_pb2.FlowFilter(
         source_id=query.text("source_id"), timerange=query.text("timerange"),
         format=query.text("format"), codec=query.text("codec"), label=query.text("label"),
+        label_prefix=query.text("label_prefix"),
         frame_width=query.integer("frame_width"), frame_height=query.integer("frame_height"),
         tags=query.tag_filters(), profile_id=query.text("profile_id"),
         status=query.text("status"), **collected_by_filter(query),

@@ -51,7 +51,13 @@ async def post_segments(request: Request) -> Response:
         for i, item in enumerate(items)
     ]
     response = await stubs_of(request).segments.RegisterSegments(
-        segments_pb2.RegisterSegmentsRequest(flow_id=request.path_params["flow_id"], segments=posts)
+        segments_pb2.RegisterSegmentsRequest(
+            flow_id=request.path_params["flow_id"],
+            segments=posts,
+            allocate_unknown_objects=Query(request.query_params).boolean(
+                "allocate_unknown_objects"
+            ),
+        )
     )
     if not response.failed_segments:
         # The spec's 201 has no body; the Segments as posted break no spec client, and

@@ -22,11 +22,12 @@ _SORT = {
 
 
 async def list_sources(request: Request) -> Response:
-    """``GET /sources``, with the spec's filters."""
+    """``GET /sources``, with the spec's filters (and the extension ``label_prefix``)."""
     query = Query(request.query_params)
     listing = listing_fields(query, _SORT, sources_pb2.SOURCE_SORT_KEY_UNSPECIFIED)
     source_filter = sources_pb2.SourceFilter(
         label=query.text("label"),
+        label_prefix=query.text("label_prefix"),
         format=query.text("format"),
         tags=query.tag_filters(),
         **collected_by_filter(query),
@@ -71,7 +72,8 @@ async def create_sources(request: Request) -> Response:
 
 
 async def delete_source(request: Request) -> Response:
-    """``DELETE /sources/{source_id}?soft_delete=true`` (usage guide)."""
+    """``DELETE /sources/{source_id}?soft_delete=true`` (usage guide), with the live
+    Flows that render it when ``delete_flows=true`` (the guide dialect's default)."""
     query = Query(request.query_params)
     if query.has("soft_delete") and not query.boolean("soft_delete"):
         raise BadRequest(
@@ -80,7 +82,9 @@ async def delete_source(request: Request) -> Response:
         )
     await stubs_of(request).sources.DeleteSource(
         sources_pb2.DeleteSourceRequest(
-            source_id=request.path_params["source_id"], deleted_by=query.text("deleted_by")
+            source_id=request.path_params["source_id"],
+            deleted_by=query.text("deleted_by"),
+            with_flows=query.boolean("delete_flows"),
         )
     )
     return Response(status_code=204)

@@ -12,15 +12,18 @@ from starlette.routing import Route
 from tams.v1 import storage_pb2
 from tams_server.gateway.body import batch_items, json_body
 from tams_server.gateway.media_shapes import allocated_to_json, allocation_request_from_json
+from tams_server.gateway.query import Query
 from tams_server.gateway.stubs import stubs_of
 
 
 async def allocate(request: Request) -> Response:
-    """``POST /flows/{flow_id}/storage``."""
+    """``POST /flows/{flow_id}/storage``; ``reissue_pending=true`` (extension, the
+    guide dialect's default): the ids of Objects a Segment allocated before their upload
+    get their upload URLs again."""
     body = await json_body(request)
-    call = stubs_of(request).storage.AllocateStorage(
-        allocation_request_from_json(body, request.path_params["flow_id"])
-    )
+    allocation = allocation_request_from_json(body, request.path_params["flow_id"])
+    allocation.reissue_pending = Query(request.query_params).boolean("reissue_pending")
+    call = stubs_of(request).storage.AllocateStorage(allocation)
     media = [allocated_to_json(item) async for batch in call for item in batch.media_objects]
     return JSONResponse({"media_objects": media}, status_code=201)
 
