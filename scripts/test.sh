@@ -56,10 +56,10 @@ main() {
     if names_tests "$@"; then
         "$ROOT/.venv/bin/python" -m pytest "$@" || rc=$?
     else
-        # The media tests load PyAV (FFmpeg's libraries) into their process: they get a
-        # pytest of their own, so the rest of the suite never shares a process with it.
-        "$ROOT/.venv/bin/python" -m pytest "$@" --ignore=tests/media || rc=$?
-        "$ROOT/.venv/bin/python" -m pytest "$@" tests/media || rc=$?
+        # The media and HLS tests load PyAV (FFmpeg's libraries) into their process: they
+        # get a pytest of their own, so the rest of the suite never shares a process with it.
+        "$ROOT/.venv/bin/python" -m pytest "$@" --ignore=tests/media --ignore=tests/hls || rc=$?
+        "$ROOT/.venv/bin/python" -m pytest "$@" tests/media tests/hls || rc=$?
     fi
     exit "$rc"
 }
