@@ -3,11 +3,11 @@ segment registration checks and changes, and the cleanup of unused ones."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     bindparam,
@@ -201,7 +201,7 @@ async def read_locations(
         _LOCATIONS, {"ids": list(object_ids)}
     ):
         if isinstance(urls, str):
-            urls = json.loads(urls)
+            urls = orjson.loads(urls)
         found[object_id] = ObjectLocation(storage_id, key, (), urls or ())
         if extra:
             with_copies.append(object_id)
@@ -244,7 +244,7 @@ async def read_states(
         stmt = stmt.order_by(objects.c.id).with_for_update()
     states = []
     for row in await conn.execute(stmt):
-        urls = json.loads(row.get_urls) if isinstance(row.get_urls, str) else row.get_urls
+        urls = orjson.loads(row.get_urls) if isinstance(row.get_urls, str) else row.get_urls
         seen_now = row.uploaded_ns is None and row.id in uploaded
         states.append(
             ObjectState(
@@ -298,7 +298,7 @@ _SAVE = (
 
 
 def _new_row(s: ObjectState, now: int) -> tuple[object, ...]:
-    urls = json.dumps(s.get_urls) if s.get_urls else None
+    urls = orjson.dumps(s.get_urls).decode() if s.get_urls else None
     return (
         s.id, s.first_flow_id, now, now, s.kind, s.timerange, s.start_ns, s.end_ns,
         s.key_frame_count, s.init_object_id, urls,
