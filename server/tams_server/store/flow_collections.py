@@ -84,6 +84,17 @@ async def replace_flow_collection(
         )
 
 
+def membership_flags(flow_id: ColumnElement[Any]) -> tuple[ColumnElement[bool], ...]:
+    """Two columns for a query of Flows: ``has_collection`` (it collects Flows) and
+    ``is_collected`` (some Flow collects it). Both false, its ``flow_collection`` and
+    ``collected_by`` are empty without reading them; true, they may still be (deleted
+    or hidden Flows), which ``flow_collections`` and ``flows_collected_by`` tell."""
+    return (
+        exists().where(items.c.collector_id == flow_id).label("has_collection"),
+        exists().where(items.c.member_id == flow_id).label("is_collected"),
+    )
+
+
 async def flow_collections(
     conn: AsyncConnection, flow_ids: Collection[str], access: Access | None
 ) -> dict[str, tuple[CollectionItem, ...]]:

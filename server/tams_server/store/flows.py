@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -31,6 +31,7 @@ from tams_server.store.paging import PageTokenCodec
 from tams_server.store.profiles import load_profile
 from tams_server.store.resources import (
     check_row_access,
+    fields_of,
     read_resource_page,
     readable_row,
     resource_fields,
@@ -72,6 +73,11 @@ _AS_STORED = (
     "essence_parameters",
 )
 
+# One Flow by id and whether it is in a collection (``FlowStore.get``); built once.
+_ROW_WITH_FLAGS = select(flows, *collections.membership_flags(flows.c.id)).where(
+    flows.c.id == bindparam("flow_id")
+)
+
 # Fields the server manages, ignored when comparing what a client sent.
 _SERVER_MANAGED = (
     "created_ns",
@@ -107,6 +113,15 @@ class FlowStore:
     ) -> Flow:
         """One Flow; NOT_FOUND when unknown, (unless asked) soft-deleted, or hidden
         from the caller by its auth classes."""
+        # Most Flows are in no collection: then one statement (its own snapshot, no
+        # transaction) reads all there is; else all is read again in one snapshot.
+        async with self._db.read(snapshot=False) as conn:
+            row = (await conn.execute(_ROW_WITH_FLAGS, {"flow_id": flow_id})).first()
+        if row is None or (row.deleted_ns is not None and not show_deleted):
+            raise flow_not_found(flow_id)
+        _check(row, access, write=False)
+        if not (row.has_collection or row.is_collected):
+            return _built([row], fields_of([row], {}), {}, include_timerange=include_timerange)[0]
         async with self._db.read() as conn:
             row = await select_row(conn, flows, flow_id)
             if row is None or (row.deleted_ns is not None and not show_deleted):
@@ -612,6 +627,17 @@ async def _load(
     and ``flow_collection`` name only Flows it may read)."""
     common = await resource_fields(conn, rows, collections.flows_collected_by, access)
     collection = await collections.flow_collections(conn, [row.id for row in rows], access)
+    return _built(rows, common, collection, include_timerange=include_timerange)
+
+
+def _built(
+    rows: Sequence[Row[Any]],
+    common: Sequence[Mapping[str, Any]],
+    collection: Mapping[str, tuple[CollectionItem, ...]],
+    *,
+    include_timerange: bool,
+) -> list[Flow]:
+    """The Flows of ``rows``, given their ``Resource`` fields and collections."""
     return [
         Flow(
             **fields,

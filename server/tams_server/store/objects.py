@@ -3,11 +3,11 @@ segment registration checks and changes, and the cleanup of unused ones."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     bindparam,
@@ -245,7 +245,7 @@ async def read_locations(
         _LOCATIONS, {"ids": list(object_ids)}
     ):
         if isinstance(urls, str):
-            urls = json.loads(urls)
+            urls = orjson.loads(urls)
         found[object_id] = ObjectLocation(storage_id, key, (), urls or ())
         if extra:
             with_copies.append(object_id)
@@ -288,7 +288,7 @@ async def read_states(
         stmt = stmt.order_by(objects.c.id).with_for_update()
     states = []
     for row in await conn.execute(stmt):
-        urls = json.loads(row.get_urls) if isinstance(row.get_urls, str) else row.get_urls
+        urls = orjson.loads(row.get_urls) if isinstance(row.get_urls, str) else row.get_urls
         seen_now = row.uploaded_ns is None and row.id in uploaded
         states.append(
             ObjectState(
@@ -346,7 +346,7 @@ def _new_row(s: ObjectState, now: int, content_type: str | None) -> tuple[object
     """The row of an Object a registration introduces: external (no backend), or
     allocated on ``s.storage_id`` by its first Segment, under the key an allocation
     would give it."""
-    urls = json.dumps(s.get_urls) if s.get_urls else None
+    urls = orjson.dumps(s.get_urls).decode() if s.get_urls else None
     key = None
     if s.storage_id is not None and s.first_flow_id is not None:
         key = object_key(s.first_flow_id, s.id, now)

@@ -3,7 +3,7 @@ columns behind the fields of ``domain.models.Resource``."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, select
@@ -98,6 +98,14 @@ async def resource_fields(
     """The ``Resource`` fields of each of ``rows`` (Sources or Flows), as keyword
     arguments, as the caller of ``access`` sees them."""
     collectors = await collected_by(conn, [row.id for row in rows], access)
+    return fields_of(rows, collectors)
+
+
+def fields_of(
+    rows: Sequence[Row[Any]], collectors: Mapping[str, tuple[str, ...]]
+) -> list[dict[str, Any]]:
+    """The ``Resource`` fields of each of ``rows``, given what collects each of them
+    (by id; none when absent)."""
     return [
         {
             "id": row.id,
