@@ -10,7 +10,8 @@ import logging
 import sys
 import time
 
-BENCHMARKS = ("auth", "ceiling", "events", "flows", "gateway", "segments", "storage", "unary")
+BENCHMARKS = ("auth", "ceiling", "events", "flows", "gateway", "scale", "segments", "storage",
+              "unary")  # fmt: skip
 
 
 def main() -> None:
