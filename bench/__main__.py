@@ -10,8 +10,8 @@ import logging
 import sys
 import time
 
-BENCHMARKS = ("auth", "ceiling", "events", "flows", "gateway", "scale", "segments", "storage",
-              "unary")  # fmt: skip
+BENCHMARKS = ("auth", "ceiling", "events", "flows", "gateway", "live", "scale", "segments",
+              "storage", "unary")  # fmt: skip
 
 
 def main() -> None:
