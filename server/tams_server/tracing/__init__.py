@@ -35,13 +35,11 @@ from starlette.middleware import Middleware
 from tams_server.tracing.database import trace_statements
 from tams_server.tracing.http import TraceRequests
 
-MODES = ("off", "console", "otlp")
-"""What ``--tracing`` takes: no tracing, spans printed on stderr, or spans sent to an
-OTLP collector (over gRPC; where to: the standard ``OTEL_EXPORTER_OTLP_*``
-variables, by default localhost:4317)."""
-
 
 def _exporter(mode: str) -> SpanExporter:
+    """The exporter of a ``--tracing`` mode (``config.tracing``): spans printed on
+    stderr, or sent to an OTLP collector over gRPC (where to: the standard
+    ``OTEL_EXPORTER_OTLP_*`` variables, by default localhost:4317)."""
     if mode == "console":
         return ConsoleSpanExporter(out=sys.stderr)  # stdout carries the ready line
     if mode == "otlp":
