@@ -11,7 +11,7 @@ import sys
 import time
 
 BENCHMARKS = ("auth", "ceiling", "events", "flows", "gateway", "live", "scale", "segments",
-              "storage", "unary")  # fmt: skip
+              "storage", "tracing", "unary")  # fmt: skip
 
 
 def main() -> None:

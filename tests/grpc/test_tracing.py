@@ -307,6 +307,7 @@ _OFF_PROBE = """
 import asyncio, sys, tempfile
 from pathlib import Path
 from tams_server.app import serve
+from tams_server.config import Config
 
 async def main():
     with tempfile.TemporaryDirectory() as tmp:
