@@ -33,7 +33,7 @@ import grpc
 
 from bench import _dbsize
 from bench._common import SEGMENT_NS, external_posts, report, server_process, video_flow_message
-from bench._measure import percentile
+from bench._measure import cpu_s, percentile
 from tams.v1 import common_pb2, flows_pb2, flows_pb2_grpc, segments_pb2, segments_pb2_grpc
 from tams_client import AsyncTamsClient
 
@@ -82,31 +82,36 @@ async def run(*, quick: bool, database_url: str | None, tiny: bool = False) -> N
     with tempfile.TemporaryDirectory(prefix="tams-bench-scale-") as tmp:
         sqlite_file = Path(tmp) / "tams.db"
         url = database_url or f"sqlite+aiosqlite:///{sqlite_file}"
-        async with server_process(url) as (target, _pid):
-            await _long_flow(target, size, engine)
+        async with server_process(url) as (target, pid):
+            await _long_flow(target, pid, size, engine)
             await _disk(database_url, sqlite_file, size.segments, engine)
             await _many_flows(target, size, engine)
 
 
-async def _long_flow(target: str, size: Size, engine: str) -> None:
-    """Part (a): register the long Flow in chunks, then time windows at both ends."""
+async def _long_flow(target: str, pid: int, size: Size, engine: str) -> None:
+    """Part (a): register the long Flow in chunks, then time windows at both ends.
+    The server's CPU per Segment (its own process; the database's is not counted)
+    tells a slowdown of the server from one of a busier machine."""
     async with AsyncTamsClient(target, timeout=None) as tams:
         flow = video_flow_message()
         await tams.create_flow(flow)
         prefix = f"scale-{uuid.uuid4().hex[:8]}"
         chunk_s: list[float] = []
+        chunk_cpu: list[float] = []
         started = time.perf_counter()
         for first in range(0, size.segments, size.chunk):
             count = min(size.chunk, size.segments - first)
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), cpu_s(pid)
             result = await tams.stream_register_segments(
                 flow.id, external_posts(prefix, count, first=first), batch_size=CLIENT_BATCH
             )
             chunk_s.append(time.perf_counter() - t0)
+            chunk_cpu.append(cpu_s(pid) - cpu0)
             assert result.registered_count == count, result.failed_segments[:3]
             done = first + count
             _progress(
-                f"{done:,}/{size.segments:,} segments, {count / chunk_s[-1]:,.0f}/s now, "
+                f"{done:,}/{size.segments:,} segments, {count / chunk_s[-1]:,.0f}/s now "
+                f"({chunk_cpu[-1] / count * 1e6:.0f} us server CPU each), "
                 f"{time.perf_counter() - started:,.0f} s so far"
             )
         elapsed = time.perf_counter() - started
@@ -114,10 +119,15 @@ async def _long_flow(target: str, size: Size, engine: str) -> None:
            segments=size.segments, batch=CLIENT_BATCH, seconds=round(elapsed, 1))  # fmt: skip
     tenth = max(1, len(chunk_s) // 10)
     tenth_segments = tenth * size.chunk
+    first_cpu, last_cpu = sum(chunk_cpu[:tenth]), sum(chunk_cpu[-tenth:])
     report("scale_registered_first_tenth_per_s", tenth_segments / sum(chunk_s[:tenth]),
-           "segments/s", engine=engine, segments=tenth_segments)  # fmt: skip
+           "segments/s", engine=engine, segments=tenth_segments,
+           server_cpu_us_per_segment=round(first_cpu / tenth_segments * 1e6, 1))  # fmt: skip
     report("scale_registered_last_tenth_per_s", tenth_segments / sum(chunk_s[-tenth:]),
-           "segments/s", engine=engine, segments=tenth_segments)  # fmt: skip
+           "segments/s", engine=engine, segments=tenth_segments,
+           server_cpu_us_per_segment=round(last_cpu / tenth_segments * 1e6, 1))  # fmt: skip
+    report("scale_server_cpu_last_over_first_tenth", last_cpu / first_cpu, "ratio",
+           engine=engine, target="<= 1.2")  # fmt: skip
     report("scale_registered_last_over_first_tenth", sum(chunk_s[:tenth]) / sum(chunk_s[-tenth:]),
            "ratio", engine=engine, target=">= 0.8")  # fmt: skip
 
