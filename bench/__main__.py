@@ -18,9 +18,12 @@ BENCHMARKS = (
     "flows",
     "gateway",
     "hls",
+    "live",
     "media",
+    "scale",
     "segments",
     "storage",
+    "tracing",
     "unary",
 )
 

@@ -54,6 +54,7 @@ from tams_server.config.errors import ConfigError
 from tams_server.config.public_url import checked_public_url
 from tams_server.config.storage import parse_storage
 from tams_server.config.tls import ClientTls, ServerTls, server_tls
+from tams_server.config.tracing import tracing_of
 from tams_server.config.webhooks import check_webhook_timing
 from tams_server.convert.events import event_payload
 from tams_server.domain.access import AuthClassMap
@@ -196,10 +197,15 @@ async def serve(
     check_exposure(config, authenticated=authenticator is not None)
     classes = load_auth_classes(config.auth_classes_file) if config.auth_classes_file else None
     dialect = Dialect.named(config.rest_dialect)
+    tracing = tracing_of(config.tracing, config.span_exporter)
     async with AsyncExitStack() as stack:
+        if tracing is not None:
+            stack.callback(tracing.shutdown)  # last: after the spans of the shutdown
         config.data_dir.mkdir(parents=True, exist_ok=True)
         database = Database.connect(config.effective_database_url)
         stack.push_async_callback(database.dispose)
+        if tracing is not None:
+            tracing.trace_database(database.engine)
         # One registry per server: several servers in one process count apart.
         registry = CollectorRegistry(auto_describe=True) if config.metrics != "off" else None
         if registry is not None:
@@ -230,6 +236,7 @@ async def serve(
         server = grpc.aio.server(
             interceptors=[
                 *extra_interceptors,
+                *([] if tracing is None else [tracing.server_interceptor()]),
                 *([] if registry is None else [MetricsInterceptor(GrpcMetrics(registry))]),
                 RequestLogInterceptor(),
                 ErrorStatusInterceptor(),
@@ -339,7 +346,9 @@ async def serve(
         # private socket of _internal_port.
         channel = await stack.enter_async_context(
             gateway_channel(
-                internal_target, grpc.local_channel_credentials(grpc.LocalConnectionType.UDS)
+                internal_target,
+                grpc.local_channel_credentials(grpc.LocalConnectionType.UDS),
+                interceptors=() if tracing is None else tracing.client_interceptors(),
             )
         )
         routes = [
@@ -347,7 +356,7 @@ async def serve(
             *multipart_routes(objects, local_parts),
             *gateway_routes(dialect, hls_js=config.hls_js),
         ]
-        middleware = []
+        middleware = [] if tracing is None else [tracing.middleware()]
         if registry is not None:
             routes += metrics_routes(
                 registry,
@@ -374,20 +383,35 @@ async def serve_gateway(
     grpc_tls: ClientTls | None = None,
     tls: ServerTls | None = None,
     hls_js: Path | None = None,
+    tracing: str = "off",
+    span_exporter: object | None = None,
 ) -> AsyncIterator[str]:
     """Run the REST gateway alone, calling a gRPC server at ``grpc_target`` (so that
     gateways and servers scale apart), over TLS with ``grpc_tls``, serving HTTPS with
-    ``tls``; yields its base URL."""
+    ``tls``, traced as ``tracing`` says (``Config.tracing``, and ``span_exporter`` as
+    ``Config.span_exporter``); yields its base URL."""
     dialect = Dialect.named(rest_dialect)
+    traced = tracing_of(tracing, span_exporter)
     async with AsyncExitStack() as stack:
+        if traced is not None:
+            stack.callback(traced.shutdown)
         channel = await stack.enter_async_context(
-            gateway_channel(grpc_target, None if grpc_tls is None else grpc_tls.grpc_credentials())
+            gateway_channel(
+                grpc_target,
+                None if grpc_tls is None else grpc_tls.grpc_credentials(),
+                interceptors=() if traced is None else traced.client_interceptors(),
+            )
         )
         sock, http_url = bind(host, port, https=tls is not None)
         stack.callback(sock.close)
         await stack.enter_async_context(
             http_server(
-                http_app(gateway_routes(dialect, hls_js=hls_js), channel, dialect=dialect),
+                http_app(
+                    gateway_routes(dialect, hls_js=hls_js),
+                    channel,
+                    dialect=dialect,
+                    middleware=() if traced is None else [traced.middleware()],
+                ),
                 sock,
                 https=_https(tls),
             )

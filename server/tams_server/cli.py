@@ -23,6 +23,7 @@ from tams_server.auth.minting import mint_token
 from tams_server.config import DEFAULT_DATA_DIR, Config
 from tams_server.config.errors import ConfigError
 from tams_server.config.tls import client_tls, server_tls
+from tams_server.config.tracing import TRACING_MODES
 from tams_server.gateway.dialects import DIALECTS, LIST_SHAPE_DIALECTS
 from tams_server.gc_tuning import tune_for_serving
 from tams_server.http.metrics import METRICS_ACCESS
@@ -43,6 +44,13 @@ def _metrics_access(text: str) -> str:
     """A ``--metrics`` value, checked when the command line is read."""
     if text not in METRICS_ACCESS:
         raise argparse.ArgumentTypeError(f"choose {', '.join(METRICS_ACCESS)}, not {text!r}")
+    return text
+
+
+def _tracing_mode(text: str) -> str:
+    """A ``--tracing`` value, checked when the command line is read."""
+    if text not in TRACING_MODES:
+        raise argparse.ArgumentTypeError(f"choose {', '.join(TRACING_MODES)}, not {text!r}")
     return text
 
 
@@ -174,6 +182,11 @@ _METRICS_OPTIONS = (
      "who may GET /metrics: auth (as the API; with authentication, the scope "
      "tams-api/metrics or tams-api/admin), public (anyone), or off"),
 )  # fmt: skip
+_TRACING_OPTIONS = (
+    ("--tracing", "TRACING", _tracing_mode, "off",
+     "OpenTelemetry spans: off, console (on stderr) or otlp (to the collector the "
+     "OTEL_EXPORTER_OTLP_* variables name); needs the tracing extra unless off"),
+)  # fmt: skip
 _TOKEN_OPTIONS = (
     ("--secret", "JWT_SECRET", str, None, "the server's --jwt-secret (required)"),
     ("--sub", "TOKEN_SUBJECT", str, None, "who the token names (required)"),
@@ -212,11 +225,11 @@ _COMMANDS = (
     ("serve", "run the server",
      _DATABASE_OPTIONS + _LOG_OPTIONS + _GRPC_SERVER_OPTIONS + _HTTP_OPTIONS + _TLS_OPTIONS
      + _PUBLIC_URL_OPTIONS + _AUTH_OPTIONS + _EVENT_OPTIONS + _REPLICA_OPTIONS
-     + _WEBHOOK_OPTIONS + _METRICS_OPTIONS),
+     + _WEBHOOK_OPTIONS + _METRICS_OPTIONS + _TRACING_OPTIONS),
     ("migrate", "apply schema migrations", _DATABASE_OPTIONS + _LOG_OPTIONS),
     ("gateway", "run only the REST gateway, against a remote gRPC server",
      _GRPC_CLIENT_OPTIONS + _HTTP_OPTIONS + _LOG_OPTIONS + _TLS_OPTIONS
-     + _GRPC_CLIENT_TLS_OPTIONS),
+     + _GRPC_CLIENT_TLS_OPTIONS + _TRACING_OPTIONS),
     ("token", "print an HS256 bearer token for a server run with --jwt-secret", _TOKEN_OPTIONS),
     ("hash-password", "print the Argon2id hash of a password read from stdin", ()),
     ("health", "exit 0 when the gRPC server answers SERVING (container health checks)",
@@ -284,6 +297,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         allow_anonymous=getattr(args, "allow_anonymous", False),
         webhook_allow_private=getattr(args, "webhook_allow_private", False),
         metrics=getattr(args, "metrics", "auth"),
+        tracing=getattr(args, "tracing", "off"),
         storage=tuple(
             getattr(args, "storage", None)
             or [spec for spec in os.environ.get("TAMS_STORAGE", "").split(";") if spec]
@@ -336,6 +350,7 @@ async def run_gateway(args: argparse.Namespace) -> None:
         grpc_tls=grpc_tls,
         tls=tls,
         hls_js=args.hls_js,
+        tracing=args.tracing,
     ) as http_url:
         print(f"tams-server: REST gateway on {http_url}, calling {args.grpc_target}", flush=True)
         await stop.wait()

@@ -120,6 +120,14 @@ class Config:
     """Base of the URLs handed out for the HTTP side's objects and upload parts
     (behind a proxy); default: the bound address (https with TLS)."""
 
+    tracing: str = "off"
+    """OpenTelemetry tracing: ``off``, ``console`` (spans on stderr) or ``otlp`` (to a
+    collector; the ``OTEL_EXPORTER_OTLP_*`` variables say where). Needs the
+    ``tracing`` extra unless off; off, it costs nothing (nothing is installed)."""
+    span_exporter: object | None = field(default=None, repr=False, compare=False)
+    """Tests only: an OpenTelemetry ``SpanExporter`` that receives every span, as it
+    ends, whatever ``tracing`` says."""
+
     @property
     def effective_database_url(self) -> str:
         """The database to use: the configured one, or ``<data_dir>/tams.db``."""

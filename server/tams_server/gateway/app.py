@@ -136,15 +136,19 @@ def http_app(
 
 
 def gateway_channel(
-    target: str, credentials: grpc.ChannelCredentials | None = None
+    target: str,
+    credentials: grpc.ChannelCredentials | None = None,
+    *,
+    interceptors: Sequence[grpc.aio.ClientInterceptor] = (),
 ) -> grpc.aio.Channel:
     """The gateway's channel to the server at ``target`` (secure with ``credentials``):
     each call carries the credentials of the REST request it serves
-    (``gateway.credentials``)."""
-    interceptors: list[grpc.aio.ClientInterceptor] = [
+    (``gateway.credentials``); ``interceptors`` run first (tracing)."""
+    chain: list[grpc.aio.ClientInterceptor] = [
+        *interceptors,
         CredentialsInterceptor(),
         StreamCredentialsInterceptor(),
     ]
     if credentials is None:
-        return grpc.aio.insecure_channel(target, interceptors=interceptors)
-    return grpc.aio.secure_channel(target, credentials, interceptors=interceptors)
+        return grpc.aio.insecure_channel(target, interceptors=chain)
+    return grpc.aio.secure_channel(target, credentials, interceptors=chain)
