@@ -93,6 +93,9 @@ ROUTE_RPCS: Mapping[tuple[str, str], str] = {
     ("PUT", "/sources/{id}/tags/{name}"): "SourceService/SetSourceTag",
     ("DELETE", "/sources/{source_id}"): "SourceService/DeleteSource",
     ("GET", "/sources/{source_id}"): "SourceService/GetSource",
+    # HLS playlists: the first of their calls (both need the same scope).
+    ("GET", "/hls/flows/{flow_id}/index.m3u8"): "FlowService/GetFlow",
+    ("GET", "/hls/sources/{source_id}/master.m3u8"): "FlowService/ListFlows",
 }  # fmt: skip
 
 
