@@ -181,17 +181,20 @@ class DeletionStore:
     async def claim(self) -> str | None:
         """Take the oldest unfinished request no other worker holds; forget expired ones."""
         now = now_ns()
+        claimable = select(requests.c.id).where(
+            requests.c.status.in_(IN_PROGRESS),
+            (requests.c.lease_until_ns.is_(None)) | (requests.c.lease_until_ns < now),
+        )
+        # The worker asks several times a second and almost always finds nothing:
+        # find out in one statement outside any transaction, and take the write
+        # transaction (SQLite's one writer) only when there is work.
+        expired = select(requests.c.id).where(requests.c.expiry_ns < now)
+        async with self._db.read(snapshot=False) as conn:
+            if (await conn.execute(claimable.union_all(expired).limit(1))).first() is None:
+                return None
         async with self._db.write() as conn:
             await conn.execute(delete(requests).where(requests.c.expiry_ns < now))
-            candidate = await conn.scalar(
-                select(requests.c.id)
-                .where(
-                    requests.c.status.in_(IN_PROGRESS),
-                    (requests.c.lease_until_ns.is_(None)) | (requests.c.lease_until_ns < now),
-                )
-                .order_by(requests.c.created_ns)
-                .limit(1)
-            )
+            candidate = await conn.scalar(claimable.order_by(requests.c.created_ns).limit(1))
             if candidate is None:
                 return None
             taken = await conn.execute(

@@ -53,14 +53,14 @@ class DeliveryStore:
         ``started`` from then on."""
         now = now_ns()
         c = webhooks.c
-        # Most wake-ups find nothing due: find out in a read, and take the write
-        # transaction (SQLite's one writer) only to claim.
-        async with self._db.read() as conn:
-            newest = await conn.scalar(select(func.max(events.c.cursor)))
-            if newest is None or not (await conn.execute(_due(newest, now).limit(1))).first():
+        # Most wake-ups (one per commit) find nothing due: find out in one statement
+        # outside any transaction, and take the write transaction (SQLite's one
+        # writer) only to claim.
+        async with self._db.read(snapshot=False) as conn:
+            if not (await conn.execute(_due(now).limit(1))).first():
                 return []
         async with self._db.write() as conn:
-            due = _due(newest, now).limit(limit).with_for_update(skip_locked=True)
+            due = _due(now).limit(limit).with_for_update(skip_locked=True)
             rows = (
                 await conn.execute(
                     update(webhooks)
@@ -137,10 +137,11 @@ class DeliveryStore:
         return flows, sources
 
 
-def _due(newest: int, now: int) -> Select[tuple[str]]:
+def _due(now: int) -> Select[tuple[str]]:
     """The webhooks with events to deliver, no pause to wait out and no live lease,
     the longest waiting first."""
     c = webhooks.c
+    newest = select(func.max(events.c.cursor)).scalar_subquery()
     return (
         select(c.id)
         .where(

@@ -11,10 +11,12 @@ PostgreSQL writers run concurrently; the schema's constraints and row locks
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
+import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -59,6 +61,17 @@ class CommitHook(Protocol):
         """A transaction with changes committed."""
 
 
+def _json_loads(text: str | bytes) -> Any:
+    """JSON columns (tags, Objects' URL lists) decoded by orjson: a listing decodes one
+    per row, and the standard library's decoder took a sixth of a PostgreSQL stream's
+    time. What orjson refuses but the standard library wrote (NaN, Infinity) still
+    reads back."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 class Database:
     """The engine plus the transaction discipline every store module uses."""
 
@@ -72,11 +85,12 @@ class Database:
     def connect(cls, url: str, *, echo: bool = False) -> Database:
         """Create the engine for ``url`` (``sqlite+aiosqlite:///...`` or
         ``postgresql+asyncpg://...``); no connection is opened yet."""
+        options: dict[str, Any] = {"echo": echo, "json_deserializer": _json_loads}
         if url.startswith("sqlite"):
-            engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+            engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
             _configure_sqlite(engine)
         else:
-            engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=20)
+            engine = create_async_engine(url, pool_size=10, max_overflow=20, **options)
         return cls(engine)
 
     @asynccontextmanager
