@@ -172,7 +172,7 @@ class Database:
 
     async def ping(self) -> None:
         """One trivial statement: raises when the database does not answer."""
-        async with self.engine.connect() as conn:
+        async with self.read(snapshot=False) as conn:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -241,14 +242,7 @@ class SegmentStore:
         """The longest Segment the Flow ever had; None when the Flow does not exist
         (for the caller: ``access`` may hide it)."""
         async with self._db.read(snapshot=False) as conn:
-            stmt = select(flows.c.max_segment_ns, flows.c.tags).where(
-                flows.c.id == flow_id, flows.c.deleted_ns.is_(None)
-            )
-            row: Any = (await conn.execute(stmt)).first()
-            if row is None or not readable_row(row, access):
-                return None
-            value: int | None = row.max_segment_ns
-            return value
+            return await _max_segment(conn, flow_id, access)
 
     async def page(
         self, listing: Listing, *, page_size: int, page_token: str, access: Access | None = None
@@ -256,10 +250,15 @@ class SegmentStore:
         """One page of a listing after ``page_token``; a Flow that does not exist (or
         that ``access`` hides) has no Segments."""
         pager, after = self._pager(listing, page_size, page_token)
-        max_segment = await self._listable(listing, access)
-        if max_segment is None:
+        if _window_empty(listing):
             return SegmentPage((), (), {}, "")
-        rows, places = await self._read(listing, max_segment, after, pager.limit)
+        # One unit of work for the Flow's check and the page: on PostgreSQL a unary
+        # page is then one transaction of round trips, not two.
+        async with self._reading() as conn:
+            max_segment = await _max_segment(conn, listing.flow_id, access)
+            if max_segment is None:
+                return SegmentPage((), (), {}, "")
+            rows, places = await _read_rows(conn, listing, max_segment, after, pager.limit)
         rows, token = pager.cut(rows, _key_of(listing))
         return _page(listing, rows, places, token)
 
@@ -326,27 +325,26 @@ class SegmentStore:
         """The Flow's longest Segment, which bounds the listing's scan; None when the
         listing has nothing (an empty window, no such Flow, one hidden from the
         caller: the one access check of a listing, never one per Segment)."""
-        if listing.window.start_ns >= listing.window.end_ns:
+        if _window_empty(listing):
             return None
         return await self.max_segment(listing.flow_id, access)
 
-    async def _read(
-        self, listing: Listing, max_segment: int, after: list[int] | None, limit: int
-    ) -> tuple[Rows, Places]:
-        """Up to ``limit`` rows of a listing after the key ``after``, each page one
-        statement; with ``with_objects`` also where the Objects the rows do not locate
-        are (init Objects, Objects with further copies)."""
-        stmt, params = _listing(listing, max_segment, after, limit)
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        """A listing's unit of work: on PostgreSQL a snapshot that walks the key in
+        order (``_KEY_ORDER_ONLY``); on SQLite single statements need none."""
         snapshot = not self._db.is_sqlite
         async with self._db.read(snapshot=snapshot) as conn:
             if snapshot:
                 await conn.exec_driver_sql(_KEY_ORDER_ONLY)
-            rows = await fetch_all(conn, stmt, params)
-            if not listing.with_objects or not rows:
-                return rows, {}
-            wanted = {row[_INIT_OBJECT] for row in rows if row[_INIT_OBJECT] is not None}
-            wanted.update(row[_OBJECT_ID] for row in rows if row[_EXTRA_INSTANCES] != 0)
-            return rows, await read_locations(conn, wanted) if wanted else {}
+            yield conn
+
+    async def _read(
+        self, listing: Listing, max_segment: int, after: list[int] | None, limit: int
+    ) -> tuple[Rows, Places]:
+        """Up to ``limit`` rows of a listing after the key ``after`` (``_read_rows``)."""
+        async with self._reading() as conn:
+            return await _read_rows(conn, listing, max_segment, after, limit)
 
     async def delete(
         self, target: SegmentsToDelete, *, actor: str | None, access: Access | None = None
@@ -404,6 +402,42 @@ async def _delete_moved(conn: AsyncConnection, conditions: Sequence[Any]) -> Rem
     if not bounds:
         return Removed(0, 0, 0)
     return Removed(len(bounds), min(b[0] for b in bounds), max(b[1] for b in bounds))
+
+
+def _window_empty(listing: Listing) -> bool:
+    return listing.window.start_ns >= listing.window.end_ns
+
+
+async def _max_segment(conn: AsyncConnection, flow_id: str, access: Access | None) -> int | None:
+    """The Flow's longest Segment ever; None when it does not exist or ``access``
+    hides it."""
+    stmt = select(flows.c.max_segment_ns, flows.c.tags).where(
+        flows.c.id == flow_id, flows.c.deleted_ns.is_(None)
+    )
+    row: Any = (await conn.execute(stmt)).first()
+    if row is None or not readable_row(row, access):
+        return None
+    value: int | None = row.max_segment_ns
+    return value
+
+
+async def _read_rows(
+    conn: AsyncConnection,
+    listing: Listing,
+    max_segment: int,
+    after: list[int] | None,
+    limit: int,
+) -> tuple[Rows, Places]:
+    """Up to ``limit`` rows of a listing after the key ``after``, each page one
+    statement; with ``with_objects`` also where the Objects the rows do not locate
+    are (init Objects, Objects with further copies)."""
+    stmt, params = _listing(listing, max_segment, after, limit)
+    rows = await fetch_all(conn, stmt, params)
+    if not listing.with_objects or not rows:
+        return rows, {}
+    wanted = {row[_INIT_OBJECT] for row in rows if row[_INIT_OBJECT] is not None}
+    wanted.update(row[_OBJECT_ID] for row in rows if row[_EXTRA_INSTANCES] != 0)
+    return rows, await read_locations(conn, wanted) if wanted else {}
 
 
 def objects_of(candidates: Sequence[tuple[int, Segment]]) -> set[str]:
