@@ -90,6 +90,7 @@ async def _allocation(*, count: int, database_url: str | None) -> None:
 
 
 LISTING_REPEATS = 7
+ALLOCATE_LIMIT = 10_000
 
 
 async def _listing(*, count: int, database_url: str | None) -> None:
@@ -181,15 +182,21 @@ def _cpu_s(pid: int) -> float:
 async def _upload(channel: grpc.aio.Channel, flow_id: str, count: int) -> list[str]:
     """Allocate ``count`` Objects and PUT a few bytes to each, 32 at a time."""
     stub = storage_pb2_grpc.StorageServiceStub(channel)
-    allocated = [
-        item
-        async for message in stub.AllocateStorage(
-            storage_pb2.AllocateStorageRequest(flow_id=flow_id, limit=count)
-        )
-        for item in message.media_objects
-    ]
+    allocated = []
+    for first in range(0, count, ALLOCATE_LIMIT):  # a call allocates at most so many
+        allocated += [
+            item
+            async for message in stub.AllocateStorage(
+                storage_pb2.AllocateStorageRequest(
+                    flow_id=flow_id, limit=min(ALLOCATE_LIMIT, count - first)
+                )
+            )
+            for item in message.media_objects
+        ]
     limit = asyncio.Semaphore(32)
-    async with httpx.AsyncClient() as http:
+    # Connections are kept and reused: opening 20,000 toward a threaded moto server
+    # timed out under load.
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=32)) as http:
 
         async def put(url: str) -> None:
             async with limit:

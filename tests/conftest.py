@@ -19,12 +19,18 @@ import boto3
 import grpc
 import pytest
 from botocore.config import Config as BotoConfig
+from hypothesis import settings
 
 from helpers.objects import new_flow
 from helpers.servers import own_server
 from tams.v1 import flows_pb2_grpc, segments_pb2_grpc, service_info_pb2_grpc, sources_pb2_grpc
 from tams_server.app import RunningServer, serve
 from tams_server.config import Config
+
+# Hypothesis runs without per-example deadlines: on a shared 2-core machine a slow
+# example says nothing about the code under test, and would make the suite flaky.
+settings.register_profile("tams", deadline=None)
+settings.load_profile("tams")
 
 ENGINES = ("sqlite", "postgresql")
 S3_REGION = "eu-west-2"
