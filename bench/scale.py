@@ -11,8 +11,11 @@
   indexes, and the whole database; SQLite: the file).
 
 (b) Many Flows (1,000 with --quick), each with 1,000 Segments on its own stretch of
-a shared timeline, tagged: first pages of ListFlows filtered by timerange, by tags and
-by both (median, p95, interleaved).
+a shared timeline, tagged, each of its own Source tagged alike: first pages of
+ListFlows filtered by timerange, by tags and by both, and of ListSources by tags
+(median, p95, interleaved).
+
+``--part long`` or ``--part flows`` runs only (a) or (b).
 
 The server runs in its own process; PostgreSQL with ``--database-url`` (give it a
 fresh database: the figures assume nothing else is stored), else SQLite in a temp
@@ -27,6 +30,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import grpc
@@ -34,7 +38,15 @@ import grpc
 from bench import _dbsize
 from bench._common import SEGMENT_NS, external_posts, report, server_process, video_flow_message
 from bench._measure import cpu_s, percentile
-from tams.v1 import common_pb2, flows_pb2, flows_pb2_grpc, segments_pb2, segments_pb2_grpc
+from tams.v1 import (
+    common_pb2,
+    flows_pb2,
+    flows_pb2_grpc,
+    segments_pb2,
+    segments_pb2_grpc,
+    sources_pb2,
+    sources_pb2_grpc,
+)
 from tams_client import AsyncTamsClient
 
 WINDOW = 1_000
@@ -46,6 +58,8 @@ FLOW_STRIDE = 100
 CLIENT_BATCH = 500
 # Concurrent RegisterSegments calls while filling part (b).
 FILLERS = 4
+# What ``--part`` may pick: (a) and (b) below.
+PARTS = ("long", "flows")
 
 
 @dataclass(frozen=True)
@@ -76,16 +90,22 @@ def _ms(samples: list[float], fraction: float) -> float:
     return percentile(samples, fraction) * 1e3
 
 
-async def run(*, quick: bool, database_url: str | None, tiny: bool = False) -> None:
+async def run(
+    *, quick: bool, database_url: str | None, tiny: bool = False, part: str | None = None
+) -> None:
+    if part not in (None, *PARTS):
+        raise SystemExit(f"bench scale: --part is one of {', '.join(PARTS)}, not {part!r}")
     size = TINY if tiny else QUICK if quick else FULL
     engine = "postgresql" if database_url else "sqlite"
     with tempfile.TemporaryDirectory(prefix="tams-bench-scale-") as tmp:
         sqlite_file = Path(tmp) / "tams.db"
         url = database_url or f"sqlite+aiosqlite:///{sqlite_file}"
         async with server_process(url) as (target, pid):
-            await _long_flow(target, pid, size, engine)
-            await _disk(database_url, sqlite_file, size.segments, engine)
-            await _many_flows(target, size, engine)
+            if part in (None, "long"):
+                await _long_flow(target, pid, size, engine)
+                await _disk(database_url, sqlite_file, size.segments, engine)
+            if part in (None, "flows"):
+                await _many_flows(target, size, engine)
 
 
 async def _long_flow(target: str, pid: int, size: Size, engine: str) -> None:
@@ -176,15 +196,17 @@ async def _disk(database_url: str | None, sqlite_file: Path, segments: int, engi
            tables={name: round(size / segments, 1) for name, size in large.items()})  # fmt: skip
 
 
-def _tagged_flow(index: int) -> flows_pb2.Flow:
-    """Flow ``index`` of part (b): one of ten sites, one of a hundred shows, and one
-    Flow in a hundred marked ``archive``."""
+def _tagged_flow(index: int) -> tuple[sources_pb2.Source, flows_pb2.Flow]:
+    """Flow ``index`` of part (b) and its Source, tagged alike: one of ten sites, one
+    of a hundred shows, and one in a hundred marked ``archive``."""
     flow = video_flow_message()
-    flow.tags["site"].string_value = f"site-{index % 10}"
-    flow.tags["show"].string_value = f"show-{index % 100}"
-    if index % 100 == 0:
-        flow.tags["archive"].string_value = "yes"
-    return flow
+    source = sources_pb2.Source(id=flow.source_id, format=flow.format)
+    for tags in (flow.tags, source.tags):
+        tags["site"].string_value = f"site-{index % 10}"
+        tags["show"].string_value = f"show-{index % 100}"
+        if index % 100 == 0:
+            tags["archive"].string_value = "yes"
+    return source, flow
 
 
 def _tag(name: str, value: str | None = None) -> common_pb2.TagFilter:
@@ -197,13 +219,19 @@ async def _many_flows(target: str, size: Size, engine: str) -> None:
     """Part (b): create and fill the Flows, then time filtered first pages."""
     async with grpc.aio.insecure_channel(target) as channel:
         flows = flows_pb2_grpc.FlowServiceStub(channel)
+        sources = sources_pb2_grpc.SourceServiceStub(channel)
         segments = segments_pb2_grpc.SegmentServiceStub(channel)
         ids: list[str] = []
         started = time.perf_counter()
         for first in range(0, size.flows, 1000):
             batch = [_tagged_flow(i) for i in range(first, min(first + 1000, size.flows))]
-            await flows.BatchCreateFlows(flows_pb2.BatchCreateFlowsRequest(flows=batch))
-            ids += [flow.id for flow in batch]
+            await sources.BatchCreateSources(
+                sources_pb2.BatchCreateSourcesRequest(sources=[source for source, _ in batch])
+            )
+            await flows.BatchCreateFlows(
+                flows_pb2.BatchCreateFlowsRequest(flows=[flow for _, flow in batch])
+            )
+            ids += [flow.id for _, flow in batch]
         report("scale_flows_created_per_s", size.flows / (time.perf_counter() - started),
                "flows/s", engine=engine, flows=size.flows)  # fmt: skip
 
@@ -246,19 +274,38 @@ async def _many_flows(target: str, size: Size, engine: str) -> None:
                 timerange=_span(timeline // 4, timeline // 2), tags=[_tag("show", "show-42")]
             ),
         }
-        times: dict[str, list[float]] = {name: [] for name in queries}
+        source_queries = {
+            "tag_show": sources_pb2.SourceFilter(tags=[_tag("show", "show-42")]),
+            "tag_site_and_show": sources_pb2.SourceFilter(
+                tags=[_tag("site", "site-2"), _tag("show", "show-42")]
+            ),
+        }
+
+        async def list_flows(query: flows_pb2.FlowFilter) -> int:
+            request = flows_pb2.ListFlowsRequest(page_size=PAGE, filter=query)
+            return len((await flows.ListFlows(request)).flows)
+
+        async def list_sources(query: sources_pb2.SourceFilter) -> int:
+            request = sources_pb2.ListSourcesRequest(page_size=PAGE, filter=query)
+            return len((await sources.ListSources(request)).sources)
+
+        listings = {
+            **{f"flows_{name}": partial(list_flows, query) for name, query in queries.items()},
+            **{
+                f"sources_{name}": partial(list_sources, query)
+                for name, query in source_queries.items()
+            },
+        }
+        times: dict[str, list[float]] = {name: [] for name in listings}
         found: dict[str, int] = {}
         for round_ in range(size.repeats + 2):  # the first two rounds warm up
-            for name, query in queries.items():
+            for name, listing in listings.items():
                 t0 = time.perf_counter()
-                page = await flows.ListFlows(
-                    flows_pb2.ListFlowsRequest(page_size=PAGE, filter=query)
-                )
+                found[name] = await listing()
                 took = time.perf_counter() - t0
-                found[name] = len(page.flows)
                 if round_ >= 2:
                     times[name].append(took)
     for name, samples in times.items():
-        report(f"scale_list_flows_{name}_ms", _ms(samples, 0.5), "ms", engine=engine,
+        report(f"scale_list_{name}_ms", _ms(samples, 0.5), "ms", engine=engine,
                p95_ms=round(_ms(samples, 0.95), 3), flows=size.flows, page_size=PAGE,
                first_page_count=found[name])  # fmt: skip

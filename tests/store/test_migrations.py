@@ -17,6 +17,7 @@ from tams_server.store.engine import Database
 from tams_server.store.migrate import alembic_config, migrate
 
 SEGMENT_TABLES = ("segments", "deleted_segments")
+TAG_TABLES = {"source_tags": "source_id", "flow_tags": "flow_id", "webhook_tags": "webhook_id"}
 
 
 def _to(connection: Connection, revision: str) -> None:
@@ -52,6 +53,29 @@ async def test_segments_lose_their_unused_get_urls(engine: str, tmp_path: Path) 
                     text("SELECT sql FROM sqlite_master WHERE name = 'segments'")
                 )
                 assert "WITHOUT ROWID" in created
+    finally:
+        await database.dispose()
+
+
+def _indexed(connection: Connection, table: str) -> set[tuple[str | None, ...]]:
+    """The columns of each index of ``table``."""
+    return {tuple(index["column_names"]) for index in inspect(connection).get_indexes(table)}
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+async def test_tag_tables_are_indexed_by_owner_name_and_value(engine: str, tmp_path: Path) -> None:
+    """0013 trades each tag table's (owner) index for (owner, name, value), and back."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'tams.db'}" if engine == "sqlite" else postgresql_url()
+    database = Database.connect(url)
+    try:
+        await migrate(database)
+        async with database.engine.begin() as conn:
+            for revision, composite in (("head", True), ("0012", False), ("head", True)):
+                await conn.run_sync(_to, revision)
+                for table, owner in TAG_TABLES.items():
+                    with_values = (owner, "name", "value")
+                    expected = {with_values if composite else (owner,), ("name", "value")}
+                    assert await conn.run_sync(_indexed, table) == expected
     finally:
         await database.dispose()
 

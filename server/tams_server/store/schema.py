@@ -74,14 +74,16 @@ sources = Table(
 
 def _tag_table(name: str, owner_id: str, owner: str) -> Table:
     """The side table of a resource's tags: one row per (name, value), what tag filters
-    look up; the rows go with their resource (``owner``'s ``id``)."""
+    look up; the rows go with their resource (``owner``'s ``id``). A filter probes
+    ``(owner_id, name, value)`` for each listed resource; ``(name, value)`` finds the
+    resources holding a tag (the access filter's auth classes)."""
     return Table(
         name,
         metadata,
         Column(owner_id, ID, ForeignKey(f"{owner}.id", ondelete="CASCADE"), nullable=False),
         Column("name", Text, nullable=False),
         Column("value", Text),
-        Index(None, owner_id),
+        Index(None, owner_id, "name", "value"),
         Index(None, "name", "value"),
     )
 
