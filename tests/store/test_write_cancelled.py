@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
+from helpers.databases import empty_database
 from tams_server.store.engine import CHANGES_KEY, Database
 from tams_server.store.schema import settings as service_settings
 
@@ -22,17 +24,17 @@ SLOW = {
 
 
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    database = Database.connect(database_url)
-    async with database.engine.begin() as conn:
-        await conn.run_sync(service_settings.create, checkfirst=True)
-        await conn.execute(service_settings.delete().where(service_settings.c.key == "cancel"))
-    try:
-        yield database
-    finally:
+async def database(database_url: str, tmp_path: Path) -> AsyncIterator[Database]:
+    """A database of its own: a table created here in the session's database would
+    stand in the way of the server's migrations when this runs first."""
+    async with empty_database(database_url, tmp_path) as url:
+        database = Database.connect(url)
         async with database.engine.begin() as conn:
-            await conn.execute(service_settings.delete().where(service_settings.c.key == "cancel"))
-        await database.dispose()
+            await conn.run_sync(service_settings.create)
+        try:
+            yield database
+        finally:
+            await database.dispose()
 
 
 async def test_a_cancelled_write_is_a_cancellation_and_leaves_nothing(
