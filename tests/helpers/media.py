@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import math
 import os
-import struct
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,37 +14,28 @@ from typing import Any
 
 import av
 
+from bench import _media_source as media_source
+
 WIDTH, HEIGHT, FPS = 320, 240, 25
-SAMPLE_RATE = 48000
-AAC_FRAME = 1024  # samples per AAC frame: the encoder's priming is one frame
+SAMPLE_RATE = media_source.SAMPLE_RATE
+AAC_FRAME = media_source.AAC_FRAME  # samples per AAC frame: the encoder's priming is one frame
+
+
+def _gradients(frame: av.VideoFrame, index: int) -> None:
+    """A gradient per plane, moving with the frame's index."""
+    for number, plane in enumerate(frame.planes):
+        row = bytes((index * 9 + number * 50 + x) % 256 for x in range(256))
+        plane.update((row * (plane.buffer_size // 256 + 1))[: plane.buffer_size])
 
 
 def make_clip(path: Path, seconds: int = 4, fmt: str | None = None) -> Path:
     """``seconds`` of 320x240 25 fps H.264 (a key frame each second, B-frames) and
     48 kHz stereo AAC, every frame different; the container from ``fmt`` or the name."""
-    with av.open(str(path), "w", format=fmt) as output:
-        video = output.add_stream("libx264", rate=FPS)
-        video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-        video.options = {"preset": "ultrafast", "g": str(FPS), "bf": "2", "sc_threshold": "0"}
-        audio = output.add_stream("aac", rate=SAMPLE_RATE, layout="stereo")
-        for index in range(FPS * seconds):
-            frame = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
-            for number, plane in enumerate(frame.planes):
-                row = bytes((index * 9 + number * 50 + x) % 256 for x in range(256))
-                plane.update((row * (plane.buffer_size // 256 + 1))[: plane.buffer_size])
-            frame.pts = index
-            output.mux(video.encode(frame))
-        output.mux(video.encode(None))
-        total = SAMPLE_RATE * seconds
-        for first in range(0, total, AAC_FRAME):
-            count = min(AAC_FRAME, total - first)
-            tone = [int(6000 * math.sin(2 * math.pi * 440 * (first + i) / SAMPLE_RATE))
-                    for i in range(count)]  # fmt: skip
-            sound = av.AudioFrame(format="s16", layout="stereo", samples=count)
-            sound.planes[0].update(struct.pack(f"<{2 * count}h", *(v for v in tone for _ in "lr")))
-            sound.sample_rate, sound.pts = SAMPLE_RATE, first
-            output.mux(audio.encode(sound))
-        output.mux(audio.encode(None))
+    media_source.write_clip(
+        path, width=WIDTH, height=HEIGHT, fps=FPS, seconds=seconds, fmt=fmt,
+        video_options={"preset": "ultrafast", "g": str(FPS), "bf": "2", "sc_threshold": "0"},
+        paint=_gradients,
+    )  # fmt: skip
     return path
 
 
@@ -59,6 +48,17 @@ class Decoded:
     samples: int
 
 
+def frame_digest(frame: av.VideoFrame) -> str:
+    """A digest of the frame's visible pixels (its planes without their padding)."""
+    digest = hashlib.sha256()
+    for plane in frame.planes:
+        view = memoryview(plane)
+        for y in range(plane.height):
+            start = y * plane.line_size
+            digest.update(view[start : start + plane.width])
+    return digest.hexdigest()[:16]
+
+
 def decode(path: Path) -> Decoded:
     """Decode every video frame and audio sample of ``path``."""
     frames: list[str] = []
@@ -68,13 +68,7 @@ def decode(path: Path) -> Decoded:
             container.seek(0)
             for frame in container.decode(stream):
                 if isinstance(frame, av.VideoFrame):
-                    digest = hashlib.sha256()
-                    for plane in frame.planes:
-                        view = memoryview(plane)
-                        for y in range(plane.height):
-                            start = y * plane.line_size
-                            digest.update(view[start : start + plane.width])
-                    frames.append(digest.hexdigest()[:16])
+                    frames.append(frame_digest(frame))
                 elif isinstance(frame, av.AudioFrame):
                     samples += frame.samples
     return Decoded(frames, samples)
