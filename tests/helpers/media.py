@@ -1,5 +1,6 @@
 """Real media for the tests of ``tams``: tiny H.264 + AAC clips made with PyAV, the
-``tams`` command run as a real subprocess, and what a file decodes to."""
+``tams`` command run as a real subprocess (an ingest, one killed where it pauses), the
+Segments it registered, and what a file decodes to."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,8 @@ from typing import Any
 import av
 
 from bench import _media_source as media_source
+from tams.v1 import segments_pb2
+from tams_client import AsyncTamsClient
 
 WIDTH, HEIGHT, FPS = 320, 240, 25
 SAMPLE_RATE = media_source.SAMPLE_RATE
@@ -118,3 +122,37 @@ async def tams(target: str, *args: str, **extra_env: str) -> Run:
         stdout, stderr = await process.communicate()
     assert process.returncode is not None
     return Run(process.returncode, stdout.decode(), stderr.decode())
+
+
+async def ingest(target: str, clip: Path, *options: str) -> dict[str, Any]:
+    """``tams ingest CLIP OPTIONS --json`` run to its end: its report."""
+    report: dict[str, Any] = (await tams(target, "ingest", str(clip), *options, "--json")).json()
+    return report
+
+
+async def kill_at_pause(process: asyncio.subprocess.Process) -> None:
+    """Wait (a minute at most) for the ``tams ingest`` run ``process``, started with
+    ``PAUSE_AFTER_ENV``, to say it paused; then SIGKILL it."""
+    assert process.stderr is not None
+    async with asyncio.timeout(60):
+        while b"paused" not in (line := await process.stderr.readline()):
+            assert line, "the ingest ended without reaching its pause"
+    process.kill()
+    await process.wait()
+
+
+def journal_flow_ids(journal: dict[str, Any]) -> list[str]:
+    """The ids of the Flows an ingest journal records."""
+    return [flow_id for flow_id, _, _ in journal["flows"].values()]
+
+
+async def flow_segments(target: str, flow_ids: Iterable[str]) -> list[list[segments_pb2.Segment]]:
+    """Each Flow's Segments, in order, as the server lists them."""
+    async with AsyncTamsClient(target) as client:
+        return [[s async for s in client.list_segments(flow_id)] for flow_id in flow_ids]
+
+
+def segment_shape(segment: segments_pb2.Segment) -> tuple[str, str, int]:
+    """What two ingests of the same clip give a Segment alike: its timerange, offset and
+    key frame count (its Object differs)."""
+    return (segment.timerange, segment.ts_offset, segment.key_frame_count)
