@@ -18,6 +18,7 @@ import av
 
 from bench import _media_source as media_source
 from tams.v1 import segments_pb2
+from tams_cli._ingest import PAUSE_AFTER_ENV
 from tams_client import AsyncTamsClient
 
 WIDTH, HEIGHT, FPS = 320, 240, 25
@@ -139,6 +140,12 @@ async def kill_at_pause(process: asyncio.subprocess.Process) -> None:
             assert line, "the ingest ended without reaching its pause"
     process.kill()
     await process.wait()
+
+
+async def kill_ingest_after(target: str, *args: str, segments: int) -> None:
+    """Start ``tams ARGS`` (an ingest) told to pause after ``segments`` Segments, and
+    SIGKILL it there."""
+    await kill_at_pause(await start_tams(target, *args, **{PAUSE_AFTER_ENV: str(segments)}))
 
 
 def journal_flow_ids(journal: dict[str, Any]) -> list[str]:

@@ -25,12 +25,10 @@ from helpers.media import (
     flow_segments,
     ingest,
     journal_flow_ids,
-    kill_at_pause,
+    kill_ingest_after,
     segment_shape,
-    start_tams,
     tams,
 )
-from tams_cli._ingest import PAUSE_AFTER_ENV
 from tams_client import AsyncTamsClient
 from tams_server.app import RunningServer
 
@@ -118,8 +116,7 @@ async def test_a_killed_fmp4_ingest_resumes_to_the_same_flow(
     target = running.grpc_target
     args = ("ingest", str(clip_copy), "--container", "fmp4", "--segment-duration", "1",
             "--concurrency", "1", "--json")  # fmt: skip
-    process = await start_tams(target, *args, **{PAUSE_AFTER_ENV: "3"})
-    await kill_at_pause(process)
+    await kill_ingest_after(target, *args, segments=3)
     journal = json.loads(clip_copy.with_name("clip.mp4.tams-journal.json").read_text())
     assert journal["complete"] is False
     assert journal["container"] == "fmp4"

@@ -22,6 +22,7 @@ from helpers.media import (
     flow_segments,
     journal_flow_ids,
     kill_at_pause,
+    kill_ingest_after,
     make_clip,
     start_tams,
     tams,
@@ -210,8 +211,7 @@ async def test_a_killed_live_ingest_of_a_file_resumes_from_its_start(
     copy = tmp_path / "live.ts"
     copy.write_bytes(_read(live_clip))
     args = ("ingest", str(copy), *LIVE, "--idle-timeout", "0.5", "--concurrency", "1")
-    process = await start_tams(target, *args, **{PAUSE_AFTER_ENV: "3"})
-    await kill_at_pause(process)
+    await kill_ingest_after(target, *args, segments=3)
     journal = json.loads(copy.with_name("live.ts.tams-journal.json").read_text())
     assert journal["complete"] is False
     members = journal_flow_ids(journal)

@@ -13,12 +13,10 @@ from helpers.media import (
     flow_segments,
     ingest,
     journal_flow_ids,
-    kill_at_pause,
+    kill_ingest_after,
     segment_shape,
-    start_tams,
     tams,
 )
-from tams_cli._ingest import PAUSE_AFTER_ENV
 from tams_server.app import RunningServer
 
 SEGMENTS = 8  # 4 s at 1 s, video and audio
@@ -34,8 +32,7 @@ async def test_a_killed_ingest_resumes_to_the_same_flow(
 ) -> None:
     target = running.grpc_target
     args = ("ingest", str(clip_copy), "--segment-duration", "1", "--concurrency", "1", "--json")
-    process = await start_tams(target, *args, **{PAUSE_AFTER_ENV: str(KILLED_AFTER)})
-    await kill_at_pause(process)
+    await kill_ingest_after(target, *args, segments=KILLED_AFTER)
 
     journal = json.loads(clip_copy.with_name("clip.mp4.tams-journal.json").read_text())
     assert journal["complete"] is False
