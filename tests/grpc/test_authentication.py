@@ -42,12 +42,7 @@ from tams_server.cli import main
 Metadata = tuple[tuple[str, str], ...]
 
 
-@pytest.fixture(scope="module")
-async def secret_server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[Stubs]:
-    async with auth.secret_server(tmp_path_factory.mktemp("secret"), database_url) as stubs:
-        yield stubs
+secret_server = auth.secret_server_fixture("secret")
 
 
 @pytest.fixture(scope="module")

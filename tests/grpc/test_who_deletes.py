@@ -23,16 +23,10 @@ ALICE = bearer(hs256(sub="alice"))
 HEADERS = dict(ALICE)
 
 
-@pytest.fixture(scope="module")
-async def server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[Stubs]:
-    # No workers: delete requests stay as they were made, for the test to read.
-    async with auth.secret_server(
-        tmp_path_factory.mktemp("who-deletes"), database_url,
-        inline_delete_limit=INLINE_LIMIT, run_workers=False,
-    ) as stubs:  # fmt: skip
-        yield stubs
+# No workers: delete requests stay as they were made, for the test to read.
+server = auth.secret_server_fixture(
+    "who-deletes", inline_delete_limit=INLINE_LIMIT, run_workers=False
+)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ given only the master URL plays; the player page and hls.js need no credentials.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,14 +19,7 @@ from helpers.servers import Stubs
 READ = "tams-api/read"
 
 
-@pytest.fixture(scope="module")
-async def secured(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[Stubs]:
-    async with auth.secret_server(
-        tmp_path_factory.mktemp("hls-auth"), database_url, hash_of=auth.cheap_hash
-    ) as stubs:
-        yield stubs
+secured = auth.secret_server_fixture("hls-auth", hash_of=auth.cheap_hash)
 
 
 @pytest.fixture(scope="module")

@@ -27,13 +27,7 @@ from helpers.auth import (
 from helpers.servers import Stubs
 from tams_server.app import RunningServer
 
-
-@pytest.fixture(scope="module")
-async def secret_server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[Stubs]:
-    async with auth.secret_server(tmp_path_factory.mktemp("secret"), database_url) as stubs:
-        yield stubs
+secret_server = auth.secret_server_fixture("secret")
 
 
 @pytest.fixture

@@ -235,14 +235,7 @@ async def test_servers_in_one_process_count_apart(tmp_path: Path, database_url: 
 # Who may scrape.
 
 
-@pytest.fixture(scope="module")
-async def secret_server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[Stubs]:
-    async with auth.secret_server(
-        tmp_path_factory.mktemp("metrics"), database_url, run_workers=False
-    ) as stubs:
-        yield stubs
+secret_server = auth.secret_server_fixture("metrics", run_workers=False)
 
 
 async def status_of(stubs: Stubs, authorization: str | None = None) -> int:
