@@ -70,6 +70,20 @@ async def own_server(data_dir: Path, database_url: str, **settings: Any) -> Asyn
         yield Stubs.on(running, channel)
 
 
+@asynccontextmanager
+async def guide_dialect_server(
+    data_dir: Path, database_url: str, **settings: Any
+) -> AsyncIterator[RunningServer]:
+    """A server whose REST side speaks the usage guide's dialect (``guide-7.0``), with
+    ``data_dir``, ``database_url`` and the Config ``settings`` given (1 s grace)."""
+    config = Config(
+        grpc_port=0, http_port=0, data_dir=data_dir, database_url=database_url,
+        rest_dialect="guide-7.0", shutdown_grace_s=1.0, **settings,
+    )  # fmt: skip
+    async with serve(config) as running:
+        yield running
+
+
 async def gone(path: Path) -> None:
     """Wait (with a deadline) until a background task (the janitor) has removed ``path``."""
     async with asyncio.timeout(20):

@@ -13,20 +13,16 @@ import pytest
 
 from helpers.openapi import served_document
 from helpers.schemathesis_runner import schemathesis
-from tams_server.app import RunningServer, serve
-from tams_server.config import Config
+from helpers.servers import guide_dialect_server
+from tams_server.app import RunningServer
 
 
 @pytest.fixture
 async def guide_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningServer]:
-    config = Config(
-        grpc_port=0, http_port=0, data_dir=tmp_path_factory.mktemp("guide-fuzz"),
-        database_url=database_url, rest_dialect="guide-7.0", shutdown_grace_s=1.0,
-        run_workers=False,
-    )  # fmt: skip
-    async with serve(config) as running:
+    folder = tmp_path_factory.mktemp("guide-fuzz")
+    async with guide_dialect_server(folder, database_url, run_workers=False) as running:
         yield running
 
 
