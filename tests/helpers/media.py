@@ -163,3 +163,8 @@ def segment_shape(segment: segments_pb2.Segment) -> tuple[str, str, int]:
     """What two ingests of the same clip give a Segment alike: its timerange, offset and
     key frame count (its Object differs)."""
     return (segment.timerange, segment.ts_offset, segment.key_frame_count)
+
+
+async def segment_shapes(target: str, flow_ids: Iterable[str]) -> list[list[tuple[str, str, int]]]:
+    """Each Flow's Segments as ``segment_shape`` gives them."""
+    return [list(map(segment_shape, listed)) for listed in await flow_segments(target, flow_ids)]

@@ -10,21 +10,16 @@ from pathlib import Path
 from helpers.media import (
     FPS,
     decode,
-    flow_segments,
     ingest,
     journal_flow_ids,
     kill_ingest_after,
-    segment_shape,
+    segment_shapes,
     tams,
 )
 from tams_server.app import RunningServer
 
 SEGMENTS = 8  # 4 s at 1 s, video and audio
 KILLED_AFTER = 3
-
-
-async def _segments(target: str, flow_ids: list[str]) -> list[list[tuple[str, str, int]]]:
-    return [list(map(segment_shape, listed)) for listed in await flow_segments(target, flow_ids)]
 
 
 async def test_a_killed_ingest_resumes_to_the_same_flow(
@@ -37,7 +32,7 @@ async def test_a_killed_ingest_resumes_to_the_same_flow(
     journal = json.loads(clip_copy.with_name("clip.mp4.tams-journal.json").read_text())
     assert journal["complete"] is False
     members = journal_flow_ids(journal)
-    assert sum(map(len, await _segments(target, members))) == KILLED_AFTER
+    assert sum(map(len, await segment_shapes(target, members))) == KILLED_AFTER
 
     resumed = (await tams(target, *args)).json()
     assert resumed["resumed"] is True
@@ -50,7 +45,7 @@ async def test_a_killed_ingest_resumes_to_the_same_flow(
         target, clips["mp4"], "--segment-duration", "1", "--journal", str(tmp_path / "journal")
     )
     ids = [flow["id"] for flow in whole["flows"][1:]]
-    assert await _segments(target, members) == await _segments(target, ids)
+    assert await segment_shapes(target, members) == await segment_shapes(target, ids)
 
     exported = tmp_path / "resumed.mkv"
     await tams(target, "export", resumed["flows"][0]["id"], "-o", str(exported))
