@@ -28,7 +28,7 @@ Painter = Callable[[av.VideoFrame, int], None]
 
 def write_clip(
     path: Path, *, width: int, height: int, fps: int, seconds: int, fmt: str | None,
-    video_options: dict[str, str], paint: Painter,
+    video_options: dict[str, object], paint: Painter,
 ) -> None:  # fmt: skip
     """``seconds`` of ``width``x``height`` H.264 at ``fps`` (libx264 with
     ``video_options``, each frame filled by ``paint``) and 48 kHz stereo AAC (a 440 Hz

@@ -33,7 +33,7 @@ from helpers.auth import (
     unsigned,
 )
 from helpers.factories import video_flow
-from helpers.servers import Stubs, own_server
+from helpers.servers import Stubs, module_fixture, own_server
 from helpers.status import failure
 from tams.v1 import flows_pb2, sources_pb2
 from tams_server.auth.credentials import MAX_CREDENTIAL_BYTES
@@ -42,7 +42,7 @@ from tams_server.cli import main
 Metadata = tuple[tuple[str, str], ...]
 
 
-secret_server = auth.secret_server_fixture("secret")
+secret_server = module_fixture(auth.secret_server, "secret")
 
 
 @pytest.fixture(scope="module")

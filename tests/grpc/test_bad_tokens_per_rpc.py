@@ -14,10 +14,10 @@ from google.protobuf.descriptor import MethodDescriptor
 from helpers import auth
 from helpers.auth import BAD_CREDENTIALS, BAD_TOKENS, bearer
 from helpers.rpc_table import SERVED_METHODS, call, path_of
-from helpers.servers import Stubs
+from helpers.servers import Stubs, module_fixture
 from helpers.status import failure
 
-secret_server = auth.secret_server_fixture("bad-tokens", hash_of=auth.cheap_hash)
+secret_server = module_fixture(auth.secret_server, "bad-tokens", hash_of=auth.cheap_hash)
 
 
 @pytest.mark.parametrize("kind", BAD_TOKENS)

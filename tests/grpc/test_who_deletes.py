@@ -14,7 +14,7 @@ from helpers import auth
 from helpers.auth import bearer, hs256
 from helpers.factories import video_flow
 from helpers.objects import external_post
-from helpers.servers import Stubs
+from helpers.servers import Stubs, module_fixture
 from tams.v1 import flow_delete_requests_pb2 as fdr
 from tams.v1 import flows_pb2, segments_pb2
 
@@ -24,8 +24,8 @@ HEADERS = dict(ALICE)
 
 
 # No workers: delete requests stay as they were made, for the test to read.
-server = auth.secret_server_fixture(
-    "who-deletes", inline_delete_limit=INLINE_LIMIT, run_workers=False
+server = module_fixture(
+    auth.secret_server, "who-deletes", inline_delete_limit=INLINE_LIMIT, run_workers=False
 )
 
 

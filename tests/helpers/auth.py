@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-import pytest
 from argon2 import PasswordHasher
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -185,23 +184,6 @@ async def secret_server(
         jwt_audience=AUDIENCE, tokens_file=tokens, basic_users_file=users, **settings,
     ) as stubs:  # fmt: skip
         yield stubs
-
-
-def secret_server_fixture(folder: str, **settings: Any) -> Callable[..., AsyncIterator[Stubs]]:
-    """A module-scoped fixture (named as the module names it) of ``secret_server`` in a
-    new folder named after ``folder``, with ``hash_of`` and the Config ``settings`` given:
-    ``secret_server = auth.secret_server_fixture("bad-tokens", hash_of=auth.cheap_hash)``."""
-
-    @pytest.fixture(scope="module")
-    async def fixture(
-        tmp_path_factory: pytest.TempPathFactory, database_url: str
-    ) -> AsyncIterator[Stubs]:
-        async with secret_server(
-            tmp_path_factory.mktemp(folder), database_url, **settings
-        ) as stubs:
-            yield stubs
-
-    return fixture
 
 
 @asynccontextmanager

@@ -14,12 +14,12 @@ import pytest
 
 from helpers import auth
 from helpers.hls import Span, external_flow, tag_values, uris
-from helpers.servers import Stubs
+from helpers.servers import Stubs, module_fixture
 
 READ = "tams-api/read"
 
 
-secured = auth.secret_server_fixture("hls-auth", hash_of=auth.cheap_hash)
+secured = module_fixture(auth.secret_server, "hls-auth", hash_of=auth.cheap_hash)
 
 
 @pytest.fixture(scope="module")

@@ -24,10 +24,10 @@ from helpers.auth import (
     hs256,
     key_files,
 )
-from helpers.servers import Stubs
+from helpers.servers import Stubs, module_fixture
 from tams_server.app import RunningServer
 
-secret_server = auth.secret_server_fixture("secret")
+secret_server = module_fixture(auth.secret_server, "secret")
 
 
 @pytest.fixture

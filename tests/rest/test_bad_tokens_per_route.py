@@ -14,9 +14,9 @@ import pytest
 from helpers import auth
 from helpers.auth import BAD_CREDENTIALS, BAD_TOKENS
 from helpers.route_table import API_CASES, request
-from helpers.servers import Stubs
+from helpers.servers import Stubs, module_fixture
 
-secret_server = auth.secret_server_fixture("bad-tokens", hash_of=auth.cheap_hash)
+secret_server = module_fixture(auth.secret_server, "bad-tokens", hash_of=auth.cheap_hash)
 
 
 @pytest.mark.parametrize("kind", BAD_TOKENS)
