@@ -5,11 +5,14 @@ Every test that uses ``running`` (or anything built on it) runs on SQLite and on
 PostgreSQL. PostgreSQL comes from ``TAMS_TEST_DATABASE_URL`` (``scripts/test.sh``
 provides one, starting a throwaway cluster when none is reachable). Under CI a missing
 PostgreSQL fails the run instead of skipping half the suite.
+
+Beside it, what tests in more than one folder need: an S3 endpoint and Chromium.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -115,6 +118,18 @@ def segments(channel: grpc.aio.Channel) -> segments_pb2_grpc.SegmentServiceStub:
 async def flow_id(flows: flows_pb2_grpc.FlowServiceStub) -> str:
     """A new video Flow (container video/mp2t) for this test."""
     return await new_flow(flows)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Chromium, or a skip where it is missing (a failure under CI, which installs it)."""
+    path = shutil.which("chromium")
+    if path is None:
+        message = "no chromium: apt-get install chromium"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message} (.ci/run installs it; CI never skips this)")
+        pytest.skip(message)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -214,15 +214,11 @@ class _Writer:
         if self._output is None and self._waiting:
             self._members = sorted({item.member for item, _ in self._waiting})
             self.write(*self._waiting.pop())
-        if self._output is not None:
-            self._output.close()
-            self._output = None
-        for template in self._templates:
-            template.close()
-        self._templates = []
+        self.discard()
 
     def discard(self) -> None:
-        """Close whatever is open (after a failure)."""
+        """Close whatever is open (all that ``close`` still has to do once everything is
+        written; after a failure, all there is to do)."""
         if self._output is not None:
             self._output.close()
             self._output = None

@@ -4,23 +4,17 @@ read everything, and by callers restricted by ``auth_classes``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from helpers.analytics_store import ADMIN, AUDIO, NEWS, SPORT, VIDEO, KnownStore, day, known_store
+from helpers.servers import module_fixture
 from tams.v1 import analytics_pb2 as pb
 from tams.v1 import analytics_pb2_grpc
 
 Metadata = tuple[tuple[str, str], ...]
 
 
-@pytest.fixture(scope="module")
-async def store(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[KnownStore]:
-    async with known_store(tmp_path_factory.mktemp("analytics"), database_url) as known:
-        yield known
+store = module_fixture(known_store, "analytics")
 
 
 def analytics(store: KnownStore) -> analytics_pb2_grpc.AnalyticsServiceStub:

@@ -33,7 +33,7 @@ from helpers.auth import (
     unsigned,
 )
 from helpers.factories import video_flow
-from helpers.servers import Stubs, own_server
+from helpers.servers import Stubs, module_fixture, own_server
 from helpers.status import failure
 from tams.v1 import flows_pb2, sources_pb2
 from tams_server.auth.credentials import MAX_CREDENTIAL_BYTES
@@ -42,12 +42,7 @@ from tams_server.cli import main
 Metadata = tuple[tuple[str, str], ...]
 
 
-@pytest.fixture(scope="module")
-async def secret_server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[Stubs]:
-    async with auth.secret_server(tmp_path_factory.mktemp("secret"), database_url) as stubs:
-        yield stubs
+secret_server = module_fixture(auth.secret_server, "secret")
 
 
 @pytest.fixture(scope="module")

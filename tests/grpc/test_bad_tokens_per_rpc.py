@@ -7,8 +7,6 @@ and a users file (its password hash cheap, see ``helpers.auth.cheap_hash``)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import grpc
 import pytest
 from google.protobuf.descriptor import MethodDescriptor
@@ -16,17 +14,10 @@ from google.protobuf.descriptor import MethodDescriptor
 from helpers import auth
 from helpers.auth import BAD_CREDENTIALS, BAD_TOKENS, bearer
 from helpers.rpc_table import SERVED_METHODS, call, path_of
-from helpers.servers import Stubs
+from helpers.servers import Stubs, module_fixture
 from helpers.status import failure
 
-
-@pytest.fixture(scope="module")
-async def secret_server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[Stubs]:
-    folder = tmp_path_factory.mktemp("bad-tokens")
-    async with auth.secret_server(folder, database_url, hash_of=auth.cheap_hash) as stubs:
-        yield stubs
+secret_server = module_fixture(auth.secret_server, "bad-tokens", hash_of=auth.cheap_hash)
 
 
 @pytest.mark.parametrize("kind", BAD_TOKENS)

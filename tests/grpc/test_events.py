@@ -12,7 +12,7 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from conftest import postgresql_url
-from helpers.auth import AUDIENCE, ISSUER, SECRET, bearer, hs256
+from helpers.auth import news_class
 from helpers.events import WAIT_S, watching
 from helpers.factories import new_id, tag, video_flow
 from helpers.objects import external_post, upload_objects
@@ -353,19 +353,13 @@ async def test_object_timeranges_are_the_given_or_the_shifted_segment_timerange(
 async def test_a_watcher_sees_only_events_of_what_it_may_read(
     tmp_path: Path, database_url: str
 ) -> None:
-    (tmp_path / "classes").write_text("news news read\n")
-    scopes = "tams-api/read tams-api/write"
-    admin = bearer(hs256(sub="admin", scope=scopes))
-    newsroom = bearer(hs256(sub="nina", scope=scopes, groups=["news"]))
+    settings, admin, newsroom = news_class(tmp_path)
     news, sport, open_flow = (
         video_flow(tags={"auth_classes": "news"}),
         video_flow(tags={"auth_classes": "sport"}),
         video_flow(),
     )
-    async with own_server(
-        tmp_path / "data", database_url, jwt_secret=SECRET, jwt_issuer=ISSUER,
-        jwt_audience=AUDIENCE, auth_classes_file=tmp_path / "classes",
-    ) as stubs:  # fmt: skip
+    async with own_server(tmp_path / "data", database_url, **settings) as stubs:
         request = E.WatchEventsRequest(event_types=[E.EVENT_TYPE_FLOW_CREATED])
         async with watching(stubs.channel, request, newsroom) as watcher:
             for flow in (news, sport, open_flow):

@@ -6,8 +6,6 @@ a call without credentials is UNAUTHENTICATED. The callers hold real tokens."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import grpc
 import pytest
 from google.protobuf.descriptor import MethodDescriptor
@@ -22,6 +20,7 @@ from helpers.rpc_table import (
     served,
     the_scope_of,
 )
+from helpers.servers import module_fixture
 from helpers.status import failure
 from tams.v1 import options_pb2, service_info_pb2, service_info_pb2_grpc
 from tams_server.auth.scopes import SCOPE_NAMES, required_scope
@@ -35,12 +34,7 @@ SCOPED_METHODS = [
 ]
 
 
-@pytest.fixture(scope="module")
-async def server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[ScopeServer]:
-    async with scope_server(tmp_path_factory.mktemp("scopes"), database_url) as running:
-        yield running
+server = module_fixture(scope_server, "scopes")
 
 
 @pytest.mark.parametrize("method", SCOPED_METHODS, ids=path_of)

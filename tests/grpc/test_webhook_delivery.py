@@ -12,7 +12,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from helpers.auth import AUDIENCE, ISSUER, SECRET, bearer, hs256
+from helpers.auth import news_class
 from helpers.factories import new_id, video_flow
 from helpers.objects import external_post, upload_objects
 from helpers.receivers import receiver
@@ -237,10 +237,7 @@ async def test_collection_filters_follow_the_flows_collections(stubs: Stubs) -> 
 async def test_a_webhook_gets_only_what_its_owner_may_read(
     tmp_path: Path, database_url: str
 ) -> None:
-    (tmp_path / "classes").write_text("news news read\n")
-    scopes = "tams-api/read tams-api/write"
-    admin = bearer(hs256(sub="admin", scope=scopes))
-    newsroom = bearer(hs256(sub="nina", scope=scopes, groups=["news"]))
+    settings, admin, newsroom = news_class(tmp_path)
     news = video_flow(tags={"auth_classes": "news"})
     sport = video_flow(tags={"auth_classes": "sport"})
     plain = video_flow()
@@ -248,10 +245,7 @@ async def test_a_webhook_gets_only_what_its_owner_may_read(
         own_server(
             tmp_path / "data",
             database_url,
-            jwt_secret=SECRET,
-            jwt_issuer=ISSUER,
-            jwt_audience=AUDIENCE,
-            auth_classes_file=tmp_path / "classes",
+            **settings,
             webhook_allow_private=True,
             event_poll_s=0.2,
         ) as stubs,  # fmt: skip

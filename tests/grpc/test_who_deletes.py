@@ -14,7 +14,7 @@ from helpers import auth
 from helpers.auth import bearer, hs256
 from helpers.factories import video_flow
 from helpers.objects import external_post
-from helpers.servers import Stubs
+from helpers.servers import Stubs, module_fixture
 from tams.v1 import flow_delete_requests_pb2 as fdr
 from tams.v1 import flows_pb2, segments_pb2
 
@@ -23,16 +23,10 @@ ALICE = bearer(hs256(sub="alice"))
 HEADERS = dict(ALICE)
 
 
-@pytest.fixture(scope="module")
-async def server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[Stubs]:
-    # No workers: delete requests stay as they were made, for the test to read.
-    async with auth.secret_server(
-        tmp_path_factory.mktemp("who-deletes"), database_url,
-        inline_delete_limit=INLINE_LIMIT, run_workers=False,
-    ) as stubs:  # fmt: skip
-        yield stubs
+# No workers: delete requests stay as they were made, for the test to read.
+server = module_fixture(
+    auth.secret_server, "who-deletes", inline_delete_limit=INLINE_LIMIT, run_workers=False
+)
 
 
 @pytest.fixture

@@ -60,9 +60,28 @@ BAD_TOKENS: dict[str, tuple[Callable[[], str], str]] = {
 }
 
 
-def bearer(token: str) -> tuple[tuple[str, str]]:
+Bearer = tuple[tuple[str, str]]
+"""gRPC metadata carrying a token."""
+
+
+def bearer(token: str) -> Bearer:
     """gRPC metadata carrying ``token``."""
     return (("authorization", f"Bearer {token}"),)
+
+
+def news_class(folder: Path) -> tuple[dict[str, Any], Bearer, Bearer]:
+    """For tests of what auth classes let through: the Config settings of a server taking
+    HS256 tokens, with an auth classes file (written in ``folder``) that lets the group
+    news read the class news; the metadata of an admin and of Nina, of the news group
+    (both with read and write)."""
+    (folder / "classes").write_text("news news read\n")
+    scopes = "tams-api/read tams-api/write"
+    settings = {
+        "jwt_secret": SECRET, "jwt_issuer": ISSUER, "jwt_audience": AUDIENCE,
+        "auth_classes_file": folder / "classes",
+    }  # fmt: skip
+    admin = bearer(hs256(sub="admin", scope=scopes))
+    return settings, admin, bearer(hs256(sub="nina", scope=scopes, groups=["news"]))
 
 
 def basic(user: str, password: str) -> str:

@@ -4,14 +4,15 @@ conftest.py) does not have: a fast janitor, background workers, other storage ba
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 import httpx
+import pytest
 
 from tams.v1 import (
     flow_delete_requests_pb2_grpc,
@@ -26,6 +27,8 @@ from tams_server.config import Config
 # For tests of expiry: allocations (and their upload URLs) last this long, enough for the
 # test's PUTs to get in first on a loaded machine, short enough to wait for.
 QUICK_EXPIRY_S = 3
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,37 @@ async def own_server(data_dir: Path, database_url: str, **settings: Any) -> Asyn
     )
     async with serve(config) as running, grpc.aio.insecure_channel(running.grpc_target) as channel:
         yield Stubs.on(running, channel)
+
+
+def module_fixture(
+    start: Callable[..., AbstractAsyncContextManager[T]], folder: str, **settings: Any
+) -> Callable[..., AsyncIterator[T]]:
+    """A module-scoped fixture (named as the module names it) of what
+    ``start(new folder named after folder, database_url, **settings)`` yields: for
+    example ``secret_server = module_fixture(auth.secret_server, "secret")``."""
+
+    @pytest.fixture(scope="module")
+    async def fixture(
+        tmp_path_factory: pytest.TempPathFactory, database_url: str
+    ) -> AsyncIterator[T]:
+        async with start(tmp_path_factory.mktemp(folder), database_url, **settings) as started:
+            yield started
+
+    return fixture
+
+
+@asynccontextmanager
+async def guide_dialect_server(
+    data_dir: Path, database_url: str, **settings: Any
+) -> AsyncIterator[RunningServer]:
+    """A server whose REST side speaks the usage guide's dialect (``guide-7.0``), with
+    ``data_dir``, ``database_url`` and the Config ``settings`` given (1 s grace)."""
+    config = Config(
+        grpc_port=0, http_port=0, data_dir=data_dir, database_url=database_url,
+        rest_dialect="guide-7.0", shutdown_grace_s=1.0, **settings,
+    )  # fmt: skip
+    async with serve(config) as running:
+        yield running
 
 
 async def gone(path: Path) -> None:

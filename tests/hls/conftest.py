@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers.media import make_clip, tams
+from helpers.media import ingest, make_clip
 from tams_server.app import RunningServer
 
 
@@ -33,12 +33,9 @@ async def ingested(
     """The clip in the store, in 1 s Segments: ``tams ingest``'s report (the Source, and
     the multi-essence, video and audio Flows)."""
     journal = tmp_path_factory.mktemp("hls-journal")
-    run = await tams(
-        running.grpc_target, "ingest", str(clip), "--segment-duration", "1",
-        "--journal", str(journal), "--json",
-    )  # fmt: skip
-    report: dict[str, Any] = run.json()
-    return report
+    return await ingest(
+        running.grpc_target, clip, "--segment-duration", "1", "--journal", str(journal)
+    )
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ given only the master URL plays; the player page and hls.js need no credentials.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,19 +14,12 @@ import pytest
 
 from helpers import auth
 from helpers.hls import Span, external_flow, tag_values, uris
-from helpers.servers import Stubs
+from helpers.servers import Stubs, module_fixture
 
 READ = "tams-api/read"
 
 
-@pytest.fixture(scope="module")
-async def secured(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[Stubs]:
-    async with auth.secret_server(
-        tmp_path_factory.mktemp("hls-auth"), database_url, hash_of=auth.cheap_hash
-    ) as stubs:
-        yield stubs
+secured = module_fixture(auth.secret_server, "hls-auth", hash_of=auth.cheap_hash)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ windows, discontinuities and init Objects; and the refusals."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import re
 import subprocess
@@ -29,7 +28,7 @@ from helpers.hls import (
     tag_values,
     uris,
 )
-from helpers.media import FPS, decode
+from helpers.media import FPS, decode, frame_digest
 from tams.v1 import common_pb2, flows_pb2, flows_pb2_grpc
 from tams_server.app import RunningServer, serve_gateway
 from tams_server.gateway.hls.timing import now_tai_ns
@@ -51,13 +50,7 @@ def decode_url(url: str) -> tuple[list[str], int]:
     with av.open(url, options=HLS_OPTIONS) as container:
         for frame in container.decode(*container.streams):
             if isinstance(frame, av.VideoFrame):
-                digest = hashlib.sha256()
-                for plane in frame.planes:
-                    view = memoryview(plane)
-                    for y in range(plane.height):
-                        start = y * plane.line_size
-                        digest.update(view[start : start + plane.width])
-                frames.append(digest.hexdigest()[:16])
+                frames.append(frame_digest(frame))
             elif isinstance(frame, av.AudioFrame):
                 samples += frame.samples
     return frames, samples

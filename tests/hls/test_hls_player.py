@@ -5,8 +5,6 @@ refusals."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,18 +18,6 @@ from helpers.servers import own_server
 from tams_server.app import RunningServer
 
 PLAY_SECONDS = 1.0
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    """Chromium, or a skip where it is missing (a failure under CI, which installs it)."""
-    path = shutil.which("chromium")
-    if path is None:
-        message = "no chromium: apt-get install chromium"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message} (.ci/run installs it; CI never skips this)")
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 import av
 import pytest
 
-from helpers.media import FPS, tams
+from helpers.media import FPS, ingest, tams
 from media._frames import Frame, closest, video_frames
 from tams_cli import _exits
 from tams_cli._timing import NS, TimeRange, parse_timerange
@@ -25,11 +25,7 @@ FRAME_NS = NS // FPS
 
 
 async def _ingest(target: str, clip: Path, journal: Path) -> dict[str, Any]:
-    report: dict[str, Any] = (
-        await tams(target, "ingest", str(clip), "--segment-duration", "1",
-                   "--journal", str(journal), "--json")
-    ).json()  # fmt: skip
-    return report
+    return await ingest(target, clip, "--segment-duration", "1", "--journal", str(journal))
 
 
 async def _first_start(target: str, flow_id: str) -> int:
@@ -105,9 +101,7 @@ async def test_a_cut_on_a_key_frame_inside_a_segment_encodes_nothing_there(
     the second group's key frame keeps that group as it is; only the group the end
     cuts is encoded again."""
     target = running.grpc_target
-    report = (
-        await tams(target, "ingest", str(clips["ts"]), "--journal", str(tmp_path), "--json")
-    ).json()  # fmt: skip
+    report = await ingest(target, clips["ts"], "--journal", str(tmp_path))
     video_id = report["flows"][1]["id"]
     start = await _first_start(target, video_id)
     exported = tmp_path / "key.mp4"

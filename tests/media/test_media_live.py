@@ -16,11 +16,20 @@ from typing import Any
 import av
 import pytest
 
-from helpers.media import FPS, decode, make_clip, start_tams, tams
+from helpers.media import (
+    FPS,
+    decode,
+    flow_segments,
+    journal_flow_ids,
+    kill_at_pause,
+    kill_ingest_after,
+    make_clip,
+    start_tams,
+    tams,
+)
 from tams_cli import _exits
 from tams_cli._ingest import PAUSE_AFTER_ENV
 from tams_cli._timing import NS, now_tai, parse_timestamp
-from tams_client import AsyncTamsClient
 from tams_server.app import RunningServer
 
 SECONDS = 6
@@ -50,8 +59,7 @@ def _journal(folder: Path) -> dict[str, Any] | None:
 
 
 async def _segment_counts(target: str, flow_ids: list[str]) -> list[int]:
-    async with AsyncTamsClient(target) as client:
-        return [len([s async for s in client.list_segments(f)]) for f in flow_ids]
+    return [len(listed) for listed in await flow_segments(target, flow_ids)]
 
 
 async def _export_matches(target: str, report: dict[str, object], source: Path, out: Path) -> None:
@@ -141,7 +149,7 @@ async def test_standard_input_resumes_the_segments_it_had_cut(
     while True:  # until all is cut: one Flow registered to its end, the other paused
         assert time.monotonic() < deadline, "the ingest did not cut its input"
         if (journal := _journal(tmp_path)) is not None:
-            members = [flow_id for flow_id, _, _ in journal["flows"].values()]
+            members = journal_flow_ids(journal)
             if SECONDS in await _segment_counts(target, members):
                 break
         await asyncio.sleep(0.2)
@@ -203,16 +211,10 @@ async def test_a_killed_live_ingest_of_a_file_resumes_from_its_start(
     copy = tmp_path / "live.ts"
     copy.write_bytes(_read(live_clip))
     args = ("ingest", str(copy), *LIVE, "--idle-timeout", "0.5", "--concurrency", "1")
-    process = await start_tams(target, *args, **{PAUSE_AFTER_ENV: "3"})
-    assert process.stderr is not None
-    async with asyncio.timeout(60):
-        while b"paused" not in (line := await process.stderr.readline()):
-            assert line, "the ingest ended without reaching its pause"
-    process.kill()
-    await process.wait()
+    await kill_ingest_after(target, *args, segments=3)
     journal = json.loads(copy.with_name("live.ts.tams-journal.json").read_text())
     assert journal["complete"] is False
-    members = [flow_id for flow_id, _, _ in journal["flows"].values()]
+    members = journal_flow_ids(journal)
     before = sum(await _segment_counts(target, members))
     assert 3 <= before < 2 * SECONDS
 
@@ -252,15 +254,10 @@ async def test_standard_input_resumes_only_the_same_streams(
     target = running.grpc_target
     args = ("ingest", "-", *LIVE, "--journal", str(tmp_path))
     first = await _feed(target, _read(clips["ts"]), *args, **{PAUSE_AFTER_ENV: "1"})
-    assert first.stderr is not None
-    async with asyncio.timeout(60):
-        while b"paused" not in (line := await first.stderr.readline()):
-            assert line, "the ingest ended without reaching its pause"
-    first.kill()
-    await first.wait()
+    await kill_at_pause(first)
     journal = _journal(tmp_path)
     assert journal is not None
-    members = [flow_id for flow_id, _, _ in journal["flows"].values()]
+    members = journal_flow_ids(journal)
     counts = await _segment_counts(target, members)
 
     video = _video_only(clips["ts"], tmp_path / "video.ts")

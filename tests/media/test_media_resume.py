@@ -4,25 +4,22 @@ the same Flow as an uninterrupted ingest: the same Segments, nothing lost or twi
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
-from helpers.media import FPS, decode, start_tams, tams
-from tams_cli._ingest import PAUSE_AFTER_ENV
-from tams_client import AsyncTamsClient
+from helpers.media import (
+    FPS,
+    decode,
+    ingest,
+    journal_flow_ids,
+    kill_ingest_after,
+    segment_shapes,
+    tams,
+)
 from tams_server.app import RunningServer
 
 SEGMENTS = 8  # 4 s at 1 s, video and audio
 KILLED_AFTER = 3
-
-
-async def _segments(target: str, flow_ids: list[str]) -> list[list[tuple[str, str, int]]]:
-    async with AsyncTamsClient(target) as client:
-        return [
-            [(s.timerange, s.ts_offset, s.key_frame_count) async for s in client.list_segments(f)]
-            for f in flow_ids
-        ]
 
 
 async def test_a_killed_ingest_resumes_to_the_same_flow(
@@ -30,18 +27,12 @@ async def test_a_killed_ingest_resumes_to_the_same_flow(
 ) -> None:
     target = running.grpc_target
     args = ("ingest", str(clip_copy), "--segment-duration", "1", "--concurrency", "1", "--json")
-    process = await start_tams(target, *args, **{PAUSE_AFTER_ENV: str(KILLED_AFTER)})
-    assert process.stderr is not None
-    async with asyncio.timeout(60):
-        while b"paused" not in (line := await process.stderr.readline()):
-            assert line, "the ingest ended without reaching its pause"
-    process.kill()
-    await process.wait()
+    await kill_ingest_after(target, *args, segments=KILLED_AFTER)
 
     journal = json.loads(clip_copy.with_name("clip.mp4.tams-journal.json").read_text())
     assert journal["complete"] is False
-    members = [flow_id for flow_id, _, _ in journal["flows"].values()]
-    assert sum(map(len, await _segments(target, members))) == KILLED_AFTER
+    members = journal_flow_ids(journal)
+    assert sum(map(len, await segment_shapes(target, members))) == KILLED_AFTER
 
     resumed = (await tams(target, *args)).json()
     assert resumed["resumed"] is True
@@ -50,12 +41,11 @@ async def test_a_killed_ingest_resumes_to_the_same_flow(
     again = (await tams(target, *args)).json()  # done: nothing more to do
     assert (again["segments"], again["registered_now"]) == (SEGMENTS, 0)
 
-    whole = (
-        await tams(target, "ingest", str(clips["mp4"]), "--segment-duration", "1",
-                   "--journal", str(tmp_path / "journal"), "--json")
-    ).json()  # fmt: skip
+    whole = await ingest(
+        target, clips["mp4"], "--segment-duration", "1", "--journal", str(tmp_path / "journal")
+    )
     ids = [flow["id"] for flow in whole["flows"][1:]]
-    assert await _segments(target, members) == await _segments(target, ids)
+    assert await segment_shapes(target, members) == await segment_shapes(target, ids)
 
     exported = tmp_path / "resumed.mkv"
     await tams(target, "export", resumed["flows"][0]["id"], "-o", str(exported))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.media import AAC_FRAME, FPS, HEIGHT, SAMPLE_RATE, WIDTH, decode, tams
+from helpers.media import AAC_FRAME, FPS, HEIGHT, SAMPLE_RATE, WIDTH, decode, ingest, tams
 from tams_client import AsyncTamsClient
 from tams_server.app import RunningServer
 
@@ -27,10 +27,7 @@ async def test_export_decodes_to_the_source(
 ) -> None:
     target = running.grpc_target
     journal = str(tmp_path / "journal")
-    report = (
-        await tams(target, "ingest", str(clips[kind]), "--segment-duration", "1",
-                   "--journal", journal, "--json")
-    ).json()  # fmt: skip
+    report = await ingest(target, clips[kind], "--segment-duration", "1", "--journal", journal)
     assert [flow["format"].rsplit(":", 1)[1] for flow in report["flows"]] == [
         "multi", "video", "audio",
     ]  # fmt: skip
@@ -52,10 +49,10 @@ async def test_export_decodes_to_the_source(
 async def test_flows_carry_the_probed_essence(
     running: RunningServer, clips: dict[str, Path], tmp_path: Path
 ) -> None:
-    report = (
-        await tams(running.grpc_target, "ingest", str(clips["ts"]), "--label", "probe",
-                   "--journal", str(tmp_path), "--start", "100:0", "--json")
-    ).json()  # fmt: skip
+    report = await ingest(
+        running.grpc_target, clips["ts"], "--label", "probe", "--journal", str(tmp_path),
+        "--start", "100:0",
+    )  # fmt: skip
     multi_id, video_id, audio_id = (flow["id"] for flow in report["flows"])
     async with AsyncTamsClient(running.grpc_target) as client:
         multi = await client.get_flow(multi_id)
@@ -86,10 +83,9 @@ async def test_export_of_a_range_on_segment_boundaries(
     running: RunningServer, clips: dict[str, Path], tmp_path: Path
 ) -> None:
     target = running.grpc_target
-    report = (
-        await tams(target, "ingest", str(clips["mp4"]), "--segment-duration", "1",
-                   "--journal", str(tmp_path), "--json")
-    ).json()  # fmt: skip
+    report = await ingest(
+        target, clips["mp4"], "--segment-duration", "1", "--journal", str(tmp_path)
+    )
     video_id = report["flows"][1]["id"]
     ranges = [s["timerange"] for s in (await tams(target, "segments", "ls", video_id,
                                                    "--json")).lines()]  # fmt: skip

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
-from helpers.media import tams
+from helpers.media import ingest, tams
 from tams_cli import _exits
 from tams_client import AsyncTamsClient
 from tams_server.app import RunningServer
 
 
-async def _ingest(target: str, clip: Path, journal: Path, label: str) -> dict[str, object]:
-    run = await tams(target, "ingest", str(clip), "--label", label, "--journal", str(journal),
-                     "--json")  # fmt: skip
-    report: dict[str, object] = run.json()
-    return report
+async def _ingest(target: str, clip: Path, journal: Path, label: str) -> dict[str, Any]:
+    return await ingest(target, clip, "--label", label, "--journal", str(journal))
 
 
 async def test_listings_gets_and_deletes(
@@ -26,7 +24,7 @@ async def test_listings_gets_and_deletes(
     target = running.grpc_target
     label = f"cli-{uuid.uuid4().hex[:8]}"
     report = await _ingest(target, clips["ts"], tmp_path, label)
-    multi_id = report["flows"][0]["id"]  # type: ignore[index]
+    multi_id = report["flows"][0]["id"]
 
     listed = (await tams(target, "flows", "ls", "--label", label, "--json")).json()
     assert [flow["id"] for flow in listed] == [multi_id]
@@ -36,7 +34,7 @@ async def test_listings_gets_and_deletes(
     assert human.code == 0
     assert str(report["source_id"]) in human.stdout
 
-    ids = [flow["id"] for flow in report["flows"]]  # type: ignore[attr-defined]
+    ids = [flow["id"] for flow in report["flows"]]
     deleted = (await tams(target, "flows", "rm", *ids, "--json")).json()
     assert deleted["deleted"] == ids
     gone = await tams(target, "flows", "get", multi_id)
@@ -66,7 +64,7 @@ async def test_watch_prints_segments_as_they_are_added(
             cursor = reply.resume_cursor
             break
     report = await _ingest(target, clips["mp4"], tmp_path, "watched")
-    video_id, audio_id = (flow["id"] for flow in report["flows"][1:])  # type: ignore[index]
+    video_id, audio_id = (flow["id"] for flow in report["flows"][1:])
     run = await tams(target, "watch", video_id, audio_id, "--after", cursor, "--count", "4",
                      "--json")  # fmt: skip
     lines = run.lines()  # one per Segment: 4 s in 2 s Segments, video and audio

@@ -16,6 +16,7 @@ import pytest
 
 from helpers.auth import hs256
 from helpers.principals import ADMIN, DELETE, READ, WRITE, ScopeServer, scope_server
+from helpers.servers import module_fixture
 from tams_server.app import serve_gateway
 from tams_server.gateway.body import MAX_BODY_BYTES
 
@@ -34,12 +35,7 @@ CASES: list[Case] = [
 NAMES = ["bad-json", "bad-type", "bad-limit", "bad-boolean", "bad-delete-flag", "too-large"]
 
 
-@pytest.fixture(scope="module")
-async def server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[ScopeServer]:
-    async with scope_server(tmp_path_factory.mktemp("access-first"), database_url) as running:
-        yield running
+server = module_fixture(scope_server, "access-first")
 
 
 @pytest.fixture(scope="module")

@@ -24,16 +24,10 @@ from helpers.auth import (
     hs256,
     key_files,
 )
-from helpers.servers import Stubs
+from helpers.servers import Stubs, module_fixture
 from tams_server.app import RunningServer
 
-
-@pytest.fixture(scope="module")
-async def secret_server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[Stubs]:
-    async with auth.secret_server(tmp_path_factory.mktemp("secret"), database_url) as stubs:
-        yield stubs
+secret_server = module_fixture(auth.secret_server, "secret")
 
 
 @pytest.fixture

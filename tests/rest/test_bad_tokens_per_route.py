@@ -9,23 +9,14 @@ a tokens file and a users file (its password hash cheap, see
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from helpers import auth
 from helpers.auth import BAD_CREDENTIALS, BAD_TOKENS
 from helpers.route_table import API_CASES, request
-from helpers.servers import Stubs
+from helpers.servers import Stubs, module_fixture
 
-
-@pytest.fixture(scope="module")
-async def secret_server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[Stubs]:
-    folder = tmp_path_factory.mktemp("bad-tokens")
-    async with auth.secret_server(folder, database_url, hash_of=auth.cheap_hash) as stubs:
-        yield stubs
+secret_server = module_fixture(auth.secret_server, "bad-tokens", hash_of=auth.cheap_hash)
 
 
 @pytest.mark.parametrize("kind", BAD_TOKENS)

@@ -16,15 +16,14 @@ import httpx
 import pytest
 import yaml
 from openapi_spec_validator import OpenAPIV31SpecValidator
-from starlette.routing import BaseRoute, Route
 
+from helpers.openapi import documented_operations, normalised, served_document, served_operations
 from tams_server.app import RunningServer
 from tams_server.gateway.app import gateway_routes, http_app
-from tams_server.gateway.docs import docs_routes
 from tams_server.gateway.openapi_doc import SPEC_FILE, operations, spec_folder
 from tams_server.http.multipart import multipart_routes
 from tams_server.http.objects import object_routes
-from tams_server.objects.local import PART_PREFIX, URL_PREFIX, LocalObjectStore
+from tams_server.objects.local import LocalObjectStore
 from tams_server.objects.local_multipart import LocalMultipart
 
 EXTENSION = "TAMS usage guide 7.0"
@@ -39,20 +38,7 @@ async def http(running: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def document(http: httpx.AsyncClient) -> dict[str, Any]:
     """/openapi.json as the running server serves it."""
-    response = await http.get("/openapi.json")
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "application/json"
-    served: dict[str, Any] = response.json()
-    return served
-
-
-def normalised(path: str) -> str:
-    """The path with every parameter (and its convertor) as ``{}``."""
-    return re.sub(r"\{[^}]*\}", "{}", path)
-
-
-def documented_operations(document: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(method.upper(), normalised(path)) for path, method, _ in operations(document)}
+    return await served_document(http)
 
 
 def upstream_operations() -> set[tuple[str, str]]:
@@ -61,20 +47,6 @@ def upstream_operations() -> set[tuple[str, str]]:
     spec = yaml.safe_load(spec_folder().joinpath(SPEC_FILE).read_text(encoding="utf-8"))
     spec.pop("webhooks")
     return set(documented_operations(spec))
-
-
-def served_operations(routes: list[BaseRoute]) -> set[tuple[str, str]]:
-    """What ``routes`` answer, but the docs themselves, the object bytes and HLS playback
-    (not TAMS)."""
-    docs = {getattr(route, "path", "") for route in docs_routes()}
-    served = set()
-    for route in routes:
-        path = getattr(route, "path", "")
-        if path in docs or path.startswith((URL_PREFIX, PART_PREFIX, "/hls/")):
-            continue
-        assert isinstance(route, Route), route  # a Mount would hide its routes from this walk
-        served |= {(method, normalised(path)) for method in route.methods or ()}
-    return served
 
 
 async def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:

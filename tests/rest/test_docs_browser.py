@@ -6,37 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import html
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from helpers.openapi import served_document
 from tams_server.app import RunningServer, serve_gateway
 from tams_server.gateway.openapi_doc import operations
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    """Chromium, or a skip where it is missing (a failure under CI, which installs it)."""
-    path = shutil.which("chromium")
-    if path is None:
-        message = "no chromium: apt-get install chromium"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message} (.ci/run installs it; CI never skips this)")
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture
 async def document(running: RunningServer) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=running.http_url) as client:
-        response = await client.get("/openapi.json")
-    response.raise_for_status()
-    served: dict[str, Any] = response.json()
-    return served
+        return await served_document(client)
 
 
 async def dump_dom(chromium: str, url: str, profile: Path) -> str:
@@ -88,7 +72,7 @@ async def test_the_guide_dialects_docs_show_every_operation_of_its_document(
         serve_gateway(running.grpc_target, "127.0.0.1", 0, rest_dialect="guide-7.0") as url,
         httpx.AsyncClient(base_url=url) as client,
     ):
-        guide: dict[str, Any] = (await client.get("/openapi.json")).json()
+        guide = await served_document(client)
         dom = await dump_dom(chromium, f"{url}{page}", tmp_path)
     assert "usage guide" in guide["info"]["title"]
     assert "Something went wrong" not in dom

@@ -5,24 +5,18 @@ database, read by callers who may read everything or only some Flows."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
 from helpers.analytics_store import ADMIN, AUDIO, NEWS, SPORT, VIDEO, KnownStore, known_store
+from helpers.servers import module_fixture
 
 Metadata = tuple[tuple[str, str], ...]
 
 
-@pytest.fixture(scope="module")
-async def store(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[KnownStore]:
-    folder = tmp_path_factory.mktemp("guide-analytics")
-    async with known_store(folder, database_url, rest_dialect="guide-7.0") as known:
-        yield known
+store = module_fixture(known_store, "guide-analytics", rest_dialect="guide-7.0")
 
 
 async def get(store: KnownStore, path: str, who: Metadata | None = ADMIN) -> httpx.Response:

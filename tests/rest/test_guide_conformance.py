@@ -4,54 +4,38 @@ guide's shapes), and no request, well-formed or malformed, gets a server error."
 
 from __future__ import annotations
 
-import asyncio
 import json
-import re
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tams_server.app import RunningServer, serve
-from tams_server.config import Config
+from helpers.openapi import served_document
+from helpers.schemathesis_runner import schemathesis
+from helpers.servers import guide_dialect_server
+from tams_server.app import RunningServer
 
 
 @pytest.fixture
 async def guide_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningServer]:
-    config = Config(
-        grpc_port=0, http_port=0, data_dir=tmp_path_factory.mktemp("guide-fuzz"),
-        database_url=database_url, rest_dialect="guide-7.0", shutdown_grace_s=1.0,
-        run_workers=False,
-    )  # fmt: skip
-    async with serve(config) as running:
+    folder = tmp_path_factory.mktemp("guide-fuzz")
+    async with guide_dialect_server(folder, database_url, run_workers=False) as running:
         yield running
 
 
 async def fuzz(running: RunningServer, tmp_path: Path, *, mode: str, examples: int) -> str:
     """Run schemathesis from the served document; its output, once it passed."""
     async with httpx.AsyncClient(base_url=running.http_url) as client:
-        document = (await client.get("/openapi.json")).raise_for_status().json()
+        document = await served_document(client)
     spec = tmp_path / "guide.json"
     spec.write_text(json.dumps(document))
-    command = [
-        sys.executable, "-m", "schemathesis.cli", "run", str(spec), "--url", running.http_url,
-        "--checks", "not_a_server_error", "--mode", mode, "--phases", "examples,fuzzing",
-        "--max-examples", str(examples), "--seed", "7", "--workers", "1",
-        "--exclude-path-regex", "webhooks|hls", "--suppress-health-check", "all",
-    ]  # fmt: skip
-    done = await asyncio.to_thread(
-        subprocess.run, command, capture_output=True, text=True, timeout=600, cwd=tmp_path
-    )
-    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
-    tested = re.search(r"Tested: (\d+)", done.stdout)
-    assert tested is not None
-    assert int(tested[1]) >= 60, done.stdout[-3000:]
-    return done.stdout
+    return await schemathesis(
+        spec, running.http_url, cwd=tmp_path, mode=mode, checks="not_a_server_error",
+        examples=examples, exclude="webhooks|hls", least_tested=60,
+    )  # fmt: skip
 
 
 @pytest.mark.timeout(600)

@@ -19,12 +19,11 @@ import httpx
 import jsonschema_rs
 import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator
-from starlette.routing import Route
 
+from helpers.openapi import documented_operations, served_document, served_operations
 from tams_server.app import RunningServer, serve_gateway
 from tams_server.gateway.app import gateway_routes, http_app
 from tams_server.gateway.dialects import Dialect
-from tams_server.gateway.docs import docs_routes
 from tams_server.gateway.openapi_doc import METHODS, openapi_document, operations
 
 sys.path.insert(0, str(Path(__file__).with_name("guide")))
@@ -50,15 +49,7 @@ async def http(guide_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def document(http: httpx.AsyncClient) -> dict[str, Any]:
-    response = await http.get("/openapi.json")
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "application/json"
-    served: dict[str, Any] = response.json()
-    return served
-
-
-def normalised(path: str) -> str:
-    return re.sub(r"\{[^}]*\}", "{}", path)
+    return await served_document(http)
 
 
 class Schemas:
@@ -128,14 +119,8 @@ async def test_the_spec_dialect_still_serves_the_spec_document(
 async def test_the_documented_operations_are_the_served_ones(document: dict[str, Any]) -> None:
     async with grpc.aio.insecure_channel("127.0.0.1:1") as channel:  # never called
         app = http_app(gateway_routes(Dialect.named(GUIDE_DIALECT)), channel)
-    docs = {getattr(route, "path", "") for route in docs_routes()}
-    served: set[tuple[str, str]] = set()
-    for route in app.routes:
-        if getattr(route, "path", "") in docs or getattr(route, "path", "").startswith("/hls/"):
-            continue  # the docs, and the HLS playlists and player (no TAMS JSON)
-        assert isinstance(route, Route), route
-        served |= {(method, normalised(route.path)) for method in route.methods or ()}
-    documented = {(m.upper(), normalised(path)) for path, m, _ in operations(document)}
+    served = served_operations(app.routes)
+    documented = documented_operations(document)
     assert ("GET", "/flow-usage") in served
     assert ("PUT", "/flows/{}/tags") in served
     assert {

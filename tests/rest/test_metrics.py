@@ -17,7 +17,7 @@ from helpers.auth import STATIC_TOKEN, hs256
 from helpers.factories import video_flow
 from helpers.objects import external_post, new_flow
 from helpers.receivers import receiver
-from helpers.servers import Stubs, own_server
+from helpers.servers import Stubs, module_fixture, own_server
 from tams.v1 import (
     flows_pb2,
     segments_pb2,
@@ -235,14 +235,7 @@ async def test_servers_in_one_process_count_apart(tmp_path: Path, database_url: 
 # Who may scrape.
 
 
-@pytest.fixture(scope="module")
-async def secret_server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[Stubs]:
-    async with auth.secret_server(
-        tmp_path_factory.mktemp("metrics"), database_url, run_workers=False
-    ) as stubs:
-        yield stubs
+secret_server = module_fixture(auth.secret_server, "metrics", run_workers=False)
 
 
 async def status_of(stubs: Stubs, authorization: str | None = None) -> int:

@@ -6,23 +6,16 @@ nowhere; the scope alone and admin pass the check."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from helpers.principals import ADMIN, ALL_SCOPES, ScopeServer, scope_server
 from helpers.route_table import API_CASES, CASES, GATEWAY_LOCAL, PUBLIC, request
+from helpers.servers import module_fixture
 from tams.v1 import options_pb2
 from tams_server.auth.scopes import SCOPE_NAMES, required_scope
 from tams_server.gateway.access import ROUTE_RPCS
 
-
-@pytest.fixture(scope="module")
-async def server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> AsyncIterator[ScopeServer]:
-    async with scope_server(tmp_path_factory.mktemp("route-scopes"), database_url) as running:
-        yield running
+server = module_fixture(scope_server, "route-scopes")
 
 
 @pytest.fixture(scope="module")

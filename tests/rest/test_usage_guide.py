@@ -28,11 +28,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).with_name("guide")))
 from extract import Example, examples
 
-from tams_server.app import (
-    RunningServer,
-    serve,
-)
-from tams_server.config import Config
+from helpers.servers import guide_dialect_server
+from tams_server.app import RunningServer
 
 EXAMPLES, PYTHON = examples()
 # Examples (by title) that do not yet work as the guide writes them, and why: each
@@ -83,11 +80,8 @@ COUNTS = frozenset({
 async def guide_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningServer]:
-    config = Config(
-        grpc_port=0, http_port=0, data_dir=tmp_path_factory.mktemp("guide"),
-        database_url=database_url, rest_dialect="guide-7.0", shutdown_grace_s=1.0,
-    )  # fmt: skip
-    async with serve(config) as running:
+    folder = tmp_path_factory.mktemp("guide")
+    async with guide_dialect_server(folder, database_url) as running:
         yield running
 
 
