@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from helpers.schemathesis_runner import schemathesis
@@ -59,10 +60,12 @@ async def fuzz(
     )  # fmt: skip
 
 
+@pytest.mark.timeout(600)
 async def test_the_gateway_conforms_to_the_spec(running: RunningServer, tmp_path: Path) -> None:
     await fuzz(running, tmp_path, mode="positive", checks=CHECKS, examples=15)
 
 
+@pytest.mark.timeout(600)
 async def test_malformed_requests_never_get_a_server_error(
     running: RunningServer, tmp_path: Path
 ) -> None:
