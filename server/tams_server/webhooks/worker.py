@@ -82,6 +82,10 @@ class DeliverySettings:
     """Upper bound of any pause."""
     poll_s: float = 1.0
     """How long to wait for a wake-up before looking for work anyway."""
+    claim_gap_s: float = 0.1
+    """The least time between a look for work that found none and the next: every
+    commit wakes the worker, and under live ingest commits come far more often than
+    webhooks need claiming (each look is a query)."""
 
 
 @dataclass(frozen=True)
@@ -125,11 +129,15 @@ class WebhookDelivery:
         """Claim and deliver until stopped; deliveries in flight are then abandoned
         (their leases run out and any replica resumes them)."""
         lanes: set[asyncio.Task[None]] = set()
+        found_none_at: float | None = None
         try:
             while not self._stop.is_set():
+                if found_none_at is not None:
+                    await self._pause(found_none_at + self._settings.claim_gap_s)
                 waiter = self._wakeups.waiter()
                 free = self._settings.lanes - len(lanes)
                 claimed = await self._claim(free)
+                found_none_at = None if claimed or free <= 0 else time.monotonic()
                 for item in claimed:
                     lane = asyncio.create_task(self._deliver(item))
                     lanes.add(lane)
@@ -155,6 +163,13 @@ class WebhookDelivery:
         except Exception:  # a failing claim must not end delivery
             log.exception("claiming webhook deliveries failed; trying again later")
             return []
+
+    async def _pause(self, until: float) -> None:
+        """Wait until the monotonic time ``until``, or the stop."""
+        remaining = until - time.monotonic()
+        if remaining > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), remaining)
 
     async def _idle(self, waiter: asyncio.Event, lanes: set[asyncio.Task[None]]) -> None:
         """Wait for a commit, a lane to end, the stop, or the poll interval."""
