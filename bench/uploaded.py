@@ -108,7 +108,13 @@ async def allocate_and_upload(channel: grpc.aio.Channel, flow_id: str, count: in
 
         async def put(url: str) -> None:
             async with limit:
-                (await http.put(url, content=b"\x47" * 188)).raise_for_status()
+                for attempt in range(3):  # a kept-alive connection the server just closed
+                    try:
+                        (await http.put(url, content=b"\x47" * 188)).raise_for_status()
+                        return
+                    except httpx.TransportError:
+                        if attempt == 2:
+                            raise
 
         await asyncio.gather(*(put(item.put_url.url) for item in allocated))
     return [item.object_id for item in allocated]
