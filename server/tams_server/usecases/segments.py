@@ -95,7 +95,8 @@ class SegmentWrites:
     ) -> Registered:
         """Register batch after batch, each in its own transaction, all on the Flow the
         first batch names. While the store writes one batch, the next is received and
-        checked; when the call fails, the batch in flight is rolled back."""
+        checked, its allocated Objects looked for in their backends; when the call
+        fails, the batch in flight is rolled back."""
         flow_id = ""
         seen = 0
         registered = Registered()
@@ -124,8 +125,12 @@ class SegmentWrites:
                 registered.add(*await pending)
         finally:
             for task in (looking, pending):
-                if task is not None and not task.done():
+                if task is None:
+                    continue
+                if not task.done():
                     task.cancel()
+                elif not task.cancelled():
+                    task.exception()  # seen: the error this call raises, if any, is another
         if not flow_id:
             raise InvalidArgument.for_field("flow_id", "is required", reason=Reason.MISSING_FIELD)
         return registered
