@@ -25,6 +25,7 @@ BENCHMARKS = (
     "storage",
     "tracing",
     "unary",
+    "uploaded",
 )
 
 

@@ -25,6 +25,7 @@ from tams_server.store.segments import SegmentsToDelete, SegmentStore, objects_o
 from tams_server.usecases.caller import Caller
 
 Candidates = list[tuple[int, Segment]]
+Uploads = dict[str, int | None]  # Object id -> size (None: the backend did not say)
 
 
 @dataclass(frozen=True)
@@ -94,11 +95,13 @@ class SegmentWrites:
     ) -> Registered:
         """Register batch after batch, each in its own transaction, all on the Flow the
         first batch names. While the store writes one batch, the next is received and
-        checked; when the call fails, the batch in flight is rolled back."""
+        checked, its allocated Objects looked for in their backends; when the call
+        fails, the batch in flight is rolled back."""
         flow_id = ""
         seen = 0
         registered = Registered()
         pending: asyncio.Future[tuple[int, list[Rejection]]] | None = None
+        looking: asyncio.Future[Uploads] | None = None
         try:
             async for batch in batches:
                 if not flow_id:
@@ -108,16 +111,26 @@ class SegmentWrites:
                         "flow_id", f"changed from {flow_id} to {batch.flow_id} in the stream"
                     )
                 candidates, rejections = _check(batch.posts, seen)
+                # The backends are asked about this batch's Objects while the last
+                # batch is written: neither waits for the other.
+                looking = asyncio.ensure_future(self._uploads(candidates))
                 if pending is not None:
                     registered.add(*await pending)
-                pending = asyncio.ensure_future(self._store_checked(flow_id, candidates, access))
+                pending = asyncio.ensure_future(
+                    self._store_found(flow_id, candidates, looking, access)
+                )
                 registered.rejections += rejections
                 seen += len(batch.posts)
             if pending is not None:
                 registered.add(*await pending)
         finally:
-            if pending is not None and not pending.done():
-                pending.cancel()
+            for task in (looking, pending):
+                if task is None:
+                    continue
+                if not task.done():
+                    task.cancel()
+                elif not task.cancelled():
+                    task.exception()  # seen: the error this call raises, if any, is another
         if not flow_id:
             raise InvalidArgument.for_field("flow_id", "is required", reason=Reason.MISSING_FIELD)
         return registered
@@ -144,13 +157,41 @@ class SegmentWrites:
         access: Access | None,
         allocate_on: str | None = None,
     ) -> tuple[int, list[Rejection]]:
-        """Look in the backends for allocated Objects not yet seen there (outside the
-        write transaction: that is network I/O), then store.
+        """Look in the backends for allocated Objects not yet seen there, then store."""
+        found = await self._uploads(candidates)
+        return await self._write(flow_id, candidates, found, access, allocate_on)
+
+    async def _store_found(
+        self,
+        flow_id: str,
+        candidates: Candidates,
+        looking: asyncio.Future[Uploads],
+        access: Access | None,
+    ) -> tuple[int, list[Rejection]]:
+        """Store once ``looking`` (the backends' answer about the candidates' Objects)
+        is in."""
+        return await self._write(flow_id, candidates, await looking, access)
+
+    async def _uploads(self, candidates: Candidates) -> Uploads:
+        """Of the candidates' allocated Objects whose bytes were never seen in their
+        backend, those that are there now, with their sizes: asked outside the write
+        transaction (that is network I/O), once per batch, not per Object. The store
+        marks them uploaded, so an Object's bytes are looked for until first found."""
+        unverified = await self._objects.unverified(objects_of(candidates))
+        return await self._urls.present(unverified) if unverified else {}
+
+    async def _write(
+        self,
+        flow_id: str,
+        candidates: Candidates,
+        uploaded: Uploads,
+        access: Access | None,
+        allocate_on: str | None = None,
+    ) -> tuple[int, list[Rejection]]:
+        """Store the candidates in one write transaction.
 
         Events: the "segments added" event of the Segments stored goes to
         ``SegmentStore.register``, to be written in its write transaction."""
-        unverified = await self._objects.unverified(objects_of(candidates))
-        uploaded = await self._urls.present(unverified) if unverified else {}
         return await self._store.register(
             flow_id,
             candidates,
