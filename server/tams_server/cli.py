@@ -259,11 +259,13 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text, options in _COMMANDS:
         sub = commands.add_parser(name, help=text)
         for flag, env, kind, default, help_text in options:
+            # A string default goes through ``type`` when the flag is not given, so a
+            # bad variable is refused as a bad flag is (exit 2, the reason named).
             value = os.environ.get(f"TAMS_{env}", default)
             sub.add_argument(
                 flag,
                 type=kind,
-                default=None if value is None else kind(value),
+                default=value,
                 help=f"{help_text} (TAMS_{env})",
                 nargs="?" if kind is _boolean else None,
                 const=True if kind is _boolean else None,
