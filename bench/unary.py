@@ -8,7 +8,7 @@
   with all of them (and one with none);
 - 64 concurrent clients calling GetFlow: calls per second, errors, p50/p99, and the CPU
   the server process used per call; ``processes=1`` as ever (the 8 channels share one
-  connection: gRPC pools a process's subchannels), then on one connection per channel
+  connection: gRPC pools a process's subchannels), then with a connection per client
   against the same server, and against ``serve --processes 2`` (the kernel spreads
   connections, not calls, over the processes), all interleaved round by round.
 """
@@ -92,7 +92,8 @@ async def _latencies(target: str, engine: str, repeats: int) -> str:
 
 
 # Each channel on a connection of its own (by default a process's channels to one
-# target share one).
+# target share one): a channel, and a connection, per client, as 64 separate clients
+# would have; with few connections the kernel's spread over processes is uneven.
 OWN_CONNECTION = (("grpc.use_local_subchannel_pool", 1),)
 
 
@@ -112,10 +113,11 @@ async def _concurrent(
     """``CLIENTS`` tasks over ``CHANNELS`` channels calling GetFlow for ``seconds``: the
     figure's fields."""
     options = OWN_CONNECTION if own_connections else ()
+    count = CLIENTS if own_connections else CHANNELS
     async with AsyncExitStack() as stack:
         channels = [
             await stack.enter_async_context(grpc.aio.insecure_channel(server.target, options))
-            for _ in range(CHANNELS)
+            for _ in range(count)
         ]
         stubs = [flows_pb2_grpc.FlowServiceStub(channel) for channel in channels]
         request = flows_pb2.GetFlowRequest(flow_id=server.flow_id)
@@ -137,13 +139,13 @@ async def _concurrent(
 
         server_before, client_before = tree_cpu_s(server.pid), time.process_time()
         t0 = time.perf_counter()
-        await asyncio.gather(*(client(stubs[i % CHANNELS]) for i in range(CLIENTS)))
+        await asyncio.gather(*(client(stubs[i % count]) for i in range(CLIENTS)))
         wall = time.perf_counter() - t0
         server_cpu = tree_cpu_s(server.pid) - server_before
         client_cpu = time.process_time() - client_before
     return {
         "value": len(times) / wall, "engine": engine, "processes": server.processes,
-        "connections": CHANNELS if own_connections else 1, "errors": errors,
+        "connections": count if own_connections else 1, "errors": errors,
         "p50_ms": round(_ms(times), 3), "p99_ms": round(_ms(times, 0.99), 3),
         "server_cpu_ms_per_call": round(server_cpu / max(len(times), 1) * 1e3, 3),
         "client_cpu_share": round(client_cpu / wall, 2),
