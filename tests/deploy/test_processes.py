@@ -149,12 +149,13 @@ def gone(pid: int) -> bool:
     return False
 
 
-async def test_sigterm_stops_the_parent_and_its_children_cleanly(
-    fresh_url: str, tmp_path: Path
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+async def test_a_signal_stops_the_parent_and_its_children_cleanly(
+    signum: signal.Signals, fresh_url: str, tmp_path: Path
 ) -> None:
     async with serve_processes(tmp_path / "data", fresh_url) as served:
         children = served.children()
-        served.process.send_signal(signal.SIGTERM)
+        served.process.send_signal(signum)
         async with asyncio.timeout(WAIT_S):
             assert await served.process.wait() == 0
     assert len(children) == 2
@@ -209,3 +210,20 @@ async def test_a_taken_port_stops_it_before_any_fork(tmp_path: Path) -> None:
     assert out == b""
     assert f"--grpc-port {port} on 127.0.0.1: Address already in use" in err.decode()
     assert "gRPC listening" not in err.decode()  # no child started
+
+
+async def test_children_that_cannot_start_stop_the_parent(tmp_path: Path) -> None:
+    # Nothing listens on port 1: each child fails on its first statement.
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "tams_server", "serve", "--processes", "2"),
+        *("--grpc-port", "0", "--http-port", "0", "--data-dir", str(tmp_path)),
+        *("--database-url", "postgresql+asyncpg://postgres@127.0.0.1:1/none"),
+        *("--migrate-on-start", "false"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    async with asyncio.timeout(WAIT_S):
+        out, err = await process.communicate()
+    assert process.returncode == 1
+    assert out == b""  # never announced a target
+    assert "ended with status 1: stopping the others" in err.decode()
+    assert "Connect call failed" in err.decode() or "Connection refused" in err.decode()
