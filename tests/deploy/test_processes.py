@@ -196,19 +196,21 @@ async def test_one_process_forks_nothing(tmp_path: Path) -> None:
     assert served.rpc_lines() == []
 
 
-async def test_a_taken_port_stops_it_before_any_fork(tmp_path: Path) -> None:
+@pytest.mark.parametrize("flag", ["--grpc-port", "--http-port"])
+async def test_a_taken_port_stops_it_before_any_fork(flag: str, tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
+        ports = {"--grpc-port": "0", "--http-port": "0", flag: str(port)}
         process = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "tams_server", "serve", "--processes", "2"),
-            *("--grpc-port", str(port), "--http-port", "0", "--data-dir", str(tmp_path)),
+            *(item for pair in ports.items() for item in pair), "--data-dir", str(tmp_path),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         async with asyncio.timeout(WAIT_S):
             out, err = await process.communicate()
     assert process.returncode == 2
     assert out == b""
-    assert f"--grpc-port {port} on 127.0.0.1: Address already in use" in err.decode()
+    assert f"error: {flag} {port} on 127.0.0.1: Address already in use" in err.decode()
     assert "gRPC listening" not in err.decode()  # no child started
 
 

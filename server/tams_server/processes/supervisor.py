@@ -72,9 +72,14 @@ def serve_processes(config: Config, count: int, child: Child) -> int:
     reserved, port = reserve_port(config.grpc_host, config.grpc_port)
     with reserved, tempfile.TemporaryDirectory(prefix="tams-processes-") as folder:
         run_dir = Path(folder)
-        http_socket, http_url = bind(
-            config.http_host, config.http_port, https=config.tls_cert is not None
-        )
+        try:
+            http_socket, http_url = bind(
+                config.http_host, config.http_port, https=config.tls_cert is not None
+            )
+        except OSError as error:
+            raise ConfigError(
+                f"--http-port {config.http_port} on {config.http_host}: {error.strerror}"
+            ) from None
         (run_dir / "wakeups").mkdir()
         shared = replace(config, grpc_port=port, migrate_on_start=False)
         if config.metrics != "off":
