@@ -47,15 +47,19 @@ async def server_process(
     *,
     storage: tuple[str, ...] = (),
     env: Mapping[str, str] | None = None,
+    processes: int = 1,
 ) -> AsyncIterator[tuple[str, int]]:
     """``tams-server serve`` in a child process, so that the client's work does not
     count as the server's: (target, pid). ``env`` is added to its environment
-    (``TAMS_*`` settings: secrets stay off the command line)."""
+    (``TAMS_*`` settings: secrets stay off the command line); ``processes`` > 1 runs
+    ``serve --processes`` (the pid is then the parent's, its children serve)."""
     with tempfile.TemporaryDirectory(prefix="tams-bench-") as tmp:
         args = ["-m", "tams_server", "serve", "--grpc-port", "0", "--http-port", "0",
                 "--data-dir", tmp, "--log-level", "WARNING"]  # fmt: skip
         if database_url:
             args += ["--database-url", database_url]
+        if processes > 1:
+            args += ["--processes", str(processes)]
         for spec in storage:
             args += ["--storage", spec]
         process = await asyncio.create_subprocess_exec(

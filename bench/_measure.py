@@ -67,6 +67,12 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds a process and its children (``serve --processes``) have used so far."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return cpu_s(pid) + sum(cpu_s(int(child)) for child in children)
+
+
 def listening_ports(pid: int) -> set[int]:
     """The TCP ports a process listens on (Linux /proc)."""
     inodes = set()

@@ -41,6 +41,7 @@ from tams.v1 import (
     webhooks_pb2,
     webhooks_pb2_grpc,
 )
+from tams_server.auth.authenticator import CredentialAuthenticator
 from tams_server.background import (
     DeletionWorker,
     EventRetention,
@@ -81,6 +82,9 @@ from tams_server.objects.local_backend import LocalBackend
 from tams_server.objects.local_multipart import LocalMultipart
 from tams_server.objects.multipart import Multipart
 from tams_server.objects.urls import ObjectUrls
+from tams_server.processes.metrics import every_process
+from tams_server.processes.siblings import Siblings
+from tams_server.processes.wakeups import sibling_wakeups
 from tams_server.servicers.analytics import AnalyticsServicer
 from tams_server.servicers.deletions import FlowDeleteRequestServicer
 from tams_server.servicers.events import EventServicer
@@ -102,7 +106,7 @@ from tams_server.store.migrate import migrate
 from tams_server.store.multipart import MultipartStore
 from tams_server.store.object_info import ObjectInfoStore
 from tams_server.store.objects import ObjectRecordStore
-from tams_server.store.outbox import EventLog, Outbox, PostgresListener, Wakeups
+from tams_server.store.outbox import EventLog, Outbox, PostgresListener, Waker, Wakeups
 from tams_server.store.paging import PageTokenCodec
 from tams_server.store.profiles import ProfileStore
 from tams_server.store.retention import RetentionStore
@@ -180,14 +184,21 @@ class RunningServer:
     config: Config
 
 
-@asynccontextmanager
-async def serve(
-    config: Config, *, extra_interceptors: Sequence[grpc.aio.ServerInterceptor] = ()
-) -> AsyncIterator[RunningServer]:
-    """Run the service until the block exits, then shut down gracefully: health turns
-    NOT_SERVING first, in-flight RPCs get ``config.shutdown_grace_s`` to finish.
-    ``extra_interceptors`` run outermost (tests inject failures with them)."""
-    # TLS files and the public URL are checked before anything opens.
+@dataclass(frozen=True)
+class CheckedConfig:
+    """What ``check_config`` read from the configuration's files and settings."""
+
+    tls: ServerTls | None
+    public_url: str | None
+    authenticator: CredentialAuthenticator | None
+    classes: AuthClassMap | None
+    dialect: Dialect
+
+
+def check_config(config: Config) -> CheckedConfig:
+    """The configuration's settings and files (TLS, keys, auth classes) checked before
+    anything opens: ConfigError (or AuthSetupError) when the server cannot start so.
+    ``serve --processes N`` checks in the parent too, to fail once, before the fork."""
     tls = server_tls(config.tls_cert, config.tls_key, config.tls_client_ca)
     public_url = checked_public_url(config.public_url)
     check_webhook_timing(config)
@@ -197,6 +208,24 @@ async def serve(
     check_exposure(config, authenticated=authenticator is not None)
     classes = load_auth_classes(config.auth_classes_file) if config.auth_classes_file else None
     dialect = Dialect.named(config.rest_dialect)
+    return CheckedConfig(tls, public_url, authenticator, classes, dialect)
+
+
+@asynccontextmanager
+async def serve(
+    config: Config,
+    *,
+    extra_interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    siblings: Siblings | None = None,
+) -> AsyncIterator[RunningServer]:
+    """Run the service until the block exits, then shut down gracefully: health turns
+    NOT_SERVING first, in-flight RPCs get ``config.shutdown_grace_s`` to finish.
+    ``extra_interceptors`` run outermost (tests inject failures with them).
+    ``siblings``: this is one process of ``serve --processes N`` (``tams_server.processes``),
+    sharing the gRPC port, the HTTP socket, event wake-ups and metrics with the others."""
+    checked = check_config(config)
+    tls, public_url, authenticator = checked.tls, checked.public_url, checked.authenticator
+    classes, dialect = checked.classes, checked.dialect
     tracing = tracing_of(config.tracing, config.span_exporter)
     async with AsyncExitStack() as stack:
         if tracing is not None:
@@ -208,20 +237,27 @@ async def serve(
             tracing.trace_database(database.engine)
         # One registry per server: several servers in one process count apart.
         registry = CollectorRegistry(auto_describe=True) if config.metrics != "off" else None
-        if registry is not None:
-            DatabaseMetrics(database, registry)
+        database_metrics = None if registry is None else DatabaseMetrics(database, registry)
         if config.migrate_on_start:
             await migrate(database)
         wakeups = Wakeups()
+        waker: Waker = wakeups
+        if siblings is not None and database.is_sqlite:  # PostgreSQL's NOTIFY does it below
+            waker = await stack.enter_async_context(
+                sibling_wakeups(wakeups, siblings.wakeups_dir, siblings.index, siblings.count)
+            )
         if config.events_enabled:
-            database.commit_hook = Outbox(event_payload, wakeups)
+            database.commit_hook = Outbox(event_payload, waker)
         if not database.is_sqlite:  # commits in other replicas wake this one's watchers
             _in_background(stack, "event-listener", PostgresListener(database, wakeups))
         tokens = PageTokenCodec(await get_or_create_secret(database))
         url_secret = await get_or_create_secret(database, OBJECT_URL_SECRET)
         # The HTTP side's socket is bound first: signed local URLs carry its address
         # (unless a public URL is configured).
-        sock, http_url = bind(config.http_host, config.http_port, https=tls is not None)
+        if siblings is None:
+            sock, http_url = bind(config.http_host, config.http_port, https=tls is not None)
+        else:  # bound by the parent, shared by the siblings
+            sock, http_url = siblings.http_socket, siblings.http_url
         stack.callback(sock.close)
         objects = LocalObjectStore(config.data_dir / "objects", public_url or http_url, url_secret)
         local_parts = LocalMultipart(objects, config.data_dir / "multipart")
@@ -244,7 +280,9 @@ async def serve(
                 ScopeInterceptor(),
             ],
             options=[
-                ("grpc.so_reuseport", 0),
+                # Siblings share the port (reserved by their parent); a lone server
+                # must not share it with anyone.
+                ("grpc.so_reuseport", 0 if siblings is None else 1),
                 ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
                 ("grpc.max_metadata_size", _MAX_METADATA_BYTES),
@@ -358,8 +396,11 @@ async def serve(
         ]
         middleware = [] if tracing is None else [tracing.middleware()]
         if registry is not None:
+            scraped = registry
+            if siblings is not None and database_metrics is not None:
+                scraped = every_process(siblings.metrics_dir, database_metrics)
             routes += metrics_routes(
-                registry,
+                scraped,
                 refresh=BacklogMetrics(database, registry).refresh,
                 authenticator=authenticator,
                 public=config.metrics == "public",

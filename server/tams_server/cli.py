@@ -16,7 +16,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2
 
-from tams_server.app import serve, serve_gateway
+from tams_server.app import check_config, serve, serve_gateway
 from tams_server.auth.basic_users import hash_password
 from tams_server.auth.keys import AuthSetupError
 from tams_server.auth.minting import mint_token
@@ -27,6 +27,8 @@ from tams_server.config.tracing import TRACING_MODES
 from tams_server.gateway.dialects import DIALECTS, LIST_SHAPE_DIALECTS
 from tams_server.gc_tuning import tune_for_serving
 from tams_server.http.metrics import METRICS_ACCESS
+from tams_server.processes.siblings import Siblings
+from tams_server.processes.supervisor import serve_processes
 from tams_server.store.engine import Database
 from tams_server.store.migrate import migrate
 
@@ -97,6 +99,17 @@ def _duration(text: str) -> float:
     return value
 
 
+def _process_count(text: str) -> int:
+    """A ``--processes`` value: a whole number, 1 or more."""
+    try:
+        count = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"give a whole number, 1 or more, not {text!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"give 1 or more, not {text!r}")
+    return count
+
+
 def _boolean(text: str) -> bool:
     """A yes/no value: ``--allow-anonymous`` alone, or ``TAMS_ALLOW_ANONYMOUS=true``."""
     answers = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
@@ -160,6 +173,8 @@ _REPLICA_OPTIONS = (
      "apply schema migrations at start; false when a separate `migrate` job does it"),
     ("--workers", "WORKERS", _boolean, "true",
      "run the background workers (deletions, janitor, retention); any number of replicas may"),
+    ("--processes", "PROCESSES", _process_count, "1",
+     "server processes sharing the ports, for more cores (Linux); the first runs the workers"),
 )  # fmt: skip
 _EVENT_OPTIONS = (
     ("--event-retention", "EVENT_RETENTION", _duration, "7d",
@@ -244,11 +259,13 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text, options in _COMMANDS:
         sub = commands.add_parser(name, help=text)
         for flag, env, kind, default, help_text in options:
+            # A string default goes through ``type`` when the flag is not given, so a
+            # bad variable is refused as a bad flag is (exit 2, the reason named).
             value = os.environ.get(f"TAMS_{env}", default)
             sub.add_argument(
                 flag,
                 type=kind,
-                default=None if value is None else kind(value),
+                default=value,
                 help=f"{help_text} (TAMS_{env})",
                 nargs="?" if kind is _boolean else None,
                 const=True if kind is _boolean else None,
@@ -309,28 +326,48 @@ def config_from_args(args: argparse.Namespace) -> Config:
     )
 
 
-async def run_until_signalled(config: Config) -> None:
-    """Serve until SIGTERM or SIGINT, then shut down gracefully."""
+async def run_until_signalled(config: Config, siblings: Siblings | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, then shut down gracefully; as one of
+    ``siblings``, tell the parent once serving (it announces the target)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with serve(config) as running:
+    async with serve(config, siblings=siblings) as running:
         tune_for_serving()
-        print(f"tams-server: gRPC on {running.grpc_target}", flush=True)
+        if siblings is None:
+            print(f"tams-server: gRPC on {running.grpc_target}", flush=True)
+        else:
+            siblings.ready()
         log.info("HTTP (REST gateway, local objects) on %s", running.http_url)
         await stop.wait()
         log.info("shutting down: health NOT_SERVING, finishing in-flight RPCs")
 
 
-async def run_migrations(config: Config) -> None:
-    """Apply migrations and exit."""
+def serve_with_processes(config: Config, count: int) -> int:
+    """``serve --processes N`` (N > 1): the configuration checked and the schema
+    migrated once, in this process, then N children serve (``tams_server.processes``);
+    the exit status."""
+    check_config(config)
+    if config.migrate_on_start:
+        asyncio.run(_migrate(config))
+    return serve_processes(
+        config, count, lambda child, siblings: asyncio.run(run_until_signalled(child, siblings))
+    )
+
+
+async def _migrate(config: Config) -> None:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database.connect(config.effective_database_url)
     try:
         await migrate(database)
     finally:
         await database.dispose()
+
+
+async def run_migrations(config: Config) -> None:
+    """Apply migrations and exit."""
+    await _migrate(config)
     print("tams-server: schema is up to date", flush=True)
 
 
@@ -420,12 +457,19 @@ def _run(args: argparse.Namespace) -> None:
         return
     if args.command == "health":
         sys.exit(check_health(args))
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    processes: int = getattr(args, "processes", 1)
+    # Several processes log to one stream: each line names its process.
+    pid = " [%(process)d]" if processes > 1 else ""
+    logging.basicConfig(
+        level=args.log_level.upper(), format=f"%(asctime)s{pid} %(name)s %(message)s"
+    )
     if args.command == "gateway":
         asyncio.run(run_gateway(args))
         return
     config = config_from_args(args)
     if args.command == "migrate":
         asyncio.run(run_migrations(config))
+    elif processes > 1:
+        sys.exit(serve_with_processes(config, processes))
     else:
         asyncio.run(run_until_signalled(config))

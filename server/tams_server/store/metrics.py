@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -37,6 +37,9 @@ BACKLOG_CAP = 100_000
 """Backlog counts stop here: a scrape stays cheap however far behind the work is."""
 
 _STARTED_KEY = "tams_statement_started"
+# With several processes (``serve --processes``), a backlog gauge shows the value the
+# last scrape read, whichever process answered it (ignored by a single process).
+_NEWEST: Final = "mostrecent"
 
 
 class DatabaseMetrics(Collector):
@@ -88,26 +91,31 @@ class BacklogMetrics:
             "tams_flow_delete_requests_pending",
             "Flow delete requests created or started, not yet done.",
             registry=registry,
+            multiprocess_mode=_NEWEST,
         )
         self.expired_objects = Gauge(
             "tams_janitor_expired_objects",
             "Objects past their expiry that the janitor has yet to look at.",
             registry=registry,
+            multiprocess_mode=_NEWEST,
         )
         self.expired_uploads = Gauge(
             "tams_janitor_expired_multipart_uploads",
             "Multipart uploads past their expiry that the janitor has yet to abort.",
             registry=registry,
+            multiprocess_mode=_NEWEST,
         )
         self.outbox_cursor = Gauge(
             "tams_events_last_cursor", "Cursor of the newest event in the outbox.",
             registry=registry,
+            multiprocess_mode=_NEWEST,
         )  # fmt: skip
         self.outbox_lag = Gauge(
             "tams_webhook_outbox_lag_events",
             "Outbox cursors between the newest event and the active webhook furthest "
             "behind (0 when none is behind).",
             registry=registry,
+            multiprocess_mode=_NEWEST,
         )
 
     async def refresh(self) -> None:

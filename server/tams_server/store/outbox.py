@@ -12,7 +12,8 @@ batch at a time; the oldest cursor still kept (retention removes older ones).
 
 Waking (``Wakeups``): readers wait for a commit instead of polling: a commit in this
 process wakes them at once; on PostgreSQL a NOTIFY sent by the committing transaction
-wakes readers in every replica (``PostgresListener``).
+wakes readers in every replica (``PostgresListener``); on SQLite, the sibling processes
+of ``serve --processes N`` wake each other (``tams_server.processes.wakeups``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -68,10 +69,17 @@ class Wakeups:
         self._event = asyncio.Event()
 
 
+class Waker(Protocol):
+    """What a commit wakes: this process's readers (``Wakeups``), or more."""
+
+    def wake(self) -> None:
+        """New events may be there."""
+
+
 class Outbox:
     """Writes a transaction's events (the database's commit hook)."""
 
-    def __init__(self, encode: EventEncoder, wakeups: Wakeups) -> None:
+    def __init__(self, encode: EventEncoder, wakeups: Waker) -> None:
         self._encode = encode
         self.wakeups = wakeups
 
