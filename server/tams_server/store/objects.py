@@ -34,7 +34,7 @@ from tams_server.store.clock import now_ns
 from tams_server.store.dialect import in_many
 from tams_server.store.engine import Database
 from tams_server.store.flows import flow_not_found, flow_read_only
-from tams_server.store.raw import insert_rows
+from tams_server.store.raw import execute_many_sqlite, insert_rows
 from tams_server.store.schema import (
     deleted_segments,
     flows,
@@ -415,7 +415,8 @@ async def save_states(
     if conn.dialect.name == "postgresql":
         await conn.execute(_SAVE_ALL, _as_arrays(changed, now))
         return
-    await conn.execute(
+    await execute_many_sqlite(
+        conn,
         _SAVE,
         [
             {
@@ -429,7 +430,7 @@ async def save_states(
                 "b_end": s.end_ns,
                 "b_key_frames": s.key_frame_count,
                 "b_init": s.init_object_id,
-                "b_urls": s.get_urls or None,
+                "b_urls": orjson.dumps(s.get_urls).decode() if s.get_urls else None,
             }
             for s in changed
         ],

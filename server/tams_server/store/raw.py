@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Select, Table
+from sqlalchemy import Select, Table, Update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -39,11 +39,24 @@ async def fetch_all(
     return await sqlite_hops.fetch_all(driver, sql, values)  # one hand-off, not three
 
 
+async def execute_many_sqlite(
+    conn: AsyncConnection, stmt: Select[Any] | Update, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """``stmt`` once for each of ``rows`` (its bind parameters by name; JSON as text)
+    on SQLite's driver directly: SQLAlchemy's executemany processes each row's
+    parameters, which cost a registration of allocated Objects a third of its time."""
+    sql, names, defaults = _compiled(stmt, conn.dialect)
+    values = [tuple(row[n] if n in row else defaults[n] for n in names) for row in rows]
+    refuse_nul_text(values)
+    driver: Any = (await conn.get_raw_connection()).driver_connection
+    await sqlite_hops.execute_many(driver, sql, values)
+
+
 Compiled = tuple[str, tuple[str, ...], dict[str, Any]]
 _COMPILED: dict[tuple[int, str], Compiled] = {}
 
 
-def _compiled(stmt: Select[Any], dialect: Dialect) -> Compiled:
+def _compiled(stmt: Select[Any] | Update, dialect: Dialect) -> Compiled:
     """SQL text, positional parameter names and the values of the parameters
     SQLAlchemy adds itself (an OFFSET 0, say) of ``stmt`` for ``dialect``, compiled
     once (compiling costs about as much as reading a thousand rows)."""
