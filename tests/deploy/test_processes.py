@@ -27,11 +27,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from helpers.databases import empty_database
+from helpers.events import create_flow_heard_across
 from helpers.factories import video_flow
 from helpers.processes import WAIT_S, Served, serve_processes
 from tams.v1 import (
-    events_pb2,
-    events_pb2_grpc,
     flows_pb2,
     flows_pb2_grpc,
     service_info_pb2,
@@ -124,19 +123,7 @@ async def test_a_watcher_hears_a_change_committed_through_the_other_process(
     async with serve_processes(tmp_path / "data", fresh_url) as served, AsyncExitStack() as stack:
         (a, a_channel), (b, b_channel) = (await one_channel_per_child(served, stack)).items()
         assert a != b
-        flow = video_flow()
-        watch = events_pb2_grpc.EventServiceStub(b_channel).WatchEvents(
-            events_pb2.WatchEventsRequest(flow_ids=[flow.id])
-        )
-        await watch.read()  # watching on B from now on
-        await flows_pb2_grpc.FlowServiceStub(a_channel).CreateFlow(
-            flows_pb2.CreateFlowRequest(flow=flow)
-        )
-        async with asyncio.timeout(WAIT_S):
-            heard = await watch.read()
-        watch.cancel()
-        assert isinstance(heard, events_pb2.WatchEventsResponse)
-        assert [e.flow.id for e in heard.events] == [flow.id]
+        await create_flow_heard_across(a_channel, b_channel, timeout_s=WAIT_S)
         created = [pid for pid, line in served.rpc_lines() if line["method"].endswith("CreateFlow")]
         assert created == [a]  # committed on A, heard on B (the watch's connection)
 

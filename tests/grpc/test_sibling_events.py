@@ -8,15 +8,13 @@ choice.)"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import grpc
 
-from helpers.factories import video_flow
-from tams.v1 import events_pb2, events_pb2_grpc, flows_pb2, flows_pb2_grpc
+from helpers.events import create_flow_heard_across
 from tams_server.app import RunningServer, serve
 from tams_server.config import Config
 from tams_server.http.server import bind
@@ -52,16 +50,5 @@ async def test_a_commit_through_one_sibling_wakes_a_watcher_on_the_other(
         ]
         a_channel = await stack.enter_async_context(grpc.aio.insecure_channel(a.grpc_target))
         b_channel = await stack.enter_async_context(grpc.aio.insecure_channel(b.grpc_target))
-        flow = video_flow()
-        watch = events_pb2_grpc.EventServiceStub(b_channel).WatchEvents(
-            events_pb2.WatchEventsRequest(flow_ids=[flow.id])
-        )
-        await watch.read()  # watching on B from now on
-        await flows_pb2_grpc.FlowServiceStub(a_channel).CreateFlow(
-            flows_pb2.CreateFlowRequest(flow=flow)
-        )
-        async with asyncio.timeout(30):  # far below the hour of polling
-            heard = await watch.read()
-        watch.cancel()
-    assert isinstance(heard, events_pb2.WatchEventsResponse)
-    assert [event.flow.id for event in heard.events] == [flow.id]
+        # Far below the hour of polling: the wake-up came from the sibling.
+        await create_flow_heard_across(a_channel, b_channel, timeout_s=30)

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from tams.v1 import events_pb2, events_pb2_grpc
+from helpers.factories import video_flow
+from tams.v1 import events_pb2, events_pb2_grpc, flows_pb2, flows_pb2_grpc
 
 E = events_pb2
 WAIT_S = 20  # a deadline for what must arrive, not a measure of speed
@@ -64,3 +65,25 @@ async def watching(
         watcher.call.cancel()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def create_flow_heard_across(
+    write: grpc.aio.Channel, watch: grpc.aio.Channel, *, timeout_s: float = WAIT_S
+) -> None:
+    """Create a Flow through ``write`` while watching it through ``watch`` (another
+    server or process): the watcher must hear exactly its event within ``timeout_s``."""
+    flow = video_flow()
+    call = events_pb2_grpc.EventServiceStub(watch).WatchEvents(
+        E.WatchEventsRequest(flow_ids=[flow.id])
+    )
+    try:
+        await call.read()  # watching from now on
+        await flows_pb2_grpc.FlowServiceStub(write).CreateFlow(
+            flows_pb2.CreateFlowRequest(flow=flow)
+        )
+        async with asyncio.timeout(timeout_s):
+            heard = await call.read()
+    finally:
+        call.cancel()
+    assert isinstance(heard, E.WatchEventsResponse)
+    assert [event.flow.id for event in heard.events] == [flow.id]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,18 @@ SEGMENT_TABLES = ("segments", "deleted_segments")
 TAG_TABLES = {"source_tags": "source_id", "flow_tags": "flow_id", "webhook_tags": "webhook_id"}
 
 
+@asynccontextmanager
+async def _migrated(engine: str, tmp_path: Path) -> AsyncIterator[Database]:
+    """A database of ``engine`` migrated to head, disposed of after."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'tams.db'}" if engine == "sqlite" else postgresql_url()
+    database = Database.connect(url)
+    try:
+        await migrate(database)
+        yield database
+    finally:
+        await database.dispose()
+
+
 def _to(connection: Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
@@ -35,26 +49,20 @@ def _columns(connection: Connection, table: str) -> set[str]:
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 async def test_segments_lose_their_unused_get_urls(engine: str, tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'tams.db'}" if engine == "sqlite" else postgresql_url()
-    database = Database.connect(url)
-    try:
-        await migrate(database)
-        async with database.engine.begin() as conn:
-            for table in SEGMENT_TABLES:
-                assert "get_urls" not in await conn.run_sync(_columns, table)
-            await conn.run_sync(_to, "0008")
-            for table in SEGMENT_TABLES:
-                assert "get_urls" in await conn.run_sync(_columns, table)
-            await conn.run_sync(_to, "head")
-            for table in SEGMENT_TABLES:
-                assert "get_urls" not in await conn.run_sync(_columns, table)
-            if engine == "sqlite":  # dropped in place: still clustered by (flow, start)
-                created = await conn.scalar(
-                    text("SELECT sql FROM sqlite_master WHERE name = 'segments'")
-                )
-                assert "WITHOUT ROWID" in created
-    finally:
-        await database.dispose()
+    async with _migrated(engine, tmp_path) as database, database.engine.begin() as conn:
+        for table in SEGMENT_TABLES:
+            assert "get_urls" not in await conn.run_sync(_columns, table)
+        await conn.run_sync(_to, "0008")
+        for table in SEGMENT_TABLES:
+            assert "get_urls" in await conn.run_sync(_columns, table)
+        await conn.run_sync(_to, "head")
+        for table in SEGMENT_TABLES:
+            assert "get_urls" not in await conn.run_sync(_columns, table)
+        if engine == "sqlite":  # dropped in place: still clustered by (flow, start)
+            created = await conn.scalar(
+                text("SELECT sql FROM sqlite_master WHERE name = 'segments'")
+            )
+            assert "WITHOUT ROWID" in created
 
 
 def _indexed(connection: Connection, table: str) -> set[tuple[str | None, ...]]:
@@ -65,19 +73,13 @@ def _indexed(connection: Connection, table: str) -> set[tuple[str | None, ...]]:
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 async def test_tag_tables_are_indexed_by_owner_name_and_value(engine: str, tmp_path: Path) -> None:
     """0013 trades each tag table's (owner) index for (owner, name, value), and back."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'tams.db'}" if engine == "sqlite" else postgresql_url()
-    database = Database.connect(url)
-    try:
-        await migrate(database)
-        async with database.engine.begin() as conn:
-            for revision, composite in (("head", True), ("0012", False), ("head", True)):
-                await conn.run_sync(_to, revision)
-                for table, owner in TAG_TABLES.items():
-                    with_values = (owner, "name", "value")
-                    expected = {with_values if composite else (owner,), ("name", "value")}
-                    assert await conn.run_sync(_indexed, table) == expected
-    finally:
-        await database.dispose()
+    async with _migrated(engine, tmp_path) as database, database.engine.begin() as conn:
+        for revision, composite in (("head", True), ("0012", False), ("head", True)):
+            await conn.run_sync(_to, revision)
+            for table, owner in TAG_TABLES.items():
+                with_values = (owner, "name", "value")
+                expected = {with_values if composite else (owner,), ("name", "value")}
+                assert await conn.run_sync(_indexed, table) == expected
 
 
 def _differences(connection: Connection) -> list[object]:
@@ -91,11 +93,5 @@ def _differences(connection: Connection) -> list[object]:
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 async def test_the_migrations_build_the_declared_schema(engine: str, tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'tams.db'}" if engine == "sqlite" else postgresql_url()
-    database = Database.connect(url)
-    try:
-        await migrate(database)
-        async with database.engine.connect() as conn:
-            assert await conn.run_sync(_differences) == []
-    finally:
-        await database.dispose()
+    async with _migrated(engine, tmp_path) as database, database.engine.connect() as conn:
+        assert await conn.run_sync(_differences) == []
