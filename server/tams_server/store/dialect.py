@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Insert,
+    Select,
     Table,
     Text,
     and_,
@@ -61,16 +62,27 @@ def starts_with(column: ColumnElement[Any], prefix: str) -> ColumnElement[bool]:
     )
 
 
-def in_many(conn: AsyncConnection, column: ColumnElement[Any], values: Collection[str]) -> Any:
-    """``column IN values`` for a batch of text values (a registration's Object ids),
-    as one parameter: ``= ANY($1)`` on PostgreSQL, ``IN (SELECT value FROM
-    json_each(?))`` on SQLite. An IN list of a thousand values is a thousand parameters
-    expanded into the SQL at every execution and parsed by the database each time."""
-    if conn.dialect.name == "postgresql":
-        array = bindparam(None, list(values), type_=postgresql.ARRAY(Text))
-        return column == any_(array)
-    ids = bindparam(None, json.dumps(list(values)), type_=Text)
-    return column.in_(select(literal_column("value")).select_from(func.json_each(ids)))
+def in_many_bound(dialect: str, column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """``column IN values`` for a batch of text values (a registration's Object ids)
+    as one bind parameter, ``name``, which ``many_values`` fills: ``= ANY($1)`` on
+    PostgreSQL, ``IN (SELECT value FROM json_each(?))`` on SQLite. An IN list of a
+    thousand values is a thousand parameters expanded into the SQL at every execution
+    and parsed by the database each time. Build the statement once per engine."""
+    if dialect == "postgresql":
+        equal: ColumnElement[bool] = column == any_(bindparam(name, type_=postgresql.ARRAY(Text)))
+        return equal
+    listed: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(bindparam(name))
+    )
+    return column.in_(listed)
+
+
+def many_values(dialect: str, values: Collection[str]) -> list[str] | str:
+    """The parameter of an ``in_many_bound`` clause: an array on PostgreSQL, a JSON
+    array on SQLite."""
+    if dialect == "postgresql":
+        return list(values)
+    return json.dumps(list(values))
 
 
 def month_of_ns(conn: AsyncConnection, ns: ColumnElement[Any]) -> ColumnElement[str]:
