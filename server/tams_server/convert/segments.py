@@ -77,7 +77,7 @@ def fill_segments(
         if extra_instances == 0:  # the row says where its Object is, all of it
             if isinstance(uncontrolled, str):
                 uncontrolled = orjson.loads(uncontrolled)
-            urls.add(segment.get_urls, storage_id, key, (), uncontrolled or ())
+            urls.add_to_segment(segment, storage_id, key, uncontrolled or ())
         else:
             place = places.get(object_id)
             urls.fill(segment.get_urls, place)
