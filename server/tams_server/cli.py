@@ -31,6 +31,7 @@ from tams_server.processes.siblings import Siblings
 from tams_server.processes.supervisor import serve_processes
 from tams_server.store.engine import Database
 from tams_server.store.migrate import migrate
+from tams_server.thread_switching import shorten_thread_switches
 
 log = logging.getLogger("tams_server")
 
@@ -335,6 +336,7 @@ async def run_until_signalled(config: Config, siblings: Siblings | None = None) 
         loop.add_signal_handler(signum, stop.set)
     async with serve(config, siblings=siblings) as running:
         tune_for_serving()
+        shorten_thread_switches()
         if siblings is None:
             print(f"tams-server: gRPC on {running.grpc_target}", flush=True)
         else:

@@ -132,6 +132,15 @@ async def test_s3_round_trip_and_filters(two_backends: RunningServer) -> None:
         assert (verbose[0].provider, verbose[0].region) == ("aws", REGION)
         assert verbose[0].tags["tier"].string_value == "hot"
         assert (verbose[1].controlled, verbose[1].HasField("storage_id")) == (False, False)
+        # The server keeps listed URLs for reuse: what one request's filters or verbosity
+        # made is never what another request gets.
+        again = await urls()
+        assert [(u.label, u.presigned, u.HasField("storage_id")) for u in again] == [
+            ("cloud", True, False), ("cdn", False, False),
+        ]  # fmt: skip
+        assert "X-Amz-Signature=" in again[0].url
+        assert labels(await urls(accept_storage_ids=[ids["local"]])) == []
+        assert (await urls(verbose_storage=True))[0].storage_id == ids["cloud"]
 
         bad = await failure(
             segments.ListSegments(

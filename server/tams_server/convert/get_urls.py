@@ -5,7 +5,7 @@ uncontrolled URLs."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Protocol
 
 from tams.v1 import objects_pb2, segments_pb2
@@ -43,25 +43,55 @@ class UrlSigner(Protocol):
 
     def signed(self, storage_id: str, key: str) -> tuple[str, StorageBackend] | None: ...
 
+    def signs_for(self, storage_id: str) -> bool: ...
 
-# A listed Segment's presigned URL as a serialized Segment holding only that GetUrl,
-# by backend and verbosity, then URL: merged into each Segment that lists the Object
-# again while the URL is reused (``ObjectUrls.download``). Merging bytes costs a
-# quarter of building the GetUrl field by field, per Segment of every stream with URLs.
+    def epoch(self) -> Hashable: ...
+
+
+# Writes a listed Segment's get_urls from its row: storage id, key, uncontrolled URLs.
+SegmentUrls = Callable[
+    [segments_pb2.Segment, str | None, str | None, Sequence[dict[str, str]]], None
+]
 _FRAGMENTS_CACHED = 20_000
-_FRAGMENTS: dict[tuple[str, bool], dict[str, bytes]] = {}
+
+
+class UrlFragments:
+    """Listed Segments' presigned URLs, each as a serialized Segment holding only that
+    GetUrl, kept across the requests of one server: merged into each Segment that
+    lists the Object again while its URL stays the same. Merging bytes costs a
+    quarter of building the GetUrl field by field, per Segment of every stream with
+    URLs. Only the signer's current epoch is kept (URLs of another are never written
+    again), and at most ``_FRAGMENTS_CACHED`` for each backend and verbosity."""
+
+    def __init__(self) -> None:
+        self._epoch: Hashable = None
+        self._kept: dict[tuple[bool, str], dict[str, bytes]] = {}
+
+    def of(self, epoch: Hashable, verbose: bool, storage_id: str) -> dict[str, bytes]:
+        """The fragments of one backend's copies by key, as written for ``verbose``
+        requests or not, in ``epoch``."""
+        if epoch != self._epoch:
+            self._kept = {}
+            self._epoch = epoch
+        return self._kept.setdefault((verbose, storage_id), {})
+
+
+_UNSEEN: dict[str, bytes] = {}  # a backend not met yet in a page (compared by identity)
 
 
 class GetUrlWriter:
     """Writes the ``get_urls`` of one request's Objects into repeated GetUrl fields."""
 
-    def __init__(self, signer: UrlSigner) -> None:
+    def __init__(self, signer: UrlSigner, fragments: UrlFragments | None = None) -> None:
+        """``fragments``: the server's, so that requests share them (default: this
+        writer's own)."""
+        self._signer = signer
+        self._fragments = fragments or UrlFragments()
         self._signed = signer.signed
         self._verbose = signer.verbose
         self._labels = signer.labels
         self._uncontrolled_pass = signer.uncontrolled_pass
         self._shapes: dict[str, dict[str, Any]] = {}
-        self._fragments: dict[str, dict[str, bytes]] = {}  # by backend id
 
     def fill(self, target: Any, location: ObjectLocation | None) -> None:
         """Append the URLs of an Object to a repeated GetUrl field."""
@@ -73,40 +103,51 @@ class GetUrlWriter:
             self._add_controlled(target, copy_id, copy_key)
         self._add_uncontrolled(target, location.uncontrolled)
 
-    def add_to_segment(
-        self,
-        segment: segments_pb2.Segment,
-        storage_id: str | None,
-        key: str | None,
-        uncontrolled: Sequence[dict[str, str]],
-    ) -> None:
-        """The ``get_urls`` of a listed Segment whose row says where its Object is, all
-        of it (one copy, its uncontrolled URLs): ``fill`` for the one case that runs
-        for every Segment of a listing, the presigned URL merged in as cached bytes."""
-        if storage_id is not None and key is not None:
-            made = self._signed(storage_id, key)
-            if made is not None:
-                url, backend = made
-                fragments = self._fragments.get(backend.id)
-                if fragments is None:
-                    fragments = _FRAGMENTS.setdefault((backend.id, self._verbose), {})
-                    self._fragments[backend.id] = fragments
-                fragment = fragments.get(url)
-                if fragment is None:
-                    fragment = self._fragment(fragments, url, backend)
-                segment.MergeFromString(fragment)
-        if uncontrolled and self._uncontrolled_pass:  # else get_urls is not even looked up
-            self._add_uncontrolled(segment.get_urls, uncontrolled)
+    def for_segments(self) -> SegmentUrls:
+        """Writes the ``get_urls`` of listed Segments whose rows say where their Object
+        is, all of it (one copy, and its uncontrolled URLs): ``fill`` for the case that
+        runs for every Segment of a listing, each copy's URL merged in as cached
+        bytes. Take one for each page: the URLs it writes are those of its epoch."""
+        epoch = self._signer.epoch()
+        by_backend: dict[str, dict[str, bytes] | None] = {}  # None: filtered out
+        uncontrolled_pass = self._uncontrolled_pass
 
-    def _fragment(self, fragments: dict[str, bytes], url: str, backend: StorageBackend) -> bytes:
-        """A Segment holding only the GetUrl of ``url``, serialized, kept in
-        ``fragments`` (those of ``backend``)."""
+        def write(
+            segment: segments_pb2.Segment,
+            storage_id: str | None,
+            key: str | None,
+            uncontrolled: Sequence[dict[str, str]],
+        ) -> None:
+            if storage_id is not None and key is not None:
+                fragments = by_backend.get(storage_id, _UNSEEN)
+                if fragments is _UNSEEN:
+                    fragments = by_backend[storage_id] = self._fragments_of(epoch, storage_id)
+                if fragments is not None:
+                    fragment = fragments.get(key)
+                    if fragment is None:
+                        fragment = self._fragment(fragments, storage_id, key)
+                    segment.MergeFromString(fragment)
+            if uncontrolled and uncontrolled_pass:  # else get_urls is not even looked up
+                self._add_uncontrolled(segment.get_urls, uncontrolled)
+
+        return write
+
+    def _fragments_of(self, epoch: Hashable, storage_id: str) -> dict[str, bytes] | None:
+        """The shared fragments of a backend; None when the request's filters leave
+        it out (that is the request's own answer, never shared)."""
+        if not self._signer.signs_for(storage_id):
+            return None
+        return self._fragments.of(epoch, self._verbose, storage_id)
+
+    def _fragment(self, fragments: dict[str, bytes], storage_id: str, key: str) -> bytes:
+        """The serialized GetUrl of the copy under ``key`` on ``storage_id`` in a
+        Segment, kept in ``fragments``."""
         holder = segments_pb2.Segment()
-        self._add_url(holder.get_urls, url, backend)
+        self._add_controlled(holder.get_urls, storage_id, key)
         fragment = holder.SerializeToString()
         if len(fragments) >= _FRAGMENTS_CACHED:
-            fragments.clear()  # bounded; the URLs of the next minute refill it
-        fragments[url] = fragment
+            fragments.clear()  # bounded: a listing of more Objects signs some again
+        fragments[key] = fragment
         return fragment
 
     def _add_uncontrolled(self, target: Any, uncontrolled: Sequence[dict[str, str]]) -> None:

@@ -52,6 +52,7 @@ def fill_segments(
     first = len(target)
     add = target.add
     places = places or {}
+    segment_urls = urls.for_segments() if urls is not None else None
     for (_, _, timerange, object_id, ts_offset, last_duration, object_timerange, sample_offset,
          sample_count, key_frame_count, init_object_id, storage_id, key, uncontrolled,
          extra_instances) in segments:  # fmt: skip
@@ -70,14 +71,14 @@ def fill_segments(
             segment.init_object.object_id = init_object_id
         if include_object_timerange:
             segment.object_timerange = object_timerange or object_timerange_of(timerange, ts_offset)
-        if urls is None:
+        if urls is None or segment_urls is None:
             continue
         if init_object_id is not None:
             urls.fill(segment.init_object.get_urls, places.get(init_object_id))
         if extra_instances == 0:  # the row says where its Object is, all of it
             if isinstance(uncontrolled, str):
                 uncontrolled = orjson.loads(uncontrolled)
-            urls.add_to_segment(segment, storage_id, key, uncontrolled or ())
+            segment_urls(segment, storage_id, key, uncontrolled or ())
         else:
             place = places.get(object_id)
             urls.fill(segment.get_urls, place)

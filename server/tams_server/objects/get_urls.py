@@ -41,6 +41,14 @@ class GetUrlMaker:
             filters.storage_ids is None and not filters.backend_tags and not filters.presigned
         )
 
+    def epoch(self) -> tuple[int, int]:
+        """Changes whenever ``signed`` may sign a copy's URL differently."""
+        return self._urls.download_epoch(self._expires_s)
+
+    def signs_for(self, storage_id: str) -> bool:
+        """Whether the request's filters let URLs of this backend through."""
+        return storage_id in self._backends
+
     def signed(self, storage_id: str, key: str) -> tuple[str, StorageBackend] | None:
         """A signed download URL of the copy under ``key`` on ``storage_id``, and that
         backend; None when the request's filters leave the backend out."""

@@ -60,6 +60,11 @@ class ObjectUrls:
         self._downloads[(backend.id, key)] = (window, expires_s, url)
         return url
 
+    def download_epoch(self, expires_s: int) -> tuple[int, int]:
+        """What ``download`` URLs depend on besides backend and key: they stay the
+        same while this does (the minute they are signed in, and their lifetime)."""
+        return int(time.time()) // _STABLE_S, expires_s
+
     async def present(self, objects: Sequence[tuple[str, str, str]]) -> dict[str, int | None]:
         """Of ``objects`` (id, storage id, key), the ids whose bytes are in their
         backend, with their size when the backend tells it: a file check for the local

@@ -9,7 +9,7 @@ import grpc
 
 from tams.v1 import segments_pb2, segments_pb2_grpc
 from tams_server.convert.deletions import delete_request_to_proto
-from tams_server.convert.get_urls import GetUrlWriter, filters_to_domain
+from tams_server.convert.get_urls import GetUrlWriter, UrlFragments, filters_to_domain
 from tams_server.convert.segments import failed_segments, fill_segments, post_to_domain
 from tams_server.domain.access import AuthClassMap, current_access
 from tams_server.domain.errors import InvalidArgument
@@ -57,6 +57,7 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         self._urls = urls
         self._backends = tuple(backends)
         self._url_lifetime_s = url_lifetime_s
+        self._url_fragments = UrlFragments()
 
     async def ListSegments(
         self, request: segments_pb2.ListSegmentsRequest, context: Context
@@ -146,7 +147,8 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         if filters.none_wanted:
             return None
         return GetUrlWriter(
-            GetUrlMaker(self._urls, self._backends, filters, expires_s=self._url_lifetime_s)
+            GetUrlMaker(self._urls, self._backends, filters, expires_s=self._url_lifetime_s),
+            self._url_fragments,
         )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
+import orjson
 from sqlalchemy import Select, Table, Update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -37,6 +38,29 @@ async def fetch_all(
         return rows
     refuse_nul_text([values])
     return await sqlite_hops.fetch_all(driver, sql, values)  # one hand-off, not three
+
+
+async def fetch_packed(
+    conn: AsyncConnection, stmt: Select[Any], params: Mapping[str, Any]
+) -> Sequence[Sequence[Any]]:
+    """``fetch_all`` for a page of many rows: on SQLite the database packs the rows
+    into one JSON array, read in a single step, which orjson unpacks (rows come back
+    as lists, in the statement's order; text, integers and nulls only).
+
+    Python's sqlite3 builds each row holding the GIL, and under a stream that GIL is
+    the event loop's, busy writing the last page: the next page's read, meant to run
+    meanwhile on the SQLite thread, waited for it row by row. Packed, the read runs
+    without the GIL from start to end, and unpacking costs less than building the
+    rows did."""
+    if conn.dialect.name == "postgresql":
+        return await fetch_all(conn, stmt, params)
+    sql, names, defaults = _packed(stmt, conn.dialect)
+    values = tuple(params[name] if name in params else defaults[name] for name in names)
+    refuse_nul_text([values])
+    driver: Any = (await conn.get_raw_connection()).driver_connection
+    ((packed,),) = await sqlite_hops.fetch_all(driver, sql, values)
+    rows: list[list[Any]] = orjson.loads(packed)
+    return rows
 
 
 async def execute_many_sqlite(
@@ -67,6 +91,26 @@ def _compiled(stmt: Select[Any] | Update, dialect: Dialect) -> Compiled:
         defaults = {name: bind.value for name, bind in compiled.binds.items()}
         _COMPILED[key] = (compiled.string, names, defaults)
     return _COMPILED[key]
+
+
+_PACKED: dict[int, Compiled] = {}
+
+
+def _packed(stmt: Select[Any], dialect: Dialect) -> Compiled:
+    """``_compiled`` of ``stmt`` wrapped so that SQLite returns its rows as one JSON
+    array of arrays. The aggregate reads the rows in the statement's order (its
+    ORDER BY and LIMIT apply inside), as SQLite does for a subquery it does not
+    flatten."""
+    key = id(stmt)
+    if key not in _PACKED:
+        sql, names, defaults = _compiled(stmt, dialect)
+        columns = ", ".join(f"c{i}" for i in range(len(stmt.selected_columns)))
+        packed = (
+            f"WITH page({columns}) AS ({sql}) SELECT json_group_array(json_array({columns})) "
+            "FROM page"
+        )
+        _PACKED[key] = (packed, names, defaults)
+    return _PACKED[key]
 
 
 async def insert_rows(

@@ -67,7 +67,7 @@ from tams_server.store.extent import refresh_extent
 from tams_server.store.flows import flow_not_found, flow_read_only
 from tams_server.store.objects import read_locations, read_states, save_states
 from tams_server.store.paging import Pager, PageTokenCodec, fingerprint
-from tams_server.store.raw import fetch_all, insert_rows
+from tams_server.store.raw import fetch_all, fetch_packed, insert_rows
 from tams_server.store.releases import Removed, delete_segments_releasing
 from tams_server.store.resources import check_row_access, readable_row
 from tams_server.store.schema import deleted_segments, flow_tags, flows, objects, segments
@@ -302,6 +302,10 @@ class SegmentStore:
                     asked = want()
                     pending = asyncio.ensure_future(self._read(listing, max_segment, last, asked))
                     token = pager.next_token(last)
+                    # The read starts now, up to its hand-off to the database, so that
+                    # the database works while the caller converts this page; else
+                    # it would start at the caller's next await, after the work.
+                    await asyncio.sleep(0)
                 yield _page(listing, rows, places, token)
                 if done:
                     return
@@ -432,7 +436,7 @@ async def _read_rows(
     statement; with ``with_objects`` also where the Objects the rows do not locate
     are (init Objects, Objects with further copies)."""
     stmt, params = _listing(listing, max_segment, after, limit)
-    rows = await fetch_all(conn, stmt, params)
+    rows = await fetch_packed(conn, stmt, params)
     if not listing.with_objects or not rows:
         return rows, {}
     wanted = {row[_INIT_OBJECT] for row in rows if row[_INIT_OBJECT] is not None}
