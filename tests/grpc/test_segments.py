@@ -14,6 +14,7 @@ from helpers.objects import external_urls, upload_objects
 from helpers.segments import register
 from helpers.status import failure
 from tams.v1 import flows_pb2, flows_pb2_grpc, objects_pb2, segments_pb2, segments_pb2_grpc
+from tams_server.servicers.segments import FILL_STEP
 
 SegmentStub = segments_pb2_grpc.SegmentServiceStub
 
@@ -344,6 +345,27 @@ async def test_soft_delete_keeps_segments_aside(segments: SegmentStub, flow_id: 
         )
     )
     assert result.reason == "INVALID_PAGE_TOKEN"  # a show_deleted token fits no other listing
+
+
+async def test_a_streamed_page_marks_exactly_its_deleted_segments(
+    segments: SegmentStub, flow_id: str
+) -> None:
+    # A stream converts a page in steps (servicers.segments.FILL_STEP); marks of deleted
+    # Segments on either side of a step's edge land on their own Segments.
+    count = 2 * FILL_STEP + 100
+    await register(segments, flow_id, *(post(seconds(i, i + 1)) for i in range(count)))
+    gone = {*range(FILL_STEP - 2, FILL_STEP + 2), count - 1}
+    for i in gone:
+        await segments.DeleteSegments(
+            segments_pb2.DeleteSegmentsRequest(
+                flow_id=flow_id, timerange=seconds(i, i + 1), soft_delete=True
+            )
+        )
+    streamed = segments.StreamSegments(
+        segments_pb2.StreamSegmentsRequest(flow_id=flow_id, show_deleted=True)
+    )
+    got = [(s.timerange, s.HasField("deleted")) async for m in streamed for s in m.segments]
+    assert got == [(seconds(i, i + 1), i in gone) for i in range(count)]
 
 
 async def test_show_deleted_listings_keep_the_urls_of_live_segments(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -91,7 +92,7 @@ class SegmentServicer(segments_pb2_grpc.SegmentServiceServicer):
         )  # fmt: skip
         async for page in pages:
             message = segments_pb2.StreamSegmentsResponse(next_page_token=page.next_page_token)
-            _fill(message.segments, page, request, urls)
+            await _fill_in_steps(message.segments, page, request, urls)
             yield message
 
     async def RegisterSegments(
@@ -173,6 +174,28 @@ def _fill(
         target, page.segments, include_object_timerange=request.include_object_timerange,
         urls=urls, places=page.places, deletions=page.deletions,
     )  # fmt: skip
+
+
+# Segments converted between two turns of the event loop while a stream converts a page.
+FILL_STEP = 250
+
+
+async def _fill_in_steps(
+    target: Any, page: SegmentPage, request: ListingRequest, urls: GetUrlWriter | None
+) -> None:
+    """``_fill``, letting the event loop run between steps: the next page's read,
+    started before, makes its round trips to the database (on PostgreSQL: BEGIN, the
+    plan setting, the query) meanwhile, so the database works while this page is
+    converted instead of after."""
+    segments, deletions = page.segments, page.deletions
+    for first in range(0, len(segments), FILL_STEP):
+        if first:
+            await asyncio.sleep(0)
+        fill_segments(
+            target, segments[first : first + FILL_STEP],
+            include_object_timerange=request.include_object_timerange, urls=urls,
+            places=page.places, deletions=deletions[first : first + FILL_STEP],
+        )  # fmt: skip
 
 
 async def _post_batches(

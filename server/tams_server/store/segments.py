@@ -238,12 +238,6 @@ class SegmentStore:
                 record(conn, SegmentsAdded(flow_id, flow.source_id, classes, accepted))
             return len(accepted) + again, rejections
 
-    async def max_segment(self, flow_id: str, access: Access | None = None) -> int | None:
-        """The longest Segment the Flow ever had; None when the Flow does not exist
-        (for the caller: ``access`` may hide it)."""
-        async with self._db.read(snapshot=False) as conn:
-            return await _max_segment(conn, flow_id, access)
-
     async def page(
         self, listing: Listing, *, page_size: int, page_token: str, access: Access | None = None
     ) -> SegmentPage:
@@ -331,7 +325,8 @@ class SegmentStore:
         caller: the one access check of a listing, never one per Segment)."""
         if _window_empty(listing):
             return None
-        return await self.max_segment(listing.flow_id, access)
+        async with self._db.read(snapshot=False) as conn:
+            return await _max_segment(conn, listing.flow_id, access)
 
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[AsyncConnection]:
