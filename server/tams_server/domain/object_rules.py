@@ -64,9 +64,16 @@ class ObjectState:
     """Not in the store yet: an Object this registration introduces (external, or
     allocated by its first Segment)."""
     storage_id: str | None = None
-    """The backend a new Object is allocated on by its first Segment (None: external)."""
+    """The backend holding its first copy (None: the service holds none); for a new
+    Object, the one its first Segment allocates it on (None: external)."""
+    storage_key: str | None = None
+    """Where in that backend."""
+    extra_instances: int = 0
+    """Further copies on other backends."""
     changed: bool = False
     """In the store, and this registration changes it."""
+    urls_added: bool = False
+    """In the store, and this registration gives it new uncontrolled URLs."""
 
 
 class ObjectLedger:
@@ -151,7 +158,7 @@ class ObjectLedger:
             for url in post.get_urls:
                 if url.label not in known:
                     state.get_urls.append({"url": url.url, "label": url.label})
-                    state.changed = not state.new
+                    state.changed = state.urls_added = not state.new
         return None
 
     def _check_first_or_kind(

@@ -22,6 +22,7 @@ from tams_server.domain.queries import Page
 from tams_server.domain.tags import TagFilter
 from tams_server.store.clock import now_ns
 from tams_server.store.engine import Database
+from tams_server.store.object_places import refresh_places
 from tams_server.store.objects import read_locations
 from tams_server.store.paging import DEFAULT_PAGE_SIZE, Pager, PageTokenCodec, fingerprint
 from tams_server.store.schema import flow_tags, flows, object_instances, objects, segments
@@ -132,11 +133,7 @@ class ObjectInfoStore:
         async with self._db.write() as conn:
             record = await _record(conn, object_id, lock=True)
             if record.location.storage_id is None:
-                await conn.execute(
-                    update(objects)
-                    .where(objects.c.id == object_id)
-                    .values(storage_id=storage_id, storage_key=key)
-                )
+                await _relocate(conn, object_id, storage_id=storage_id, storage_key=key)
                 return
             if storage_id == record.location.storage_id or any(
                 sid == storage_id for sid, _ in record.location.copies
@@ -152,11 +149,7 @@ class ObjectInfoStore:
                     created_ns=now_ns(),
                 )
             )  # fmt: skip
-            await conn.execute(
-                update(objects)
-                .where(objects.c.id == object_id)
-                .values(extra_instances=objects.c.extra_instances + 1)
-            )
+            await _relocate(conn, object_id, extra_instances=objects.c.extra_instances + 1)
 
     async def add_uncontrolled(self, object_id: str, url: str, label: str) -> None:
         """Add an uncontrolled URL; its label must be new on the Object."""
@@ -204,11 +197,7 @@ class ObjectInfoStore:
                             object_instances.c.storage_id == storage_id,
                         )
                     )
-                    await conn.execute(
-                        update(objects)
-                        .where(objects.c.id == object_id)
-                        .values(extra_instances=objects.c.extra_instances - 1)
-                    )
+                    await _relocate(conn, object_id, extra_instances=objects.c.extra_instances - 1)
                     return sid, key
             raise _no_instance(object_id, "storageId", storage_id)
 
@@ -216,11 +205,7 @@ class ObjectInfoStore:
 async def _drop_first_copy(conn: AsyncConnection, object_id: str, location: ObjectLocation) -> None:
     """Remove the first copy; a further copy, if any, takes its place."""
     if not location.copies:
-        await conn.execute(
-            update(objects)
-            .where(objects.c.id == object_id)
-            .values(storage_id=None, storage_key=None)
-        )
+        await _relocate(conn, object_id, storage_id=None, storage_key=None)
         return
     storage_id, key = location.copies[0]
     await conn.execute(
@@ -228,12 +213,12 @@ async def _drop_first_copy(conn: AsyncConnection, object_id: str, location: Obje
             object_instances.c.object_id == object_id, object_instances.c.storage_id == storage_id
         )
     )
-    await conn.execute(
-        update(objects)
-        .where(objects.c.id == object_id)
-        .values(
-            storage_id=storage_id, storage_key=key, extra_instances=objects.c.extra_instances - 1
-        )
+    await _relocate(
+        conn,
+        object_id,
+        storage_id=storage_id,
+        storage_key=key,
+        extra_instances=objects.c.extra_instances - 1,
     )
 
 
@@ -256,9 +241,14 @@ def _no_instance(object_id: str, key: str, value: str) -> NotFound:
 
 
 async def _set_urls(conn: AsyncConnection, object_id: str, urls: list[dict[str, str]]) -> None:
-    await conn.execute(
-        update(objects).where(objects.c.id == object_id).values(get_urls=urls or None)
-    )
+    await _relocate(conn, object_id, get_urls=urls or None)
+
+
+async def _relocate(conn: AsyncConnection, object_id: str, **location: Any) -> None:
+    """Change where an Object is (its first copy, its count of further copies, its
+    uncontrolled URLs), and the copy of that its Segments keep."""
+    await conn.execute(update(objects).where(objects.c.id == object_id).values(**location))
+    await refresh_places(conn, [object_id])
 
 
 async def _record(conn: AsyncConnection, object_id: str, *, lock: bool = False) -> ObjectRecord:

@@ -275,6 +275,7 @@ _STATE_COLUMNS = (
     objects.c.id, objects.c.first_flow_id, objects.c.storage_id, objects.c.uploaded_ns,
     objects.c.registered_ns, objects.c.kind, objects.c.timerange, objects.c.start_ns,
     objects.c.end_ns, objects.c.key_frame_count, objects.c.init_object_id, objects.c.get_urls,
+    objects.c.storage_key, objects.c.extra_instances,
 )  # fmt: skip
 # Built once per engine and read through the driver (``store.raw``): a registration
 # reads a thousand rows of each, which SQLAlchemy's row processing made cost as much
@@ -311,7 +312,7 @@ async def read_states(
     states = []
     for (
         object_id, first_flow_id, storage_id, uploaded_ns, registered_ns, kind, timerange,
-        start_ns, end_ns, key_frame_count, init_object_id, urls,
+        start_ns, end_ns, key_frame_count, init_object_id, urls, storage_key, extra_instances,
     ) in rows:  # fmt: skip
         if isinstance(urls, str):
             urls = orjson.loads(urls)
@@ -331,6 +332,9 @@ async def read_states(
                 key_frame_count=key_frame_count,
                 init_object_id=init_object_id,
                 get_urls=list(urls or []),
+                storage_id=storage_id,
+                storage_key=storage_key,
+                extra_instances=extra_instances,
                 changed=seen_now,
             )
         )
@@ -405,9 +409,7 @@ def _new_row(s: ObjectState, now: int, content_type: str | None) -> tuple[object
     allocated on ``s.storage_id`` by its first Segment, under the key an allocation
     would give it."""
     urls = orjson.dumps(s.get_urls).decode() if s.get_urls else None
-    key = None
-    if s.storage_id is not None and s.first_flow_id is not None:
-        key = object_key(s.first_flow_id, s.id, now)
+    key = s.storage_key
     return (
         s.id, s.first_flow_id, now, now, s.kind, s.timerange, s.start_ns, s.end_ns,
         s.key_frame_count, s.init_object_id, urls, s.storage_id, key,
@@ -424,7 +426,11 @@ async def save_states(
 ) -> None:
     """Write what a registration changed: new Objects (external, or allocated by
     their first Segment, uploaded with ``content_type``), and the first use, upload or
-    new uncontrolled URLs of known ones."""
+    new uncontrolled URLs of known ones. A new Object allocated by its first Segment
+    is given its key here (``storage_key``), under which its bytes are to come."""
+    for s in states:
+        if s.new and s.storage_id is not None and s.first_flow_id is not None:
+            s.storage_key = object_key(s.first_flow_id, s.id, now)
     new = [_new_row(s, now, content_type) for s in states if s.new and s.registered]
     if new:
         await insert_rows(conn, objects, _NEW_COLUMNS, new)

@@ -191,6 +191,15 @@ segments = Table(
     Column("flow_id", ID, ForeignKey("flows.id"), primary_key=True),
     Column("start_ns", BigInteger, primary_key=True),
     *_segment_columns(),
+    # Where its Object is (a copy of the Object's storage_id, storage_key, get_urls
+    # and extra_instances), so that a listing reads no Object row: the JOIN cost
+    # PostgreSQL an index probe per Segment, more than the rest of the page. Every
+    # write that changes those columns of an Object changes these in the same
+    # transaction (``store.object_places``); NULL extra_instances: not known, look up.
+    Column("object_storage_id", ID),
+    Column("object_storage_key", Text),
+    Column("object_get_urls", JSON(none_as_null=True)),
+    Column("object_extra_instances", Integer),
     Index(None, "object_id"),
     Index(None, "init_object_id"),
     sqlite_with_rowid=False,

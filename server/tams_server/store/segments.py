@@ -65,6 +65,7 @@ from tams_server.store.deletions import count_covered, covered, create_request
 from tams_server.store.engine import Database
 from tams_server.store.extent import refresh_extent
 from tams_server.store.flows import flow_not_found, flow_read_only
+from tams_server.store.object_places import PLACE_COLUMNS, Place, places_of, refresh_places
 from tams_server.store.objects import read_locations, read_states, save_states
 from tams_server.store.paging import Pager, PageTokenCodec, fingerprint
 from tams_server.store.raw import fetch_all, fetch_packed, insert_rows
@@ -84,7 +85,13 @@ _SEGMENT_NAMES = _FIELDS[: _FIELDS.index("init_object_id") + 1]
 _OBJECT_COLUMNS = (
     objects.c.storage_id, objects.c.storage_key, objects.c.get_urls, objects.c.extra_instances
 )  # fmt: skip
+# A live Segment's copy of the same (``store.object_places``), under the same names.
+_PLACE_COLUMNS = tuple(
+    c[copy].label(col.name) for copy, col in zip(PLACE_COLUMNS, _OBJECT_COLUMNS, strict=True)
+)
 _NO_OBJECT = tuple(null().label(col.name) for col in _OBJECT_COLUMNS)
+# What a soft-deleted Segment keeps: all but the copy of its Object's place.
+_KEPT_WHEN_DELETED = tuple(col for col in segments.c if col.name not in PLACE_COLUMNS)
 _WIDTH = len(_FIELDS)
 _DELETION = ("deleted_ns", "deleted_by")
 _KIND, _SEQ = _WIDTH + len(_DELETION), _WIDTH + len(_DELETION) + 1
@@ -232,8 +239,9 @@ class SegmentStore:
                 accepted.append(segment)
             now = now_ns()
             await save_states(conn, ledger.states, now, content_type=flow.container)
+            await refresh_places(conn, [s.id for s in ledger.states if s.urls_added])
             if accepted:
-                await _insert(conn, flow, accepted, now)
+                await _insert(conn, flow, accepted, now, places_of(ledger.states))
                 classes = classes_of(tags_from_json(flow.tags))
                 record(conn, SegmentsAdded(flow_id, flow.source_id, classes, accepted))
             return len(accepted) + again, rejections
@@ -366,12 +374,11 @@ class SegmentStore:
                 return 0, request
             conditions = covered(*where)
             if target.soft:
-                columns = [col.name for col in segments.c]
                 now = literal(now_ns(), BigInteger)
                 await conn.execute(
                     insert(deleted_segments).from_select(
-                        [*columns, "deleted_ns", "deleted_by"],
-                        select(*segments.c, now, literal(actor, Text)).where(*conditions),
+                        [*(col.name for col in _KEPT_WHEN_DELETED), "deleted_ns", "deleted_by"],
+                        select(*_KEPT_WHEN_DELETED, now, literal(actor, Text)).where(*conditions),
                     )
                 )
             if target.soft:
@@ -650,7 +657,9 @@ def _listing_statement(
         source, columns, conditions = segments, c, where(c)
         key, tail = [c.start_ns], []
     listed: list[ColumnElement[Any]] = [columns[name] for name in _SEGMENT_NAMES]
-    if with_objects:
+    if with_objects and not show_deleted:
+        listed += _PLACE_COLUMNS
+    elif with_objects:  # soft-deleted Segments keep no copy: rare enough for the JOIN
         listed += _OBJECT_COLUMNS
         source = source.outerjoin(objects, objects.c.id == columns.object_id)
     else:
@@ -698,18 +707,26 @@ def _listing(
 _INSERTED_COLUMNS = (
     "flow_id", "start_ns", "end_ns", "timerange", "object_id", "ts_offset", "last_duration",
     "object_timerange", "sample_offset", "sample_count", "key_frame_count", "init_object_id",
-    "created_ns",
+    "created_ns", *PLACE_COLUMNS,
 )  # fmt: skip
 
 
-async def _insert(conn: AsyncConnection, flow: Any, accepted: Sequence[Segment], now: int) -> None:
+async def _insert(
+    conn: AsyncConnection,
+    flow: Any,
+    accepted: Sequence[Segment],
+    now: int,
+    places: Mapping[str, Place],
+) -> None:
+    """Store the accepted Segments, each with its Object's place, and widen the Flow's
+    timerange and longest Segment to cover them."""
     rows = []
     for s in accepted:
         p = s.post
         rows.append((
             flow.id, s.start_ns, s.end_ns, stored_timerange(p, s.start_ns, s.end_ns),
             p.object_id, p.ts_offset, p.last_duration, p.object_timerange, p.sample_offset,
-            p.sample_count, p.key_frame_count, p.init_object_id, now,
+            p.sample_count, p.key_frame_count, p.init_object_id, now, *places[p.object_id],
         ))  # fmt: skip
     await insert_rows(conn, segments, _INSERTED_COLUMNS, rows)
     lo, hi = window_of(accepted)
