@@ -181,3 +181,30 @@ async def test_copies_on_other_backends_show_in_listings(
         )
         assert await listed_labels(channel, flow_id) == [["cloud"], ["cloud"]]
         assert await disagreeing(database_url) == []
+
+
+async def test_an_object_allocated_by_its_first_segment_is_listed_where_it_is(
+    channel: grpc.aio.Channel, database_url: str
+) -> None:
+    """The usage guide's registration before upload: the listing's URL is the one the
+    Object itself gives (same backend and key)."""
+    flow_id = await new_flow(channel)
+    object_id = f"later-{flow_id}"
+    response = await segments_pb2_grpc.SegmentServiceStub(channel).RegisterSegments(
+        segments_pb2.RegisterSegmentsRequest(
+            flow_id=flow_id,
+            segments=[segments_pb2.SegmentPost(object_id=object_id, timerange="[0:0_1:0)")],
+            allocate_unknown_objects=True,
+        )
+    )
+    assert list(response.failed_segments) == []
+    page = await segments_pb2_grpc.SegmentServiceStub(channel).ListSegments(
+        segments_pb2.ListSegmentsRequest(flow_id=flow_id)
+    )
+    found = await objects_pb2_grpc.ObjectServiceStub(channel).GetObject(
+        objects_pb2.GetObjectRequest(object_id=object_id)
+    )
+    listed = [(u.label, u.url.split("?")[0]) for u in page.segments[0].get_urls]
+    assert listed == [(u.label, u.url.split("?")[0]) for u in found.object.get_urls]
+    assert listed[0][1].endswith(object_id)
+    assert await disagreeing(database_url) == []
