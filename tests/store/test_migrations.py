@@ -14,6 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conftest import postgresql_url
 from tams_server.store import schema
@@ -107,54 +108,76 @@ _PLACES = (
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 async def test_segments_are_given_their_objects_places(engine: str, tmp_path: Path) -> None:
     """0014 adds the copy of the Object's place to live Segments and fills it from the
-    Objects; a Segment whose Object row is missing is left to be looked up."""
+    Objects; a Segment whose Object row is missing is left to be looked up. Rolled
+    back at the end: the PostgreSQL database is the suite's."""
     flow_id, source_id = str(uuid.uuid4()), str(uuid.uuid4())
-    async with _migrated(engine, tmp_path) as database, database.engine.begin() as conn:
-        await conn.run_sync(_to, "0013")
-        assert not set(_PLACES) & await conn.run_sync(_columns, "segments")
-        await conn.execute(
-            text(
-                "INSERT INTO sources (id, format, tags, created_ns, updated_ns) "
-                "VALUES (:s, 'urn:x-nmos:format:video', '{}', 0, 0)"
-            ),
-            {"s": source_id},
-        )
-        await conn.execute(
-            text(
-                "INSERT INTO flows (id, source_id, format, tags, metadata_version, created_ns, "
-                "metadata_updated_ns) VALUES (:f, :s, 'urn:x-nmos:format:video', '{}', 'v', 0, 0)"
-            ),
-            {"f": flow_id, "s": source_id},
-        )
-        await conn.execute(
-            text(
-                "INSERT INTO objects (id, created_ns, storage_id, storage_key, get_urls, "
-                "extra_instances) VALUES ('stored', 0, 'backend', 'a/key', NULL, 2), "
-                "('external', 0, NULL, NULL, :urls, 0)"
-            ),
-            {"urls": '[{"url": "https://x.example/o", "label": "x"}]'},
-        )
-        for start, object_id in enumerate(("stored", "external", "missing")):
-            await conn.execute(
+    stored, external, missing = (f"{name}-{flow_id}" for name in ("stored", "external", "gone"))
+    async with _migrated(engine, tmp_path) as database, database.engine.connect() as conn:
+        transaction = await conn.begin()
+        try:
+            await conn.run_sync(_to, "0013")
+            assert not set(_PLACES) & await conn.run_sync(_columns, "segments")
+            await _segments_of_two_objects(conn, flow_id, source_id, (stored, external, missing))
+            await conn.run_sync(_to, "head")
+            rows = await conn.execute(
                 text(
-                    "INSERT INTO segments (flow_id, start_ns, end_ns, timerange, object_id, "
-                    "created_ns) VALUES (:f, :start, :end, '[0:0_1:0)', :o, 0)"
+                    f"SELECT object_id, {', '.join(_PLACES)} FROM segments WHERE flow_id = :f "
+                    "ORDER BY start_ns"
                 ),
-                {"f": flow_id, "start": start, "end": start + 1, "o": object_id},
+                {"f": flow_id},
             )
-        await conn.run_sync(_to, "head")
-        rows = await conn.execute(
-            text(f"SELECT object_id, {', '.join(_PLACES)} FROM segments ORDER BY start_ns")
+            found = [
+                (row[0], row[1], row[2],
+                 orjson.loads(row[3]) if isinstance(row[3], str) else row[3], row[4])
+                for row in rows
+            ]  # fmt: skip
+            assert found == [
+                (stored, "backend", "a/key", None, 2),
+                (external, None, None, [{"url": "https://x.example/o", "label": "x"}], 0),
+                (missing, None, None, None, None),
+            ]
+            await conn.run_sync(_to, "0013")
+            assert not set(_PLACES) & await conn.run_sync(_columns, "segments")
+        finally:
+            await transaction.rollback()
+
+
+async def _segments_of_two_objects(
+    conn: AsyncConnection, flow_id: str, source_id: str, object_ids: tuple[str, str, str]
+) -> None:
+    """A Flow with a Segment for each of ``object_ids``: one stored Object with two
+    further copies, one external, one with no row."""
+    stored, external, _ = object_ids
+    await conn.execute(
+        text(
+            "INSERT INTO sources (id, format, tags, created_ns, updated_ns) "
+            "VALUES (:s, 'urn:x-nmos:format:video', '{}', 0, 0)"
+        ),
+        {"s": source_id},
+    )
+    await conn.execute(
+        text(
+            "INSERT INTO flows (id, source_id, format, tags, metadata_version, created_ns, "
+            "metadata_updated_ns) VALUES (:f, :s, 'urn:x-nmos:format:video', '{}', 'v', 0, 0)"
+        ),
+        {"f": flow_id, "s": source_id},
+    )
+    await conn.execute(
+        text(
+            "INSERT INTO objects (id, created_ns, storage_id, storage_key, get_urls, "
+            "extra_instances) VALUES (:stored, 0, 'backend', 'a/key', NULL, 2), "
+            "(:external, 0, NULL, NULL, :urls, 0)"
+        ),
+        {
+            "stored": stored, "external": external,
+            "urls": '[{"url": "https://x.example/o", "label": "x"}]',
+        },
+    )  # fmt: skip
+    for start, object_id in enumerate(object_ids):
+        await conn.execute(
+            text(
+                "INSERT INTO segments (flow_id, start_ns, end_ns, timerange, object_id, "
+                "created_ns) VALUES (:f, :start, :end, '[0:0_1:0)', :o, 0)"
+            ),
+            {"f": flow_id, "start": start, "end": start + 1, "o": object_id},
         )
-        found = [
-            (row[0], row[1], row[2], orjson.loads(row[3]) if isinstance(row[3], str) else row[3],
-             row[4])
-            for row in rows
-        ]  # fmt: skip
-        assert found == [
-            ("stored", "backend", "a/key", None, 2),
-            ("external", None, None, [{"url": "https://x.example/o", "label": "x"}], 0),
-            ("missing", None, None, None, None),
-        ]
-        await conn.run_sync(_to, "0013")
-        assert not set(_PLACES) & await conn.run_sync(_columns, "segments")
