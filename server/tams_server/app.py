@@ -234,7 +234,8 @@ async def serve(
         database = Database.connect(config.effective_database_url)
         stack.push_async_callback(database.dispose)
         if tracing is not None:
-            tracing.trace_database(database.engine)
+            for engine in database.engines:
+                tracing.trace_database(engine)
         # One registry per server: several servers in one process count apart.
         registry = CollectorRegistry(auto_describe=True) if config.metrics != "off" else None
         database_metrics = None if registry is None else DatabaseMetrics(database, registry)

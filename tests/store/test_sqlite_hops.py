@@ -72,6 +72,8 @@ async def test_hand_offs_per_unit_of_work(
         return await execute(self, fn, *args, **kwargs)
 
     await _count(database)  # a pooled connection, opened already
+    async with database.write():  # and the writer's
+        pass
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
     async with database.read() as conn:  # BEGIN, two statements, COMMIT
         for _ in range(2):

@@ -55,9 +55,9 @@ class DatabaseMetrics(Collector):
             buckets=QUERY_BUCKETS,
             registry=registry,
         )
-        sync_engine = database.engine.sync_engine
-        event.listen(sync_engine, "before_cursor_execute", self._before)
-        event.listen(sync_engine, "after_cursor_execute", self._after)
+        for engine in database.engines:
+            event.listen(engine.sync_engine, "before_cursor_execute", self._before)
+            event.listen(engine.sync_engine, "after_cursor_execute", self._after)
         registry.register(self)
 
     def _before(self, conn: Connection, *_: Any) -> None:
