@@ -13,10 +13,9 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from helpers.factories import video_flow
-from helpers.objects import upload_objects
+from helpers.objects import new_flow, upload_objects
+from helpers.segments import register as register_posts
 from tams.v1 import (
-    flows_pb2,
     flows_pb2_grpc,
     objects_pb2,
     objects_pb2_grpc,
@@ -53,18 +52,12 @@ async def disagreeing(database_url: str) -> list[Sequence[Any]]:
     ]
 
 
-async def new_flow(channel: grpc.aio.Channel) -> str:
-    flow = video_flow()
-    await flows_pb2_grpc.FlowServiceStub(channel).CreateFlow(flows_pb2.CreateFlowRequest(flow=flow))
-    return flow.id
-
-
 async def register(
     channel: grpc.aio.Channel, flow_id: str, *posts: segments_pb2.SegmentPost
 ) -> None:
-    response = await segments_pb2_grpc.SegmentServiceStub(channel).RegisterSegments(
-        segments_pb2.RegisterSegmentsRequest(flow_id=flow_id, segments=posts)
-    )
+    """Register ``posts``; every one must be stored."""
+    stub = segments_pb2_grpc.SegmentServiceStub(channel)
+    response = await register_posts(stub, flow_id, *posts)
     assert list(response.failed_segments) == []
 
 
@@ -95,10 +88,10 @@ def uncontrolled(object_id: str, label: str) -> objects_pb2.AddObjectInstanceReq
 
 
 async def test_uncontrolled_instances_show_in_every_flow_using_the_object(
-    channel: grpc.aio.Channel, database_url: str
+    channel: grpc.aio.Channel, flows: flows_pb2_grpc.FlowServiceStub, database_url: str
 ) -> None:
     stub = objects_pb2_grpc.ObjectServiceStub(channel)
-    owner, reuser = await new_flow(channel), await new_flow(channel)
+    owner, reuser = await new_flow(flows), await new_flow(flows)
     [object_id] = await upload_objects(channel, owner)
     post = segments_pb2.SegmentPost(object_id=object_id, timerange="[0:0_1:0)")
     await register(channel, owner, post)
@@ -118,11 +111,11 @@ async def test_uncontrolled_instances_show_in_every_flow_using_the_object(
 
 
 async def test_a_registration_giving_new_urls_updates_earlier_segments(
-    channel: grpc.aio.Channel, database_url: str
+    channel: grpc.aio.Channel, flows: flows_pb2_grpc.FlowServiceStub, database_url: str
 ) -> None:
     """An external Object first registered with one URL, then reused by another Flow
     that names a second: both Flows list both."""
-    first, second = await new_flow(channel), await new_flow(channel)
+    first, second = await new_flow(flows), await new_flow(flows)
     object_id = f"external-{first}"
 
     def post(*labels: str) -> segments_pb2.SegmentPost:
@@ -151,7 +144,7 @@ async def test_copies_on_other_backends_show_in_listings(
             storage_pb2.ListStorageBackendsRequest()
         )
         ids = {b.label: b.id for b in backends.storage_backends}
-        flow_id = await new_flow(channel)
+        flow_id = await new_flow(flows_pb2_grpc.FlowServiceStub(channel))
         object_ids = await upload_objects(channel, flow_id, 2)  # to S3, the default
         await register(
             channel, flow_id,
@@ -184,11 +177,11 @@ async def test_copies_on_other_backends_show_in_listings(
 
 
 async def test_an_object_allocated_by_its_first_segment_is_listed_where_it_is(
-    channel: grpc.aio.Channel, database_url: str
+    channel: grpc.aio.Channel, flows: flows_pb2_grpc.FlowServiceStub, database_url: str
 ) -> None:
     """The usage guide's registration before upload: the listing's URL is the one the
     Object itself gives (same backend and key)."""
-    flow_id = await new_flow(channel)
+    flow_id = await new_flow(flows)
     object_id = f"later-{flow_id}"
     response = await segments_pb2_grpc.SegmentServiceStub(channel).RegisterSegments(
         segments_pb2.RegisterSegmentsRequest(
