@@ -25,6 +25,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from tams_server.domain.errors import Aborted, InvalidArgument, Reason
 from tams_server.store import sqlite_hops
+from tams_server.store.wal_checkpoints import CHECKPOINT_AFTER_S, WalCheckpoints
 
 _BEGIN_OPTION = "tams_sqlite_begin"
 # Where a write transaction keeps what it records for its commit hook.
@@ -84,7 +85,13 @@ WRITER_CACHE_KIB = 64 * 1024
 class Database:
     """The engine plus the transaction discipline every store module uses."""
 
-    def __init__(self, engine: AsyncEngine, *, writer: AsyncEngine | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        writer: AsyncEngine | None = None,
+        checkpoints: WalCheckpoints | None = None,
+    ) -> None:
         self.engine = engine
         self.commit_hook: CommitHook | None = None
         self.is_sqlite = engine.dialect.name == "sqlite"
@@ -92,6 +99,8 @@ class Database:
         # SQLite: write transactions take turns (the lock above), on a connection of
         # their own whose cache stays warm from one to the next.
         self._writer = writer or engine
+        # SQLite: the log's checkpoints, when the writer does not make them itself.
+        self._checkpoints = checkpoints
 
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:
@@ -100,9 +109,12 @@ class Database:
         return (self.engine,) if self._writer is self.engine else (self.engine, self._writer)
 
     @classmethod
-    def connect(cls, url: str, *, echo: bool = False) -> Database:
+    def connect(
+        cls, url: str, *, echo: bool = False, checkpoint_after_s: float = CHECKPOINT_AFTER_S
+    ) -> Database:
         """Create the engine for ``url`` (``sqlite+aiosqlite:///...`` or
-        ``postgresql+asyncpg://...``); no connection is opened yet."""
+        ``postgresql+asyncpg://...``); no connection is opened yet. SQLite: the log is
+        checkpointed ``checkpoint_after_s`` after writes (``store.wal_checkpoints``)."""
         options: dict[str, Any] = {"echo": echo, "json_deserializer": _json_loads}
         if not url.startswith("sqlite"):
             return cls(create_async_engine(url, pool_size=10, max_overflow=20, **options))
@@ -112,8 +124,11 @@ class Database:
         # One connection, and a spare or two should a cancelled write not have given
         # its own back yet.
         writer = create_async_engine(url, pool_size=1, max_overflow=2, **options)
-        _configure_sqlite(writer, cache_kib=WRITER_CACHE_KIB)
-        return cls(engine, writer=writer)
+        _configure_sqlite(writer, cache_kib=WRITER_CACHE_KIB, checkpoints=False)
+        checkpoints = WalCheckpoints(
+            engine, autocommit={_BEGIN_OPTION: ""}, after_s=checkpoint_after_s
+        )
+        return cls(engine, writer=writer, checkpoints=checkpoints)
 
     @asynccontextmanager
     async def read(self, *, snapshot: bool = True) -> AsyncIterator[AsyncConnection]:
@@ -177,6 +192,8 @@ class Database:
                 "a concurrent change conflicted with this request; retry it",
                 reason=Reason.CONCURRENT_CHANGE,
             ) from error
+        if self._checkpoints is not None:
+            self._checkpoints.wrote()
         if changes and self.commit_hook is not None:
             self.commit_hook.committed()
 
@@ -198,15 +215,21 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (after the log's checkpoint under way)."""
+        if self._checkpoints is not None:
+            await self._checkpoints.close()
         await self.engine.dispose()
         if self._writer is not self.engine:
             await self._writer.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine, *, cache_kib: int | None = None) -> None:
+def _configure_sqlite(
+    engine: AsyncEngine, *, cache_kib: int | None = None, checkpoints: bool = True
+) -> None:
     """Let SQLAlchemy, not the sqlite3 module, start transactions, and set pragmas
-    (``cache_kib``: the page cache of each connection, when not SQLite's default)."""
+    (``cache_kib``: the page cache of each connection, when not SQLite's default;
+    ``checkpoints=False``: its commits leave the log's checkpoints to
+    ``WalCheckpoints``)."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -219,6 +242,8 @@ def _configure_sqlite(engine: AsyncEngine, *, cache_kib: int | None = None) -> N
         cursor.execute("PRAGMA busy_timeout=30000")
         if cache_kib is not None:
             cursor.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
+        if not checkpoints:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
