@@ -66,6 +66,20 @@ async def test_client_chosen_ids_and_batches(
     assert (again.code, again.reason) == (grpc.StatusCode.ALREADY_EXISTS, "OBJECT_IDS_TAKEN")
 
 
+async def test_server_chosen_ids_follow_the_order_of_allocation(
+    storage: StorageStub, flows: flows_pb2_grpc.FlowServiceStub
+) -> None:
+    # Time-ordered (UUIDv7) ids: Objects allocated together sit together in the
+    # indexes keyed by Object id, across the batches of a call and from call to call.
+    flow_id = await new_flow(flows)
+    ids = [a.object_id for a in await allocate(storage, flow_id=flow_id, limit=1200)]
+    ids += [a.object_id for a in await allocate(storage, flow_id=flow_id, limit=3)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    assert {uuid.UUID(object_id).version for object_id in ids} == {7}
+    assert all(str(uuid.UUID(object_id)) == object_id for object_id in ids)  # canonical form
+
+
 @pytest.mark.parametrize(
     ("fields", "field", "reason"),
     [
