@@ -65,7 +65,9 @@ class WalCheckpoints:
         await asyncio.gather(task, return_exceptions=True)
 
     async def _run(self) -> None:
-        while self._wrote:
+        # A task that ``close`` let go of stops at its next round: a write during the
+        # close has started another, and one runs at a time.
+        while self._wrote and self._task is asyncio.current_task():
             self._wrote = False
             await asyncio.sleep(self._after_s)
             self._copying = True
