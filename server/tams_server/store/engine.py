@@ -28,6 +28,8 @@ from tams_server.store import sqlite_hops
 from tams_server.store.wal_checkpoints import CHECKPOINT_AFTER_S, WalCheckpoints
 
 _BEGIN_OPTION = "tams_sqlite_begin"
+# SQLite: the statement runs on the calling thread (``sqlite_hops.run_next_inline``).
+_INLINE_OPTION = "tams_sqlite_inline"
 # Where a write transaction keeps what it records for its commit hook.
 CHANGES_KEY = "tams_changes"
 # PostgreSQL's deadlock_detected and serialization_failure: a lost race, retryable.
@@ -119,7 +121,10 @@ class Database:
         if not url.startswith("sqlite"):
             return cls(create_async_engine(url, pool_size=10, max_overflow=20, **options))
         options["connect_args"] = {"timeout": 30}
-        engine = create_async_engine(url, **options)
+        # Readers' connections also run inline reads on the event loop's thread.
+        engine = create_async_engine(
+            url, **{**options, "connect_args": {"timeout": 30, "check_same_thread": False}}
+        )
         _configure_sqlite(engine)
         # One connection, and a spare or two should a cancelled write not have given
         # its own back yet.
@@ -131,14 +136,25 @@ class Database:
         return cls(engine, writer=writer, checkpoints=checkpoints)
 
     @asynccontextmanager
-    async def read(self, *, snapshot: bool = True) -> AsyncIterator[AsyncConnection]:
+    async def read(
+        self, *, snapshot: bool = True, inline: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
         """A read-only unit of work: one snapshot for all its statements. A single
         statement needs none: ``snapshot=False`` saves the BEGIN and COMMIT round
-        trips (autocommit), which cost as much as reading a thousand rows."""
+        trips (autocommit), which cost as much as reading a thousand rows.
+
+        ``inline`` (with ``snapshot=False``): on SQLite the statements run on the
+        event loop's thread, not handed to the connection's: only for reads of a
+        few rows by key, never for one that may scan (it holds the loop meanwhile).
+        """
+        if inline and snapshot:
+            raise ValueError("inline reads are single statements: snapshot=False")
         async with self.engine.connect() as conn:
             if not snapshot:
-                options = (
-                    {_BEGIN_OPTION: ""} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
+                options: dict[str, Any] = (
+                    {_BEGIN_OPTION: "", _INLINE_OPTION: inline}
+                    if self.is_sqlite
+                    else {"isolation_level": "AUTOCOMMIT"}
                 )
                 conn = await conn.execution_options(**options)
             try:
@@ -253,13 +269,15 @@ def _configure_sqlite(
             conn.exec_driver_sql(begin)
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def _refuse_nul(
+    def _before_statement(
         conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
     ) -> None:
         # SQLite would store and compare text holding U+0000, which PostgreSQL refuses:
         # refused here too, so that both engines answer the same (INVALID_TEXT).
         rows = parameters if many else [parameters]
         refuse_nul_text(_values(row) for row in rows or ())
+        if conn.get_execution_options().get(_INLINE_OPTION):
+            sqlite_hops.run_next_inline(cursor._connection)
 
 
 def _values(row: Any) -> Iterable[Any]:

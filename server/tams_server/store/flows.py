@@ -114,8 +114,9 @@ class FlowStore:
         """One Flow; NOT_FOUND when unknown, (unless asked) soft-deleted, or hidden
         from the caller by its auth classes."""
         # Most Flows are in no collection: then one statement (its own snapshot, no
-        # transaction) reads all there is; else all is read again in one snapshot.
-        async with self._db.read(snapshot=False) as conn:
+        # transaction, by key: inline) reads all there is; else all is read again in
+        # one snapshot.
+        async with self._db.read(snapshot=False, inline=True) as conn:
             row = (await conn.execute(_ROW_WITH_FLAGS, {"flow_id": flow_id})).first()
         if row is None or (row.deleted_ns is not None and not show_deleted):
             raise flow_not_found(flow_id)

@@ -333,7 +333,7 @@ class SegmentStore:
         caller: the one access check of a listing, never one per Segment)."""
         if _window_empty(listing):
             return None
-        async with self._db.read(snapshot=False) as conn:
+        async with self._db.read(snapshot=False, inline=True) as conn:  # one Flow's row
             return await _max_segment(conn, listing.flow_id, access)
 
     @asynccontextmanager

@@ -9,6 +9,14 @@ reads afterwards (rows, description, rowcount, lastrowid). A transaction's BEGIN
 and goes with its first statement; a commit or rollback with no transaction open (an
 autocommit read, the pool's reset) goes nowhere.
 
+A statement may also skip the hand-off: ``run_next_inline`` makes the connection's
+next statement run on the calling thread (the event loop's), for reads of a row or
+two by key, where the hand-off costs more than the read: a GetFlow under 64
+concurrent clients spent half its CPU on it (thread wake-ups, the loop's wake-up
+pipe, the GIL changing hands). Such a read does not wait for writers in WAL mode, and
+the log's checkpoints (PASSIVE) do not wait for it. The sqlite3 connection is then
+used from two threads, one at a time (``check_same_thread=False``).
+
 It is installed per connection, in the engine's ``connect`` event, by giving the
 adapter's connection this subclass (no slots added), so nothing outside this engine
 changes. It relies on aiosqlite's ``Connection._execute`` (queue a function for its
@@ -35,6 +43,8 @@ _Outcome = tuple[Any, list[Any] | None, int, int | None]
 # thread just before the transaction's first statement, in the same hand-off.
 _BEGINS = frozenset({"BEGIN", "BEGIN IMMEDIATE"})
 _held_begin: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+# The connections whose next statement runs on the calling thread.
+_inline_next: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def _run(
@@ -96,10 +106,16 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         if not many and not parameters and operation in _BEGINS:
             _held_begin[driver] = operation
             return
-        async with self._adapt_connection._execute_mutex:
-            description, rows, rowcount, lastrowid = await driver._execute(
-                _run, driver._conn, _held_begin.pop(driver, None), operation, parameters, many
-            )
+        begin = _held_begin.pop(driver, None)
+        mutex = self._adapt_connection._execute_mutex
+        if _take_inline(driver) and begin is None and not mutex.locked():
+            outcome = _run(driver._conn, None, operation, parameters, many)
+        else:
+            async with mutex:
+                outcome = await driver._execute(
+                    _run, driver._conn, begin, operation, parameters, many
+                )
+        description, rows, rowcount, lastrowid = outcome
         self._cursor = _Done(description, rowcount, lastrowid)  # type: ignore[assignment]
         if rows is not None:
             self._rows = collections.deque(rows)
@@ -129,6 +145,20 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         _held_begin.pop(self._connection, None)
         conn: sqlite3.Connection | None = self._connection._connection
         return conn is not None and conn.in_transaction
+
+
+def run_next_inline(driver: Any) -> None:
+    """Run the next statement of the aiosqlite connection ``driver`` on the calling
+    thread, unless it has a transaction's BEGIN to run first or another statement of
+    the connection is under way (then it is handed off as ever)."""
+    _inline_next.add(driver)
+
+
+def _take_inline(driver: Any) -> bool:
+    if driver in _inline_next:
+        _inline_next.discard(driver)
+        return True
+    return False
 
 
 async def fetch_all(driver: Any, sql: str, parameters: Any) -> list[Any]:
