@@ -67,6 +67,9 @@ class _LoggedCall:
         code: grpc.StatusCode | None = self.context.code()
         if code is None:
             code = grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK
+        level = logging.WARNING if code == grpc.StatusCode.INTERNAL else logging.INFO
+        if not log.isEnabledFor(level):  # the line is not built for nobody
+            return
         line = {
             "method": self.method,
             "code": code.name,
@@ -75,7 +78,6 @@ class _LoggedCall:
             "peer": self.peer,
             "request_id": self.rid,
         }
-        level = logging.WARNING if code == grpc.StatusCode.INTERNAL else logging.INFO
         log.log(level, json.dumps(line))
 
 
