@@ -231,7 +231,9 @@ async def serve(
         if tracing is not None:
             stack.callback(tracing.shutdown)  # last: after the spans of the shutdown
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        database = Database.connect(config.effective_database_url)
+        database = Database.connect(
+            config.effective_database_url, pool_size=config.database_pool_size
+        )
         stack.push_async_callback(database.dispose)
         if tracing is not None:
             for engine in database.engines:

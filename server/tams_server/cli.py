@@ -100,8 +100,8 @@ def _duration(text: str) -> float:
     return value
 
 
-def _process_count(text: str) -> int:
-    """A ``--processes`` value: a whole number, 1 or more."""
+def _count(text: str) -> int:
+    """A count (``--processes``, ``--database-pool-size``): a whole number, 1 or more."""
     try:
         count = int(text.strip())
     except ValueError:
@@ -129,6 +129,9 @@ _DATABASE_OPTIONS = (
      "folder of the embedded database and local objects"),
     ("--database-url", "DATABASE_URL", str, None,
      "postgresql+asyncpg://user@host/db; default: SQLite in the data folder"),
+    ("--database-pool-size", "DATABASE_POOL_SIZE", _count, None,
+     "database connections a server process opens at most, as needed, and keeps "
+     "(SQLite: for reads); default 30 on PostgreSQL, 15 on SQLite"),
 )  # fmt: skip
 # The REST side, which `serve` runs next to gRPC and `gateway` runs alone.
 _HTTP_OPTIONS = (
@@ -174,7 +177,7 @@ _REPLICA_OPTIONS = (
      "apply schema migrations at start; false when a separate `migrate` job does it"),
     ("--workers", "WORKERS", _boolean, "true",
      "run the background workers (deletions, janitor, retention); any number of replicas may"),
-    ("--processes", "PROCESSES", _process_count, "1",
+    ("--processes", "PROCESSES", _count, "1",
      "server processes sharing the ports, for more cores (Linux); the first runs the workers"),
 )  # fmt: skip
 _EVENT_OPTIONS = (
@@ -292,6 +295,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         http_port=getattr(args, "http_port", 8000),
         data_dir=args.data_dir,
         database_url=args.database_url,
+        database_pool_size=args.database_pool_size,
         shutdown_grace_s=getattr(args, "shutdown_grace", 10.0),
         rest_dialect=rest_dialect(args),
         hls_js=getattr(args, "hls_js", None),
@@ -360,7 +364,7 @@ def serve_with_processes(config: Config, count: int) -> int:
 
 async def _migrate(config: Config) -> None:
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    database = Database.connect(config.effective_database_url)
+    database = Database.connect(config.effective_database_url, pool_size=config.database_pool_size)
     try:
         await migrate(database)
     finally:

@@ -25,6 +25,9 @@ class Config:
     """Folder of the embedded database and the local object store."""
     database_url: str | None = None
     """SQLAlchemy URL (``postgresql+asyncpg://...``); default SQLite in ``data_dir``."""
+    database_pool_size: int | None = None
+    """The most database connections the process opens (as needed) and keeps; SQLite:
+    for reads. Default: ``store.engine.POSTGRESQL_POOL_SIZE``/``SQLITE_READERS``."""
     shutdown_grace_s: float = 10.0
     """How long in-flight RPCs may run on after a shutdown signal."""
     migrate_on_start: bool = True

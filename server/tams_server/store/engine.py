@@ -84,6 +84,17 @@ def _json_loads(text: str | bytes) -> Any:
 WRITER_CACHE_KIB = 64 * 1024
 
 
+# The most connections a process's pool opens (as needed), and keeps once opened: the
+# pools used to keep 10 (SQLite's readers: 5) and open up to 20 (10) more for a busy
+# moment, closed again as soon as they came back. Under 64 concurrent GetFlow clients,
+# two PostgreSQL server processes opened 170-206 connections in 6 s, each a new
+# PostgreSQL backend and asyncpg's setup queries, and the slowest calls waited for
+# them: p99 640-750 ms, 20-40 times the median. As many connections as before, kept:
+# 1-20 opened, p99 190-220 ms.
+POSTGRESQL_POOL_SIZE = 30
+SQLITE_READERS = 15
+
+
 class Database:
     """The engine plus the transaction discipline every store module uses."""
 
@@ -112,18 +123,29 @@ class Database:
 
     @classmethod
     def connect(
-        cls, url: str, *, echo: bool = False, checkpoint_after_s: float = CHECKPOINT_AFTER_S
+        cls,
+        url: str,
+        *,
+        echo: bool = False,
+        checkpoint_after_s: float = CHECKPOINT_AFTER_S,
+        pool_size: int | None = None,
     ) -> Database:
         """Create the engine for ``url`` (``sqlite+aiosqlite:///...`` or
         ``postgresql+asyncpg://...``); no connection is opened yet. SQLite: the log is
-        checkpointed ``checkpoint_after_s`` after writes (``store.wal_checkpoints``)."""
+        checkpointed ``checkpoint_after_s`` after writes (``store.wal_checkpoints``).
+        ``pool_size``: the most connections open at once (SQLite: for reads), opened
+        as needed and then kept; default ``POSTGRESQL_POOL_SIZE``/``SQLITE_READERS``."""
         options: dict[str, Any] = {"echo": echo, "json_deserializer": _json_loads}
         if not url.startswith("sqlite"):
-            return cls(create_async_engine(url, pool_size=10, max_overflow=20, **options))
+            size = pool_size or POSTGRESQL_POOL_SIZE
+            return cls(create_async_engine(url, pool_size=size, max_overflow=0, **options))
         options["connect_args"] = {"timeout": 30}
         # Readers' connections also run inline reads on the event loop's thread.
         engine = create_async_engine(
-            url, **{**options, "connect_args": {"timeout": 30, "check_same_thread": False}}
+            url,
+            pool_size=pool_size or SQLITE_READERS,
+            max_overflow=0,
+            **{**options, "connect_args": {"timeout": 30, "check_same_thread": False}},
         )
         _configure_sqlite(engine)
         # One connection, and a spare or two should a cancelled write not have given

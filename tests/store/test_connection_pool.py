@@ -1,0 +1,63 @@
+"""The connection pools: up to ``pool_size`` connections, opened as needed and kept,
+so that a busy moment does not open and close connections call after call (each a
+PostgreSQL backend started), and never more than ``pool_size`` at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+
+from tams_server.store.engine import POSTGRESQL_POOL_SIZE, SQLITE_READERS, Database
+
+POOL_SIZE = 4
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    database = Database.connect(database_url, pool_size=POOL_SIZE)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+def _count_connects(database: Database) -> list[int]:
+    opened = [0]
+
+    @event.listens_for(database.engine.sync_engine, "connect")
+    def _opened(_dbapi: Any, _record: Any) -> None:
+        opened[0] += 1
+
+    return opened
+
+
+async def test_busy_moments_reuse_the_connections_they_opened(database: Database) -> None:
+    opened = _count_connects(database)
+    in_use = 0
+    most_in_use = 0
+
+    async def read() -> None:
+        nonlocal in_use, most_in_use
+        async with database.read() as conn:
+            in_use += 1
+            most_in_use = max(most_in_use, in_use)
+            await conn.execute(text("SELECT 1"))
+            await asyncio.sleep(0.005)
+            in_use -= 1
+
+    for _ in range(5):  # five busy moments, each more readers than connections
+        await asyncio.gather(*(read() for _ in range(3 * POOL_SIZE)))
+    assert most_in_use == POOL_SIZE
+    assert opened[0] == POOL_SIZE
+
+
+def test_each_engine_has_a_default_size(tmp_path: Path) -> None:
+    sqlite = Database.connect(f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}")
+    assert sqlite.engine.pool.size() == SQLITE_READERS  # type: ignore[attr-defined]
+    postgresql = Database.connect("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    assert postgresql.engine.pool.size() == POSTGRESQL_POOL_SIZE  # type: ignore[attr-defined]
