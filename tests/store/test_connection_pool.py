@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
+from tams_server.domain.errors import Reason, Unavailable
 from tams_server.store.engine import POSTGRESQL_POOL_SIZE, SQLITE_READERS, Database
 
 POOL_SIZE = 4
@@ -61,3 +62,29 @@ def test_each_engine_has_a_default_size(tmp_path: Path) -> None:
     assert sqlite.engine.pool.size() == SQLITE_READERS  # type: ignore[attr-defined]
     postgresql = Database.connect("postgresql+asyncpg://nobody@127.0.0.1:1/none")
     assert postgresql.engine.pool.size() == POSTGRESQL_POOL_SIZE  # type: ignore[attr-defined]
+
+
+async def test_a_unit_of_work_no_connection_came_free_for_is_unavailable(
+    database_url: str,
+) -> None:
+    database = Database.connect(database_url, pool_size=1, pool_timeout_s=0.2)
+    try:
+        async with database.read() as held:
+            await held.execute(text("SELECT 1"))
+            # SQLite's writes have a connection of their own: they go on.
+            shared = [database.read] if database.is_sqlite else [database.read, database.write]
+            if database.is_sqlite:
+                async with database.write() as conn:
+                    assert await conn.scalar(text("SELECT 1")) == 1
+            for unit_of_work in shared:
+                with pytest.raises(Unavailable) as refused:
+                    async with unit_of_work():
+                        pytest.fail("got a connection none of which was free")
+                assert refused.value.reason is Reason.DATABASE_BUSY
+                assert refused.value.metadata == {"pool_size": "1"}
+                assert "all 1 database connections" in refused.value.message
+        # Once one is free again, it serves.
+        async with database.write() as conn:
+            assert await conn.scalar(text("SELECT 1")) == 1
+    finally:
+        await database.dispose()

@@ -201,6 +201,11 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The webhook cannot move to the status asked for (an `error` webhook cannot be
     disabled; re-enable it with `created`); metadata `status`, `requested`.
     """
+    ERROR_REASON_DATABASE_BUSY: _ErrorReason.ValueType  # 75
+    """The service itself.
+    Every database connection of the serving process stayed busy while the request
+    waited for one (UNAVAILABLE); retry later. Metadata `pool_size`.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """Why a call (or one item of it) failed: the catalogue of the stable reasons the
@@ -389,6 +394,11 @@ link-local, multicast or unspecified addresses, unless the service allows them
 ERROR_REASON_WEBHOOK_STATUS_CHANGE: ErrorReason.ValueType  # 74
 """The webhook cannot move to the status asked for (an `error` webhook cannot be
 disabled; re-enable it with `created`); metadata `status`, `requested`.
+"""
+ERROR_REASON_DATABASE_BUSY: ErrorReason.ValueType  # 75
+"""The service itself.
+Every database connection of the serving process stayed busy while the request
+waited for one (UNAVAILABLE); retry later. Metadata `pool_size`.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 

@@ -112,6 +112,8 @@ class Reason(StrEnum):
     WEBHOOK_NOT_FOUND = auto()
     WEBHOOK_URL_FORBIDDEN = auto()
     WEBHOOK_STATUS_CHANGE = auto()
+    # The service itself.
+    DATABASE_BUSY = auto()
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,11 @@ import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from tams_server.domain.errors import Aborted, InvalidArgument, Reason
+from tams_server.domain.errors import Aborted, InvalidArgument, Reason, Unavailable
 from tams_server.store import sqlite_hops
 from tams_server.store.wal_checkpoints import CHECKPOINT_AFTER_S, WalCheckpoints
 
@@ -93,6 +94,8 @@ WRITER_CACHE_KIB = 64 * 1024
 # 1-20 opened, p99 190-220 ms.
 POSTGRESQL_POOL_SIZE = 30
 SQLITE_READERS = 15
+# How long a unit of work waits for a connection when all are busy.
+POOL_TIMEOUT_S = 30.0
 
 
 class Database:
@@ -129,13 +132,17 @@ class Database:
         echo: bool = False,
         checkpoint_after_s: float = CHECKPOINT_AFTER_S,
         pool_size: int | None = None,
+        pool_timeout_s: float = POOL_TIMEOUT_S,
     ) -> Database:
         """Create the engine for ``url`` (``sqlite+aiosqlite:///...`` or
         ``postgresql+asyncpg://...``); no connection is opened yet. SQLite: the log is
         checkpointed ``checkpoint_after_s`` after writes (``store.wal_checkpoints``).
         ``pool_size``: the most connections open at once (SQLite: for reads), opened
-        as needed and then kept; default ``POSTGRESQL_POOL_SIZE``/``SQLITE_READERS``."""
-        options: dict[str, Any] = {"echo": echo, "json_deserializer": _json_loads}
+        as needed and then kept; default ``POSTGRESQL_POOL_SIZE``/``SQLITE_READERS``;
+        a unit of work that waited ``pool_timeout_s`` for one fails with UNAVAILABLE."""
+        options: dict[str, Any] = {
+            "echo": echo, "json_deserializer": _json_loads, "pool_timeout": pool_timeout_s
+        }  # fmt: skip
         if not url.startswith("sqlite"):
             size = pool_size or POSTGRESQL_POOL_SIZE
             return cls(create_async_engine(url, pool_size=size, max_overflow=0, **options))
@@ -171,7 +178,7 @@ class Database:
         """
         if inline and snapshot:
             raise ValueError("inline reads are single statements: snapshot=False")
-        async with self.engine.connect() as conn:
+        async with self._connected(self.engine) as conn:
             if not snapshot:
                 options: dict[str, Any] = (
                     {_BEGIN_OPTION: "", _INLINE_OPTION: inline}
@@ -239,13 +246,33 @@ class Database:
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
         """One write transaction: serialised on SQLite (design decision 3)."""
         if not self.is_sqlite:
-            async with self.engine.connect() as conn, conn.begin():
+            async with self._connected(self.engine) as conn, conn.begin():
                 yield conn
             return
-        async with self._sqlite_write_lock, self._writer.connect() as conn:
+        async with self._sqlite_write_lock, self._connected(self._writer) as conn:
             conn = await conn.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
             async with conn.begin():
                 yield conn
+
+    @asynccontextmanager
+    async def _connected(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        """A connection from ``engine``'s pool; UNAVAILABLE (DATABASE_BUSY) when none
+        came free in time: the caller may retry, nothing was done."""
+        try:
+            conn = await engine.connect().start()
+        except PoolTimeout as error:
+            pool: Any = engine.pool  # a QueuePool: a size and a timeout
+            raise Unavailable(
+                f"all {pool.size()} database connections of this server process stayed "
+                f"busy for {pool.timeout():g} s; retry later (or serve with a larger "
+                "--database-pool-size)",
+                reason=Reason.DATABASE_BUSY,
+                metadata={"pool_size": str(pool.size())},
+            ) from error
+        try:
+            yield conn
+        finally:
+            await asyncio.shield(conn.close())
 
     async def ping(self) -> None:
         """One trivial statement: raises when the database does not answer."""
