@@ -103,12 +103,13 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         driver: Any = self._connection
+        inline = _take_inline(driver)  # taken whatever runs: it is for this statement
         if not many and not parameters and operation in _BEGINS:
             _held_begin[driver] = operation
             return
         begin = _held_begin.pop(driver, None)
         mutex = self._adapt_connection._execute_mutex
-        if _take_inline(driver) and begin is None and not mutex.locked():
+        if inline and begin is None and not mutex.locked():
             outcome = _run(driver._conn, None, operation, parameters, many)
         else:
             async with mutex:
