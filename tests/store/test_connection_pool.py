@@ -57,11 +57,15 @@ async def test_busy_moments_reuse_the_connections_they_opened(database: Database
     assert opened[0] == POOL_SIZE
 
 
-def test_each_engine_has_a_default_size(tmp_path: Path) -> None:
+async def test_each_engine_has_a_default_size(tmp_path: Path) -> None:
     sqlite = Database.connect(f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}")
-    assert sqlite.engine.pool.size() == SQLITE_READERS  # type: ignore[attr-defined]
-    postgresql = Database.connect("postgresql+asyncpg://nobody@127.0.0.1:1/none")
-    assert postgresql.engine.pool.size() == POSTGRESQL_POOL_SIZE  # type: ignore[attr-defined]
+    postgresql = Database.connect("postgresql+asyncpg://nobody@127.0.0.1:1/none")  # unopened
+    try:
+        assert sqlite.engine.pool.size() == SQLITE_READERS  # type: ignore[attr-defined]
+        assert postgresql.engine.pool.size() == POSTGRESQL_POOL_SIZE  # type: ignore[attr-defined]
+    finally:
+        await sqlite.dispose()
+        await postgresql.dispose()
 
 
 async def test_a_unit_of_work_no_connection_came_free_for_is_unavailable(
