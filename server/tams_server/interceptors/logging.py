@@ -68,7 +68,7 @@ class _LoggedCall:
         if code is None:
             code = grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK
         level = logging.WARNING if code == grpc.StatusCode.INTERNAL else logging.INFO
-        if not log.isEnabledFor(level):  # the line is not built for nobody
+        if not log.isEnabledFor(level):  # nobody would read the line: not built
             return
         line = {
             "method": self.method,
