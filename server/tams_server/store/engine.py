@@ -150,18 +150,21 @@ class Database:
         if not url.startswith("sqlite"):
             size = pool_size or POSTGRESQL_POOL_SIZE
             return cls(create_async_engine(url, pool_size=size, max_overflow=0, **options))
-        options["connect_args"] = {"timeout": 30}
+        busy_wait = {"timeout": 30}
         # Readers' connections also run inline reads on the event loop's thread.
         engine = create_async_engine(
             url,
             pool_size=pool_size or SQLITE_READERS,
             max_overflow=0,
-            **{**options, "connect_args": {"timeout": 30, "check_same_thread": False}},
+            connect_args={**busy_wait, "check_same_thread": False},
+            **options,
         )
         _configure_sqlite(engine)
         # One connection, and a spare or two should a cancelled write not have given
         # its own back yet.
-        writer = create_async_engine(url, pool_size=1, max_overflow=2, **options)
+        writer = create_async_engine(
+            url, pool_size=1, max_overflow=2, connect_args=busy_wait, **options
+        )
         _configure_sqlite(writer, cache_kib=WRITER_CACHE_KIB, checkpoints=False)
         checkpoints = WalCheckpoints(
             engine, autocommit={_BEGIN_OPTION: ""}, after_s=checkpoint_after_s

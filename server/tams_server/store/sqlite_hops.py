@@ -44,7 +44,7 @@ _Outcome = tuple[Any, list[Any] | None, int, int | None]
 _BEGINS = frozenset({"BEGIN", "BEGIN IMMEDIATE"})
 _held_begin: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 # The connections whose next statement runs on the calling thread.
-_inline_next: weakref.WeakSet[Any] = weakref.WeakSet()
+_inline_next: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
 
 def _run(
@@ -103,7 +103,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         driver: Any = self._connection
-        inline = _take_inline(driver)  # taken whatever runs: it is for this statement
+        inline = _inline_next.pop(driver, False)  # whatever runs: it is for this statement
         if not many and not parameters and operation in _BEGINS:
             _held_begin[driver] = operation
             return
@@ -152,14 +152,7 @@ def run_next_inline(driver: Any) -> None:
     """Run the next statement of the aiosqlite connection ``driver`` on the calling
     thread, unless it has a transaction's BEGIN to run first or another statement of
     the connection is under way (then it is handed off as ever)."""
-    _inline_next.add(driver)
-
-
-def _take_inline(driver: Any) -> bool:
-    if driver in _inline_next:
-        _inline_next.discard(driver)
-        return True
-    return False
+    _inline_next[driver] = True
 
 
 async def fetch_all(driver: Any, sql: str, parameters: Any) -> list[Any]:
